@@ -1,0 +1,23 @@
+// runtime/client: the client personality. Sends each command of an
+// Invocation (or, with -b, each line of stdin) to the daemon over one
+// connection, prints rows to stdout and failures to stderr, and returns the
+// process exit status. Never touches kernel state itself.
+#pragma once
+
+#include "smcroute/cli.hpp"
+
+#include <cstdio>
+#include <string>
+
+namespace smcroute {
+
+// Default socket path for an ident: "/run/<ident>.sock".
+std::string default_socket_path(const std::string& ident);
+
+// Runs inv.commands (or batch from `in` when inv.client.batch). Output to
+// `out`, errors to `err`, each error prefixed "smcroute: " or, in batch
+// mode, "line N: ". Exit status: 0 when every command succeeded, else the
+// first failure's status (1 when the daemon cannot be reached).
+int run_client(const Invocation& inv, std::FILE* in, std::FILE* out, std::FILE* err);
+
+} // namespace smcroute

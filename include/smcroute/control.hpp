@@ -1,0 +1,42 @@
+// runtime/control: answers one IPC request. Checks the verb and the peer's
+// right to change state, validates arguments with the same validator as the
+// config file, applies them to the Router and renders `show` output (text or
+// JSON). Owns no sockets and no kernel state.
+#pragma once
+
+#include "smcroute/ipc_server.hpp"
+#include "smcroute/router.hpp"
+
+#include <functional>
+
+namespace smcroute {
+
+// Split the words after add/remove/join/leave: IIF [SOURCE[/LEN]] GROUP[/LEN]
+// [OIF ...]. SOURCE is present when the third word is an address (or "*").
+RouteText split_route_words(const std::vector<std::string>& words);
+
+class Control {
+public:
+    struct Hooks {
+        std::function<void()> kill;            // stop the daemon after replying
+        std::function<Status()> reload;        // re-read the config
+        std::function<std::string()> version;  // version line(s)
+    };
+    Control(Router& router, Logger& log, Hooks hooks) : router_(router), log_(log), hooks_(std::move(hooks)) {}
+
+    void handle(const Request& req, const Peer& peer, Reply& reply);
+
+private:
+    void add(const Request& req, Reply& reply);
+    void remove(const Request& req, Reply& reply);
+    void show(const Request& req, Reply& reply);
+    void show_routes(const Request& req, Reply& reply, bool only_pending);
+    void show_interfaces(const Request& req, Reply& reply);
+    Status check_interfaces(const RouteSpec& spec) const;
+
+    Router& router_;
+    Logger& log_;
+    Hooks hooks_;
+};
+
+} // namespace smcroute

@@ -1,0 +1,64 @@
+// runtime/ipc_server: the daemon's UNIX stream socket. Accepts clients
+// without ever blocking, cuts their frames, identifies the peer with
+// SO_PEERCRED and hands each request to one handler; queues the reply rows and
+// END frame and writes them as the client reads. Bounded in clients, frame
+// size, output queue and idle time. Knows nothing about routes.
+#pragma once
+
+#include "smcroute/event_loop.hpp"
+#include "smcroute/ipc_protocol.hpp"
+#include "smcroute/log.hpp"
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <sys/types.h>
+
+namespace smcroute {
+
+inline constexpr size_t ipc_max_clients = 256;
+inline constexpr size_t ipc_max_output = 64u * 1024 * 1024; // per client
+inline constexpr auto ipc_idle_timeout = std::chrono::seconds(10);
+
+// The bounds above, injectable so tests can use small ones.
+struct IpcLimits {
+    size_t max_clients = ipc_max_clients;
+    size_t max_output = ipc_max_output;
+    std::chrono::milliseconds idle_timeout = ipc_idle_timeout;
+};
+
+struct Peer {
+    pid_t pid = 0;
+    uid_t uid = 0;
+    gid_t gid = 0;
+    bool may_change_state = false; // uid 0 or CAP_NET_ADMIN
+};
+
+// What a handler writes its answer into. Rows first, then exactly one end().
+class Reply {
+public:
+    virtual ~Reply() = default;
+    virtual void row(std::string_view text) = 0;
+    virtual void end(uint32_t status, std::string_view message) = 0;
+};
+
+class IpcServer {
+public:
+    // Called synchronously for each valid request, in order per client. It
+    // must call Reply::end() once (the server sends END 70 if it does not).
+    using Handler = std::function<void(const Request&, const Peer&, Reply&)>;
+
+    // Bind and listen on path (mode 0660, created under umask 077). A stale
+    // socket file is removed; a live daemon answering on it is an error:
+    // "another daemon is already running on PATH".
+    static Result<std::unique_ptr<IpcServer>> listen(EventLoop& loop, Logger& log, const std::string& path,
+                                                     Handler handler, const IpcLimits& limits = {});
+    // Closes every client and unlinks the socket (if it is still ours). Must be
+    // destroyed before the EventLoop, and not from inside its own handler.
+    virtual ~IpcServer() = default;
+    virtual const std::string& path() const = 0;
+    virtual size_t client_count() const = 0;
+};
+
+} // namespace smcroute

@@ -1,0 +1,56 @@
+// base/log: the daemon's one Logger, passed by reference (there are no global
+// loggers). Writes operator-readable lines to stderr or syslog, filtered by
+// level. It never exits or throws.
+#pragma once
+
+#include <optional>
+#include <sstream>
+#include <string>
+#include <string_view>
+
+namespace smcroute {
+
+enum class LogLevel { none, err, warning, notice, info, debug };
+
+std::optional<LogLevel> parse_log_level(std::string_view word);
+std::string_view log_level_name(LogLevel level);
+
+// Concatenate anything streamable: cat("vif ", 3, " on ", name).
+template <class... Args>
+std::string cat(const Args&... args)
+{
+    std::ostringstream out;
+    (out << ... << args);
+    return out.str();
+}
+
+class Logger {
+public:
+    enum class Sink { stderr_, syslog };
+
+    Logger() = default;
+    ~Logger();
+    Logger(const Logger&) = delete;
+    Logger& operator=(const Logger&) = delete;
+
+    void set_level(LogLevel level) { level_ = level; }
+    LogLevel level() const { return level_; }
+    // Switch to syslog under the given ident (kept alive by the Logger).
+    void use_syslog(std::string ident);
+    void use_stderr();
+    bool enabled(LogLevel level) const { return level != LogLevel::none && level <= level_; }
+
+    void log(LogLevel level, std::string_view message);
+    void error(std::string_view m) { log(LogLevel::err, m); }
+    void warning(std::string_view m) { log(LogLevel::warning, m); }
+    void notice(std::string_view m) { log(LogLevel::notice, m); }
+    void info(std::string_view m) { log(LogLevel::info, m); }
+    void debug(std::string_view m) { log(LogLevel::debug, m); }
+
+private:
+    LogLevel level_ = LogLevel::notice;
+    Sink sink_ = Sink::stderr_;
+    std::string ident_;
+};
+
+} // namespace smcroute

@@ -1,0 +1,184 @@
+// runtime/router: the routing engine. Holds the static (S,G) routes, the
+// (*,G)/prefix rules and the kernel entries learned from them or installed as
+// stop filters; allocates VIFs through VifTable and programs the kernel only
+// through MrouteSocket, touching an entry only when its kernel state changes.
+// Knows nothing of sockets to clients or of the config file's syntax.
+#pragma once
+
+#include "smcroute/interfaces.hpp"
+#include "smcroute/log.hpp"
+#include "smcroute/mroute.hpp"
+#include "smcroute/route_spec.hpp"
+#include "smcroute/vif_table.hpp"
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+namespace smcroute {
+
+enum class Origin : uint8_t { config, client };
+
+struct SgKey {
+    IpAddr source;
+    IpAddr group;
+    friend bool operator==(const SgKey&, const SgKey&) = default;
+};
+
+struct SgKeyHash {
+    size_t operator()(const SgKey& k) const noexcept
+    {
+        return std::hash<IpAddr>{}(k.source) * 31 + std::hash<IpAddr>{}(k.group);
+    }
+};
+
+// One line of `show routes`.
+struct RouteView {
+    enum class Kind { rule, route, learned, stop };
+    Kind kind = Kind::route;
+    const RouteSpec* spec = nullptr; // rule or static route; for learned: its rule
+    SgKey key;                       // route, learned, stop
+    std::string iif;                 // learned/stop: the interface it arrived on
+    std::vector<std::string> oifs;   // learned: the expanded OIFs
+    bool active = false;             // in the kernel (route/learned/stop) or listening (rule)
+    std::string pending_reason;      // why not active
+    size_t learned = 0;              // rule: entries learned from it
+    Origin origin = Origin::config;
+};
+
+class Router {
+public:
+    // Either kernel may be null when the family is unavailable.
+    Router(Logger& log, MrouteSocket* v4, MrouteSocket* v6);
+    ~Router();
+    Router(const Router&) = delete;
+    Router& operator=(const Router&) = delete;
+
+    bool has_family(Family f) const { return family_state(f) != nullptr; }
+
+    // Interfaces ------------------------------------------------------------
+    void set_interfaces(const std::vector<Interface>& ifaces); // full resync
+    void link_event(const LinkEvent& ev);
+    const Interface* find_interface(std::string_view name) const;
+    const std::map<unsigned, Interface>& interfaces() const { return ifaces_; }
+    // VIF/MIF of an interface, when it has one.
+    std::optional<unsigned> vif_of(Family f, unsigned ifindex) const;
+
+    // phyint settings; applies to VIFs created from now on and re-evaluates.
+    void set_phyints(const std::vector<PhyintSpec>& phyints);
+
+    // Routes -----------------------------------------------------------------
+    // Add a route or rule. An existing one with the same key gains the new
+    // OIFs. An (S,G) already routed from another IIF is refused.
+    // Unknown interfaces make it pending (caller decides whether to allow that).
+    Status add(const RouteSpec& spec, Origin origin);
+    // Remove by key (IIF, SOURCE, GROUP). With oifs: drop only those OIFs (a
+    // route left with none still blocks, as a stop filter).
+    Status remove(const RouteSpec& spec, bool only_oifs);
+    // Remove every route and rule of this origin.
+    void remove_origin(Origin origin);
+
+    // Kernel upcalls -----------------------------------------------------------
+    void handle_upcall(Family family, const Upcall& up);
+    // Remove every learned entry and stop filter now; returns how many.
+    size_t flush_dynamic();
+
+    // Everything out of the kernel: entries, then VIFs. For exit.
+    void clear();
+
+    // Views --------------------------------------------------------------------
+    void for_each_route(const std::function<void(const RouteView&)>& fn) const;
+    Result<MfcCounters> counters(const SgKey& key) const;
+    size_t static_count() const { return static_.size(); }
+    size_t rule_count() const { return rules_.size(); }
+    size_t dynamic_count() const { return dynamic_.size(); }
+
+private:
+    // What one kernel entry holds: VIF references on its IIF and every OIF.
+    struct Hold {
+        bool in_kernel = false;
+        unsigned iif_vif = 0;
+        uint32_t oif_mask = 0;
+        friend bool operator==(const Hold&, const Hold&) = default;
+    };
+    struct StaticRoute {
+        RouteSpec spec;
+        Origin origin;
+        Hold hold;
+        std::string pending_reason;
+    };
+    struct RuleKey {
+        IfName iif;
+        Prefix source;
+        Prefix group;
+        friend auto operator<=>(const RuleKey&, const RuleKey&) = default;
+        friend bool operator==(const RuleKey&, const RuleKey&) = default;
+    };
+    struct Rule {
+        RouteSpec spec;
+        Origin origin;
+        uint64_t seq = 0;
+        std::vector<unsigned> iif_vifs; // held, so upcalls arrive from them
+        std::unordered_set<SgKey, SgKeyHash> learned;
+        std::string pending_reason;
+    };
+    struct Dynamic {
+        Rule* rule = nullptr; // null: stop filter
+        Hold hold;
+    };
+    struct FamilyState {
+        MrouteSocket* kernel;
+        VifTable vifs;
+        // Rules by group prefix length, then masked group address.
+        std::map<uint8_t, std::unordered_map<IpAddr, std::vector<Rule*>>, std::greater<>> rule_index;
+    };
+
+    FamilyState* family_state(Family f);
+    const FamilyState* family_state(Family f) const;
+    uint8_t ttl_threshold(std::string_view ifname) const;
+    bool disabled(std::string_view ifname) const;
+
+    // Acquire VIFs for an (S,G) entry: iif, and oifs (wildcards expanded, the
+    // iif itself excluded). On failure nothing stays acquired.
+    Result<Hold> acquire(FamilyState& fs, const Interface& iif, const std::vector<IfName>& oifs, bool strict,
+                         std::string& pending_reason);
+    void release(FamilyState& fs, const Hold& h);
+    Status program(FamilyState& fs, const SgKey& key, const Hold& h);
+    void unprogram(FamilyState& fs, const SgKey& key);
+
+    // Bring one static route's kernel entry in line. Errors only for a kernel
+    // refusal; a missing interface just leaves the route pending.
+    Status reconcile_static(StaticRoute& r);
+    void reconcile_rule(Rule& rule);
+    void drop_learned(Rule& rule);
+    // Re-derive each learned entry of a rule from the current interfaces:
+    // unchanged entries are not touched, changed ones re-programmed, entries
+    // whose inbound interface no longer matches removed.
+    void reconcile_learned(Rule& rule);
+    void drop_dynamic(const SgKey& key, bool delete_from_kernel);
+    Rule* match_rule(FamilyState& fs, const Interface& iif, const SgKey& key);
+    bool rule_matches(const Rule& rule, const Interface& iif, const SgKey& key) const;
+    void learn(FamilyState& fs, Rule* rule, const Interface& iif, unsigned vif, const SgKey& key);
+    void reevaluate_stop_filters(Rule& rule);
+    void reconcile_all();
+    void index_rule(Rule& rule);
+    void unindex_rule(Rule& rule);
+    std::vector<std::string> mask_names(const FamilyState& fs, uint32_t mask) const;
+
+    Logger& log_;
+    std::unique_ptr<FamilyState> v4_, v6_;
+    std::map<unsigned, Interface> ifaces_; // by ifindex
+    std::unordered_map<IfName, unsigned> index_by_name_;
+    std::vector<PhyintSpec> phyints_;
+    std::unordered_map<SgKey, StaticRoute, SgKeyHash> static_;
+    std::map<RuleKey, Rule> rules_;
+    std::unordered_map<SgKey, Dynamic, SgKeyHash> dynamic_;
+    uint64_t next_seq_ = 1;
+};
+
+} // namespace smcroute

@@ -1,0 +1,646 @@
+#include "smcroute/config.hpp"
+
+#include "smcroute/log.hpp"
+#include "smcroute/unique_fd.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <glob.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace smcroute {
+
+// ---------------------------------------------------------------- diagnostics
+
+namespace {
+
+constexpr size_t max_shown_line = 160; // longer lines are shown as a window
+constexpr size_t window_before = 80;   // bytes shown before the column
+
+bool is_control(char c)
+{
+    auto u = static_cast<unsigned char>(c);
+    return u < 0x20 || u == 0x7f;
+}
+
+// Control bytes would garble a terminal; show them as '?' (tabs kept, so
+// the caret line still lines up).
+std::string printable(std::string_view s, bool keep_tabs)
+{
+    std::string out(s);
+    for (char& c : out)
+        if (is_control(c) && !(keep_tabs && c == '\t'))
+            c = '?';
+    return out;
+}
+
+} // namespace
+
+std::string Diagnostic::format() const
+{
+    std::string out = file;
+    if (line > 0)
+        out += cat(':', line, ':', col);
+    out += severity == Severity::error ? ": error: " : ": warning: ";
+    out += printable(message, false);
+
+    if (line > 0 && !source_line.empty()) {
+        size_t c = col > 0 ? col - 1 : 0;
+        c = std::min(c, source_line.size());
+        std::string shown;
+        size_t caret = c;
+        if (source_line.size() <= max_shown_line) {
+            shown = source_line;
+        } else {
+            size_t start = c > window_before ? c - window_before : 0;
+            size_t end = std::min(source_line.size(), start + max_shown_line);
+            if (end - start < max_shown_line)
+                start = end - max_shown_line;
+            if (start > 0)
+                shown = "...";
+            shown.append(source_line, start, end - start);
+            caret = c - start + (start > 0 ? 3 : 0);
+            if (end < source_line.size())
+                shown += "...";
+        }
+        shown = printable(shown, true);
+        out += "\n  ";
+        out += shown;
+        out += "\n  ";
+        for (size_t i = 0; i < caret; ++i)
+            out += (i < shown.size() && shown[i] == '\t') ? '\t' : ' ';
+        out += '^';
+    }
+    for (const auto& loc : include_chain)
+        out += cat("\n  included from ", loc.file, ':', loc.line);
+    return out;
+}
+
+size_t ParseResult::error_count() const
+{
+    return static_cast<size_t>(std::count_if(diagnostics.begin(), diagnostics.end(),
+                                             [](const Diagnostic& d) { return d.severity == Severity::error; }));
+}
+
+// ---------------------------------------------------------------- file sources
+
+namespace {
+
+Error errno_error(int code)
+{
+    return Error{code, std::strerror(code)};
+}
+
+class DiskFiles final : public FileSource {
+public:
+    Result<std::string> read(const std::string& path) override
+    {
+        UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));
+        if (!fd)
+            return errno_error(errno);
+        struct stat st{};
+        if (::fstat(fd.get(), &st) < 0)
+            return errno_error(errno);
+        if (S_ISDIR(st.st_mode))
+            return errno_error(EISDIR);
+        std::string data;
+        if (S_ISREG(st.st_mode) && st.st_size > 0)
+            data.reserve(static_cast<size_t>(st.st_size));
+        char buf[65536];
+        for (;;) {
+            ssize_t n = ::read(fd.get(), buf, sizeof(buf));
+            if (n < 0) {
+                if (errno == EINTR)
+                    continue;
+                return errno_error(errno);
+            }
+            if (n == 0)
+                break;
+            data.append(buf, static_cast<size_t>(n));
+        }
+        return data;
+    }
+
+    std::vector<std::string> glob(const std::string& pattern) override
+    {
+        std::vector<std::string> out;
+        glob_t g{};
+        int rc = ::glob(pattern.c_str(), GLOB_MARK, nullptr, &g);
+        if (rc == 0) {
+            for (size_t i = 0; i < g.gl_pathc; ++i) {
+                std::string p = g.gl_pathv[i];
+                if (!p.empty() && p.back() == '/')
+                    continue; // GLOB_MARK: a directory, not a config file
+                out.push_back(std::move(p));
+            }
+        }
+        globfree(&g);
+        std::sort(out.begin(), out.end());
+        return out;
+    }
+};
+
+} // namespace
+
+std::unique_ptr<FileSource> make_disk_files()
+{
+    return std::make_unique<DiskFiles>();
+}
+
+Result<std::string> MemoryFiles::read(const std::string& path)
+{
+    auto it = files.find(path);
+    if (it != files.end())
+        return it->second;
+    std::string dir = path;
+    if (dir.empty() || dir.back() != '/')
+        dir += '/';
+    auto next = files.lower_bound(dir);
+    if (next != files.end() && next->first.compare(0, dir.size(), dir) == 0)
+        return errno_error(EISDIR);
+    return errno_error(ENOENT);
+}
+
+std::vector<std::string> MemoryFiles::glob(const std::string& pattern)
+{
+    std::vector<std::string> out;
+    for (const auto& [path, text] : files)
+        if (::fnmatch(pattern.c_str(), path.c_str(), FNM_PATHNAME | FNM_PERIOD) == 0)
+            out.push_back(path);
+    return out; // std::map keeps them sorted
+}
+
+// ---------------------------------------------------------------- parser
+
+namespace {
+
+struct Word {
+    std::string_view text;
+    unsigned col = 0; // 1-based
+};
+
+// A word as it appears in a message: control bytes escaped, long words cut.
+std::string quote(std::string_view w)
+{
+    constexpr size_t max_len = 64;
+    std::string out = "'";
+    size_t n = std::min(w.size(), max_len);
+    for (size_t i = 0; i < n; ++i) {
+        char c = w[i];
+        if (is_control(c)) {
+            static constexpr char hex[] = "0123456789abcdef";
+            auto u = static_cast<unsigned char>(c);
+            out += "\\x";
+            out += hex[u >> 4];
+            out += hex[u & 0xf];
+        } else {
+            out += c;
+        }
+    }
+    if (w.size() > max_len)
+        out += "...";
+    out += '\'';
+    return out;
+}
+
+std::string dir_of(const std::string& path)
+{
+    auto slash = path.rfind('/');
+    return slash == std::string::npos ? std::string() : path.substr(0, slash + 1);
+}
+
+// Lexical normalisation: "a/./b//c/../d" -> "a/b/d". Used to find loops and
+// to name included files.
+std::string normalize(const std::string& path)
+{
+    bool absolute = !path.empty() && path[0] == '/';
+    std::vector<std::string_view> parts;
+    std::string_view rest(path);
+    while (!rest.empty()) {
+        auto slash = rest.find('/');
+        std::string_view part = rest.substr(0, slash);
+        rest = slash == std::string_view::npos ? std::string_view() : rest.substr(slash + 1);
+        if (part.empty() || part == ".")
+            continue;
+        if (part == "..") {
+            if (!parts.empty() && parts.back() != "..")
+                parts.pop_back();
+            else if (!absolute)
+                parts.push_back(part);
+            continue;
+        }
+        parts.push_back(part);
+    }
+    std::string out = absolute ? "/" : "";
+    for (size_t i = 0; i < parts.size(); ++i) {
+        if (i)
+            out += '/';
+        out += parts[i];
+    }
+    if (out.empty())
+        out = ".";
+    return out;
+}
+
+bool has_glob_chars(std::string_view s)
+{
+    return s.find_first_of("*?[") != std::string_view::npos;
+}
+
+bool is_route_keyword(std::string_view w)
+{
+    return w == "from" || w == "source" || w == "group" || w == "to";
+}
+
+// The keyword words that end the OIF list after 'to'.
+bool ends_oif_list(std::string_view w)
+{
+    return w == "from" || w == "source" || w == "group";
+}
+
+class Parser {
+public:
+    Parser(FileSource& files, const ParseOptions& opts, ParseResult& out) : files_(files), opts_(opts), out_(out) {}
+
+    void parse_file(std::string_view text, const std::string& name)
+    {
+        stack_.push_back(normalize(name));
+        parse_text(text, name);
+        stack_.pop_back();
+    }
+
+private:
+    struct Line {
+        const std::string* file = nullptr;
+        unsigned number = 0;
+        std::string_view text; // without '\n' and a trailing '\r'
+    };
+
+    FileSource& files_;
+    const ParseOptions& opts_;
+    ParseResult& out_;
+    std::vector<std::string> stack_;  // normalized paths of files being read
+    std::vector<SourceLoc> chain_;    // include lines, outermost first
+    std::vector<Word> words_;         // reused for every line
+    Line line_;
+
+    void report(unsigned col, Severity sev, std::string message)
+    {
+        Diagnostic d;
+        d.file = *line_.file;
+        d.line = line_.number;
+        d.col = col;
+        d.severity = sev;
+        d.message = std::move(message);
+        d.source_line = std::string(line_.text);
+        d.include_chain.assign(chain_.rbegin(), chain_.rend());
+        out_.diagnostics.push_back(std::move(d));
+    }
+    void error(unsigned col, std::string message) { report(col, Severity::error, std::move(message)); }
+
+    SourceLoc here() const { return SourceLoc{*line_.file, line_.number}; }
+
+    void parse_text(std::string_view text, const std::string& file)
+    {
+        unsigned number = 0;
+        size_t pos = 0;
+        while (pos < text.size()) {
+            size_t nl = text.find('\n', pos);
+            size_t end = nl == std::string_view::npos ? text.size() : nl;
+            std::string_view l = text.substr(pos, end - pos);
+            pos = nl == std::string_view::npos ? text.size() : nl + 1;
+            ++number;
+            if (!l.empty() && l.back() == '\r')
+                l.remove_suffix(1);
+            line_ = Line{&file, number, l};
+            parse_line();
+        }
+    }
+
+    void parse_line()
+    {
+        std::string_view l = line_.text;
+        if (auto nul = l.find('\0'); nul != std::string_view::npos) {
+            error(static_cast<unsigned>(nul + 1), "NUL byte in line");
+            return;
+        }
+        if (auto hash = l.find('#'); hash != std::string_view::npos)
+            l = l.substr(0, hash);
+        words_.clear();
+        size_t i = 0;
+        while (i < l.size()) {
+            while (i < l.size() && (l[i] == ' ' || l[i] == '\t'))
+                ++i;
+            size_t start = i;
+            while (i < l.size() && l[i] != ' ' && l[i] != '\t')
+                ++i;
+            if (i > start)
+                words_.push_back(Word{l.substr(start, i - start), static_cast<unsigned>(start + 1)});
+        }
+        if (words_.empty())
+            return;
+
+        size_t first_diag = out_.diagnostics.size();
+        std::string_view directive = words_[0].text;
+        if (directive == "phyint")
+            parse_phyint();
+        else if (directive == "mroute")
+            parse_route(true);
+        else if (directive == "mgroup")
+            parse_route(false);
+        else if (directive == "include") {
+            parse_include(); // diagnostics already in order, nested files follow
+            return;
+        } else
+            error(words_[0].col,
+                  cat("unknown directive ", quote(directive), " (expected phyint, mgroup, mroute or include)"));
+
+        // One line's findings in column order.
+        std::stable_sort(out_.diagnostics.begin() + static_cast<std::ptrdiff_t>(first_diag), out_.diagnostics.end(),
+                         [](const Diagnostic& a, const Diagnostic& b) { return a.col < b.col; });
+    }
+
+    void parse_phyint()
+    {
+        bool ok = true;
+        if (words_.size() < 2) {
+            error(words_[0].col, "missing interface name after 'phyint'");
+            return;
+        }
+        PhyintSpec spec;
+        auto name = IfName::parse(words_[1].text);
+        if (name)
+            spec.name = *name;
+        else {
+            error(words_[1].col, name.error().message);
+            ok = false;
+        }
+        const Word* enable_word = nullptr;
+        bool seen_mrdisc = false, seen_ttl = false;
+        for (size_t i = 2; i < words_.size(); ++i) {
+            const Word& w = words_[i];
+            if (w.text == "enable" || w.text == "disable") {
+                if (enable_word) {
+                    error(w.col, enable_word->text == w.text
+                                     ? cat("keyword '", w.text, "' repeated in phyint")
+                                     : cat("keyword '", w.text, "' conflicts with '", enable_word->text, "'"));
+                    ok = false;
+                }
+                enable_word = &w;
+                spec.enable = w.text == "enable";
+            } else if (w.text == "mrdisc") {
+                if (seen_mrdisc) {
+                    error(w.col, "keyword 'mrdisc' repeated in phyint");
+                    ok = false;
+                }
+                seen_mrdisc = true;
+                spec.mrdisc = true;
+            } else if (w.text == "ttl-threshold") {
+                if (seen_ttl) {
+                    error(w.col, "keyword 'ttl-threshold' repeated in phyint");
+                    ok = false;
+                }
+                seen_ttl = true;
+                if (i + 1 >= words_.size()) {
+                    error(w.col, "missing value after 'ttl-threshold' (expected 1-255)");
+                    ok = false;
+                    continue;
+                }
+                const Word& v = words_[++i];
+                unsigned ttl = 0;
+                auto [end, ec] = std::from_chars(v.text.data(), v.text.data() + v.text.size(), ttl);
+                if (ec != std::errc() || end != v.text.data() + v.text.size()) {
+                    error(v.col, cat("invalid ttl-threshold ", quote(v.text), " (expected 1-255)"));
+                    ok = false;
+                } else if (ttl < 1 || ttl > 255) {
+                    error(v.col, cat("ttl-threshold ", v.text, " out of range 1-255"));
+                    ok = false;
+                } else {
+                    spec.ttl_threshold = static_cast<uint8_t>(ttl);
+                }
+            } else {
+                error(w.col, cat("unknown keyword ", quote(w.text),
+                                 " in phyint (expected enable, disable, mrdisc or ttl-threshold)"));
+                ok = false;
+            }
+        }
+        if (ok)
+            out_.config.phyints.push_back(Located<PhyintSpec>{spec, here()});
+    }
+
+    void parse_route(bool is_route)
+    {
+        const char* what = is_route ? "mroute" : "mgroup";
+        const Word* from = nullptr;
+        const Word* source = nullptr;
+        const Word* group = nullptr;
+        const Word* to = nullptr;
+        // Value words; nullptr when the keyword is absent or has no value.
+        const Word* from_val = nullptr;
+        const Word* source_val = nullptr;
+        const Word* group_val = nullptr;
+        size_t oif_begin = 0, oif_end = 0;
+        bool ok = true;
+
+        auto take_value = [&](size_t& i, const Word*& kw, const Word*& val, const char* missing) {
+            const Word& w = words_[i];
+            if (kw) {
+                error(w.col, cat("keyword '", w.text, "' repeated in ", what));
+                ok = false;
+            } else {
+                kw = &w;
+            }
+            if (i + 1 < words_.size() && !is_route_keyword(words_[i + 1].text)) {
+                ++i;
+                if (kw == &w)
+                    val = &words_[i];
+            } else {
+                error(w.col, cat("missing ", missing, " after '", w.text, "'"));
+                ok = false;
+            }
+        };
+
+        for (size_t i = 1; i < words_.size(); ++i) {
+            std::string_view w = words_[i].text;
+            if (w == "from") {
+                take_value(i, from, from_val, "inbound interface");
+            } else if (w == "source") {
+                take_value(i, source, source_val, "address");
+            } else if (w == "group") {
+                take_value(i, group, group_val, "group address");
+            } else if (w == "to" && is_route) {
+                bool repeated = to != nullptr;
+                if (repeated) {
+                    error(words_[i].col, cat("keyword 'to' repeated in ", what));
+                    ok = false;
+                } else {
+                    to = &words_[i];
+                }
+                size_t b = i + 1, e = b;
+                while (e < words_.size() && !ends_oif_list(words_[e].text))
+                    ++e;
+                if (e == b) {
+                    error(words_[i].col, "missing outbound interface after 'to'");
+                    ok = false;
+                }
+                if (!repeated) {
+                    oif_begin = b;
+                    oif_end = e;
+                }
+                i = e - 1;
+            } else {
+                error(words_[i].col, cat("unknown keyword ", quote(w), " in ", what,
+                                         is_route ? " (expected from, source, group or to)"
+                                                  : " (expected from, source or group)"));
+                ok = false;
+                // Skip the unknown keyword's value, so 'sorce 1.2.3.4' is one error.
+                if (i + 1 < words_.size() && !is_route_keyword(words_[i + 1].text))
+                    ++i;
+            }
+        }
+
+        unsigned directive_col = words_[0].col;
+        if (!from) {
+            error(directive_col, cat("missing 'from' in ", what));
+            ok = false;
+        }
+        if (!group) {
+            error(directive_col, cat("missing 'group' in ", what));
+            ok = false;
+        }
+        if (is_route && !to) {
+            error(directive_col, cat("missing 'to' in ", what));
+            ok = false;
+        }
+
+        auto text_of = [](const Word* w) { return w ? w->text : std::string_view(); };
+        // Where an issue about argument `arg` points; 0 when that argument is absent.
+        auto col_of = [&](size_t a) -> unsigned {
+            if (a == arg::iif)
+                return from_val ? from_val->col : 0;
+            if (a == arg::source)
+                return source_val ? source_val->col : 0;
+            if (a == arg::group)
+                return group_val ? group_val->col : 0;
+            size_t k = oif_begin + (a - arg::first_oif);
+            return k < oif_end ? words_[k].col : 0;
+        };
+        auto report_issues = [&](const std::vector<ArgIssue>& issues) {
+            for (const auto& issue : issues) {
+                unsigned col = col_of(issue.arg);
+                if (col == 0)
+                    continue; // already reported as a missing keyword or value
+                report(col, issue.severity, issue.message);
+                if (issue.severity == Severity::error)
+                    ok = false;
+            }
+        };
+
+        if (is_route) {
+            RouteText text;
+            text.iif = text_of(from_val);
+            text.source = text_of(source_val);
+            text.group = text_of(group_val);
+            text.oifs.reserve(oif_end - oif_begin);
+            for (size_t k = oif_begin; k < oif_end; ++k)
+                text.oifs.push_back(words_[k].text);
+            auto checked = check_route(text, true);
+            report_issues(checked.issues);
+            if (ok && checked.value)
+                out_.config.routes.push_back(Located<RouteSpec>{std::move(*checked.value), here()});
+        } else {
+            JoinText text{text_of(from_val), text_of(source_val), text_of(group_val)};
+            auto checked = check_join(text, opts_.max_join_expansion);
+            report_issues(checked.issues);
+            if (ok && checked.value)
+                out_.config.joins.push_back(Located<JoinSpec>{std::move(*checked.value), here()});
+        }
+    }
+
+    void parse_include()
+    {
+        if (words_.size() < 2) {
+            error(words_[0].col, "missing path after 'include'");
+            return;
+        }
+        if (words_.size() > 2) {
+            error(words_[2].col, cat("unexpected ", quote(words_[2].text), " after the include path"));
+            return;
+        }
+        const Word& pw = words_[1];
+        std::string typed(pw.text);
+        std::string path = typed[0] == '/' ? typed : dir_of(*line_.file) + typed;
+        if (has_glob_chars(typed)) {
+            for (const auto& match : files_.glob(path))
+                include_one(match, match, pw.col);
+        } else {
+            include_one(path, typed, pw.col);
+        }
+    }
+
+    void include_one(const std::string& path, const std::string& typed, unsigned col)
+    {
+        std::string norm = normalize(path);
+        if (auto it = std::find(stack_.begin(), stack_.end(), norm); it != stack_.end()) {
+            if (it + 1 == stack_.end()) {
+                error(col, cat("'", norm, "' includes itself"));
+            } else {
+                std::string chain;
+                for (; it != stack_.end(); ++it)
+                    chain += cat(*it, " -> ");
+                error(col, cat("include loop: ", chain, norm));
+            }
+            return;
+        }
+        if (stack_.size() > opts_.max_include_depth) {
+            error(col, cat("cannot include '", typed, "': includes nested more than ", opts_.max_include_depth,
+                           " levels deep"));
+            return;
+        }
+        auto text = files_.read(norm);
+        if (!text) {
+            error(col, cat("cannot read include '", typed, "': ", text.error().message));
+            return;
+        }
+        // The nested file overwrites line_, so save it for the lines after.
+        Line saved = line_;
+        chain_.push_back(here());
+        stack_.push_back(norm);
+        parse_text(*text, norm);
+        stack_.pop_back();
+        chain_.pop_back();
+        line_ = saved;
+    }
+};
+
+} // namespace
+
+ParseResult parse_config_text(std::string_view text, const std::string& name, FileSource& files,
+                              const ParseOptions& opts)
+{
+    ParseResult out;
+    Parser parser(files, opts, out);
+    parser.parse_file(text, name);
+    return out;
+}
+
+ParseResult parse_config_file(const std::string& path, FileSource& files, const ParseOptions& opts)
+{
+    auto text = files.read(path);
+    if (!text) {
+        ParseResult out;
+        Diagnostic d;
+        d.file = path;
+        d.message = cat("cannot read '", path, "': ", text.error().message);
+        out.diagnostics.push_back(std::move(d));
+        return out;
+    }
+    return parse_config_text(*text, path, files, opts);
+}
+
+} // namespace smcroute

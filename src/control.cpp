@@ -1,0 +1,341 @@
+#include "smcroute/control.hpp"
+
+#include "smcroute/commands.hpp"
+#include "smcroute/table.hpp"
+
+namespace smcroute {
+
+namespace {
+
+bool looks_like_address(std::string_view w)
+{
+    if (w == "*")
+        return true;
+    return IpAddr::parse(w.substr(0, w.find('/'))).has_value();
+}
+
+std::string issues_text(const std::vector<ArgIssue>& issues, Severity severity)
+{
+    std::string text;
+    for (const auto& i : issues) {
+        if (i.severity != severity)
+            continue;
+        if (!text.empty())
+            text += "; ";
+        text += i.message;
+    }
+    return text;
+}
+
+std::string_view state_name(const RouteView& v)
+{
+    if (!v.active)
+        return "pending";
+    switch (v.kind) {
+    case RouteView::Kind::rule: return "rule";
+    case RouteView::Kind::route: return "active";
+    case RouteView::Kind::learned: return "learned";
+    case RouteView::Kind::stop: return "stop";
+    }
+    return "?";
+}
+
+std::string join_words(const std::vector<std::string>& words)
+{
+    std::string out;
+    for (const auto& w : words) {
+        if (!out.empty())
+            out += ' ';
+        out += w;
+    }
+    return out;
+}
+
+std::vector<std::string> spec_oifs(const RouteSpec& spec)
+{
+    std::vector<std::string> out;
+    out.reserve(spec.oifs.size());
+    for (const auto& o : spec.oifs)
+        out.push_back(o.str());
+    return out;
+}
+
+} // namespace
+
+RouteText split_route_words(const std::vector<std::string>& words)
+{
+    RouteText t;
+    if (words.empty())
+        return t;
+    t.iif = words[0];
+    size_t next = 1;
+    if (words.size() >= 3 && looks_like_address(words[2])) {
+        t.source = words[1];
+        t.group = words[2];
+        next = 3;
+    } else if (words.size() >= 2) {
+        t.group = words[1];
+        next = 2;
+    }
+    for (size_t i = next; i < words.size(); ++i)
+        t.oifs.push_back(words[i]);
+    return t;
+}
+
+void Control::handle(const Request& req, const Peer& peer, Reply& reply)
+{
+    if (req.args.empty()) {
+        reply.end(exit_code::usage, "empty request");
+        return;
+    }
+    auto verb = match_verb(req.args[0]);
+    if (!verb || verb_info(*verb).name != req.args[0]) {
+        reply.end(exit_code::usage, cat("unknown command '", req.args[0], "'"));
+        return;
+    }
+    const VerbInfo& info = verb_info(*verb);
+    if (info.changes_state && !peer.may_change_state) {
+        log_.notice(cat("refused '", info.name, "' from uid ", peer.uid, ": permission denied"));
+        reply.end(exit_code::permission,
+                  cat(info.name, ": permission denied (only root or a process with CAP_NET_ADMIN may change state)"));
+        return;
+    }
+    switch (*verb) {
+    case Verb::add: add(req, reply); return;
+    case Verb::remove: remove(req, reply); return;
+    case Verb::show: show(req, reply); return;
+    case Verb::flush: {
+        size_t n = router_.flush_dynamic();
+        log_.info(cat("flushed ", n, " learned entries and stop filters"));
+        reply.end(exit_code::ok, "");
+        return;
+    }
+    case Verb::reload: {
+        if (auto st = hooks_.reload(); !st) {
+            reply.end(exit_code::failed, st.error().message);
+            return;
+        }
+        reply.end(exit_code::ok, "");
+        return;
+    }
+    case Verb::kill:
+        reply.end(exit_code::ok, "");
+        hooks_.kill();
+        return;
+    case Verb::version:
+        reply.row(hooks_.version());
+        reply.end(exit_code::ok, "");
+        return;
+    case Verb::join:
+    case Verb::leave:
+        reply.end(exit_code::failed, cat(info.name, ": group membership is not supported by this daemon yet"));
+        return;
+    case Verb::help:
+        reply.end(exit_code::usage, "help is answered by the client");
+        return;
+    }
+}
+
+Status Control::check_interfaces(const RouteSpec& spec) const
+{
+    if (!spec.iif.is_wildcard() && !router_.find_interface(spec.iif.view()))
+        return fail(cat("no such interface '", spec.iif.view(), "'"));
+    for (const auto& o : spec.oifs)
+        if (!o.is_wildcard() && !router_.find_interface(o.view()))
+            return fail(cat("no such interface '", o.view(), "'"));
+    return {};
+}
+
+void Control::add(const Request& req, Reply& reply)
+{
+    std::vector<std::string> words(req.args.begin() + 1, req.args.end());
+    if (words.size() < 3) {
+        reply.end(exit_code::usage, "add needs IIF [SOURCE[/LEN]] GROUP[/LEN] OIF [OIF ...]");
+        return;
+    }
+    auto checked = check_route(split_route_words(words), true);
+    if (!checked.value) {
+        reply.end(exit_code::failed, cat("add: ", issues_text(checked.issues, Severity::error)));
+        return;
+    }
+    const RouteSpec& spec = *checked.value;
+    if (!router_.has_family(spec.family())) {
+        reply.end(exit_code::failed, cat("add: ", family_name(spec.family()), " multicast routing is not available"));
+        return;
+    }
+    if (auto st = check_interfaces(spec); !st) {
+        reply.end(exit_code::failed, cat("add: ", st.error().message));
+        return;
+    }
+    if (auto st = router_.add(spec, Origin::client); !st) {
+        log_.error(st.error().message);
+        reply.end(exit_code::failed, cat("add: ", st.error().message));
+        return;
+    }
+    log_.info(cat("added ", spec.key_str(), " from ", spec.iif.view(), " to ", join_words(spec_oifs(spec))));
+    std::string warnings = issues_text(checked.issues, Severity::warning);
+    reply.end(exit_code::ok, warnings.empty() ? "" : cat("warning: ", warnings));
+}
+
+void Control::remove(const Request& req, Reply& reply)
+{
+    std::vector<std::string> words(req.args.begin() + 1, req.args.end());
+    if (words.size() < 2) {
+        reply.end(exit_code::usage, "remove needs IIF [SOURCE[/LEN]] GROUP[/LEN] [OIF ...]");
+        return;
+    }
+    auto checked = check_route(split_route_words(words), false);
+    if (!checked.value) {
+        reply.end(exit_code::failed, cat("remove: ", issues_text(checked.issues, Severity::error)));
+        return;
+    }
+    const RouteSpec& spec = *checked.value;
+    if (!router_.has_family(spec.family())) {
+        reply.end(exit_code::failed,
+                  cat("remove: ", family_name(spec.family()), " multicast routing is not available"));
+        return;
+    }
+    if (auto st = router_.remove(spec, !spec.oifs.empty()); !st) {
+        reply.end(exit_code::failed, cat("remove: ", st.error().message));
+        return;
+    }
+    log_.info(cat("removed ", spec.key_str(), " from ", spec.iif.view(),
+                  spec.oifs.empty() ? "" : cat(" outbound ", join_words(spec_oifs(spec)))));
+    reply.end(exit_code::ok, "");
+}
+
+void Control::show(const Request& req, Reply& reply)
+{
+    ShowWhat what = ShowWhat::routes;
+    if (req.args.size() > 1) {
+        auto w = match_show(req.args[1]);
+        if (!w) {
+            reply.end(exit_code::usage, w.error().message);
+            return;
+        }
+        what = *w;
+    }
+    switch (what) {
+    case ShowWhat::routes: show_routes(req, reply, false); return;
+    case ShowWhat::pending: show_routes(req, reply, true); return;
+    case ShowWhat::interfaces: show_interfaces(req, reply); return;
+    case ShowWhat::groups:
+    case ShowWhat::memberships:
+        reply.end(exit_code::failed, cat("show ", show_name(what), ": group membership is not supported yet"));
+        return;
+    }
+}
+
+void Control::show_routes(const Request& req, Reply& reply, bool only_pending)
+{
+    const bool detail = req.flags & req_detail;
+    const bool json = req.flags & req_json;
+    std::vector<std::string> headings{"ROUTE (S,G)", "IIF", "STATE"};
+    if (detail)
+        headings.insert(headings.end(), {"PACKETS", "BYTES", "WRONGIF"});
+    headings.push_back(only_pending ? "REASON" : "OIFS");
+    Table table(headings);
+    bool first = true;
+    if (json)
+        reply.row(only_pending ? "{\"pending\": [" : "{\"routes\": [");
+    router_.for_each_route([&](const RouteView& v) {
+        if (only_pending && v.active)
+            return;
+        std::string key, iif, source, group;
+        std::vector<std::string> oifs;
+        if (v.kind == RouteView::Kind::rule) {
+            key = v.spec->key_str();
+            iif = v.spec->iif.str();
+            source = v.spec->any_source() ? "*" : v.spec->source.str();
+            group = v.spec->group.str();
+            oifs = spec_oifs(*v.spec);
+        } else {
+            key = cat("(", v.key.source.str(), ", ", v.key.group.str(), ")");
+            iif = v.iif;
+            source = v.key.source.str();
+            group = v.key.group.str();
+            oifs = v.kind == RouteView::Kind::route || (v.kind == RouteView::Kind::stop && v.spec) ? spec_oifs(*v.spec)
+                                                                                                   : v.oifs;
+        }
+        MfcCounters c;
+        bool have_counters = false;
+        if (detail && v.active && v.kind != RouteView::Kind::rule) {
+            if (auto r = router_.counters(v.key)) {
+                c = *r;
+                have_counters = true;
+            }
+        }
+        std::string state(state_name(v));
+        if (json) {
+            std::string o = cat(first ? "" : ",", "{\"kind\": ",
+                                json_string(v.kind == RouteView::Kind::rule      ? "rule"
+                                            : v.kind == RouteView::Kind::learned ? "learned"
+                                            : v.kind == RouteView::Kind::stop    ? "stop"
+                                                                                 : "route"),
+                                ", \"source\": ", json_string(source), ", \"group\": ", json_string(group),
+                                ", \"iif\": ", json_string(iif), ", \"oifs\": [");
+            for (size_t i = 0; i < oifs.size(); ++i)
+                o += cat(i ? ", " : "", json_string(oifs[i]));
+            o += cat("], \"state\": ", json_string(state), ", \"origin\": ",
+                     json_string(v.origin == Origin::config ? "config" : "client"));
+            if (!v.pending_reason.empty())
+                o += cat(", \"reason\": ", json_string(v.pending_reason));
+            if (v.kind == RouteView::Kind::rule)
+                o += cat(", \"learned\": ", v.learned);
+            if (v.kind == RouteView::Kind::learned)
+                o += cat(", \"rule\": ", json_string(v.spec->key_str()));
+            if (have_counters)
+                o += cat(", \"packets\": ", c.packets, ", \"bytes\": ", c.bytes, ", \"wrong_if\": ", c.wrong_if);
+            o += "}";
+            first = false;
+            reply.row(o);
+            return;
+        }
+        std::vector<std::string> row{key, iif, state};
+        if (detail) {
+            if (have_counters)
+                row.insert(row.end(), {cat(c.packets), cat(c.bytes), cat(c.wrong_if)});
+            else
+                row.insert(row.end(), {"-", "-", "-"});
+        }
+        row.push_back(only_pending ? v.pending_reason : join_words(oifs));
+        table.add(std::move(row));
+    });
+    if (json) {
+        reply.row("]}");
+    } else if (table.empty()) {
+        reply.row(only_pending ? "No pending routes." : "No routes.");
+    } else {
+        table.render(req.flags & req_headings, [&](std::string_view line) { reply.row(line); });
+    }
+    reply.end(exit_code::ok, "");
+}
+
+void Control::show_interfaces(const Request& req, Reply& reply)
+{
+    const bool json = req.flags & req_json;
+    Table table({"INDEX", "PHYINT", "STATE", "VIF", "MIF"});
+    if (json)
+        reply.row("{\"interfaces\": [");
+    bool first = true;
+    for (const auto& [index, iface] : router_.interfaces()) {
+        auto vif = router_.vif_of(Family::inet, index);
+        auto mif = router_.vif_of(Family::inet6, index);
+        if (json) {
+            reply.row(cat(first ? "" : ",", "{\"index\": ", index, ", \"name\": ", json_string(iface.name.view()),
+                          ", \"up\": ", iface.up() ? "true" : "false", ", \"vif\": ", vif ? cat(*vif) : "null",
+                          ", \"mif\": ", mif ? cat(*mif) : "null", "}"));
+            first = false;
+            continue;
+        }
+        table.add({cat(index), iface.name.str(), iface.up() ? "up" : "down", vif ? cat(*vif) : "-",
+                   mif ? cat(*mif) : "-"});
+    }
+    if (json)
+        reply.row("]}");
+    else
+        table.render(req.flags & req_headings, [&](std::string_view line) { reply.row(line); });
+    reply.end(exit_code::ok, "");
+}
+
+} // namespace smcroute

@@ -1,0 +1,430 @@
+#include "smcroute/daemon.hpp"
+
+#include "smcroute/config.hpp"
+#include "smcroute/control.hpp"
+#include "smcroute/event_loop.hpp"
+#include "smcroute/interfaces.hpp"
+#include "smcroute/ipc_server.hpp"
+#include "smcroute/router.hpp"
+
+#include <cerrno>
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+namespace smcroute {
+
+namespace {
+
+// The write end of the start-up pipe: the background child reports "ready" or
+// why it failed through it, so the parent can exit with the right status.
+class ReadyPipe {
+public:
+    ReadyPipe() = default;
+    explicit ReadyPipe(int fd) : fd_(fd) {}
+    bool active() const { return fd_.valid(); }
+    void report(int status, std::string_view message)
+    {
+        if (!fd_)
+            return;
+        std::string text = cat(status, "\n", message);
+        ssize_t rc = ::write(fd_.get(), text.data(), text.size());
+        (void)rc;
+        fd_.reset();
+    }
+
+private:
+    UniqueFd fd_;
+};
+
+void notify_systemd(std::string_view state)
+{
+    const char* path = std::getenv("NOTIFY_SOCKET");
+    if (!path || !*path)
+        return;
+    sockaddr_un sun{};
+    sun.sun_family = AF_UNIX;
+    size_t len = std::strlen(path);
+    if (len >= sizeof(sun.sun_path))
+        return;
+    std::memcpy(sun.sun_path, path, len);
+    if (sun.sun_path[0] == '@')
+        sun.sun_path[0] = '\0';
+    UniqueFd fd(::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+    if (!fd)
+        return;
+    ssize_t rc = ::sendto(fd.get(), state.data(), state.size(), MSG_NOSIGNAL, reinterpret_cast<sockaddr*>(&sun),
+                          static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + len));
+    (void)rc;
+}
+
+std::string diagnostics_text(const ParseResult& parsed)
+{
+    std::string text;
+    for (const auto& d : parsed.diagnostics) {
+        text += d.format();
+        text += '\n';
+    }
+    return text;
+}
+
+// Reply that collects the outcome of a start-up command.
+class CollectReply final : public Reply {
+public:
+    void row(std::string_view) override {}
+    void end(uint32_t s, std::string_view m) override
+    {
+        status = s;
+        message = m;
+    }
+    uint32_t status = 0;
+    std::string message;
+};
+
+class Daemon {
+public:
+    Daemon(const DaemonOptions& opts, Logger& log) : opts_(opts), log_(log) {}
+    // Returns the exit status.
+    int run(const std::vector<ClientCommand>& startup, ReadyPipe& ready);
+
+private:
+    Result<Config> load_config(bool at_start);
+    void apply_config(const Config& cfg);
+    Status reload();
+    void drain_upcalls(MrouteSocket& s);
+    void read_links();
+    int fail_start(ReadyPipe& ready, int status, const std::string& message);
+
+    const DaemonOptions& opts_;
+    Logger& log_;
+    EventLoop loop_;
+    std::unique_ptr<MrouteSocket> v4_, v6_;
+    std::unique_ptr<Router> router_;
+    std::unique_ptr<Control> control_;
+    std::unique_ptr<IpcServer> server_;
+    std::optional<LinkMonitor> links_;
+    Config running_;
+};
+
+int Daemon::fail_start(ReadyPipe& ready, int status, const std::string& message)
+{
+    log_.error(message);
+    ready.report(status, message);
+    return status;
+}
+
+Result<Config> Daemon::load_config(bool at_start)
+{
+    auto files = make_disk_files();
+    struct stat st{};
+    if (!opts_.config_given && ::stat(opts_.config_file.c_str(), &st) != 0 && errno == ENOENT) {
+        log_.info(cat("no config file ", opts_.config_file, ", starting with no routes"));
+        return Config{};
+    }
+    ParseResult parsed = parse_config_file(opts_.config_file, *files);
+    std::string text = diagnostics_text(parsed);
+    size_t errors = parsed.error_count();
+    for (const auto& d : parsed.diagnostics)
+        log_.log(d.severity == Severity::error ? LogLevel::err : LogLevel::warning, d.format());
+    if (errors == 0)
+        return std::move(parsed.config);
+    if (at_start && opts_.start_despite_errors) {
+        log_.warning(cat(opts_.config_file, ": ", errors, " error(s); starting with the valid lines"));
+        return std::move(parsed.config);
+    }
+    return fail(cat(opts_.config_file, ": ", errors, " error(s)", at_start ? "" : ", keeping the running config", "\n",
+                    text));
+}
+
+void Daemon::apply_config(const Config& cfg)
+{
+    std::vector<PhyintSpec> phyints;
+    for (const auto& p : cfg.phyints)
+        phyints.push_back(p.spec);
+    router_->set_phyints(phyints);
+    for (const auto& r : cfg.routes) {
+        if (!router_->has_family(r.spec.family())) {
+            log_.error(cat(r.loc.file, ":", r.loc.line, ": ", family_name(r.spec.family()),
+                           " multicast routing is not available, route ", r.spec.key_str(), " ignored"));
+            continue;
+        }
+        if (auto st = router_->add(r.spec, Origin::config); !st)
+            log_.error(cat(r.loc.file, ":", r.loc.line, ": ", st.error().message));
+    }
+    if (!cfg.joins.empty())
+        log_.warning(cat(cfg.joins.size(), " mgroup line(s) ignored: group membership is not supported yet"));
+}
+
+Status Daemon::reload()
+{
+    log_.notice(cat("reloading ", opts_.config_file));
+    notify_systemd("RELOADING=1");
+    auto cfg = load_config(false);
+    if (!cfg) {
+        notify_systemd("READY=1");
+        return cfg.take_error();
+    }
+    // Apply only the difference: routes in both configs are not touched.
+    auto same = [](const Located<RouteSpec>& a, const Located<RouteSpec>& b) { return a.spec == b.spec; };
+    router_->remove_origin(Origin::client);
+    for (const auto& old : running_.routes) {
+        bool kept = false;
+        for (const auto& r : cfg->routes)
+            if (same(old, r)) {
+                kept = true;
+                break;
+            }
+        if (!kept)
+            (void)router_->remove(old.spec, false);
+    }
+    Config added = *cfg;
+    added.routes.clear();
+    for (const auto& r : cfg->routes) {
+        bool known = false;
+        for (const auto& old : running_.routes)
+            if (same(old, r)) {
+                known = true;
+                break;
+            }
+        if (!known)
+            added.routes.push_back(r);
+    }
+    apply_config(added);
+    running_ = std::move(*cfg);
+    notify_systemd("READY=1");
+    log_.notice("reload done");
+    return {};
+}
+
+void Daemon::drain_upcalls(MrouteSocket& s)
+{
+    for (;;) {
+        auto ups = s.read_upcalls();
+        if (ups.empty())
+            return;
+        for (const auto& u : ups)
+            router_->handle_upcall(s.family(), u);
+    }
+}
+
+void Daemon::read_links()
+{
+    bool overflowed = false;
+    auto events = links_->read(overflowed);
+    if (overflowed) {
+        if (auto list = list_interfaces())
+            router_->set_interfaces(*list);
+        return;
+    }
+    for (const auto& ev : events)
+        router_->link_event(ev);
+}
+
+int Daemon::run(const std::vector<ClientCommand>& startup, ReadyPipe& ready)
+{
+    ::signal(SIGPIPE, SIG_IGN);
+    if (auto st = loop_.init_signals({SIGTERM, SIGINT, SIGHUP, SIGQUIT}); !st)
+        return fail_start(ready, exit_code::os_error, st.error().message);
+
+    auto cfg = load_config(true);
+    if (!cfg)
+        return fail_start(ready, exit_code::config, cfg.error().message);
+
+    Control::Hooks hooks{
+        [this] { loop_.after(std::chrono::milliseconds(0), [this] { loop_.stop(); }); },
+        [this] { return reload(); },
+        [] { return cat("smcroute ", SMCROUTE_VERSION); },
+    };
+    // The IPC socket first: a live daemon on it is the clearest reason to stop.
+    auto server = IpcServer::listen(loop_, log_, opts_.socket_path, [this](const Request& req, const Peer& peer,
+                                                                           Reply& reply) {
+        control_->handle(req, peer, reply);
+    });
+    if (!server)
+        return fail_start(ready, exit_code::unavailable, server.error().message);
+    server_ = std::move(*server);
+
+    bool no_support = true;
+    for (Family f : {Family::inet, Family::inet6}) {
+        auto s = open_mroute(f, opts_.table);
+        if (!s) {
+            int code = s.error().code;
+            if (code == EADDRINUSE)
+                return fail_start(ready, exit_code::unavailable, s.error().message);
+            if (code != ENOPROTOOPT && code != EOPNOTSUPP && code != EAFNOSUPPORT && code != EPROTONOSUPPORT)
+                no_support = false;
+            log_.warning(cat(s.error().message, "; ", family_name(f), " routes will be refused"));
+            continue;
+        }
+        no_support = false;
+        (f == Family::inet ? v4_ : v6_) = std::move(*s);
+    }
+    if (!v4_ && !v6_)
+        return fail_start(ready, no_support ? exit_code::no_kernel_support : exit_code::os_error,
+                          "no multicast routing socket could be opened");
+
+    router_ = std::make_unique<Router>(log_, v4_.get(), v6_.get());
+    control_ = std::make_unique<Control>(*router_, log_, std::move(hooks));
+    for (MrouteSocket* s : {v4_.get(), v6_.get()})
+        if (s && s->fd() >= 0)
+            loop_.watch(s->fd(), POLLIN, [this, s](short) { drain_upcalls(*s); });
+
+    auto monitor = LinkMonitor::open();
+    if (!monitor)
+        return fail_start(ready, exit_code::os_error, monitor.error().message);
+    links_ = std::move(*monitor);
+    loop_.watch(links_->fd(), POLLIN, [this](short) { read_links(); });
+    auto list = list_interfaces();
+    if (!list)
+        return fail_start(ready, exit_code::os_error, list.error().message);
+    router_->set_interfaces(*list);
+
+    running_ = std::move(*cfg);
+    apply_config(running_);
+
+    // Legacy `smcroute -d -a ...`: run the commands as root would.
+    std::string failures;
+    for (const auto& cmd : startup) {
+        Request req;
+        req.args.push_back(std::string(verb_info(cmd.verb).name));
+        req.args.insert(req.args.end(), cmd.args.begin(), cmd.args.end());
+        CollectReply reply;
+        control_->handle(req, Peer{getpid(), 0, 0, true}, reply);
+        if (reply.status != 0)
+            failures += cat(cmd.label.empty() ? req.args[0] : cmd.label, ": ", reply.message, "\n");
+    }
+
+    loop_.on_signal(SIGTERM, [this] { loop_.stop(); });
+    loop_.on_signal(SIGINT, [this] { loop_.stop(); });
+    loop_.on_signal(SIGQUIT, [this] { loop_.stop(); });
+    loop_.on_signal(SIGHUP, [this] {
+        if (auto st = reload(); !st)
+            log_.error(st.error().message);
+    });
+
+    UniqueFd pid_fd(::open(opts_.pid_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+    if (pid_fd) {
+        std::string pid = cat(getpid(), "\n");
+        ssize_t rc = ::write(pid_fd.get(), pid.data(), pid.size());
+        (void)rc;
+        pid_fd.reset();
+    } else {
+        log_.warning(os_error(errno, cat("cannot write pid file ", opts_.pid_file)).message);
+    }
+
+    log_.notice(cat("smcroute ", SMCROUTE_VERSION, " ready, socket ", opts_.socket_path,
+                    opts_.table ? cat(", table ", opts_.table) : ""));
+    ready.report(failures.empty() ? 0 : exit_code::failed, failures);
+    notify_systemd("READY=1");
+
+    int status = exit_code::ok;
+    if (auto st = loop_.run(); !st) {
+        log_.error(st.error().message);
+        status = exit_code::os_error;
+    }
+    notify_systemd("STOPPING=1");
+    log_.notice("exiting, removing routes");
+    router_->clear();
+    server_.reset();
+    ::unlink(opts_.pid_file.c_str());
+    return status;
+}
+
+// Parent side of the background start: wait for the child's report.
+int wait_for_child(int read_fd, pid_t child)
+{
+    std::string text;
+    char buf[4096];
+    for (;;) {
+        ssize_t n = ::read(read_fd, buf, sizeof(buf));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        text.append(buf, static_cast<size_t>(n));
+    }
+    ::close(read_fd);
+    if (text.empty()) {
+        int wstatus = 0;
+        ::waitpid(child, &wstatus, 0);
+        std::fprintf(stderr, "smcroute: daemon failed to start\n");
+        return WIFEXITED(wstatus) && WEXITSTATUS(wstatus) ? WEXITSTATUS(wstatus) : exit_code::os_error;
+    }
+    auto nl = text.find('\n');
+    int status = std::atoi(text.substr(0, nl).c_str());
+    std::string message = nl == std::string::npos ? "" : text.substr(nl + 1);
+    if (!message.empty()) {
+        if (message.back() != '\n')
+            message += '\n';
+        std::fprintf(stderr, "smcroute: %s", message.c_str());
+    }
+    if (status != 0 && status != exit_code::failed) // a failed start: reap the child
+        ::waitpid(child, nullptr, 0);
+    return status;
+}
+
+} // namespace
+
+int run_daemon(const DaemonOptions& opts, const std::vector<ClientCommand>& startup)
+{
+    Logger log;
+    log.set_level(opts.log_level);
+    ReadyPipe ready;
+    if (!opts.foreground) {
+        int fds[2];
+        if (::pipe2(fds, O_CLOEXEC) != 0) {
+            std::perror("smcroute: pipe");
+            return exit_code::os_error;
+        }
+        pid_t pid = ::fork();
+        if (pid < 0) {
+            std::perror("smcroute: fork");
+            return exit_code::os_error;
+        }
+        if (pid > 0) {
+            ::close(fds[1]);
+            return wait_for_child(fds[0], pid);
+        }
+        ::close(fds[0]);
+        ::setsid();
+        ready = ReadyPipe(fds[1]);
+        log.use_syslog(opts.ident);
+        // Until ready, errors also reach the starting terminal through the pipe.
+        int null = ::open("/dev/null", O_RDWR | O_CLOEXEC);
+        if (null >= 0) {
+            ::dup2(null, STDIN_FILENO);
+            ::dup2(null, STDOUT_FILENO);
+            ::dup2(null, STDERR_FILENO);
+            ::close(null);
+        }
+    } else if (opts.syslog) {
+        log.use_syslog(opts.ident);
+    }
+    ::umask(022);
+    Daemon daemon(opts, log);
+    return daemon.run(startup, ready);
+}
+
+int check_config(const std::string& path)
+{
+    auto files = make_disk_files();
+    ParseResult parsed = parse_config_file(path, *files);
+    std::string text = diagnostics_text(parsed);
+    if (!text.empty())
+        std::fputs(text.c_str(), stderr);
+    size_t errors = parsed.error_count();
+    if (errors) {
+        std::fprintf(stderr, "%s: %zu error(s)\n", path.c_str(), errors);
+        return exit_code::config;
+    }
+    return exit_code::ok;
+}
+
+} // namespace smcroute

@@ -1,0 +1,198 @@
+#include "smcroute/addr.hpp"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <unordered_set>
+
+using namespace smcroute;
+
+namespace {
+
+IpAddr ip(std::string_view text)
+{
+    auto a = IpAddr::parse(text);
+    EXPECT_TRUE(a.has_value()) << text;
+    return a.value_or(IpAddr{});
+}
+
+} // namespace
+
+TEST(AddrTest, ParseAndFormatV4)
+{
+    auto a = IpAddr::parse("225.1.2.3");
+    ASSERT_TRUE(a);
+    EXPECT_TRUE(a->is_v4());
+    EXPECT_EQ(a->family(), Family::inet);
+    EXPECT_EQ(a->str(), "225.1.2.3");
+    EXPECT_EQ(a->bytes()[0], 225);
+    EXPECT_EQ(a->bytes()[3], 3);
+}
+
+TEST(AddrTest, ParseAndFormatV6)
+{
+    auto a = IpAddr::parse("FF0E:0:0::1");
+    ASSERT_TRUE(a);
+    EXPECT_EQ(a->family(), Family::inet6);
+    EXPECT_EQ(a->str(), "ff0e::1");
+    EXPECT_EQ(ip("::").str(), "::");
+}
+
+TEST(AddrTest, ParseRejectsGarbage)
+{
+    for (std::string_view bad : {"", "1.2.3", "1.2.3.4.5", "256.1.1.1", "eth0", "1.2.3.4 ", "::g", "1.2.3.4/24",
+                                 "ff0e::1::2", "01234567890123456789012345678901234567890123456789"})
+        EXPECT_FALSE(IpAddr::parse(bad)) << bad;
+    // An embedded NUL must not end the text early.
+    EXPECT_FALSE(IpAddr::parse(std::string_view("1.2.3.4\0junk", 12)));
+}
+
+TEST(AddrTest, Classification)
+{
+    EXPECT_TRUE(ip("224.0.0.1").is_multicast());
+    EXPECT_TRUE(ip("239.255.255.255").is_multicast());
+    EXPECT_FALSE(ip("240.0.0.1").is_multicast());
+    EXPECT_FALSE(ip("223.255.255.255").is_multicast());
+    EXPECT_TRUE(ip("ff0e::1").is_multicast());
+    EXPECT_FALSE(ip("fe80::1").is_multicast());
+    EXPECT_TRUE(ip("224.0.0.251").is_link_local_multicast());
+    EXPECT_FALSE(ip("224.0.1.1").is_link_local_multicast());
+    EXPECT_TRUE(ip("ff02::fb").is_link_local_multicast());
+    EXPECT_FALSE(ip("ff0e::fb").is_link_local_multicast());
+    EXPECT_TRUE(ip("255.255.255.255").is_broadcast());
+    EXPECT_FALSE(ip("255.255.255.254").is_broadcast());
+    EXPECT_TRUE(ip("0.0.0.0").is_unspecified());
+    EXPECT_TRUE(ip("::").is_unspecified());
+    EXPECT_FALSE(ip("::1").is_unspecified());
+    EXPECT_TRUE(IpAddr::any(Family::inet6).is_unspecified());
+    EXPECT_EQ(IpAddr::any(Family::inet6).family(), Family::inet6);
+}
+
+TEST(AddrTest, Masked)
+{
+    EXPECT_EQ(ip("225.1.2.3").masked(24).str(), "225.1.2.0");
+    EXPECT_EQ(ip("225.1.2.3").masked(20).str(), "225.1.0.0");
+    EXPECT_EQ(ip("225.1.255.3").masked(20).str(), "225.1.240.0");
+    EXPECT_EQ(ip("225.1.2.3").masked(0).str(), "0.0.0.0");
+    EXPECT_EQ(ip("225.1.2.3").masked(32).str(), "225.1.2.3");
+    EXPECT_EQ(ip("ff0e:1:2:3::ffff").masked(33).str(), "ff0e:1::");
+    EXPECT_EQ(ip("ff0e:1:2:3::ffff").masked(128).str(), "ff0e:1:2:3::ffff");
+}
+
+TEST(AddrTest, Plus)
+{
+    EXPECT_EQ(ip("225.1.2.3").plus(0).str(), "225.1.2.3");
+    EXPECT_EQ(ip("225.1.2.255").plus(1).str(), "225.1.3.0");
+    EXPECT_EQ(ip("225.1.2.0").plus(65536).str(), "225.2.2.0");
+    EXPECT_EQ(ip("255.255.255.255").plus(1).str(), "0.0.0.0"); // wraps within IPv4
+    EXPECT_EQ(ip("ff0e::ffff").plus(1).str(), "ff0e::1:0");
+    EXPECT_EQ(ip("ff0e::").plus(0x1'0000'0000ULL).str(), "ff0e::1:0:0");
+}
+
+TEST(AddrTest, Ordering)
+{
+    EXPECT_LT(ip("10.0.0.1"), ip("10.0.0.2"));
+    EXPECT_EQ(ip("10.0.0.1"), ip("10.0.0.1"));
+    EXPECT_NE(ip("10.0.0.1"), ip("::ffff:10.0.0.1"));
+    std::unordered_set<IpAddr> set{ip("10.0.0.1"), ip("10.0.0.1"), ip("ff0e::1")};
+    EXPECT_EQ(set.size(), 2u);
+}
+
+TEST(AddrTest, PrefixParse)
+{
+    auto p = Prefix::parse("225.1.2.3/24");
+    ASSERT_TRUE(p);
+    EXPECT_EQ(p->addr.str(), "225.1.2.0");
+    EXPECT_EQ(p->len, 24);
+    EXPECT_EQ(p->str(), "225.1.2.0/24");
+    EXPECT_FALSE(p->is_host());
+
+    auto h = Prefix::parse("225.1.2.3");
+    ASSERT_TRUE(h);
+    EXPECT_TRUE(h->is_host());
+    EXPECT_EQ(h->str(), "225.1.2.3");
+    EXPECT_EQ(Prefix::parse("225.1.2.3/32")->str(), "225.1.2.3");
+
+    auto v6 = Prefix::parse("ff0e::1/16");
+    ASSERT_TRUE(v6);
+    EXPECT_EQ(v6->str(), "ff0e::/16");
+    EXPECT_EQ(Prefix::parse("ff0e::1/128")->str(), "ff0e::1");
+    EXPECT_EQ(Prefix::parse("0.0.0.0/0")->len, 0);
+}
+
+TEST(AddrTest, PrefixParseErrors)
+{
+    EXPECT_EQ(Prefix::parse("225.1.2.3/33").error().message,
+              "prefix length 33 out of range 0-32 for IPv4 in '225.1.2.3/33'");
+    EXPECT_EQ(Prefix::parse("ff0e::1/129").error().message,
+              "prefix length 129 out of range 0-128 for IPv6 in 'ff0e::1/129'");
+    EXPECT_EQ(Prefix::parse("225.1.2/24").error().message, "invalid address '225.1.2'");
+    EXPECT_EQ(Prefix::parse("225.1.2.3/").error().message, "invalid prefix length '' in '225.1.2.3/'");
+    EXPECT_EQ(Prefix::parse("225.1.2.3/x").error().message, "invalid prefix length 'x' in '225.1.2.3/x'");
+    EXPECT_EQ(Prefix::parse("225.1.2.3/-1").error().message, "invalid prefix length '-1' in '225.1.2.3/-1'");
+    EXPECT_FALSE(Prefix::parse("225.1.2.3/24/1"));
+    EXPECT_FALSE(Prefix::parse(""));
+}
+
+TEST(AddrTest, PrefixContains)
+{
+    auto p = *Prefix::parse("225.1.2.0/24");
+    EXPECT_TRUE(p.contains(ip("225.1.2.0")));
+    EXPECT_TRUE(p.contains(ip("225.1.2.255")));
+    EXPECT_FALSE(p.contains(ip("225.1.3.0")));
+    EXPECT_FALSE(p.contains(ip("ff0e::1")));
+    auto all = *Prefix::parse("0.0.0.0/0");
+    EXPECT_TRUE(all.contains(ip("1.2.3.4")));
+    EXPECT_FALSE(all.contains(ip("::1")));
+    auto v6 = *Prefix::parse("ff0e::/16");
+    EXPECT_TRUE(v6.contains(ip("ff0e:1::2")));
+    EXPECT_FALSE(v6.contains(ip("ff0f::1")));
+    auto host = Prefix::host(ip("10.0.0.1"));
+    EXPECT_TRUE(host.is_host());
+    EXPECT_TRUE(host.contains(ip("10.0.0.1")));
+    EXPECT_FALSE(host.contains(ip("10.0.0.2")));
+}
+
+TEST(AddrTest, IfNameParse)
+{
+    auto n = IfName::parse("eth0");
+    ASSERT_TRUE(n);
+    EXPECT_EQ(n->view(), "eth0");
+    EXPECT_FALSE(n->is_wildcard());
+    EXPECT_TRUE(IfName::parse("abcdefghijklmno")); // 15 bytes
+    EXPECT_EQ(IfName::parse("abcdefghijklmnop").error().message,
+              "interface name 'abcdefghijklmnop' is longer than 15 characters");
+    EXPECT_EQ(IfName::parse("").error().message, "empty interface name");
+    EXPECT_FALSE(IfName::parse("eth/0"));
+    EXPECT_FALSE(IfName::parse("eth 0"));
+    EXPECT_FALSE(IfName::parse("eth\t0"));
+    EXPECT_FALSE(IfName::parse("eth0\r"));
+    EXPECT_FALSE(IfName::parse(std::string_view("eth\0", 4)));
+    EXPECT_FALSE(IfName::parse("e+th"));
+    EXPECT_TRUE(IfName().empty());
+}
+
+TEST(AddrTest, IfNameWildcard)
+{
+    auto w = *IfName::parse("eth+");
+    EXPECT_TRUE(w.is_wildcard());
+    EXPECT_TRUE(w.matches("eth0"));
+    EXPECT_TRUE(w.matches("eth12"));
+    EXPECT_TRUE(w.matches("eth"));
+    EXPECT_FALSE(w.matches("et"));
+    EXPECT_FALSE(w.matches("veth0"));
+    auto exact = *IfName::parse("eth0");
+    EXPECT_TRUE(exact.matches("eth0"));
+    EXPECT_FALSE(exact.matches("eth01"));
+    EXPECT_FALSE(exact.matches("eth"));
+}
+
+TEST(AddrTest, IfNameOrderAndHash)
+{
+    auto a = *IfName::parse("eth0");
+    auto b = *IfName::parse("eth1");
+    EXPECT_LT(a, b);
+    EXPECT_EQ(a, *IfName::parse("eth0"));
+    std::unordered_set<IfName> set{a, b, *IfName::parse("eth0")};
+    EXPECT_EQ(set.size(), 2u);
+}

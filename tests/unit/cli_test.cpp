@@ -1,0 +1,578 @@
+#include "smcroute/cli.hpp"
+
+#include <gtest/gtest.h>
+
+#include <initializer_list>
+#include <string>
+#include <vector>
+
+using namespace smcroute;
+
+namespace {
+
+using Words = std::vector<std::string>;
+
+Result<Invocation> parse(Personality who, std::initializer_list<std::string_view> args)
+{
+    return parse_command_line(who, std::vector<std::string_view>(args));
+}
+
+Invocation ok(Personality who, std::initializer_list<std::string_view> args)
+{
+    auto r = parse(who, args);
+    EXPECT_TRUE(r.ok()) << (r.ok() ? "" : r.error().message);
+    return r.ok() ? std::move(*r) : Invocation{};
+}
+
+std::string bad(Personality who, std::initializer_list<std::string_view> args)
+{
+    auto r = parse(who, args);
+    EXPECT_FALSE(r.ok());
+    return r.ok() ? std::string("<parsed>") : r.error().message;
+}
+
+constexpr auto who_legacy = Personality::legacy;
+constexpr auto who_daemon = Personality::daemon;
+constexpr auto who_ctl = Personality::ctl;
+using Mode = Invocation::Mode;
+
+} // namespace
+
+// ---------------------------------------------------------------- personality
+
+TEST(Cli, PersonalityFromArgv0)
+{
+    EXPECT_EQ(personality_from_argv0("smcrouted"), who_daemon);
+    EXPECT_EQ(personality_from_argv0("/usr/sbin/smcrouted"), who_daemon);
+    EXPECT_EQ(personality_from_argv0("smcroutectl"), who_ctl);
+    EXPECT_EQ(personality_from_argv0("./build/smcroutectl"), who_ctl);
+    EXPECT_EQ(personality_from_argv0("smcroute"), who_legacy);
+    EXPECT_EQ(personality_from_argv0("/usr/sbin/smcroute"), who_legacy);
+    EXPECT_EQ(personality_from_argv0("smcrouted.old"), who_legacy);
+    EXPECT_EQ(personality_from_argv0("/smcrouted/x"), who_legacy);
+    EXPECT_EQ(personality_from_argv0(""), who_legacy);
+}
+
+// --------------------------------------------------------------------- legacy
+
+TEST(CliLegacy, DaemonAlone)
+{
+    auto inv = ok(who_legacy, {"-d"});
+    EXPECT_EQ(inv.mode, Mode::daemon);
+    EXPECT_EQ(inv.personality, who_legacy);
+    EXPECT_TRUE(inv.commands.empty());
+    EXPECT_EQ(inv.daemon.config_file, "/etc/smcroute.conf");
+    EXPECT_FALSE(inv.daemon.config_given);
+    EXPECT_EQ(inv.daemon.socket_path, "/run/smcroute.sock");
+    EXPECT_EQ(inv.daemon.pid_file, "/run/smcroute.pid");
+    EXPECT_EQ(inv.client.socket_path, "/run/smcroute.sock");
+    EXPECT_FALSE(inv.daemon.foreground);
+}
+
+TEST(CliLegacy, DaemonWithLongOptions)
+{
+    auto inv = ok(who_legacy, {"-d", "--foreground", "--config", "/tmp/x.conf", "--syslog", "--log-level", "info",
+                           "--table", "123", "--socket", "/tmp/s.sock", "--pidfile", "/tmp/p.pid",
+                           "--cache-timeout", "0", "--exec", "/bin/true", "--user", "nobody:nogroup",
+                           "--mrdisc-interval", "30", "--startup-delay", "5", "--ignore-errors"});
+    EXPECT_EQ(inv.mode, Mode::daemon);
+    const auto& d = inv.daemon;
+    EXPECT_TRUE(d.foreground);
+    EXPECT_EQ(d.config_file, "/tmp/x.conf");
+    EXPECT_TRUE(d.config_given);
+    EXPECT_TRUE(d.syslog);
+    EXPECT_EQ(d.log_level, LogLevel::info);
+    EXPECT_EQ(d.table, 123u);
+    EXPECT_EQ(d.socket_path, "/tmp/s.sock");
+    EXPECT_EQ(inv.client.socket_path, "/tmp/s.sock");
+    EXPECT_EQ(d.pid_file, "/tmp/p.pid");
+    EXPECT_EQ(d.cache_timeout, 0u);
+    EXPECT_EQ(d.script, "/bin/true");
+    EXPECT_EQ(d.user, "nobody:nogroup");
+    EXPECT_EQ(d.mrdisc_interval, 30u);
+    EXPECT_EQ(d.startup_delay, 5u);
+    EXPECT_TRUE(d.start_despite_errors);
+}
+
+TEST(CliLegacy, LongOptionEqualsAndPrefix)
+{
+    auto inv = ok(who_legacy, {"-d", "--config=/a.conf", "--fore", "--ident=foo"});
+    EXPECT_EQ(inv.daemon.config_file, "/a.conf");
+    EXPECT_TRUE(inv.daemon.foreground);
+    EXPECT_EQ(inv.daemon.ident, "foo");
+    EXPECT_EQ(inv.daemon.pid_file, "/run/foo.pid");
+    EXPECT_EQ(inv.daemon.socket_path, "/run/foo.sock");
+    EXPECT_EQ(inv.client.socket_path, "/run/foo.sock");
+}
+
+TEST(CliLegacy, IdentDerivesDefaults)
+{
+    auto inv = ok(who_legacy, {"-d", "--ident", "mc2"});
+    EXPECT_EQ(inv.daemon.config_file, "/etc/mc2.conf");
+    EXPECT_EQ(inv.daemon.socket_path, "/run/mc2.sock");
+    EXPECT_EQ(inv.daemon.pid_file, "/run/mc2.pid");
+}
+
+TEST(CliLegacy, CheckConfig)
+{
+    auto inv = ok(who_legacy, {"--check", "/tmp/c.conf"});
+    EXPECT_EQ(inv.mode, Mode::check_config);
+    EXPECT_EQ(inv.daemon.config_file, "/tmp/c.conf");
+}
+
+TEST(CliLegacy, AddRoute)
+{
+    auto inv = ok(who_legacy, {"-a", "eth0", "192.168.1.42", "225.1.2.3", "eth1", "eth2"});
+    EXPECT_EQ(inv.mode, Mode::client);
+    ASSERT_EQ(inv.commands.size(), 1u);
+    EXPECT_EQ(inv.commands[0].verb, Verb::add);
+    EXPECT_EQ(inv.commands[0].args, (Words{"eth0", "192.168.1.42", "225.1.2.3", "eth1", "eth2"}));
+    EXPECT_EQ(inv.commands[0].label, "-a eth0 192.168.1.42 225.1.2.3 eth1 eth2");
+}
+
+TEST(CliLegacy, RemoveIgnoresOifs)
+{
+    auto inv = ok(who_legacy, {"-r", "eth0", "192.168.1.42", "225.1.2.3", "eth1", "eth2"});
+    ASSERT_EQ(inv.commands.size(), 1u);
+    EXPECT_EQ(inv.commands[0].verb, Verb::remove);
+    EXPECT_EQ(inv.commands[0].args, (Words{"eth0", "192.168.1.42", "225.1.2.3"}));
+}
+
+TEST(CliLegacy, JoinLeaveReorder)
+{
+    auto inv = ok(who_legacy, {"-j", "eth0", "225.1.2.3", "-j", "eth1", "232.1.1.1", "10.0.0.1", "-l", "eth0",
+                           "225.1.2.3", "-l", "eth1", "232.1.1.1", "10.0.0.1"});
+    ASSERT_EQ(inv.commands.size(), 4u);
+    EXPECT_EQ(inv.commands[0].verb, Verb::join);
+    EXPECT_EQ(inv.commands[0].args, (Words{"eth0", "225.1.2.3"}));
+    EXPECT_EQ(inv.commands[1].verb, Verb::join);
+    EXPECT_EQ(inv.commands[1].args, (Words{"eth1", "10.0.0.1", "232.1.1.1"}));
+    EXPECT_EQ(inv.commands[2].verb, Verb::leave);
+    EXPECT_EQ(inv.commands[2].args, (Words{"eth0", "225.1.2.3"}));
+    EXPECT_EQ(inv.commands[3].verb, Verb::leave);
+    EXPECT_EQ(inv.commands[3].args, (Words{"eth1", "10.0.0.1", "232.1.1.1"}));
+    EXPECT_EQ(inv.commands[1].label, "-j eth1 232.1.1.1 10.0.0.1");
+}
+
+TEST(CliLegacy, SeveralCommandsInOrder)
+{
+    auto inv = ok(who_legacy, {"-a", "eth0", "10.0.0.1", "225.1.2.3", "eth1", "-a", "eth0", "*", "225.1.2.4", "eth1",
+                           "eth2", "-r", "eth0", "10.0.0.1", "225.1.2.3", "-k"});
+    ASSERT_EQ(inv.commands.size(), 4u);
+    EXPECT_EQ(inv.commands[0].verb, Verb::add);
+    EXPECT_EQ(inv.commands[0].args, (Words{"eth0", "10.0.0.1", "225.1.2.3", "eth1"}));
+    EXPECT_EQ(inv.commands[1].verb, Verb::add);
+    EXPECT_EQ(inv.commands[1].args, (Words{"eth0", "*", "225.1.2.4", "eth1", "eth2"}));
+    EXPECT_EQ(inv.commands[2].verb, Verb::remove);
+    EXPECT_EQ(inv.commands[2].args, (Words{"eth0", "10.0.0.1", "225.1.2.3"}));
+    EXPECT_EQ(inv.commands[3].verb, Verb::kill);
+    EXPECT_TRUE(inv.commands[3].args.empty());
+    EXPECT_EQ(inv.commands[3].label, "-k");
+}
+
+TEST(CliLegacy, DaemonThenCommands)
+{
+    auto inv = ok(who_legacy, {"-d", "--foreground", "-a", "eth0", "10.0.0.1", "225.1.2.3", "eth1", "-j", "eth0",
+                           "225.1.2.3"});
+    EXPECT_EQ(inv.mode, Mode::daemon);
+    EXPECT_TRUE(inv.daemon.foreground);
+    ASSERT_EQ(inv.commands.size(), 2u);
+    EXPECT_EQ(inv.commands[0].verb, Verb::add);
+    EXPECT_EQ(inv.commands[1].verb, Verb::join);
+}
+
+TEST(CliLegacy, VerboseDebug)
+{
+    auto inv = ok(who_legacy, {"-v", "-D", "-k"});
+    EXPECT_TRUE(inv.verbose);
+    EXPECT_TRUE(inv.debug);
+    EXPECT_EQ(inv.daemon.log_level, LogLevel::debug);
+    auto clustered = ok(who_legacy, {"-vDd"});
+    EXPECT_TRUE(clustered.verbose);
+    EXPECT_TRUE(clustered.debug);
+    EXPECT_EQ(clustered.mode, Mode::daemon);
+}
+
+TEST(CliLegacy, HelpAndVersion)
+{
+    EXPECT_EQ(ok(who_legacy, {"-h"}).mode, Mode::help);
+    EXPECT_EQ(ok(who_legacy, {"--help"}).mode, Mode::help);
+    EXPECT_EQ(ok(who_legacy, {"--version"}).mode, Mode::version);
+    EXPECT_EQ(ok(who_legacy, {"-d", "-h"}).mode, Mode::help);
+}
+
+TEST(CliLegacy, NegativeNumberIsAnArgument)
+{
+    // A word like "-1" is not an option; it ends up as an argument.
+    auto inv = ok(who_legacy, {"-a", "eth0", "-1", "225.1.2.3", "eth1"});
+    ASSERT_EQ(inv.commands.size(), 1u);
+    EXPECT_EQ(inv.commands[0].args, (Words{"eth0", "-1", "225.1.2.3", "eth1"}));
+}
+
+TEST(CliLegacy, UsageErrors)
+{
+    EXPECT_EQ(bad(who_legacy, {"-a", "eth0", "10.0.0.1", "225.1.2.3"}), "-a needs IIF SOURCE GROUP OIF [OIF ...]");
+    EXPECT_EQ(bad(who_legacy, {"-a"}), "-a needs IIF SOURCE GROUP OIF [OIF ...]");
+    EXPECT_EQ(bad(who_legacy, {"-a", "eth0", "-r", "eth0", "1.1.1.1", "225.1.1.1"}),
+              "-a needs IIF SOURCE GROUP OIF [OIF ...]");
+    EXPECT_EQ(bad(who_legacy, {"-r", "eth0", "10.0.0.1"}), "-r needs IIF SOURCE GROUP");
+    EXPECT_EQ(bad(who_legacy, {"-j", "eth0"}), "-j needs IIF GROUP [SOURCE]");
+    EXPECT_EQ(bad(who_legacy, {"-l", "eth0", "225.1.1.1", "10.0.0.1", "extra"}), "-l needs IIF GROUP [SOURCE]");
+    EXPECT_EQ(bad(who_legacy, {"-k", "now"}), "unexpected argument 'now'");
+    EXPECT_EQ(bad(who_legacy, {"-x"}), "unknown option '-x'");
+    EXPECT_EQ(bad(who_legacy, {"--bogus"}), "unknown option '--bogus'");
+    EXPECT_EQ(bad(who_legacy, {}), "no command given");
+    EXPECT_EQ(bad(who_legacy, {"-v"}), "no command given");
+    EXPECT_EQ(bad(who_legacy, {"-d", "--table", "x"}), "invalid table id 'x'");
+    EXPECT_EQ(bad(who_legacy, {"-d", "--log-level", "loud"}), "invalid log level 'loud' (none, err, notice, info, debug)");
+    EXPECT_EQ(bad(who_legacy, {"-d", "--config"}), "option '--config' needs an argument FILE");
+    EXPECT_EQ(bad(who_legacy, {"-d", "--foreground=yes"}), "option '--foreground' takes no argument");
+    // --s is a prefix of several long options.
+    auto amb = bad(who_legacy, {"-d", "--s", "x"});
+    EXPECT_NE(amb.find("ambiguous option '--s'"), std::string::npos) << amb;
+    EXPECT_NE(amb.find("--socket"), std::string::npos) << amb;
+    EXPECT_NE(amb.find("--syslog"), std::string::npos) << amb;
+}
+
+TEST(CliLegacy, VerbForm)
+{
+    auto inv = ok(who_legacy, {"add", "eth0", "10.0.0.1", "225.1.2.3", "eth1"});
+    EXPECT_EQ(inv.mode, Mode::client);
+    ASSERT_EQ(inv.commands.size(), 1u);
+    EXPECT_EQ(inv.commands[0].verb, Verb::add);
+    EXPECT_EQ(inv.commands[0].args, (Words{"eth0", "10.0.0.1", "225.1.2.3", "eth1"}));
+
+    auto show = ok(who_legacy, {"-d", "-t", "-u", "/tmp/x.sock", "-i", "foo", "s", "g"});
+    EXPECT_EQ(show.mode, Mode::client);
+    EXPECT_TRUE(show.client.detail);
+    EXPECT_TRUE(show.client.no_headings);
+    EXPECT_EQ(show.client.socket_path, "/tmp/x.sock");
+    EXPECT_EQ(show.client.ident, "foo");
+    ASSERT_EQ(show.commands.size(), 1u);
+    EXPECT_EQ(show.commands[0].verb, Verb::show);
+    EXPECT_EQ(show.commands[0].args, (Words{"groups"}));
+
+    auto json = ok(who_legacy, {"-j", "show"});
+    EXPECT_TRUE(json.client.json);
+    ASSERT_EQ(json.commands.size(), 1u);
+    EXPECT_EQ(json.commands[0].verb, Verb::show);
+    EXPECT_EQ(json.commands[0].args, (Words{"routes"}));
+
+    auto plain = ok(who_legacy, {"-p", "-i", "x", "rem", "eth0", "225.1.2.3"});
+    EXPECT_TRUE(plain.client.plain);
+    EXPECT_EQ(plain.client.socket_path, "/run/x.sock");
+    EXPECT_EQ(plain.commands[0].verb, Verb::remove);
+
+    EXPECT_EQ(bad(who_legacy, {"re"}), "ambiguous command 're' (could be: reload, remove)");
+    EXPECT_EQ(bad(who_legacy, {"bogus"}), "unknown command 'bogus'");
+    EXPECT_EQ(bad(who_legacy, {"add", "eth0", "225.1.2.3"}), "add needs IIF [SOURCE[/LEN]] GROUP[/LEN] OIF [OIF ...]");
+}
+
+TEST(CliLegacy, JoinIsNotAVerbPrefix)
+{
+    // "-j eth0 ..." is a legacy join, "-j show" JSON output.
+    auto inv = ok(who_legacy, {"-j", "eth0", "225.1.2.3"});
+    EXPECT_FALSE(inv.client.json);
+    ASSERT_EQ(inv.commands.size(), 1u);
+    EXPECT_EQ(inv.commands[0].verb, Verb::join);
+}
+
+TEST(CliLegacy, Batch)
+{
+    auto inv = ok(who_legacy, {"-b"});
+    EXPECT_TRUE(inv.client.batch);
+    EXPECT_EQ(inv.mode, Mode::client);
+    EXPECT_TRUE(inv.commands.empty());
+}
+
+// --------------------------------------------------------------------- daemon
+
+TEST(CliDaemon, Defaults)
+{
+    auto inv = ok(who_daemon, {});
+    EXPECT_EQ(inv.mode, Mode::daemon);
+    EXPECT_EQ(inv.personality, who_daemon);
+    EXPECT_EQ(inv.daemon.ident, "smcroute");
+    EXPECT_EQ(inv.daemon.config_file, "/etc/smcroute.conf");
+    EXPECT_EQ(inv.daemon.socket_path, "/run/smcroute.sock");
+    EXPECT_EQ(inv.daemon.pid_file, "/run/smcroute.pid");
+    EXPECT_EQ(inv.daemon.cache_timeout, 60u);
+    EXPECT_EQ(inv.daemon.mrdisc_interval, 20u);
+    EXPECT_EQ(inv.daemon.table, 0u);
+    EXPECT_EQ(inv.daemon.log_level, LogLevel::notice);
+}
+
+TEST(CliDaemon, ShortOptions)
+{
+    auto inv = ok(who_daemon, {"-f", "/a.conf", "-n", "-s", "-l", "debug", "-i", "foo", "-t", "4294967295", "-u",
+                           "/s.sock", "-P", "/p.pid", "-c", "0", "-e", "/bin/x", "-p", "nobody", "-m", "180", "-d",
+                           "3", "-N"});
+    EXPECT_EQ(inv.mode, Mode::daemon);
+    const auto& d = inv.daemon;
+    EXPECT_EQ(d.config_file, "/a.conf");
+    EXPECT_TRUE(d.config_given);
+    EXPECT_TRUE(d.foreground);
+    EXPECT_TRUE(d.syslog);
+    EXPECT_EQ(d.log_level, LogLevel::debug);
+    EXPECT_EQ(d.ident, "foo");
+    EXPECT_EQ(d.table, 4294967295u);
+    EXPECT_EQ(d.socket_path, "/s.sock");
+    EXPECT_EQ(d.pid_file, "/p.pid");
+    EXPECT_EQ(d.cache_timeout, 0u);
+    EXPECT_EQ(d.script, "/bin/x");
+    EXPECT_EQ(d.user, "nobody");
+    EXPECT_EQ(d.mrdisc_interval, 180u);
+    EXPECT_EQ(d.startup_delay, 3u);
+}
+
+TEST(CliDaemon, ClustersAndAttachedValues)
+{
+    auto inv = ok(who_daemon, {"-ns", "-f/x.conf", "-lnone", "-t5"});
+    EXPECT_TRUE(inv.daemon.foreground);
+    EXPECT_TRUE(inv.daemon.syslog);
+    EXPECT_EQ(inv.daemon.config_file, "/x.conf");
+    EXPECT_EQ(inv.daemon.log_level, LogLevel::none);
+    EXPECT_EQ(inv.daemon.table, 5u);
+    auto tail = ok(who_daemon, {"-nf", "/y.conf"});
+    EXPECT_TRUE(tail.daemon.foreground);
+    EXPECT_EQ(tail.daemon.config_file, "/y.conf");
+}
+
+TEST(CliDaemon, LongOptions)
+{
+    auto inv = ok(who_daemon, {"--foreground", "--config", "/a.conf", "--table=7", "--ignore-errors", "--ident", "x"});
+    EXPECT_TRUE(inv.daemon.foreground);
+    EXPECT_EQ(inv.daemon.config_file, "/a.conf");
+    EXPECT_EQ(inv.daemon.table, 7u);
+    EXPECT_TRUE(inv.daemon.start_despite_errors);
+    EXPECT_EQ(inv.daemon.pid_file, "/run/x.pid");
+}
+
+TEST(CliDaemon, CheckConfig)
+{
+    auto inv = ok(who_daemon, {"-F", "/tmp/t.conf", "-l", "info"});
+    EXPECT_EQ(inv.mode, Mode::check_config);
+    EXPECT_EQ(inv.daemon.config_file, "/tmp/t.conf");
+    EXPECT_TRUE(inv.daemon.config_given);
+    EXPECT_EQ(inv.daemon.log_level, LogLevel::info);
+    EXPECT_EQ(ok(who_daemon, {"--check=/c"}).mode, Mode::check_config);
+}
+
+TEST(CliDaemon, HelpVersion)
+{
+    EXPECT_EQ(ok(who_daemon, {"-h"}).mode, Mode::help);
+    EXPECT_EQ(ok(who_daemon, {"--help"}).mode, Mode::help);
+    EXPECT_EQ(ok(who_daemon, {"-v"}).mode, Mode::version);
+    EXPECT_EQ(ok(who_daemon, {"--version"}).mode, Mode::version);
+}
+
+TEST(CliDaemon, BadNumbersAndOptions)
+{
+    EXPECT_EQ(bad(who_daemon, {"-t", "x"}), "invalid table id 'x'");
+    EXPECT_EQ(bad(who_daemon, {"-t", "4294967296"}), "invalid table id '4294967296'");
+    EXPECT_EQ(bad(who_daemon, {"-t", "-1"}), "invalid table id '-1'");
+    EXPECT_EQ(bad(who_daemon, {"-t", "12abc"}), "invalid table id '12abc'");
+    EXPECT_EQ(bad(who_daemon, {"-c", "-1"}), "invalid cache timeout '-1'");
+    EXPECT_EQ(bad(who_daemon, {"-c", "1.5"}), "invalid cache timeout '1.5'");
+    EXPECT_EQ(bad(who_daemon, {"-d", "soon"}), "invalid startup delay 'soon'");
+    EXPECT_EQ(bad(who_daemon, {"-m", "2"}), "invalid mrdisc interval '2' (4-180)");
+    EXPECT_EQ(bad(who_daemon, {"-m", "181"}), "invalid mrdisc interval '181' (4-180)");
+    EXPECT_EQ(bad(who_daemon, {"-l", "chatty"}), "invalid log level 'chatty' (none, err, notice, info, debug)");
+    EXPECT_EQ(bad(who_daemon, {"-F"}), "option '-F' needs an argument FILE");
+    EXPECT_EQ(bad(who_daemon, {"-f", ""}), "option '-f' needs a non-empty FILE");
+    EXPECT_EQ(bad(who_daemon, {"-x"}), "unknown option '-x'");
+    EXPECT_EQ(bad(who_daemon, {"-a", "eth0"}), "unknown option '-a'");
+    EXPECT_EQ(bad(who_daemon, {"stray"}), "unexpected argument 'stray'");
+    EXPECT_EQ(bad(who_daemon, {"--nope"}), "unknown option '--nope'");
+}
+
+// ------------------------------------------------------------------------ ctl
+
+TEST(CliCtl, NoVerbShowsRoutes)
+{
+    auto inv = ok(who_ctl, {});
+    EXPECT_EQ(inv.mode, Mode::client);
+    EXPECT_EQ(inv.personality, who_ctl);
+    ASSERT_EQ(inv.commands.size(), 1u);
+    EXPECT_EQ(inv.commands[0].verb, Verb::show);
+    EXPECT_EQ(inv.commands[0].args, (Words{"routes"}));
+    EXPECT_EQ(inv.client.socket_path, "/run/smcroute.sock");
+}
+
+TEST(CliCtl, Options)
+{
+    auto inv = ok(who_ctl, {"-u", "/tmp/s", "-i", "foo", "-d", "-p", "-t", "-j", "show", "groups"});
+    EXPECT_EQ(inv.client.socket_path, "/tmp/s");
+    EXPECT_EQ(inv.client.ident, "foo");
+    EXPECT_TRUE(inv.client.detail);
+    EXPECT_TRUE(inv.client.plain);
+    EXPECT_TRUE(inv.client.no_headings);
+    EXPECT_TRUE(inv.client.json);
+    ASSERT_EQ(inv.commands.size(), 1u);
+    EXPECT_EQ(inv.commands[0].args, (Words{"groups"}));
+
+    auto ident = ok(who_ctl, {"-i", "bar", "kill"});
+    EXPECT_EQ(ident.client.socket_path, "/run/bar.sock");
+    EXPECT_EQ(ident.commands[0].verb, Verb::kill);
+
+    auto cluster = ok(who_ctl, {"-dt", "s"});
+    EXPECT_TRUE(cluster.client.detail);
+    EXPECT_TRUE(cluster.client.no_headings);
+}
+
+TEST(CliCtl, HelpVersionBatch)
+{
+    EXPECT_EQ(ok(who_ctl, {"-h"}).mode, Mode::help);
+    EXPECT_EQ(ok(who_ctl, {"-v"}).mode, Mode::version);
+    auto b = ok(who_ctl, {"-b"});
+    EXPECT_TRUE(b.client.batch);
+    EXPECT_TRUE(b.commands.empty());
+    EXPECT_FALSE(parse(who_ctl, {"-b", "show"}).ok());
+    auto help = ok(who_ctl, {"help"});
+    EXPECT_EQ(help.mode, Mode::client);
+    ASSERT_EQ(help.commands.size(), 1u);
+    EXPECT_EQ(help.commands[0].verb, Verb::help);
+    auto topic = ok(who_ctl, {"help", "rem"});
+    EXPECT_EQ(topic.commands[0].args, (Words{"remove"}));
+    EXPECT_EQ(ok(who_ctl, {"ver"}).commands[0].verb, Verb::version);
+}
+
+TEST(CliCtl, VerbsAndArgs)
+{
+    auto add = ok(who_ctl, {"a", "eth0", "225.1.2.3", "eth1"});
+    EXPECT_EQ(add.commands[0].verb, Verb::add);
+    EXPECT_EQ(add.commands[0].args, (Words{"eth0", "225.1.2.3", "eth1"}));
+    auto rem = ok(who_ctl, {"del", "eth0", "10.0.0.1", "225.1.2.3", "eth1"});
+    EXPECT_EQ(rem.commands[0].verb, Verb::remove);
+    EXPECT_EQ(rem.commands[0].args, (Words{"eth0", "10.0.0.1", "225.1.2.3", "eth1"}));
+    auto join = ok(who_ctl, {"join", "eth0", "10.0.0.1", "232.1.1.1"});
+    EXPECT_EQ(join.commands[0].args, (Words{"eth0", "10.0.0.1", "232.1.1.1"}));
+    auto leave = ok(who_ctl, {"leave", "eth0", "225.1.1.0/24"});
+    EXPECT_EQ(leave.commands[0].verb, Verb::leave);
+    // Addresses are the daemon's to validate.
+    auto odd = ok(who_ctl, {"add", "eth0", "not-an-address", "eth1"});
+    EXPECT_EQ(odd.commands[0].args, (Words{"eth0", "not-an-address", "eth1"}));
+    for (auto v : {"flush", "reload", "kill", "version"})
+        EXPECT_EQ(ok(who_ctl, {v}).commands[0].args, Words{}) << v;
+    // Words after the verb are its arguments, even ones that look like options.
+    auto neg = ok(who_ctl, {"add", "eth0", "-1", "225.1.2.3", "eth1"});
+    EXPECT_EQ(neg.commands[0].args, (Words{"eth0", "-1", "225.1.2.3", "eth1"}));
+}
+
+TEST(CliCtl, Show)
+{
+    EXPECT_EQ(ok(who_ctl, {"show"}).commands[0].args, (Words{"routes"}));
+    EXPECT_EQ(ok(who_ctl, {"s", "i"}).commands[0].args, (Words{"interfaces"}));
+    EXPECT_EQ(ok(who_ctl, {"show", "pending"}).commands[0].args, (Words{"pending"}));
+    EXPECT_EQ(ok(who_ctl, {"show", "memberships", "-i", "eth0", "-f", "inet6"}).commands[0].args,
+              (Words{"memberships", "-i", "eth0", "-f", "inet6"}));
+    EXPECT_EQ(ok(who_ctl, {"show", "-f", "inet", "m"}).commands[0].args, (Words{"memberships", "-f", "inet"}));
+    EXPECT_EQ(ok(who_ctl, {"show", "-i", "eth1"}).commands[0].args, (Words{"routes", "-i", "eth1"}));
+    EXPECT_EQ(bad(who_ctl, {"show", "foo"}), "unknown show subject 'foo'");
+    EXPECT_EQ(bad(who_ctl, {"show", "m", "-f", "ipx"}), "show -f needs inet or inet6");
+    EXPECT_EQ(bad(who_ctl, {"show", "m", "-i"}), "show -i needs an interface name");
+    EXPECT_EQ(bad(who_ctl, {"show", "m", "-x"}), "unknown show option '-x'");
+    EXPECT_EQ(bad(who_ctl, {"show", "routes", "groups"}), "unexpected argument 'groups' to show");
+}
+
+TEST(CliCtl, UsageErrors)
+{
+    EXPECT_EQ(bad(who_ctl, {"re"}), "ambiguous command 're' (could be: reload, remove)");
+    EXPECT_EQ(bad(who_ctl, {"foo"}), "unknown command 'foo'");
+    EXPECT_EQ(bad(who_ctl, {"add", "eth0", "225.1.2.3"}), "add needs IIF [SOURCE[/LEN]] GROUP[/LEN] OIF [OIF ...]");
+    EXPECT_EQ(bad(who_ctl, {"add"}), "add needs IIF [SOURCE[/LEN]] GROUP[/LEN] OIF [OIF ...]");
+    EXPECT_EQ(bad(who_ctl, {"remove", "eth0"}), "remove needs IIF [SOURCE[/LEN]] GROUP[/LEN] [OIF ...]");
+    EXPECT_EQ(bad(who_ctl, {"join", "eth0"}), "join needs IIF [SOURCE[/LEN]] GROUP[/LEN]");
+    EXPECT_EQ(bad(who_ctl, {"leave", "eth0", "1", "2", "3"}),
+              "too many arguments to leave (usage: leave IIF [SOURCE[/LEN]] GROUP[/LEN])");
+    EXPECT_EQ(bad(who_ctl, {"flush", "now"}), "flush takes no arguments");
+    EXPECT_EQ(bad(who_ctl, {"kill", "-9"}), "kill takes no arguments");
+    EXPECT_EQ(bad(who_ctl, {"help", "bogus"}), "unknown command 'bogus'");
+    EXPECT_EQ(bad(who_ctl, {"-x"}), "unknown option '-x'");
+    EXPECT_EQ(bad(who_ctl, {"-u"}), "option '-u' needs an argument FILE");
+    EXPECT_EQ(bad(who_ctl, {"-a", "eth0"}), "unknown option '-a'");
+}
+
+TEST(CliCtl, ParseClientCommand)
+{
+    auto c = parse_client_command({"sh", "gr"});
+    ASSERT_TRUE(c.ok());
+    EXPECT_EQ(c->verb, Verb::show);
+    EXPECT_EQ(c->args, (Words{"groups"}));
+    EXPECT_FALSE(parse_client_command({}).ok());
+}
+
+// ------------------------------------------------------------------ help text
+
+TEST(CliHelp, MentionsEveryOptionOfItsTable)
+{
+    for (auto who : {who_legacy, who_daemon, who_ctl}) {
+        std::string help = help_text(who);
+        for (const auto& o : option_table(who)) {
+            if (o.letter != 0) {
+                EXPECT_NE(help.find(std::string("-") + o.letter), std::string::npos) << help << o.letter;
+            }
+            if (!o.long_name.empty()) {
+                EXPECT_NE(help.find("--" + std::string(o.long_name)), std::string::npos) << o.long_name;
+            }
+            if (!o.arg.empty()) {
+                EXPECT_NE(help.find(std::string(o.arg)), std::string::npos) << o.arg;
+            }
+            EXPECT_NE(help.find(std::string(o.help)), std::string::npos) << o.help;
+        }
+    }
+    // The legacy form also accepts and documents every daemon long option.
+    std::string legacy_help = help_text(who_legacy);
+    for (const auto& o : option_table(who_daemon)) {
+        if (!o.long_name.empty()) {
+            EXPECT_NE(legacy_help.find("--" + std::string(o.long_name)), std::string::npos) << o.long_name;
+        }
+    }
+}
+
+TEST(CliHelp, EveryOptionInTheTableParses)
+{
+    // Help and parser share the tables: every option listed must be accepted.
+    for (auto who : {who_daemon, who_ctl}) {
+        for (const auto& o : option_table(who)) {
+            std::string value = o.arg.empty() ? "" : (o.arg == "SEC" ? "30" : o.arg == "LVL" ? "info"
+                                                                          : o.arg == "ID"  ? "1"
+                                                                                           : "x");
+            std::vector<std::string> forms;
+            if (o.letter != 0)
+                forms.push_back(std::string("-") + o.letter);
+            if (!o.long_name.empty())
+                forms.push_back("--" + std::string(o.long_name));
+            for (const auto& f : forms) {
+                std::vector<std::string_view> args{f};
+                if (!value.empty())
+                    args.push_back(value);
+                auto r = parse_command_line(who, args);
+                EXPECT_TRUE(r.ok()) << f << " " << value << ": " << (r.ok() ? "" : r.error().message);
+            }
+        }
+    }
+}
+
+TEST(CliHelp, MentionsEveryVerbAndSubject)
+{
+    for (auto who : {who_legacy, who_ctl}) {
+        std::string help = help_text(who);
+        for (const auto& v : all_verbs()) {
+            EXPECT_NE(help.find(std::string(v.name)), std::string::npos) << v.name;
+            EXPECT_NE(help.find(std::string(v.help)), std::string::npos) << v.name;
+            if (!v.synopsis.empty()) {
+                EXPECT_NE(help.find(std::string(v.synopsis)), std::string::npos) << v.name;
+            }
+        }
+        for (const auto& s : all_show_subjects())
+            EXPECT_NE(help.find(std::string(s.name)), std::string::npos) << s.name;
+    }
+    EXPECT_NE(help_text(who_daemon).find("smcrouted"), std::string::npos);
+    EXPECT_NE(help_text(who_ctl).find("smcroutectl"), std::string::npos);
+}
+
+TEST(CliHelp, Version)
+{
+    EXPECT_EQ(version_text(), std::string("smcroute ") + SMCROUTE_VERSION);
+}

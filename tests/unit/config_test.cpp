@@ -1,0 +1,697 @@
+#include "smcroute/config.hpp"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <string>
+#include <sys/stat.h>
+#include <unistd.h>
+
+using namespace smcroute;
+
+namespace {
+
+ParseResult parse(std::string_view text, MemoryFiles& files, const ParseOptions& opts = {})
+{
+    return parse_config_text(text, "test.conf", files, opts);
+}
+
+ParseResult parse(std::string_view text)
+{
+    MemoryFiles files;
+    return parse(text, files);
+}
+
+// Every diagnostic, formatted, joined by blank lines.
+std::string all(const ParseResult& r)
+{
+    std::string out;
+    for (const auto& d : r.diagnostics) {
+        if (!out.empty())
+            out += "\n\n";
+        out += d.format();
+    }
+    return out;
+}
+
+// The one diagnostic's first line; fails the test when there is not exactly one.
+std::string first_line(const ParseResult& r)
+{
+    EXPECT_EQ(r.diagnostics.size(), 1u) << all(r);
+    if (r.diagnostics.empty())
+        return "";
+    std::string f = r.diagnostics[0].format();
+    return f.substr(0, f.find('\n'));
+}
+
+size_t entries(const ParseResult& r)
+{
+    return r.config.phyints.size() + r.config.routes.size() + r.config.joins.size();
+}
+
+} // namespace
+
+// ---------------------------------------------------------------- valid input
+
+TEST(ConfigTest, ValidLines)
+{
+    auto r = parse("# comment\n"
+                   "phyint eth0 enable ttl-threshold 5 mrdisc\n"
+                   "phyint eth1 disable\n"
+                   "\n"
+                   "mgroup from eth0 group 225.1.2.3\n"
+                   "mgroup from eth0 source 10.0.0.1 group 232.1.2.3\n"
+                   "mroute from eth0 source 10.0.0.1 group 225.1.2.3 to eth1 eth2\n"
+                   "mroute from eth0 group 225.1.2.0/24 to eth1\n");
+    EXPECT_TRUE(r.diagnostics.empty()) << all(r);
+    ASSERT_EQ(r.config.phyints.size(), 2u);
+    EXPECT_EQ(r.config.phyints[0].spec.name.view(), "eth0");
+    EXPECT_TRUE(r.config.phyints[0].spec.enable);
+    EXPECT_TRUE(r.config.phyints[0].spec.mrdisc);
+    EXPECT_EQ(r.config.phyints[0].spec.ttl_threshold, 5);
+    EXPECT_EQ(r.config.phyints[0].loc.line, 2u);
+    EXPECT_EQ(r.config.phyints[0].loc.file, "test.conf");
+    EXPECT_FALSE(r.config.phyints[1].spec.enable);
+    EXPECT_EQ(r.config.phyints[1].spec.ttl_threshold, 1);
+
+    ASSERT_EQ(r.config.joins.size(), 2u);
+    EXPECT_EQ(r.config.joins[0].spec.key_str(), "(*, 225.1.2.3)");
+    EXPECT_EQ(r.config.joins[1].spec.key_str(), "(10.0.0.1, 232.1.2.3)");
+    EXPECT_EQ(r.config.joins[1].loc.line, 6u);
+
+    ASSERT_EQ(r.config.routes.size(), 2u);
+    const auto& route = r.config.routes[0].spec;
+    EXPECT_EQ(route.key_str(), "(10.0.0.1, 225.1.2.3)");
+    EXPECT_EQ(route.iif.view(), "eth0");
+    ASSERT_EQ(route.oifs.size(), 2u);
+    EXPECT_EQ(route.oifs[1].view(), "eth2");
+    EXPECT_EQ(r.config.routes[0].loc.line, 7u);
+    EXPECT_EQ(r.config.routes[1].spec.key_str(), "(*, 225.1.2.0/24)");
+}
+
+TEST(ConfigTest, KeywordOrderIsFree)
+{
+    auto r = parse("mroute group 225.1.2.3 source 10.0.0.1 from eth0 to eth1\n"
+                   "mroute to eth1 eth2 group 225.1.2.3 from eth0 source 10.0.0.2\n"
+                   "mroute from eth0 to eth1 source 10.0.0.3 group 225.1.2.3\n"
+                   "mgroup group 225.1.2.3 from eth0\n"
+                   "mgroup source 10.0.0.1 group 232.1.1.1 from eth0\n"
+                   "phyint eth0 ttl-threshold 3 disable\n");
+    EXPECT_TRUE(r.diagnostics.empty()) << all(r);
+    ASSERT_EQ(r.config.routes.size(), 3u);
+    EXPECT_EQ(r.config.routes[0].spec.key_str(), "(10.0.0.1, 225.1.2.3)");
+    EXPECT_EQ(r.config.routes[1].spec.key_str(), "(10.0.0.2, 225.1.2.3)");
+    EXPECT_EQ(r.config.routes[1].spec.oifs.size(), 2u);
+    EXPECT_EQ(r.config.routes[2].spec.key_str(), "(10.0.0.3, 225.1.2.3)");
+    EXPECT_EQ(r.config.routes[2].spec.oifs.size(), 1u);
+    EXPECT_EQ(r.config.joins.size(), 2u);
+    ASSERT_EQ(r.config.phyints.size(), 1u);
+    EXPECT_EQ(r.config.phyints[0].spec.ttl_threshold, 3);
+    EXPECT_FALSE(r.config.phyints[0].spec.enable);
+}
+
+TEST(ConfigTest, CommentMidLine)
+{
+    auto r = parse("mroute from eth0 group 225.1.2.3 to eth1 # eth2 eth3\n"
+                   "mroute from eth0 group 225.1.2.4 to eth1#eth2\n"
+                   "   # indented comment\n"
+                   "phyint eth0#disable\n");
+    EXPECT_TRUE(r.diagnostics.empty()) << all(r);
+    ASSERT_EQ(r.config.routes.size(), 2u);
+    EXPECT_EQ(r.config.routes[0].spec.oifs.size(), 1u);
+    ASSERT_EQ(r.config.routes[1].spec.oifs.size(), 1u);
+    EXPECT_EQ(r.config.routes[1].spec.oifs[0].view(), "eth1");
+    ASSERT_EQ(r.config.phyints.size(), 1u);
+    EXPECT_TRUE(r.config.phyints[0].spec.enable);
+}
+
+TEST(ConfigTest, CrlfTabsAndMissingFinalNewline)
+{
+    auto r = parse("phyint eth0\r\n\tmroute\tfrom eth0  group 225.1.2.3\tto eth1\r\nmgroup from eth0 group 225.1.2.3");
+    EXPECT_TRUE(r.diagnostics.empty()) << all(r);
+    EXPECT_EQ(r.config.phyints.size(), 1u);
+    EXPECT_EQ(r.config.routes.size(), 1u);
+    ASSERT_EQ(r.config.joins.size(), 1u);
+    EXPECT_EQ(r.config.joins[0].loc.line, 3u);
+    EXPECT_TRUE(parse("").diagnostics.empty());
+    EXPECT_TRUE(parse("\n\n\r\n").diagnostics.empty());
+}
+
+TEST(ConfigTest, CrlfErrorsDoNotShowCarriageReturn)
+{
+    auto r = parse("mrote from eth0\r\n");
+    EXPECT_EQ(all(r), "test.conf:1:1: error: unknown directive 'mrote' (expected phyint, mgroup, mroute or include)\n"
+                      "  mrote from eth0\n"
+                      "  ^");
+}
+
+TEST(ConfigTest, WildcardInterfaces)
+{
+    auto r = parse("mroute from eth+ group 225.1.2.3 to veth+ br0\n");
+    EXPECT_TRUE(r.diagnostics.empty()) << all(r);
+    ASSERT_EQ(r.config.routes.size(), 1u);
+    EXPECT_TRUE(r.config.routes[0].spec.iif.is_wildcard());
+    EXPECT_TRUE(r.config.routes[0].spec.oifs[0].is_wildcard());
+}
+
+TEST(ConfigTest, NoLineLengthLimit)
+{
+    std::string line = "mroute from br0 group 225.1.2.3 to";
+    for (int i = 0; i < 20; ++i)
+        line += " eth" + std::to_string(i);
+    line += std::string(100000, ' ') + "# " + std::string(100000, 'x') + "\n";
+    auto r = parse(line);
+    EXPECT_TRUE(r.diagnostics.empty()) << all(r);
+    ASSERT_EQ(r.config.routes.size(), 1u);
+    EXPECT_EQ(r.config.routes[0].spec.oifs.size(), 20u);
+}
+
+// ---------------------------------------------------------------- errors, exact text
+
+TEST(ConfigTest, UnknownDirective)
+{
+    auto r = parse("phyint eth0\n  mrote from eth0 group 225.1.2.3 to eth1\n");
+    EXPECT_EQ(all(r), "test.conf:2:3: error: unknown directive 'mrote' (expected phyint, mgroup, mroute or include)\n"
+                      "    mrote from eth0 group 225.1.2.3 to eth1\n"
+                      "    ^");
+    EXPECT_EQ(r.error_count(), 1u);
+    EXPECT_EQ(r.config.phyints.size(), 1u); // the valid line is kept
+    EXPECT_TRUE(r.config.routes.empty());
+}
+
+TEST(ConfigTest, UnknownKeywordNeverMakesStarGRule)
+{
+    auto r = parse("mroute from eth0 sorce 10.0.0.1 group 225.1.2.3 to eth1\n");
+    EXPECT_EQ(all(r), "test.conf:1:18: error: unknown keyword 'sorce' in mroute (expected from, source, group or to)\n"
+                      "  mroute from eth0 sorce 10.0.0.1 group 225.1.2.3 to eth1\n"
+                      "                   ^");
+    EXPECT_TRUE(r.config.routes.empty());
+
+    auto g = parse("mgroup from eth0 sorce 10.0.0.1 group 232.1.2.3\n");
+    EXPECT_EQ(first_line(g), "test.conf:1:18: error: unknown keyword 'sorce' in mgroup (expected from, source or group)");
+    EXPECT_TRUE(g.config.joins.empty());
+
+    auto p = parse("phyint eth0 enabel\n");
+    EXPECT_EQ(first_line(p),
+              "test.conf:1:13: error: unknown keyword 'enabel' in phyint (expected enable, disable, mrdisc or ttl-threshold)");
+    EXPECT_TRUE(p.config.phyints.empty());
+}
+
+TEST(ConfigTest, TabsKeptInCaretLine)
+{
+    auto r = parse("mroute\tfrom eth0\tsorce 10.0.0.1 group 225.1.2.3 to eth1\n");
+    EXPECT_EQ(all(r), "test.conf:1:18: error: unknown keyword 'sorce' in mroute (expected from, source, group or to)\n"
+                      "  mroute\tfrom eth0\tsorce 10.0.0.1 group 225.1.2.3 to eth1\n"
+                      "        \t         \t^");
+}
+
+TEST(ConfigTest, RepeatedKeyword)
+{
+    auto r = parse("mroute from eth0 group 225.1.2.3 group 225.1.2.4 to eth1\n");
+    EXPECT_EQ(first_line(r), "test.conf:1:34: error: keyword 'group' repeated in mroute");
+    EXPECT_TRUE(r.config.routes.empty());
+    EXPECT_EQ(first_line(parse("mroute from eth0 group 225.1.2.3 to eth1 source 10.0.0.1 to eth2\n")),
+              "test.conf:1:58: error: keyword 'to' repeated in mroute");
+    EXPECT_EQ(first_line(parse("phyint eth0 mrdisc mrdisc\n")), "test.conf:1:20: error: keyword 'mrdisc' repeated in phyint");
+    EXPECT_EQ(first_line(parse("phyint eth0 enable disable\n")),
+              "test.conf:1:20: error: keyword 'disable' conflicts with 'enable'");
+}
+
+TEST(ConfigTest, MissingValues)
+{
+    EXPECT_EQ(first_line(parse("mroute from eth0 to eth1 group\n")),
+              "test.conf:1:26: error: missing group address after 'group'");
+    EXPECT_EQ(first_line(parse("mroute from group 225.1.2.3 to eth1\n")),
+              "test.conf:1:8: error: missing inbound interface after 'from'");
+    EXPECT_EQ(first_line(parse("mroute from eth0 source group 225.1.2.3 to eth1\n")),
+              "test.conf:1:18: error: missing address after 'source'");
+    EXPECT_EQ(first_line(parse("mroute from eth0 group 225.1.2.3 to\n")),
+              "test.conf:1:34: error: missing outbound interface after 'to'");
+    EXPECT_EQ(first_line(parse("mroute from eth0 to source 10.0.0.1 group 225.1.2.3\n")),
+              "test.conf:1:18: error: missing outbound interface after 'to'");
+    EXPECT_EQ(first_line(parse("phyint\n")), "test.conf:1:1: error: missing interface name after 'phyint'");
+    EXPECT_EQ(first_line(parse("phyint eth0 ttl-threshold\n")),
+              "test.conf:1:13: error: missing value after 'ttl-threshold' (expected 1-255)");
+}
+
+TEST(ConfigTest, MissingKeywords)
+{
+    EXPECT_EQ(first_line(parse("mroute group 225.1.2.3 to eth1\n")), "test.conf:1:1: error: missing 'from' in mroute");
+    EXPECT_EQ(first_line(parse("mroute from eth0 to eth1\n")), "test.conf:1:1: error: missing 'group' in mroute");
+    auto r = parse("mroute from eth0 group 225.1.2.3\n");
+    EXPECT_EQ(first_line(r), "test.conf:1:1: error: missing 'to' in mroute");
+    EXPECT_TRUE(r.config.routes.empty());
+    EXPECT_EQ(first_line(parse("mgroup from eth0\n")), "test.conf:1:1: error: missing 'group' in mgroup");
+    EXPECT_EQ(first_line(parse("mgroup from eth0 group 225.1.2.3 to eth1\n")),
+              "test.conf:1:34: error: unknown keyword 'to' in mgroup (expected from, source or group)");
+    auto all_missing = parse("mroute\n");
+    EXPECT_EQ(all(all_missing), "test.conf:1:1: error: missing 'from' in mroute\n  mroute\n  ^\n\n"
+                                "test.conf:1:1: error: missing 'group' in mroute\n  mroute\n  ^\n\n"
+                                "test.conf:1:1: error: missing 'to' in mroute\n  mroute\n  ^");
+}
+
+TEST(ConfigTest, TtlThreshold)
+{
+    EXPECT_EQ(first_line(parse("phyint eth0 ttl-threshold 0\n")), "test.conf:1:27: error: ttl-threshold 0 out of range 1-255");
+    EXPECT_EQ(first_line(parse("phyint eth0 ttl-threshold 256\n")),
+              "test.conf:1:27: error: ttl-threshold 256 out of range 1-255");
+    EXPECT_EQ(first_line(parse("phyint eth0 ttl-threshold x1\n")),
+              "test.conf:1:27: error: invalid ttl-threshold 'x1' (expected 1-255)");
+    auto ok = parse("phyint eth0 ttl-threshold 255\n");
+    ASSERT_EQ(ok.config.phyints.size(), 1u);
+    EXPECT_EQ(ok.config.phyints[0].spec.ttl_threshold, 255);
+}
+
+TEST(ConfigTest, ValidationRulesAtTheOffendingWord)
+{
+    EXPECT_EQ(all(parse("mroute from eth0 source 10.0.0.1 group ff0e::1 to eth1\n")),
+              "test.conf:1:25: error: source 10.0.0.1 is IPv4 but group ff0e::1 is IPv6\n"
+              "  mroute from eth0 source 10.0.0.1 group ff0e::1 to eth1\n"
+              "                          ^");
+    EXPECT_EQ(first_line(parse("mroute from eth0 group 10.0.0.1 to eth1\n")),
+              "test.conf:1:24: error: group 10.0.0.1 is not a multicast address");
+    EXPECT_EQ(first_line(parse("mroute from eth0 source 225.1.1.1 group 225.1.2.3 to eth1\n")),
+              "test.conf:1:25: error: source 225.1.1.1 is a multicast address; a source must be the unicast "
+              "address of a sender");
+    EXPECT_EQ(first_line(parse("mroute from eth0 group 225.1.2.3/33 to eth1\n")),
+              "test.conf:1:24: error: prefix length 33 out of range 0-32 for IPv4 in '225.1.2.3/33'");
+    EXPECT_EQ(first_line(parse("mgroup from eth0 group ff0e::1/129\n")),
+              "test.conf:1:24: error: prefix length 129 out of range 0-128 for IPv6 in 'ff0e::1/129'");
+    EXPECT_EQ(first_line(parse("mroute from abcdefghijklmnop group 225.1.2.3 to eth1\n")),
+              "test.conf:1:13: error: interface name 'abcdefghijklmnop' is longer than 15 characters");
+    EXPECT_EQ(first_line(parse("mroute from eth0 group 225.1.2.3 to eth1 abcdefghijklmnop\n")),
+              "test.conf:1:42: error: interface name 'abcdefghijklmnop' is longer than 15 characters");
+    EXPECT_EQ(first_line(parse("phyint abcdefghijklmnop\n")),
+              "test.conf:1:8: error: interface name 'abcdefghijklmnop' is longer than 15 characters");
+}
+
+TEST(ConfigTest, TooManyOifs)
+{
+    std::string line = "mroute from eth0 group 225.1.2.3 to";
+    unsigned col33 = 0;
+    for (int i = 0; i < 33; ++i) {
+        line += ' ';
+        if (i == 32)
+            col33 = static_cast<unsigned>(line.size() + 1);
+        line += "v" + std::to_string(i);
+    }
+    auto r = parse(line + "\n");
+    ASSERT_EQ(r.diagnostics.size(), 1u) << all(r);
+    EXPECT_EQ(r.diagnostics[0].col, col33);
+    EXPECT_EQ(r.diagnostics[0].message, "too many outbound interfaces: 33 given, at most 32");
+    EXPECT_TRUE(r.config.routes.empty());
+}
+
+TEST(ConfigTest, Warnings)
+{
+    auto r = parse("mroute from eth0 group 224.0.0.251 to eth1\n"
+                   "mroute from eth0 group 225.1.2.3 to eth1 eth0\n");
+    EXPECT_EQ(all(r), "test.conf:1:24: warning: group 224.0.0.251 is link-local (224.0.0.0/24): the kernel never "
+                      "forwards it\n"
+                      "  mroute from eth0 group 224.0.0.251 to eth1\n"
+                      "                         ^\n\n"
+                      "test.conf:2:42: warning: outbound interface eth0 is also the inbound interface: traffic may loop\n"
+                      "  mroute from eth0 group 225.1.2.3 to eth1 eth0\n"
+                      "                                           ^");
+    EXPECT_EQ(r.error_count(), 0u);
+    EXPECT_EQ(r.config.routes.size(), 2u); // warnings keep the line
+    auto v6 = parse("mroute from eth0 group ff02::1:3 to eth1\n");
+    EXPECT_EQ(first_line(v6),
+              "test.conf:1:24: warning: group ff02::1:3 is link-local (ff02::/16): the kernel never forwards it");
+}
+
+TEST(ConfigTest, JoinRangeLimit)
+{
+    auto r = parse("mgroup from eth0 group 225.0.0.0/16\n");
+    EXPECT_EQ(first_line(r),
+              "test.conf:1:24: error: group range 225.0.0.0/16 expands to 65536 joins, more than the limit of 1024");
+    EXPECT_TRUE(r.config.joins.empty());
+    MemoryFiles files;
+    ParseOptions opts;
+    opts.max_join_expansion = 65536;
+    auto raised = parse("mgroup from eth0 group 225.0.0.0/16\n", files, opts);
+    EXPECT_TRUE(raised.diagnostics.empty());
+    EXPECT_EQ(raised.config.joins.size(), 1u);
+    // Route prefixes are templates and never expand.
+    EXPECT_TRUE(parse("mroute from eth0 group 225.0.0.0/8 to eth1\n").diagnostics.empty());
+}
+
+TEST(ConfigTest, EveryErrorInOnePass)
+{
+    auto r = parse("mrote x\n"
+                   "mroute from eth0 group 10.0.0.1 source 225.1.1.1 to eth1\n"
+                   "phyint eth0\n"
+                   "mgroup from eth0 group 225.1.2.3 junk\n");
+    ASSERT_EQ(r.diagnostics.size(), 4u) << all(r);
+    EXPECT_EQ(r.diagnostics[0].line, 1u);
+    // Two issues on line 2, in column order.
+    EXPECT_EQ(r.diagnostics[1].line, 2u);
+    EXPECT_EQ(r.diagnostics[1].col, 24u);
+    EXPECT_EQ(r.diagnostics[2].line, 2u);
+    EXPECT_EQ(r.diagnostics[2].col, 40u);
+    EXPECT_EQ(r.diagnostics[3].line, 4u);
+    EXPECT_EQ(r.diagnostics[3].message, "unknown keyword 'junk' in mgroup (expected from, source or group)");
+    EXPECT_EQ(r.error_count(), 4u);
+    EXPECT_EQ(entries(r), 1u);
+}
+
+TEST(ConfigTest, NulByte)
+{
+    static constexpr char raw[] = "phyint eth0\nmroute from eth0\0 group 225.1.2.3 to eth1\nphyint eth1\n";
+    std::string text(raw, sizeof(raw) - 1);
+    auto r = parse(text);
+    EXPECT_EQ(first_line(r), "test.conf:2:17: error: NUL byte in line");
+    EXPECT_EQ(r.config.phyints.size(), 2u);
+    EXPECT_TRUE(r.config.routes.empty());
+    // Shown as '?' so the terminal is not garbled.
+    EXPECT_EQ(r.diagnostics[0].format(), "test.conf:2:17: error: NUL byte in line\n"
+                                         "  mroute from eth0? group 225.1.2.3 to eth1\n"
+                                         "                  ^");
+}
+
+TEST(ConfigTest, BinaryGarbage)
+{
+    std::string garbage;
+    uint32_t x = 12345;
+    for (int i = 0; i < 20000; ++i) {
+        x = x * 1103515245 + 12345;
+        garbage += static_cast<char>(x >> 16);
+    }
+    auto r = parse(garbage);
+    EXPECT_GT(r.error_count(), 0u);
+    for (const auto& d : r.diagnostics) {
+        std::string f = d.format();
+        for (char c : f)
+            EXPECT_TRUE(c == '\n' || c == '\t' || static_cast<unsigned char>(c) >= 0x20) << int(c);
+    }
+    auto q = parse("\x01\x02zz\xff from\n");
+    EXPECT_EQ(first_line(q),
+              "test.conf:1:1: error: unknown directive '\\x01\\x02zz\xff' (expected phyint, mgroup, mroute or include)");
+}
+
+TEST(ConfigTest, LongLineWindow)
+{
+    std::string pad(300, 'x');
+    auto r = parse("mroute from eth0 group 225.1.2.3 to eth1 # " + pad + "\nmrote " + pad + " y\n");
+    ASSERT_EQ(r.diagnostics.size(), 1u);
+    std::string f = r.diagnostics[0].format();
+    EXPECT_EQ(f, "test.conf:2:1: error: unknown directive 'mrote' (expected phyint, mgroup, mroute or include)\n"
+                 "  mrote " + std::string(154, 'x') + "...\n"
+                 "  ^");
+
+    // Error far into a long line: a window around the column.
+    auto e = parse(std::string(200, ' ') + "mroute from eth0 group 225.1.2.3 to " + pad + "\n");
+    ASSERT_EQ(e.diagnostics.size(), 1u);
+    const auto& d = e.diagnostics[0];
+    EXPECT_EQ(d.col, 237u);
+    std::string line(d.source_line);
+    std::string got = d.format();
+    std::string shown = got.substr(got.find('\n') + 3);
+    shown = shown.substr(0, shown.find('\n'));
+    EXPECT_EQ(shown.size(), 160u + 6); // "..." at both ends
+    EXPECT_EQ(shown.substr(0, 3), "...");
+    EXPECT_EQ(shown.substr(shown.size() - 3), "...");
+    std::string caret = got.substr(got.rfind('\n') + 3);
+    // The caret sits under the start of the long name.
+    EXPECT_EQ(shown[caret.size() - 1], 'x');
+    EXPECT_EQ(shown[caret.size() - 2], ' ');
+    EXPECT_EQ(caret.back(), '^');
+}
+
+TEST(ConfigTest, DiagnosticFormatVariants)
+{
+    Diagnostic d;
+    d.file = "a.conf";
+    d.line = 3;
+    d.col = 5;
+    d.severity = Severity::warning;
+    d.message = "something";
+    d.source_line = "abc\tdefg";
+    d.include_chain = {SourceLoc{"b.conf", 7}, SourceLoc{"main.conf", 2}};
+    EXPECT_EQ(d.format(), "a.conf:3:5: warning: something\n"
+                          "  abc\tdefg\n"
+                          "     \t^\n"
+                          "  included from b.conf:7\n"
+                          "  included from main.conf:2");
+    Diagnostic unreadable;
+    unreadable.file = "x.conf";
+    unreadable.message = "cannot read 'x.conf': No such file or directory";
+    EXPECT_EQ(unreadable.format(), "x.conf: error: cannot read 'x.conf': No such file or directory");
+}
+
+// ---------------------------------------------------------------- include
+
+TEST(ConfigTest, IncludeRelativeAndNested)
+{
+    MemoryFiles files;
+    files.files["etc/main.conf"] = "include sub/a.conf\nphyint eth9\n";
+    files.files["etc/sub/a.conf"] = "mroute from eth0 group 225.1.2.3 to eth1\ninclude b.conf\n";
+    files.files["etc/sub/b.conf"] = "mgroup from eth0 group 225.1.2.3\nmrote\n";
+    auto r = parse_config_file("etc/main.conf", files);
+    EXPECT_EQ(all(r), "etc/sub/b.conf:2:1: error: unknown directive 'mrote' (expected phyint, mgroup, mroute or "
+                      "include)\n"
+                      "  mrote\n"
+                      "  ^\n"
+                      "  included from etc/sub/a.conf:2\n"
+                      "  included from etc/main.conf:1");
+    ASSERT_EQ(r.config.routes.size(), 1u);
+    EXPECT_EQ(r.config.routes[0].loc.file, "etc/sub/a.conf");
+    EXPECT_EQ(r.config.routes[0].loc.line, 1u);
+    ASSERT_EQ(r.config.joins.size(), 1u);
+    EXPECT_EQ(r.config.joins[0].loc.file, "etc/sub/b.conf");
+    ASSERT_EQ(r.config.phyints.size(), 1u);
+    EXPECT_EQ(r.config.phyints[0].loc.file, "etc/main.conf");
+    EXPECT_EQ(r.config.phyints[0].loc.line, 2u);
+}
+
+TEST(ConfigTest, IncludeAbsolute)
+{
+    MemoryFiles files;
+    files.files["/etc/smcroute.d/x.conf"] = "phyint eth1\n";
+    auto r = parse("include /etc/smcroute.d/x.conf\n", files);
+    EXPECT_TRUE(r.diagnostics.empty()) << all(r);
+    ASSERT_EQ(r.config.phyints.size(), 1u);
+    EXPECT_EQ(r.config.phyints[0].loc.file, "/etc/smcroute.d/x.conf");
+}
+
+TEST(ConfigTest, IncludeMissing)
+{
+    MemoryFiles files;
+    auto r = parse("phyint eth0\ninclude x.conf\nphyint eth1\n", files);
+    EXPECT_EQ(all(r), "test.conf:2:9: error: cannot read include 'x.conf': No such file or directory\n"
+                      "  include x.conf\n"
+                      "          ^");
+    EXPECT_EQ(r.config.phyints.size(), 2u);
+}
+
+TEST(ConfigTest, IncludeDirectory)
+{
+    MemoryFiles files;
+    files.files["d/x.conf"] = "";
+    EXPECT_EQ(first_line(parse("include d\n", files)), "test.conf:1:9: error: cannot read include 'd': Is a directory");
+}
+
+TEST(ConfigTest, IncludeWithoutPathOrWithJunk)
+{
+    EXPECT_EQ(first_line(parse("include\n")), "test.conf:1:1: error: missing path after 'include'");
+    EXPECT_EQ(first_line(parse("include # a comment\n")), "test.conf:1:1: error: missing path after 'include'");
+    EXPECT_EQ(first_line(parse("include a.conf b.conf\n")),
+              "test.conf:1:16: error: unexpected 'b.conf' after the include path");
+}
+
+TEST(ConfigTest, IncludeGlobSorted)
+{
+    MemoryFiles files;
+    files.files["conf.d/20-b.conf"] = "phyint eth2\n";
+    files.files["conf.d/10-a.conf"] = "phyint eth1\n";
+    files.files["conf.d/30-c.txt"] = "phyint eth3\n";
+    files.files["conf.d/.hidden.conf"] = "phyint eth4\n";
+    files.files["conf.d/sub/40.conf"] = "phyint eth5\n";
+    auto r = parse("include conf.d/*.conf\ninclude none.d/*.conf\n", files);
+    EXPECT_TRUE(r.diagnostics.empty()) << all(r); // a glob with no match is fine
+    ASSERT_EQ(r.config.phyints.size(), 2u);
+    EXPECT_EQ(r.config.phyints[0].spec.name.view(), "eth1");
+    EXPECT_EQ(r.config.phyints[1].spec.name.view(), "eth2");
+    EXPECT_EQ(r.config.phyints[1].loc.file, "conf.d/20-b.conf");
+}
+
+TEST(ConfigTest, IncludeSelf)
+{
+    MemoryFiles files;
+    files.files["main.conf"] = "phyint eth0\ninclude ./main.conf\n";
+    auto r = parse_config_file("main.conf", files);
+    EXPECT_EQ(all(r), "main.conf:2:9: error: 'main.conf' includes itself\n"
+                      "  include ./main.conf\n"
+                      "          ^");
+    EXPECT_EQ(r.config.phyints.size(), 1u);
+}
+
+TEST(ConfigTest, IncludeLoop)
+{
+    MemoryFiles files;
+    files.files["a.conf"] = "include b.conf\n";
+    files.files["b.conf"] = "include c.conf\n";
+    files.files["c.conf"] = "include a.conf\n";
+    auto r = parse_config_file("a.conf", files);
+    EXPECT_EQ(all(r), "c.conf:1:9: error: include loop: a.conf -> b.conf -> c.conf -> a.conf\n"
+                      "  include a.conf\n"
+                      "          ^\n"
+                      "  included from b.conf:1\n"
+                      "  included from a.conf:1");
+
+    // Including the same file twice side by side is not a loop.
+    MemoryFiles twice;
+    twice.files["m.conf"] = "include x.conf\ninclude x.conf\n";
+    twice.files["x.conf"] = "phyint eth0\n";
+    auto t = parse_config_file("m.conf", twice);
+    EXPECT_TRUE(t.diagnostics.empty()) << all(t);
+    EXPECT_EQ(t.config.phyints.size(), 2u);
+}
+
+TEST(ConfigTest, IncludeDepthLimit)
+{
+    MemoryFiles files;
+    for (int i = 0; i < 30; ++i)
+        files.files["f" + std::to_string(i) + ".conf"] = "include f" + std::to_string(i + 1) + ".conf\n";
+    files.files["f30.conf"] = "phyint eth0\n";
+    ParseOptions opts;
+    opts.max_include_depth = 4;
+    auto r = parse_config_file("f0.conf", files, opts);
+    ASSERT_EQ(r.diagnostics.size(), 1u) << all(r);
+    EXPECT_EQ(r.diagnostics[0].file, "f4.conf");
+    EXPECT_EQ(r.diagnostics[0].message, "cannot include 'f5.conf': includes nested more than 4 levels deep");
+    EXPECT_EQ(r.diagnostics[0].include_chain.size(), 4u);
+    EXPECT_EQ(r.diagnostics[0].include_chain.front().file, "f3.conf");
+    EXPECT_EQ(r.diagnostics[0].include_chain.back().file, "f0.conf");
+
+    opts.max_include_depth = 30;
+    auto ok = parse_config_file("f0.conf", files, opts);
+    EXPECT_TRUE(ok.diagnostics.empty()) << all(ok);
+    EXPECT_EQ(ok.config.phyints.size(), 1u);
+}
+
+TEST(ConfigTest, TopLevelUnreadable)
+{
+    MemoryFiles files;
+    auto r = parse_config_file("nope.conf", files);
+    EXPECT_EQ(all(r), "nope.conf: error: cannot read 'nope.conf': No such file or directory");
+    EXPECT_EQ(r.error_count(), 1u);
+}
+
+TEST(ConfigTest, MemoryFilesGlobAndRead)
+{
+    MemoryFiles files;
+    files.files["a/x1.conf"] = "1";
+    files.files["a/x2.conf"] = "2";
+    files.files["a/y.conf"] = "3";
+    files.files["a/b/x3.conf"] = "4";
+    EXPECT_EQ(files.glob("a/x?.conf"), (std::vector<std::string>{"a/x1.conf", "a/x2.conf"}));
+    EXPECT_EQ(files.glob("a/*.conf"), (std::vector<std::string>{"a/x1.conf", "a/x2.conf", "a/y.conf"}));
+    EXPECT_TRUE(files.glob("b/*").empty());
+    EXPECT_EQ(*files.read("a/y.conf"), "3");
+    EXPECT_EQ(files.read("a/z.conf").error().message, "No such file or directory");
+    EXPECT_EQ(files.read("a/b").error().message, "Is a directory");
+}
+
+// ---------------------------------------------------------------- real files
+
+class DiskFilesTest : public ::testing::Test {
+protected:
+    std::string dir_;
+    void SetUp() override
+    {
+        char tmpl[] = "/tmp/smcroute-config-test-XXXXXX";
+        ASSERT_NE(mkdtemp(tmpl), nullptr);
+        dir_ = tmpl;
+    }
+    void TearDown() override
+    {
+        std::string cmd = "rm -rf '" + dir_ + "'";
+        ASSERT_EQ(std::system(cmd.c_str()), 0);
+    }
+    void write(const std::string& name, const std::string& text)
+    {
+        std::ofstream(dir_ + "/" + name) << text;
+    }
+};
+
+TEST_F(DiskFilesTest, ReadGlobAndErrors)
+{
+    ASSERT_EQ(mkdir((dir_ + "/conf.d").c_str(), 0755), 0);
+    ASSERT_EQ(mkdir((dir_ + "/conf.d/dir.conf").c_str(), 0755), 0);
+    write("main.conf", "include conf.d/*.conf\nmroute from eth0 group 225.1.2.3 to eth1\n");
+    write("conf.d/b.conf", "phyint eth2\n");
+    write("conf.d/a.conf", "phyint eth1\n");
+    auto files = make_disk_files();
+    auto r = parse_config_file(dir_ + "/main.conf", *files);
+    EXPECT_TRUE(r.diagnostics.empty()) << all(r);
+    ASSERT_EQ(r.config.phyints.size(), 2u);
+    EXPECT_EQ(r.config.phyints[0].spec.name.view(), "eth1");
+    EXPECT_EQ(r.config.phyints[0].loc.file, dir_ + "/conf.d/a.conf");
+    EXPECT_EQ(r.config.routes.size(), 1u);
+
+    EXPECT_EQ(files->read(dir_ + "/conf.d").error().message, "Is a directory");
+    EXPECT_EQ(files->read(dir_ + "/missing").error().message, "No such file or directory");
+    auto missing = parse_config_file(dir_ + "/missing.conf", *files);
+    EXPECT_EQ(all(missing), dir_ + "/missing.conf: error: cannot read '" + dir_ +
+                                "/missing.conf': No such file or directory");
+}
+
+// ---------------------------------------------------------------- speed
+
+namespace {
+
+std::string many_routes(int n)
+{
+    std::string text;
+    for (int i = 0; i < n; ++i) {
+        text += "mroute from eth0 source 10.";
+        text += std::to_string((i >> 16) & 255) + "." + std::to_string((i >> 8) & 255) + "." +
+                std::to_string(i & 255);
+        text += " group 225.1.2.3 to eth1 eth2\n";
+    }
+    return text;
+}
+
+std::string many_errors(int n)
+{
+    std::string text;
+    for (int i = 0; i < n; ++i)
+        text += "mroute from eth0 sorce 10.0.0.1 group 225.1.2.3 to eth1\n";
+    return text;
+}
+
+// Milliseconds to parse text; checks the expected number of routes and errors.
+double parse_ms(const std::string& text, size_t routes, size_t errors)
+{
+    MemoryFiles files;
+    auto start = std::chrono::steady_clock::now();
+    auto r = parse_config_text(text, "big.conf", files);
+    std::chrono::duration<double, std::milli> elapsed = std::chrono::steady_clock::now() - start;
+    EXPECT_EQ(r.config.routes.size(), routes);
+    EXPECT_EQ(r.error_count(), errors);
+    return elapsed.count();
+}
+
+} // namespace
+
+TEST(ConfigTest, LinearTime)
+{
+    // Four times the input must take about four times as long, never sixteen.
+    double small = parse_ms(many_routes(10000), 10000, 0);
+    double large = parse_ms(many_routes(40000), 40000, 0);
+    EXPECT_LT(large, 10 * small + 50) << small << " ms vs " << large << " ms";
+    small = parse_ms(many_errors(5000), 0, 5000);
+    large = parse_ms(many_errors(20000), 0, 20000);
+    EXPECT_LT(large, 10 * small + 50) << small << " ms vs " << large << " ms";
+}
+
+#if !defined(__SANITIZE_ADDRESS__) && defined(__OPTIMIZE__)
+TEST(ConfigTest, HundredThousandLinesUnderASecond)
+{
+    EXPECT_LT(parse_ms(many_routes(100000), 100000, 0), 1000.0);
+}
+#endif

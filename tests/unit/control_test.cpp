@@ -1,0 +1,515 @@
+// Unit tests for runtime/control: one IPC request at a time against a Router
+// on a fake kernel. Checks permissions, validation messages, and `show` output
+// as text and JSON.
+#include "fake_kernel.hpp"
+
+#include "smcroute/commands.hpp"
+#include "smcroute/control.hpp"
+
+#include <gtest/gtest.h>
+#include <net/if.h>
+
+#include <cctype>
+#include <string>
+#include <vector>
+
+namespace smcroute {
+namespace {
+
+using test::FakeKernel;
+
+Interface ctl_iface(std::string_view name, unsigned index)
+{
+    Interface i;
+    i.name = IfName::parse(name).value();
+    i.index = index;
+    i.flags = IFF_UP | IFF_MULTICAST;
+    return i;
+}
+
+class RecordingReply final : public Reply {
+public:
+    void row(std::string_view text) override
+    {
+        EXPECT_EQ(ends, 0) << "row after end";
+        rows.emplace_back(text);
+    }
+    void end(uint32_t s, std::string_view m) override
+    {
+        ++ends;
+        status = s;
+        message = m;
+    }
+    std::string all() const
+    {
+        std::string out;
+        for (const auto& r : rows)
+            out += r + "\n";
+        return out;
+    }
+    std::vector<std::string> rows;
+    int ends = 0;
+    uint32_t status = 9999;
+    std::string message;
+};
+
+// Minimal JSON check: strings are well formed, brackets balance and nest
+// correctly, and nothing but whitespace follows the top-level value.
+bool json_well_formed(const std::string& text, std::string& why)
+{
+    std::string stack;
+    bool in_string = false, started = false;
+    for (size_t i = 0; i < text.size(); ++i) {
+        char c = text[i];
+        if (in_string) {
+            if (c == '\\') {
+                if (++i >= text.size()) {
+                    why = "dangling escape";
+                    return false;
+                }
+            } else if (c == '"') {
+                in_string = false;
+            } else if (static_cast<unsigned char>(c) < 0x20) {
+                why = cat("control character in string at ", i);
+                return false;
+            }
+            continue;
+        }
+        if (started && stack.empty() && !std::isspace(static_cast<unsigned char>(c))) {
+            why = cat("text after the top-level value at ", i);
+            return false;
+        }
+        switch (c) {
+        case '"': in_string = true; break;
+        case '{': stack += '}'; started = true; break;
+        case '[': stack += ']'; started = true; break;
+        case '}':
+        case ']':
+            if (stack.empty() || stack.back() != c) {
+                why = cat("unbalanced '", c, "' at ", i);
+                return false;
+            }
+            stack.pop_back();
+            break;
+        default: break;
+        }
+    }
+    if (in_string || !stack.empty() || !started) {
+        why = "unterminated";
+        return false;
+    }
+    return true;
+}
+
+size_t count(const std::string& hay, const std::string& needle)
+{
+    size_t n = 0;
+    for (size_t p = hay.find(needle); p != std::string::npos; p = hay.find(needle, p + 1))
+        ++n;
+    return n;
+}
+
+class ControlTest : public ::testing::Test {
+protected:
+    ControlTest()
+    {
+        log.set_level(LogLevel::none);
+        router.set_interfaces({ctl_iface("eth0", 1), ctl_iface("eth1", 2), ctl_iface("eth2", 3)});
+        root.may_change_state = true;
+        user.uid = 1000;
+        user.may_change_state = false;
+    }
+
+    RecordingReply run(std::vector<std::string> args, const Peer& peer, uint32_t flags = 0)
+    {
+        Request req;
+        req.flags = flags;
+        req.args = std::move(args);
+        RecordingReply reply;
+        control.handle(req, peer, reply);
+        EXPECT_EQ(reply.ends, 1) << "exactly one end frame";
+        return reply;
+    }
+    RecordingReply run(std::vector<std::string> args, uint32_t flags = 0) { return run(std::move(args), root, flags); }
+
+    Logger log;
+    FakeKernel k4{Family::inet};
+    FakeKernel k6{Family::inet6};
+    Router router{log, &k4, &k6};
+    int kills = 0, reloads = 0;
+    Status reload_result;
+    Control control{router, log,
+                    Control::Hooks{[this] { ++kills; },
+                                   [this] {
+                                       ++reloads;
+                                       return reload_result;
+                                   },
+                                   [] { return std::string("smcroute test-version"); }}};
+    Peer root, user;
+};
+
+TEST_F(ControlTest, UnprivilegedPeerMayOnlyLook)
+{
+    ASSERT_EQ(run({"add", "eth0", "10.0.0.1", "225.1.2.3", "eth1"}).status, 0u);
+    const auto mfc_before = k4.mfc.size();
+
+    const std::vector<std::vector<std::string>> changing = {
+        {"add", "eth0", "10.0.0.2", "225.1.2.3", "eth1"},
+        {"remove", "eth0", "10.0.0.1", "225.1.2.3"},
+        {"flush"},
+        {"reload"},
+        {"kill"},
+    };
+    for (const auto& args : changing) {
+        auto r = run(args, user);
+        EXPECT_EQ(r.status, static_cast<uint32_t>(exit_code::permission)) << args[0];
+        EXPECT_NE(r.message.find("permission denied"), std::string::npos) << r.message;
+        EXPECT_TRUE(r.rows.empty());
+    }
+    EXPECT_EQ(kills, 0);
+    EXPECT_EQ(reloads, 0);
+    EXPECT_EQ(k4.mfc.size(), mfc_before);
+    EXPECT_EQ(router.static_count(), 1u);
+
+    auto show = run({"show"}, user);
+    EXPECT_EQ(show.status, 0u);
+    EXPECT_NE(show.all().find("(10.0.0.1, 225.1.2.3)"), std::string::npos) << show.all();
+    EXPECT_EQ(run({"show", "interfaces"}, user).status, 0u);
+    auto ver = run({"version"}, user);
+    EXPECT_EQ(ver.status, 0u);
+    ASSERT_EQ(ver.rows.size(), 1u);
+    EXPECT_EQ(ver.rows[0], "smcroute test-version");
+}
+
+TEST_F(ControlTest, AddProgramsTheKernel)
+{
+    auto r = run({"add", "eth0", "10.0.0.1", "225.1.2.3", "eth1", "eth2"});
+    EXPECT_EQ(r.status, 0u) << r.message;
+    EXPECT_EQ(router.static_count(), 1u);
+    auto* e = k4.find(*IpAddr::parse("10.0.0.1"), *IpAddr::parse("225.1.2.3"));
+    ASSERT_TRUE(e);
+    EXPECT_EQ(e->oif_vifs().size(), 2u);
+    // Without a source: a (*,G) rule, nothing in the kernel yet.
+    r = run({"add", "eth0", "225.4.4.4", "eth1"});
+    EXPECT_EQ(r.status, 0u) << r.message;
+    EXPECT_EQ(router.rule_count(), 1u);
+    EXPECT_EQ(k4.mfc.size(), 1u);
+}
+
+TEST_F(ControlTest, AddWithUnknownInterfaceFails)
+{
+    auto r = run({"add", "eth0", "10.0.0.1", "225.1.2.3", "x"});
+    EXPECT_EQ(r.status, static_cast<uint32_t>(exit_code::failed));
+    EXPECT_NE(r.message.find("no such interface 'x'"), std::string::npos) << r.message;
+    r = run({"add", "nope0", "10.0.0.1", "225.1.2.3", "eth1"});
+    EXPECT_EQ(r.status, static_cast<uint32_t>(exit_code::failed));
+    EXPECT_NE(r.message.find("no such interface 'nope0'"), std::string::npos) << r.message;
+    EXPECT_EQ(router.static_count(), 0u);
+    EXPECT_TRUE(k4.mfc.empty());
+    EXPECT_TRUE(k4.vifs.empty());
+}
+
+TEST_F(ControlTest, AddWithBadGroupGivesTheValidatorsMessage)
+{
+    auto expected = check_route(RouteText{"eth0", "10.0.0.1", "10.1.2.3", {"eth1"}}, true);
+    ASSERT_FALSE(expected.value);
+    ASSERT_FALSE(expected.issues.empty());
+    auto r = run({"add", "eth0", "10.0.0.1", "10.1.2.3", "eth1"});
+    EXPECT_EQ(r.status, static_cast<uint32_t>(exit_code::failed));
+    EXPECT_NE(r.message.find(expected.issues.front().message), std::string::npos) << r.message;
+    EXPECT_NE(r.message.find("10.1.2.3"), std::string::npos) << r.message;
+    EXPECT_EQ(router.static_count(), 0u);
+
+    r = run({"add", "eth0", "10.0.0.1", "225.1.2.3/33", "eth1"});
+    EXPECT_EQ(r.status, static_cast<uint32_t>(exit_code::failed)) << r.message;
+    EXPECT_TRUE(k4.mfc.empty());
+}
+
+TEST_F(ControlTest, AddConflictNamesFirstIif)
+{
+    ASSERT_EQ(run({"add", "eth0", "10.0.0.1", "225.1.2.3", "eth1"}).status, 0u);
+    auto r = run({"add", "eth2", "10.0.0.1", "225.1.2.3", "eth1"});
+    EXPECT_EQ(r.status, static_cast<uint32_t>(exit_code::failed));
+    EXPECT_NE(r.message.find("eth0"), std::string::npos) << r.message;
+}
+
+TEST_F(ControlTest, AddTooFewWordsIsUsage)
+{
+    auto r = run({"add", "eth0", "225.1.2.3"});
+    EXPECT_EQ(r.status, static_cast<uint32_t>(exit_code::usage)) << r.message;
+    r = run({"remove", "eth0"});
+    EXPECT_EQ(r.status, static_cast<uint32_t>(exit_code::usage)) << r.message;
+}
+
+TEST_F(ControlTest, RemoveWholeRouteOrSomeOifs)
+{
+    ASSERT_EQ(run({"add", "eth0", "10.0.0.1", "225.1.2.3", "eth1", "eth2"}).status, 0u);
+    auto r = run({"remove", "eth0", "10.0.0.1", "225.1.2.3", "eth1"});
+    EXPECT_EQ(r.status, 0u) << r.message;
+    auto* e = k4.find(*IpAddr::parse("10.0.0.1"), *IpAddr::parse("225.1.2.3"));
+    ASSERT_TRUE(e);
+    ASSERT_EQ(e->oif_vifs().size(), 1u);
+    EXPECT_EQ(k4.vifs.at(e->oif_vifs()[0]).ifindex, 3u); // eth2
+
+    r = run({"remove", "eth0", "10.0.0.1", "225.1.2.3"});
+    EXPECT_EQ(r.status, 0u) << r.message;
+    EXPECT_TRUE(k4.mfc.empty());
+
+    r = run({"remove", "eth0", "10.0.0.1", "225.1.2.3"});
+    EXPECT_EQ(r.status, static_cast<uint32_t>(exit_code::failed));
+    EXPECT_NE(r.message.find("(10.0.0.1, 225.1.2.3)"), std::string::npos) << r.message;
+}
+
+TEST_F(ControlTest, VerbsOnTheWireAreCanonical)
+{
+    EXPECT_EQ(run({"frobnicate"}).status, static_cast<uint32_t>(exit_code::usage));
+    EXPECT_EQ(run({}).status, static_cast<uint32_t>(exit_code::usage));
+    // The client expands abbreviations; the daemon only takes full names.
+    EXPECT_EQ(run({"sh"}).status, static_cast<uint32_t>(exit_code::usage));
+    EXPECT_EQ(run({"show", "bogus"}).status, static_cast<uint32_t>(exit_code::usage));
+}
+
+TEST_F(ControlTest, ReloadAndKillCallTheirHooks)
+{
+    auto r = run({"reload"});
+    EXPECT_EQ(r.status, 0u);
+    EXPECT_EQ(reloads, 1);
+    reload_result = fail("smcroute.conf:3:1: error: bad");
+    r = run({"reload"});
+    EXPECT_EQ(r.status, static_cast<uint32_t>(exit_code::failed));
+    EXPECT_NE(r.message.find("smcroute.conf:3:1"), std::string::npos) << r.message;
+    EXPECT_EQ(reloads, 2);
+    EXPECT_EQ(kills, 0);
+    r = run({"kill"});
+    EXPECT_EQ(r.status, 0u);
+    EXPECT_EQ(kills, 1);
+}
+
+TEST_F(ControlTest, FlushRemovesLearnedEntries)
+{
+    ASSERT_EQ(run({"add", "eth0", "10.0.0.1", "225.1.2.3", "eth1"}).status, 0u);
+    ASSERT_EQ(run({"add", "eth0", "225.4.4.4", "eth1"}).status, 0u);
+    Upcall up;
+    up.kind = Upcall::Kind::nocache;
+    up.vif = *router.vif_of(Family::inet, 1);
+    up.source = *IpAddr::parse("10.0.0.9");
+    up.group = *IpAddr::parse("225.4.4.4");
+    router.handle_upcall(Family::inet, up);
+    ASSERT_EQ(k4.mfc.size(), 2u);
+    EXPECT_EQ(run({"flush"}).status, 0u);
+    EXPECT_EQ(k4.mfc.size(), 1u);
+    EXPECT_EQ(router.dynamic_count(), 0u);
+}
+
+TEST_F(ControlTest, ShowRoutesText)
+{
+    auto empty = run({"show", "routes"});
+    EXPECT_EQ(empty.status, 0u);
+    ASSERT_EQ(empty.rows.size(), 1u);
+    EXPECT_EQ(empty.rows[0], "No routes.");
+
+    ASSERT_EQ(run({"add", "eth0", "10.0.0.1", "225.1.2.3", "eth1", "eth2"}).status, 0u);
+    ASSERT_EQ(run({"add", "eth0", "225.4.4.0/24", "eth1"}).status, 0u);
+
+    auto plain = run({"show"});
+    EXPECT_EQ(plain.status, 0u);
+    ASSERT_EQ(plain.rows.size(), 2u) << plain.all();
+    for (const auto& row : plain.rows) {
+        EXPECT_EQ(row.find("ROUTE"), std::string::npos) << "no headings without the flag";
+        EXPECT_FALSE(row.empty() || row.back() == ' ') << "'" << row << "'";
+    }
+    auto with = run({"show", "routes"}, req_headings);
+    ASSERT_EQ(with.rows.size(), 3u) << with.all();
+    const std::string& h = with.rows[0];
+    EXPECT_EQ(h.rfind("ROUTE (S,G)", 0), 0u) << h;
+    for (const char* col : {"IIF", "STATE", "OIFS"})
+        EXPECT_NE(h.find(col), std::string::npos) << col;
+    std::string route_row, rule_row;
+    for (const auto& r : with.rows) {
+        if (r.find("(10.0.0.1, 225.1.2.3)") != std::string::npos)
+            route_row = r;
+        if (r.find("(*, 225.4.4.0/24)") != std::string::npos)
+            rule_row = r;
+    }
+    ASSERT_FALSE(route_row.empty()) << with.all();
+    ASSERT_FALSE(rule_row.empty()) << with.all();
+    EXPECT_NE(route_row.find("eth0"), std::string::npos);
+    EXPECT_NE(route_row.find("active"), std::string::npos);
+    EXPECT_NE(route_row.find("eth1 eth2"), std::string::npos) << route_row;
+    // Columns line up with the heading.
+    EXPECT_EQ(route_row.find("eth0"), h.find("IIF")) << h << "\n" << route_row;
+    EXPECT_EQ(route_row.find("active"), h.find("STATE")) << h << "\n" << route_row;
+    EXPECT_EQ(route_row.find("eth1 eth2"), h.find("OIFS")) << h << "\n" << route_row;
+}
+
+TEST_F(ControlTest, ShowRoutesDetailShowsKernelCounters)
+{
+    ASSERT_EQ(run({"add", "eth0", "10.0.0.1", "225.1.2.3", "eth1"}).status, 0u);
+    k4.canned_counters[{*IpAddr::parse("10.0.0.1"), *IpAddr::parse("225.1.2.3")}] = MfcCounters{4242, 987654, 17};
+    auto r = run({"show"}, req_detail | req_headings);
+    ASSERT_EQ(r.rows.size(), 2u) << r.all();
+    for (const char* col : {"PACKETS", "BYTES", "WRONGIF"})
+        EXPECT_NE(r.rows[0].find(col), std::string::npos) << col;
+    EXPECT_NE(r.rows[1].find("4242"), std::string::npos) << r.rows[1];
+    EXPECT_NE(r.rows[1].find("987654"), std::string::npos) << r.rows[1];
+    EXPECT_NE(r.rows[1].find("17"), std::string::npos) << r.rows[1];
+}
+
+TEST_F(ControlTest, ShowRoutesJson)
+{
+    auto empty = run({"show"}, req_json);
+    std::string why;
+    EXPECT_TRUE(json_well_formed(empty.all(), why)) << why << "\n" << empty.all();
+    EXPECT_NE(empty.all().find("\"routes\""), std::string::npos);
+
+    ASSERT_EQ(run({"add", "eth0", "10.0.0.1", "225.1.2.3", "eth1", "eth2"}).status, 0u);
+    ASSERT_EQ(run({"add", "eth0", "225.4.4.0/24", "eth1"}).status, 0u);
+    ASSERT_EQ(run({"add", "eth0", "10.0.0.7", "225.1.2.3", "eth9"}).status, static_cast<uint32_t>(exit_code::failed));
+    k4.canned_counters[{*IpAddr::parse("10.0.0.1"), *IpAddr::parse("225.1.2.3")}] = MfcCounters{31337, 1, 2};
+
+    auto r = run({"show"}, req_json | req_detail);
+    EXPECT_EQ(r.status, 0u);
+    const std::string text = r.all();
+    EXPECT_TRUE(json_well_formed(text, why)) << why << "\n" << text;
+    EXPECT_EQ(text.rfind("{\"routes\": [", 0), 0u) << text;
+    for (const char* key : {"\"kind\"", "\"source\"", "\"group\"", "\"iif\"", "\"oifs\"", "\"state\"", "\"origin\""})
+        EXPECT_EQ(count(text, key), 2u) << key << "\n" << text;
+    EXPECT_NE(text.find("\"225.4.4.0/24\""), std::string::npos) << text;
+    EXPECT_NE(text.find("\"10.0.0.1\""), std::string::npos) << text;
+    EXPECT_NE(text.find("[\"eth1\", \"eth2\"]"), std::string::npos) << text;
+    EXPECT_NE(text.find("\"packets\": 31337"), std::string::npos) << text;
+    EXPECT_NE(text.find("\"origin\": \"client\""), std::string::npos) << text;
+}
+
+TEST_F(ControlTest, ShowPendingListsReasons)
+{
+    // The router keeps a route naming a missing interface pending; only the
+    // client refuses unknown names, so add it as the config would.
+    auto c = check_route(RouteText{"eth0", "10.0.0.1", "225.1.2.3", {"eth7"}}, true);
+    ASSERT_TRUE(c.value);
+    ASSERT_TRUE(router.add(*c.value, Origin::config));
+    ASSERT_EQ(run({"add", "eth0", "10.0.0.2", "225.1.2.3", "eth1"}).status, 0u);
+    auto r = run({"show", "pending"}, req_headings);
+    EXPECT_EQ(r.status, 0u);
+    ASSERT_EQ(r.rows.size(), 2u) << r.all();
+    EXPECT_NE(r.rows[0].find("REASON"), std::string::npos) << r.rows[0];
+    EXPECT_NE(r.rows[1].find("(10.0.0.1, 225.1.2.3)"), std::string::npos) << r.rows[1];
+    EXPECT_NE(r.rows[1].find("pending"), std::string::npos) << r.rows[1];
+    EXPECT_NE(r.rows[1].find("eth7"), std::string::npos) << r.rows[1];
+
+    auto j = run({"show", "pending"}, req_json);
+    std::string why;
+    EXPECT_TRUE(json_well_formed(j.all(), why)) << why << "\n" << j.all();
+    EXPECT_NE(j.all().find("\"reason\""), std::string::npos) << j.all();
+    EXPECT_EQ(j.all().find("10.0.0.2"), std::string::npos) << "active routes are not pending";
+}
+
+TEST_F(ControlTest, ShowInterfacesTextAndJson)
+{
+    ASSERT_EQ(run({"add", "eth0", "10.0.0.1", "225.1.2.3", "eth2"}).status, 0u);
+    auto r = run({"show", "interfaces"}, req_headings);
+    EXPECT_EQ(r.status, 0u);
+    ASSERT_EQ(r.rows.size(), 4u) << r.all();
+    EXPECT_NE(r.rows[0].find("VIF"), std::string::npos);
+    std::string eth1_row = r.rows[2];
+    EXPECT_NE(eth1_row.find("eth1"), std::string::npos) << r.all();
+    EXPECT_NE(eth1_row.find(" -"), std::string::npos) << "eth1 has no VIF: " << eth1_row;
+    const unsigned v0 = *router.vif_of(Family::inet, 1);
+    EXPECT_NE(r.rows[1].find(cat("  ", v0)), std::string::npos) << r.rows[1];
+
+    auto j = run({"show", "interfaces"}, req_json);
+    std::string why;
+    EXPECT_TRUE(json_well_formed(j.all(), why)) << why << "\n" << j.all();
+    EXPECT_EQ(count(j.all(), "\"name\""), 3u) << j.all();
+    EXPECT_NE(j.all().find(cat("\"vif\": ", v0)), std::string::npos) << j.all();
+    EXPECT_NE(j.all().find("\"vif\": null"), std::string::npos) << j.all();
+}
+
+TEST(ControlNoV6Test, Ipv6RouteWithoutIpv6FailsCleanly)
+{
+    Logger log;
+    log.set_level(LogLevel::none);
+    FakeKernel k4{Family::inet};
+    Router router{log, &k4, nullptr};
+    router.set_interfaces({ctl_iface("eth0", 1), ctl_iface("eth1", 2)});
+    Control control{router, log, Control::Hooks{[] {}, [] { return Status{}; }, [] { return std::string("v"); }}};
+    Peer root;
+    root.may_change_state = true;
+    for (std::vector<std::string> args : {std::vector<std::string>{"add", "eth0", "2001:db8::1", "ff0e::1", "eth1"},
+                                          std::vector<std::string>{"add", "eth0", "ff0e::1", "eth1"}}) {
+        Request req;
+        req.args = args;
+        RecordingReply reply;
+        control.handle(req, root, reply);
+        EXPECT_EQ(reply.ends, 1);
+        EXPECT_EQ(reply.status, static_cast<uint32_t>(exit_code::failed));
+        EXPECT_NE(reply.message.find("IPv6"), std::string::npos) << reply.message;
+    }
+    EXPECT_EQ(router.static_count(), 0u);
+    EXPECT_EQ(router.rule_count(), 0u);
+    EXPECT_TRUE(k4.mfc.empty());
+}
+
+// split_route_words ---------------------------------------------------------------
+
+TEST(SplitRouteWordsTest, WithSource)
+{
+    std::vector<std::string> w{"eth0", "10.0.0.1", "225.1.2.3", "eth1", "eth2"};
+    RouteText t = split_route_words(w);
+    EXPECT_EQ(t.iif, "eth0");
+    EXPECT_EQ(t.source, "10.0.0.1");
+    EXPECT_EQ(t.group, "225.1.2.3");
+    ASSERT_EQ(t.oifs.size(), 2u);
+    EXPECT_EQ(t.oifs[0], "eth1");
+    EXPECT_EQ(t.oifs[1], "eth2");
+}
+
+TEST(SplitRouteWordsTest, WithoutSource)
+{
+    std::vector<std::string> w{"eth0", "225.1.2.3", "eth1"};
+    RouteText t = split_route_words(w);
+    EXPECT_EQ(t.iif, "eth0");
+    EXPECT_TRUE(t.source.empty());
+    EXPECT_EQ(t.group, "225.1.2.3");
+    ASSERT_EQ(t.oifs.size(), 1u);
+    EXPECT_EQ(t.oifs[0], "eth1");
+
+    std::vector<std::string> only{"eth0", "225.1.2.3"};
+    t = split_route_words(only);
+    EXPECT_TRUE(t.source.empty());
+    EXPECT_EQ(t.group, "225.1.2.3");
+    EXPECT_TRUE(t.oifs.empty());
+}
+
+TEST(SplitRouteWordsTest, StarUnspecifiedAndPrefixSources)
+{
+    std::vector<std::string> star{"eth0", "*", "225.1.2.3", "eth1"};
+    RouteText t = split_route_words(star);
+    EXPECT_EQ(t.source, "*");
+    EXPECT_EQ(t.group, "225.1.2.3");
+    ASSERT_EQ(t.oifs.size(), 1u);
+
+    std::vector<std::string> v6{"eth0", "::", "ff0e::1", "eth1"};
+    t = split_route_words(v6);
+    EXPECT_EQ(t.source, "::");
+    EXPECT_EQ(t.group, "ff0e::1");
+
+    std::vector<std::string> prefixes{"eth0", "10.0.0.0/8", "225.1.2.0/24"};
+    t = split_route_words(prefixes);
+    EXPECT_EQ(t.source, "10.0.0.0/8");
+    EXPECT_EQ(t.group, "225.1.2.0/24");
+    EXPECT_TRUE(t.oifs.empty());
+
+    std::vector<std::string> group_prefix{"eth0", "225.1.2.0/24", "eth1", "eth2"};
+    t = split_route_words(group_prefix);
+    EXPECT_TRUE(t.source.empty());
+    EXPECT_EQ(t.group, "225.1.2.0/24");
+    EXPECT_EQ(t.oifs.size(), 2u);
+
+    std::vector<std::string> none;
+    t = split_route_words(none);
+    EXPECT_TRUE(t.iif.empty() && t.source.empty() && t.group.empty() && t.oifs.empty());
+}
+
+} // namespace
+} // namespace smcroute

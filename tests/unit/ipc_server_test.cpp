@@ -1,0 +1,615 @@
+// IpcServer and IpcClient over a real UNIX socket in a temporary directory.
+// The event loop runs on the test thread; blocking IpcClient calls run on a
+// helper thread while the test thread pumps the loop.
+#include "smcroute/ipc_client.hpp"
+#include "smcroute/ipc_server.hpp"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <thread>
+#include <unistd.h>
+
+using namespace smcroute;
+using namespace std::chrono_literals;
+
+namespace {
+
+UniqueFd raw_socket()
+{
+    return UniqueFd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+}
+
+sockaddr_un address(const std::string& path)
+{
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    path.copy(addr.sun_path, sizeof addr.sun_path - 1);
+    return addr;
+}
+
+UniqueFd connect_raw(const std::string& path)
+{
+    UniqueFd fd = raw_socket();
+    auto addr = address(path);
+    EXPECT_EQ(::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0) << std::strerror(errno);
+    return fd;
+}
+
+void send_all(int fd, const std::string& bytes)
+{
+    ASSERT_EQ(::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL), static_cast<ssize_t>(bytes.size()));
+}
+
+// Everything readable right now; sets eof when the peer closed.
+std::string read_available(int fd, bool& eof)
+{
+    std::string out;
+    char buf[65536];
+    for (;;) {
+        ssize_t n = ::recv(fd, buf, sizeof buf, MSG_DONTWAIT);
+        if (n > 0) {
+            out.append(buf, static_cast<size_t>(n));
+            continue;
+        }
+        eof = n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK);
+        return out;
+    }
+}
+
+std::vector<Frame> frames_of(const std::string& bytes)
+{
+    FrameReader r;
+    r.feed(bytes.data(), bytes.size());
+    std::vector<Frame> out;
+    for (;;) {
+        auto f = r.next();
+        EXPECT_TRUE(f.ok());
+        if (!f || !*f)
+            return out;
+        out.push_back(std::move(**f));
+    }
+}
+
+class IpcServerTest : public ::testing::Test {
+protected:
+    void SetUp() override
+    {
+        char tmpl[] = "/tmp/smcroute-ipc-XXXXXX";
+        ASSERT_NE(::mkdtemp(tmpl), nullptr);
+        dir_ = tmpl;
+        path_ = dir_ + "/smcroute.sock";
+        log_.set_level(LogLevel::none);
+    }
+    void TearDown() override
+    {
+        server_.reset();
+        ::unlink(path_.c_str());
+        ::rmdir(dir_.c_str());
+    }
+
+    // Default handler: "echo A B" -> rows A, B then END 0 "ok";
+    // "rows N SIZE" -> N rows of SIZE bytes; "fail" -> END 1.
+    void start(const IpcLimits& limits = {})
+    {
+        auto s = IpcServer::listen(
+            loop_, log_, path_,
+            [this](const Request& req, const Peer& peer, Reply& reply) {
+                ++requests_;
+                last_peer_ = peer;
+                last_flags_ = req.flags;
+                if (req.args[0] == "echo") {
+                    for (size_t i = 1; i < req.args.size(); ++i)
+                        reply.row(req.args[i]);
+                    reply.end(0, "ok");
+                } else if (req.args[0] == "rows") {
+                    size_t n = std::stoul(req.args.at(1)), size = std::stoul(req.args.at(2));
+                    for (size_t i = 0; i < n; ++i)
+                        reply.row(std::string(size, 'r'));
+                    reply.end(0, "");
+                } else if (req.args[0] == "noend") {
+                    reply.row("forgot the end");
+                } else {
+                    reply.end(1, cat("unknown command ", req.args[0]));
+                }
+            },
+            limits);
+        ASSERT_TRUE(s.ok()) << s.error().message;
+        server_ = std::move(*s);
+    }
+
+    template <class Pred>
+    bool pump_until(Pred pred, std::chrono::milliseconds limit = 3000ms)
+    {
+        auto deadline = EventLoop::Clock::now() + limit;
+        while (!pred() && EventLoop::Clock::now() < deadline)
+            EXPECT_TRUE(loop_.run_once(5ms).ok());
+        return pred();
+    }
+    void pump_for(std::chrono::milliseconds d)
+    {
+        pump_until([] { return false; }, d);
+    }
+
+    // Run fn on a helper thread while pumping the loop here.
+    template <class Fn>
+    void with_client(Fn fn)
+    {
+        std::atomic<bool> done{false};
+        std::thread t([&] {
+            fn();
+            done = true;
+        });
+        bool finished = pump_until([&] { return done.load(); }, 10000ms);
+        t.join();
+        EXPECT_TRUE(finished);
+    }
+
+    std::string dir_, path_;
+    Logger log_;
+    EventLoop loop_;
+    std::unique_ptr<IpcServer> server_;
+    int requests_ = 0;
+    Peer last_peer_;
+    uint32_t last_flags_ = 0;
+};
+
+} // namespace
+
+TEST_F(IpcServerTest, SocketModeAndPath)
+{
+    start();
+    EXPECT_EQ(server_->path(), path_);
+    struct stat st{};
+    ASSERT_EQ(::lstat(path_.c_str(), &st), 0);
+    EXPECT_TRUE(S_ISSOCK(st.st_mode));
+    EXPECT_EQ(st.st_mode & 0777, 0660u);
+}
+
+TEST_F(IpcServerTest, RequestGetsRowsAndEnd)
+{
+    start();
+    std::vector<std::string> rows;
+    Result<EndFrame> end = fail("not run");
+    with_client([&] {
+        auto c = IpcClient::connect(path_, 2000ms);
+        ASSERT_TRUE(c.ok()) << c.error().message;
+        end = c->call(Request{req_detail, {"echo", "row one", "row two"}},
+                      [&](std::string_view r) { rows.emplace_back(r); });
+    });
+    ASSERT_TRUE(end.ok()) << end.error().message;
+    EXPECT_EQ(*end, (EndFrame{0, "ok"}));
+    EXPECT_EQ(rows, (std::vector<std::string>{"row one", "row two"}));
+    EXPECT_EQ(requests_, 1);
+    EXPECT_EQ(last_flags_, req_detail);
+    EXPECT_EQ(last_peer_.pid, ::getpid());
+    EXPECT_EQ(last_peer_.uid, ::getuid());
+    EXPECT_EQ(last_peer_.gid, ::getgid());
+    if (::getuid() == 0) {
+        EXPECT_TRUE(last_peer_.may_change_state);
+    }
+}
+
+TEST_F(IpcServerTest, SeveralRequestsOverOneConnection)
+{
+    start();
+    std::vector<std::string> rows;
+    std::vector<EndFrame> ends;
+    with_client([&] {
+        auto c = IpcClient::connect(path_, 2000ms);
+        ASSERT_TRUE(c.ok()) << c.error().message;
+        for (const char* word : {"a", "b", "c"}) {
+            auto e = c->call(Request{0, {"echo", word}}, [&](std::string_view r) { rows.emplace_back(r); });
+            ASSERT_TRUE(e.ok()) << e.error().message;
+            ends.push_back(*e);
+        }
+        auto e = c->call(Request{0, {"bogus"}}, [&](std::string_view r) { rows.emplace_back(r); });
+        ASSERT_TRUE(e.ok()) << e.error().message;
+        ends.push_back(*e);
+    });
+    EXPECT_EQ(rows, (std::vector<std::string>{"a", "b", "c"}));
+    ASSERT_EQ(ends.size(), 4u);
+    EXPECT_EQ(ends[3], (EndFrame{1, "unknown command bogus"}));
+    EXPECT_EQ(requests_, 4);
+}
+
+TEST_F(IpcServerTest, PipelinedRequestsAnsweredInOrder)
+{
+    start();
+    UniqueFd fd = connect_raw(path_);
+    send_all(fd.get(), *encode_request(Request{0, {"echo", "1"}}) + *encode_request(Request{0, {"echo", "2"}}));
+    std::string got;
+    bool eof = false;
+    ASSERT_TRUE(pump_until([&] {
+        got += read_available(fd.get(), eof);
+        return frames_of(got).size() == 4;
+    }));
+    auto frames = frames_of(got);
+    EXPECT_EQ(frames[0].body, "1");
+    EXPECT_EQ(frames[1].type, FrameType::end);
+    EXPECT_EQ(frames[2].body, "2");
+    EXPECT_EQ(frames[3].type, FrameType::end);
+    EXPECT_FALSE(eof);
+    EXPECT_EQ(server_->client_count(), 1u);
+}
+
+TEST_F(IpcServerTest, LargeReplyIsStreamed)
+{
+    start();
+    size_t rows = 0, bytes = 0;
+    Result<EndFrame> end = fail("not run");
+    with_client([&] {
+        auto c = IpcClient::connect(path_, 5000ms);
+        ASSERT_TRUE(c.ok());
+        end = c->call(Request{0, {"rows", "20000", "500"}}, [&](std::string_view r) {
+            ++rows;
+            bytes += r.size();
+        });
+    });
+    ASSERT_TRUE(end.ok()) << end.error().message;
+    EXPECT_EQ(rows, 20000u);
+    EXPECT_EQ(bytes, 20000u * 500);
+}
+
+TEST_F(IpcServerTest, GarbageGetsErrorThenClose)
+{
+    start();
+    UniqueFd fd = connect_raw(path_);
+    send_all(fd.get(), "GET / HTTP/1.0\r\n\r\n");
+    std::string got;
+    bool eof = false;
+    ASSERT_TRUE(pump_until([&] {
+        got += read_available(fd.get(), eof);
+        return eof;
+    }));
+    auto frames = frames_of(got);
+    ASSERT_EQ(frames.size(), 1u);
+    EXPECT_EQ(frames[0].type, FrameType::end);
+    auto end = decode_end(frames[0].body);
+    ASSERT_TRUE(end.ok());
+    EXPECT_EQ(*end, (EndFrame{64, "bad frame magic"}));
+    EXPECT_EQ(requests_, 0);
+    EXPECT_TRUE(pump_until([&] { return server_->client_count() == 0; }));
+}
+
+TEST_F(IpcServerTest, FrameErrorsGetTheirMessage)
+{
+    start();
+    struct Case {
+        std::string bytes;
+        std::string message;
+    };
+    std::string hdr_bad_version = encode_row("x");
+    hdr_bad_version[11] = 7;
+    std::string oversize = encode_row("x");
+    oversize[4] = 1; // length 0x01000001
+    std::string row = encode_row("a client may not send rows");
+    std::vector<Case> cases = {
+        {hdr_bad_version, "unsupported protocol version 7 (expected 1)"},
+        {oversize, "frame too large: 16777217 bytes, at most 65536"},
+        {row, "unexpected frame type 2 from a client"},
+        {encode_frame(FrameType::request, ""), "malformed request: body of 0 bytes is shorter than its 6-byte header"},
+        {encode_frame(FrameType::request, std::string("\0\0\0\0\0\0", 6)), "malformed request: no arguments"},
+    };
+    for (const auto& c : cases) {
+        UniqueFd fd = connect_raw(path_);
+        send_all(fd.get(), c.bytes);
+        std::string got;
+        bool eof = false;
+        ASSERT_TRUE(pump_until([&] {
+            got += read_available(fd.get(), eof);
+            return eof;
+        })) << c.message;
+        auto frames = frames_of(got);
+        ASSERT_EQ(frames.size(), 1u) << c.message;
+        auto end = decode_end(frames[0].body);
+        ASSERT_TRUE(end.ok());
+        EXPECT_EQ(end->status, 64u);
+        EXPECT_EQ(end->message, c.message);
+    }
+    EXPECT_EQ(requests_, 0);
+}
+
+TEST_F(IpcServerTest, GoodRequestBeforeGarbageIsAnswered)
+{
+    start();
+    UniqueFd fd = connect_raw(path_);
+    send_all(fd.get(), *encode_request(Request{0, {"echo", "first"}}) + "garbage.....");
+    std::string got;
+    bool eof = false;
+    ASSERT_TRUE(pump_until([&] {
+        got += read_available(fd.get(), eof);
+        return eof;
+    }));
+    auto frames = frames_of(got);
+    ASSERT_EQ(frames.size(), 3u);
+    EXPECT_EQ(frames[0].body, "first");
+    EXPECT_EQ(*decode_end(frames[1].body), (EndFrame{0, "ok"}));
+    EXPECT_EQ(*decode_end(frames[2].body), (EndFrame{64, "bad frame magic"}));
+}
+
+TEST_F(IpcServerTest, HandlerWithoutEndStillEnds)
+{
+    start();
+    Result<EndFrame> end = fail("not run");
+    std::vector<std::string> rows;
+    with_client([&] {
+        auto c = IpcClient::connect(path_, 2000ms);
+        ASSERT_TRUE(c.ok());
+        end = c->call(Request{0, {"noend"}}, [&](std::string_view r) { rows.emplace_back(r); });
+    });
+    ASSERT_TRUE(end.ok()) << end.error().message;
+    EXPECT_NE(end->status, 0u);
+    EXPECT_EQ(rows.size(), 1u);
+}
+
+TEST_F(IpcServerTest, StaleSocketFileIsReplaced)
+{
+    {
+        // A socket file nobody listens on, as a crashed daemon leaves it.
+        UniqueFd fd = raw_socket();
+        auto addr = address(path_);
+        ASSERT_EQ(::bind(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+    }
+    ASSERT_EQ(::chmod(path_.c_str(), 0777), 0);
+    start();
+    struct stat after{};
+    ASSERT_EQ(::lstat(path_.c_str(), &after), 0);
+    EXPECT_EQ(after.st_mode & 0777, 0660u); // a new socket, not the old file
+    Result<EndFrame> end = fail("not run");
+    with_client([&] {
+        auto c = IpcClient::connect(path_, 2000ms);
+        ASSERT_TRUE(c.ok());
+        end = c->call(Request{0, {"echo"}}, nullptr);
+    });
+    EXPECT_TRUE(end.ok());
+}
+
+TEST_F(IpcServerTest, SecondDaemonOnLivePathFails)
+{
+    start();
+    EventLoop other_loop;
+    auto second = IpcServer::listen(other_loop, log_, path_, [](const Request&, const Peer&, Reply&) {});
+    ASSERT_FALSE(second.ok());
+    EXPECT_EQ(second.error().message, "another daemon is already running on " + path_);
+    // The first one still works and still owns the path.
+    Result<EndFrame> end = fail("not run");
+    with_client([&] {
+        auto c = IpcClient::connect(path_, 2000ms);
+        ASSERT_TRUE(c.ok());
+        end = c->call(Request{0, {"echo"}}, nullptr);
+    });
+    EXPECT_TRUE(end.ok());
+}
+
+TEST_F(IpcServerTest, RegularFileIsNotRemoved)
+{
+    { UniqueFd f(::open(path_.c_str(), O_CREAT | O_WRONLY | O_CLOEXEC, 0600)); }
+    auto s = IpcServer::listen(loop_, log_, path_, [](const Request&, const Peer&, Reply&) {});
+    ASSERT_FALSE(s.ok());
+    struct stat st{};
+    ASSERT_EQ(::lstat(path_.c_str(), &st), 0);
+    EXPECT_TRUE(S_ISREG(st.st_mode));
+}
+
+TEST_F(IpcServerTest, DestructorUnlinksAndClosesClients)
+{
+    start();
+    UniqueFd fd = connect_raw(path_);
+    ASSERT_TRUE(pump_until([&] { return server_->client_count() == 1; }));
+    server_.reset();
+    struct stat st{};
+    EXPECT_NE(::lstat(path_.c_str(), &st), 0);
+    bool eof = false;
+    (void)read_available(fd.get(), eof);
+    EXPECT_TRUE(eof);
+    // Nothing of the server remains in the loop.
+    EXPECT_TRUE(loop_.run_once(10ms).ok());
+    EXPECT_EQ(loop_.timer_count(), 0u);
+}
+
+TEST_F(IpcServerTest, HalfFrameDoesNotBlockOthers)
+{
+    start();
+    UniqueFd slow = connect_raw(path_);
+    std::string frame = *encode_request(Request{0, {"echo", "slow"}});
+    send_all(slow.get(), frame.substr(0, 7));
+    pump_for(20ms);
+    Result<EndFrame> end = fail("not run");
+    std::vector<std::string> rows;
+    with_client([&] {
+        auto c = IpcClient::connect(path_, 2000ms);
+        ASSERT_TRUE(c.ok());
+        end = c->call(Request{0, {"echo", "fast"}}, [&](std::string_view r) { rows.emplace_back(r); });
+    });
+    ASSERT_TRUE(end.ok()) << end.error().message;
+    EXPECT_EQ(rows, (std::vector<std::string>{"fast"}));
+    // The slow one completes its frame later and is answered.
+    send_all(slow.get(), frame.substr(7));
+    std::string got;
+    bool eof = false;
+    ASSERT_TRUE(pump_until([&] {
+        got += read_available(slow.get(), eof);
+        return frames_of(got).size() == 2;
+    }));
+    EXPECT_EQ(frames_of(got)[0].body, "slow");
+}
+
+TEST_F(IpcServerTest, IdleClientIsDropped)
+{
+    IpcLimits limits;
+    limits.idle_timeout = 100ms;
+    start(limits);
+    UniqueFd idle = connect_raw(path_);
+    send_all(idle.get(), encode_row("x").substr(0, 5)); // half a frame, then nothing
+    ASSERT_TRUE(pump_until([&] { return server_->client_count() == 1; }));
+    auto start_time = EventLoop::Clock::now();
+    ASSERT_TRUE(pump_until([&] { return server_->client_count() == 0; }, 2000ms));
+    EXPECT_GE(EventLoop::Clock::now() - start_time, 80ms);
+    bool eof = false;
+    (void)read_available(idle.get(), eof);
+    EXPECT_TRUE(eof);
+    EXPECT_EQ(loop_.timer_count(), 0u); // sweep timer stops with no clients
+}
+
+TEST_F(IpcServerTest, ActiveClientIsNotDroppedAsIdle)
+{
+    IpcLimits limits;
+    limits.idle_timeout = 100ms;
+    start(limits);
+    int ok = 0;
+    with_client([&] {
+        auto c = IpcClient::connect(path_, 2000ms);
+        ASSERT_TRUE(c.ok());
+        for (int i = 0; i < 6; ++i) {
+            std::this_thread::sleep_for(50ms);
+            auto e = c->call(Request{0, {"echo", "x"}}, nullptr);
+            if (e.ok())
+                ++ok;
+        }
+    });
+    EXPECT_EQ(ok, 6);
+}
+
+TEST_F(IpcServerTest, TooManyClientsAreRefused)
+{
+    IpcLimits limits;
+    limits.max_clients = 2;
+    start(limits);
+    UniqueFd a = connect_raw(path_), b = connect_raw(path_);
+    ASSERT_TRUE(pump_until([&] { return server_->client_count() == 2; }));
+    UniqueFd c = connect_raw(path_);
+    pump_for(30ms);
+    EXPECT_EQ(server_->client_count(), 2u);
+    bool eof = false;
+    (void)read_available(c.get(), eof);
+    EXPECT_TRUE(eof);
+    // Once one leaves, a new one is served.
+    a.reset();
+    ASSERT_TRUE(pump_until([&] { return server_->client_count() == 1; }));
+    Result<EndFrame> end = fail("not run");
+    with_client([&] {
+        auto cl = IpcClient::connect(path_, 2000ms);
+        ASSERT_TRUE(cl.ok());
+        end = cl->call(Request{0, {"echo"}}, nullptr);
+    });
+    EXPECT_TRUE(end.ok());
+}
+
+TEST_F(IpcServerTest, ClientThatDoesNotReadIsDroppedOnOverflow)
+{
+    IpcLimits limits;
+    limits.max_output = 1024 * 1024;
+    start(limits);
+    UniqueFd fd = connect_raw(path_);
+    // 20 MB of rows; the client reads nothing.
+    send_all(fd.get(), *encode_request(Request{0, {"rows", "20000", "1000"}}));
+    ASSERT_TRUE(pump_until([&] { return requests_ == 1 && server_->client_count() == 0; }));
+}
+
+TEST_F(IpcServerTest, HangupMidReplyIsHarmless)
+{
+    start();
+    {
+        UniqueFd fd = connect_raw(path_);
+        send_all(fd.get(), *encode_request(Request{0, {"rows", "5000", "1000"}}));
+    } // closed before any reply is read: the server must get EPIPE, not SIGPIPE
+    ASSERT_TRUE(pump_until([&] { return requests_ == 1 && server_->client_count() == 0; }));
+    // And it keeps serving.
+    Result<EndFrame> end = fail("not run");
+    with_client([&] {
+        auto c = IpcClient::connect(path_, 2000ms);
+        ASSERT_TRUE(c.ok());
+        end = c->call(Request{0, {"echo"}}, nullptr);
+    });
+    EXPECT_TRUE(end.ok());
+}
+
+TEST_F(IpcServerTest, HalfClosedClientStillGetsItsAnswer)
+{
+    start();
+    UniqueFd fd = connect_raw(path_);
+    send_all(fd.get(), *encode_request(Request{0, {"echo", "bye"}}));
+    ASSERT_EQ(::shutdown(fd.get(), SHUT_WR), 0);
+    std::string got;
+    bool eof = false;
+    ASSERT_TRUE(pump_until([&] {
+        got += read_available(fd.get(), eof);
+        return eof;
+    }));
+    auto frames = frames_of(got);
+    ASSERT_EQ(frames.size(), 2u);
+    EXPECT_EQ(frames[0].body, "bye");
+}
+
+// ---- client errors, against hand-made servers ----
+
+TEST_F(IpcServerTest, ClientConnectErrorNamesThePath)
+{
+    auto c = IpcClient::connect(path_, 500ms);
+    ASSERT_FALSE(c.ok());
+    EXPECT_EQ(c.error().message,
+              "cannot connect to " + path_ + ": No such file or directory (is the daemon running?)");
+}
+
+TEST_F(IpcServerTest, ClientTimesOutOnSilentDaemon)
+{
+    UniqueFd listener = raw_socket();
+    auto addr = address(path_);
+    ASSERT_EQ(::bind(listener.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+    ASSERT_EQ(::listen(listener.get(), 4), 0);
+    auto c = IpcClient::connect(path_, 100ms); // the backlog accepts it
+    ASSERT_TRUE(c.ok()) << c.error().message;
+    auto start_time = EventLoop::Clock::now();
+    auto end = c->call(Request{0, {"show"}}, nullptr);
+    ASSERT_FALSE(end.ok());
+    EXPECT_EQ(end.error().message, "no answer from the daemon within 100 ms");
+    EXPECT_GE(EventLoop::Clock::now() - start_time, 90ms);
+    EXPECT_FALSE(c->connected());
+}
+
+TEST_F(IpcServerTest, ClientSeesEarlyClose)
+{
+    UniqueFd listener = raw_socket();
+    auto addr = address(path_);
+    ASSERT_EQ(::bind(listener.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+    ASSERT_EQ(::listen(listener.get(), 4), 0);
+    std::thread daemon([&] {
+        UniqueFd conn(::accept(listener.get(), nullptr, nullptr));
+        char buf[256];
+        (void)::recv(conn.get(), buf, sizeof buf, 0);
+        std::string row = encode_row("partial");
+        (void)::send(conn.get(), row.data(), row.size(), MSG_NOSIGNAL);
+    });
+    auto c = IpcClient::connect(path_, 2000ms);
+    ASSERT_TRUE(c.ok());
+    std::vector<std::string> rows;
+    auto end = c->call(Request{0, {"show"}}, [&](std::string_view r) { rows.emplace_back(r); });
+    daemon.join();
+    ASSERT_FALSE(end.ok());
+    EXPECT_EQ(end.error().message, "connection closed by the daemon");
+    EXPECT_EQ(rows, (std::vector<std::string>{"partial"}));
+}
+
+TEST_F(IpcServerTest, ClientRefusesOversizeRequestButStaysConnected)
+{
+    start();
+    Result<EndFrame> big = fail("not run"), small = fail("not run");
+    with_client([&] {
+        auto c = IpcClient::connect(path_, 2000ms);
+        ASSERT_TRUE(c.ok());
+        big = c->call(Request{0, {"echo", std::string(70000, 'x')}}, nullptr);
+        small = c->call(Request{0, {"echo"}}, nullptr);
+    });
+    ASSERT_FALSE(big.ok());
+    EXPECT_EQ(big.error().message, "request too large: 70014 bytes, at most 65536");
+    EXPECT_TRUE(small.ok());
+}

@@ -1,0 +1,343 @@
+// Tests for os/mroute: the upcall decoder on crafted, truncated and random
+// bytes (no privileges), and the real kernel API inside a private network
+// namespace when run as root (skipped otherwise).
+#include "smcroute/mroute.hpp"
+
+#include <gtest/gtest.h>
+
+#include <arpa/inet.h>
+#include <sched.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <random>
+#include <string>
+#include <vector>
+
+using namespace smcroute;
+
+namespace {
+
+IpAddr ip(const char* text)
+{
+    auto a = IpAddr::parse(text);
+    EXPECT_TRUE(a.has_value()) << text;
+    return a.value_or(IpAddr{});
+}
+
+// struct igmpmsg, laid out by hand: 8 bytes unused, msgtype, mbz, vif, vif_hi,
+// src (4), dst (4) = 20 bytes, then whatever the kernel appends.
+std::vector<uint8_t> v4_upcall(uint8_t msgtype, uint16_t vif, const char* src, const char* dst,
+                               size_t extra = 0)
+{
+    std::vector<uint8_t> b(20 + extra, 0xee);
+    std::memset(b.data(), 0x45, 8);
+    b[8] = msgtype;
+    b[9] = 0; // mbz
+    b[10] = static_cast<uint8_t>(vif & 0xff);
+    b[11] = static_cast<uint8_t>(vif >> 8);
+    in_addr s{}, d{};
+    EXPECT_EQ(inet_pton(AF_INET, src, &s), 1);
+    EXPECT_EQ(inet_pton(AF_INET, dst, &d), 1);
+    std::memcpy(&b[12], &s, 4);
+    std::memcpy(&b[16], &d, 4);
+    return b;
+}
+
+// struct mrt6msg by hand: mbz, msgtype, mif (host order u16), pad (4),
+// src (16), dst (16) = 40 bytes.
+std::vector<uint8_t> v6_upcall(uint8_t msgtype, uint16_t mif, const char* src, const char* dst,
+                               size_t extra = 0)
+{
+    std::vector<uint8_t> b(40 + extra, 0xee);
+    b[0] = 0;
+    b[1] = msgtype;
+    std::memcpy(&b[2], &mif, 2);
+    std::memset(&b[4], 0, 4);
+    in6_addr s{}, d{};
+    EXPECT_EQ(inet_pton(AF_INET6, src, &s), 1);
+    EXPECT_EQ(inet_pton(AF_INET6, dst, &d), 1);
+    std::memcpy(&b[8], &s, 16);
+    std::memcpy(&b[24], &d, 16);
+    return b;
+}
+
+std::optional<Upcall> decode(Family f, const std::vector<uint8_t>& b, size_t len)
+{
+    return decode_upcall(f, std::span<const uint8_t>(b.data(), len));
+}
+std::optional<Upcall> decode(Family f, const std::vector<uint8_t>& b)
+{
+    return decode(f, b, b.size());
+}
+
+} // namespace
+
+TEST(DecodeUpcall, Ipv4Kinds)
+{
+    struct Case {
+        uint8_t type;
+        Upcall::Kind kind;
+    } cases[] = {{1, Upcall::Kind::nocache},
+                 {2, Upcall::Kind::wrongvif},
+                 {3, Upcall::Kind::wholepkt},
+                 {4, Upcall::Kind::other},
+                 {0, Upcall::Kind::other},
+                 {255, Upcall::Kind::other}};
+    for (const auto& c : cases) {
+        auto up = decode(Family::inet, v4_upcall(c.type, 3, "10.0.0.1", "225.1.2.3"));
+        ASSERT_TRUE(up) << int(c.type);
+        EXPECT_EQ(up->kind, c.kind) << int(c.type);
+        EXPECT_EQ(up->vif, 3u);
+        EXPECT_EQ(up->source, ip("10.0.0.1"));
+        EXPECT_EQ(up->group, ip("225.1.2.3"));
+    }
+}
+
+TEST(DecodeUpcall, Ipv4VifHighByte)
+{
+    auto up = decode(Family::inet, v4_upcall(1, 0x0102, "192.168.1.7", "239.255.0.1"));
+    ASSERT_TRUE(up);
+    EXPECT_EQ(up->vif, 0x0102u);
+    up = decode(Family::inet, v4_upcall(2, 0xff00, "192.168.1.7", "239.255.0.1"));
+    ASSERT_TRUE(up);
+    EXPECT_EQ(up->vif, 0xff00u);
+    EXPECT_EQ(up->kind, Upcall::Kind::wrongvif);
+}
+
+TEST(DecodeUpcall, Ipv4WholePacketWithPayload)
+{
+    auto up = decode(Family::inet, v4_upcall(3, 7, "10.1.2.3", "232.1.1.1", 1400));
+    ASSERT_TRUE(up);
+    EXPECT_EQ(up->kind, Upcall::Kind::wholepkt);
+    EXPECT_EQ(up->vif, 7u);
+    EXPECT_EQ(up->source, ip("10.1.2.3"));
+    EXPECT_EQ(up->group, ip("232.1.1.1"));
+}
+
+TEST(DecodeUpcall, OrdinaryIgmpPacketIsNotAnUpcall)
+{
+    // IPv4 header (protocol 2 = IGMP, TTL 1) + IGMPv2 membership report.
+    const uint8_t pkt[] = {0x46, 0xc0, 0x00, 0x20, 0x00, 0x00, 0x40, 0x00, 0x01, 0x02, 0x41, 0x9d,
+                           0x0a, 0x00, 0x00, 0x02, 0xe1, 0x01, 0x02, 0x03, 0x94, 0x04, 0x00, 0x00,
+                           0x16, 0x00, 0xfa, 0xf8, 0xe1, 0x01, 0x02, 0x03};
+    EXPECT_FALSE(decode_upcall(Family::inet, pkt));
+    // Any non-zero protocol byte (im_mbz) is rejected.
+    auto b = v4_upcall(1, 0, "10.0.0.1", "225.1.2.3");
+    for (int mbz = 1; mbz < 256; ++mbz) {
+        b[9] = static_cast<uint8_t>(mbz);
+        EXPECT_FALSE(decode(Family::inet, b)) << mbz;
+    }
+}
+
+TEST(DecodeUpcall, Ipv4TruncatedAtEveryLength)
+{
+    const auto b = v4_upcall(1, 5, "10.0.0.1", "225.1.2.3");
+    for (size_t len = 0; len < 20; ++len)
+        EXPECT_FALSE(decode(Family::inet, b, len)) << len;
+    EXPECT_TRUE(decode(Family::inet, b, 20));
+    EXPECT_FALSE(decode_upcall(Family::inet, std::span<const uint8_t>()));
+}
+
+TEST(DecodeUpcall, Ipv6Kinds)
+{
+    struct Case {
+        uint8_t type;
+        Upcall::Kind kind;
+    } cases[] = {{1, Upcall::Kind::nocache},
+                 {2, Upcall::Kind::wrongvif},
+                 {3, Upcall::Kind::wholepkt},
+                 {4, Upcall::Kind::other},
+                 {0, Upcall::Kind::other},
+                 {200, Upcall::Kind::other}};
+    for (const auto& c : cases) {
+        auto up = decode(Family::inet6, v6_upcall(c.type, 9, "2001:db8::1", "ff3e::8000:1"));
+        ASSERT_TRUE(up) << int(c.type);
+        EXPECT_EQ(up->kind, c.kind) << int(c.type);
+        EXPECT_EQ(up->vif, 9u);
+        EXPECT_EQ(up->source, ip("2001:db8::1"));
+        EXPECT_EQ(up->group, ip("ff3e::8000:1"));
+    }
+    auto up = decode(Family::inet6, v6_upcall(1, 0x1234, "fe80::1", "ff05::2", 100));
+    ASSERT_TRUE(up);
+    EXPECT_EQ(up->vif, 0x1234u);
+}
+
+TEST(DecodeUpcall, Ipv6NonZeroMbzAndTruncation)
+{
+    auto b = v6_upcall(1, 0, "2001:db8::1", "ff05::1");
+    for (size_t len = 0; len < 40; ++len)
+        EXPECT_FALSE(decode(Family::inet6, b, len)) << len;
+    EXPECT_TRUE(decode(Family::inet6, b, 40));
+    // An ordinary ICMPv6 message starts with its type (never 0): rejected.
+    b[0] = 130; // multicast listener query
+    EXPECT_FALSE(decode(Family::inet6, b));
+}
+
+TEST(DecodeUpcall, FamiliesAreNotConfused)
+{
+    // A valid IPv4 upcall is too short to be an IPv6 one.
+    EXPECT_FALSE(decode(Family::inet6, v4_upcall(1, 0, "10.0.0.1", "225.1.2.3")));
+    auto up = decode(Family::inet, v4_upcall(1, 0, "10.0.0.1", "225.1.2.3"));
+    ASSERT_TRUE(up);
+    EXPECT_TRUE(up->source.is_v4());
+    up = decode(Family::inet6, v6_upcall(1, 0, "::1", "ff05::1"));
+    ASSERT_TRUE(up);
+    EXPECT_FALSE(up->source.is_v4());
+}
+
+TEST(DecodeUpcall, RandomBytesNeverCrashAndObeyTheRules)
+{
+    std::mt19937 rng(12345);
+    std::vector<uint8_t> buf(128);
+    size_t accepted4 = 0, accepted6 = 0;
+    for (int i = 0; i < 200000; ++i) {
+        const size_t len = rng() % buf.size();
+        for (size_t j = 0; j < len; ++j)
+            buf[j] = static_cast<uint8_t>(rng() % 4 == 0 ? 0 : rng());
+        // Both decoders run on a heap copy of exactly len bytes so ASan
+        // catches any read past the end.
+        std::vector<uint8_t> exact(buf.begin(), buf.begin() + static_cast<long>(len));
+        auto u4 = decode(Family::inet, exact);
+        auto u6 = decode(Family::inet6, exact);
+        if (u4) {
+            ++accepted4;
+            ASSERT_GE(len, 20u);
+            ASSERT_EQ(exact[9], 0);
+            ASSERT_EQ(u4->vif, unsigned(exact[10]) | (unsigned(exact[11]) << 8));
+        }
+        if (u6) {
+            ++accepted6;
+            ASSERT_GE(len, 40u);
+            ASSERT_EQ(exact[0], 0);
+        }
+    }
+    EXPECT_GT(accepted4, 0u);
+    EXPECT_GT(accepted6, 0u);
+}
+
+// ---- real kernel, root only, in a private network namespace ----------------
+
+namespace {
+
+// Runs fn in a forked child inside a new network namespace; returns the
+// child's report ("" on success, "skip: ..." to skip, else a failure).
+template <class Fn>
+std::string in_netns(Fn fn)
+{
+    int p[2];
+    if (pipe(p) != 0)
+        return "pipe failed";
+    pid_t pid = fork();
+    if (pid == 0) {
+        close(p[0]);
+        std::string report = unshare(CLONE_NEWNET) != 0 ? std::string("skip: unshare(CLONE_NEWNET) failed") : fn();
+        ssize_t w = write(p[1], report.data(), report.size());
+        (void)w;
+        _exit(0);
+    }
+    close(p[1]);
+    std::string out;
+    char buf[512];
+    ssize_t n;
+    while ((n = read(p[0], buf, sizeof buf)) > 0)
+        out.append(buf, static_cast<size_t>(n));
+    close(p[0]);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        out += " (child crashed)";
+    return out;
+}
+
+#define CHECK_OR_REPORT(cond, what)                                                                \
+    do {                                                                                           \
+        if (!(cond))                                                                               \
+            return std::string(what);                                                              \
+    } while (0)
+
+} // namespace
+
+TEST(MrouteKernel, UnprivilegedOpenFailsClearly)
+{
+    if (geteuid() == 0)
+        GTEST_SKIP() << "running as root";
+    auto m = open_mroute(Family::inet, 0);
+    ASSERT_FALSE(m.ok());
+    EXPECT_TRUE(m.error().code == EPERM || m.error().code == EACCES) << m.error().message;
+    EXPECT_FALSE(m.error().message.empty());
+}
+
+TEST(MrouteKernel, VifMfcCountersAndTableInUse)
+{
+    if (geteuid() != 0)
+        GTEST_SKIP() << "needs root";
+    std::string report = in_netns([]() -> std::string {
+        for (Family f : {Family::inet, Family::inet6}) {
+            const std::string fam(family_name(f));
+            auto m = open_mroute(f, 0);
+            if (!m && m.error().code == EAFNOSUPPORT)
+                continue;
+            CHECK_OR_REPORT(m.ok(), fam + " open: " + m.error().message);
+            auto& s = **m;
+            CHECK_OR_REPORT(s.family() == f, fam + " family");
+            CHECK_OR_REPORT(s.fd() >= 0, fam + " fd");
+            // A second socket on the same table is refused with a clear text.
+            auto again = open_mroute(f, 0);
+            CHECK_OR_REPORT(!again.ok() && again.error().code == EADDRINUSE, fam + " second open not EADDRINUSE");
+            CHECK_OR_REPORT(again.error().message == "multicast routing table 0 is in use by another daemon",
+                            fam + " message: " + again.error().message);
+
+            const unsigned lo = 1; // loopback is ifindex 1 in every namespace
+            auto st = s.add_vif(0, lo, 1);
+            CHECK_OR_REPORT(st.ok(), fam + " add_vif: " + st.error().message);
+            st = s.add_vif(0, lo, 1);
+            CHECK_OR_REPORT(!st.ok() && st.error().message.find("add VIF 0 for ifindex 1: ") == 0,
+                            fam + " duplicate add_vif should fail with context");
+
+            const IpAddr src = f == Family::inet ? ip("10.0.0.1") : ip("2001:db8::1");
+            const IpAddr grp = f == Family::inet ? ip("225.1.2.3") : ip("ff3e::1:2:3");
+            std::array<uint8_t, max_vifs> ttl{};
+            st = s.add_mfc(src, grp, 0, ttl);
+            CHECK_OR_REPORT(st.ok(), fam + " add_mfc: " + st.error().message);
+            auto c = s.counters(src, grp);
+            CHECK_OR_REPORT(c.ok(), fam + " counters: " + c.error().message);
+            CHECK_OR_REPORT(c->packets == 0 && c->bytes == 0 && c->wrong_if == 0, fam + " counters not zero");
+            st = s.del_mfc(src, grp);
+            CHECK_OR_REPORT(st.ok(), fam + " del_mfc: " + st.error().message);
+            c = s.counters(src, grp);
+            CHECK_OR_REPORT(!c.ok(), fam + " counters after delete should fail");
+            CHECK_OR_REPORT(c.error().message.find("get counters (" + src.str() + ", " + grp.str() + "): ") == 0,
+                            fam + " counters message: " + c.error().message);
+            st = s.del_mfc(src, grp);
+            CHECK_OR_REPORT(!st.ok(), fam + " second del_mfc should fail");
+            // Wrong family addresses are refused before the kernel sees them.
+            const IpAddr other = f == Family::inet ? ip("ff05::1") : ip("225.1.1.1");
+            CHECK_OR_REPORT(!s.add_mfc(other, other, 0, ttl).ok(), fam + " wrong family accepted");
+
+            st = s.del_vif(0, lo);
+            CHECK_OR_REPORT(st.ok(), fam + " del_vif: " + st.error().message);
+            st = s.del_vif(0, lo);
+            CHECK_OR_REPORT(!st.ok(), fam + " second del_vif should fail");
+            CHECK_OR_REPORT(s.read_upcalls().empty(), fam + " unexpected upcalls");
+
+            // Separate tables can be held side by side, if the kernel has them.
+            auto t5 = open_mroute(f, 5);
+            if (t5.ok()) {
+                auto t5b = open_mroute(f, 5);
+                CHECK_OR_REPORT(!t5b.ok() && t5b.error().code == EADDRINUSE &&
+                                    t5b.error().message == "multicast routing table 5 is in use by another daemon",
+                                fam + " table 5 twice");
+                CHECK_OR_REPORT(open_mroute(f, 6).ok(), fam + " table 6");
+            } else {
+                CHECK_OR_REPORT(t5.error().code == ENOPROTOOPT, fam + " table 5: " + t5.error().message);
+            }
+        }
+        return "";
+    });
+    if (report.rfind("skip:", 0) == 0)
+        GTEST_SKIP() << report;
+    EXPECT_EQ(report, "");
+}

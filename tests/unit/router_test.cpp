@@ -1,0 +1,892 @@
+// Unit tests for runtime/router: the routing engine driven against a fake
+// kernel. Every expectation about the kernel is read back from what the fake
+// recorded (VIF slots by ifindex, MFC entries with their iif and OIF TTLs).
+#include "fake_kernel.hpp"
+
+#include "smcroute/router.hpp"
+
+#include <gtest/gtest.h>
+#include <net/if.h>
+
+#include <set>
+#include <string>
+
+namespace smcroute {
+namespace {
+
+using test::FakeKernel;
+using test::FakeMfc;
+
+Interface make_iface(std::string_view name, unsigned index, unsigned flags = IFF_UP | IFF_MULTICAST)
+{
+    Interface i;
+    i.name = IfName::parse(name).value();
+    i.index = index;
+    i.flags = flags;
+    return i;
+}
+
+IpAddr ip(std::string_view text)
+{
+    auto a = IpAddr::parse(text);
+    EXPECT_TRUE(a) << text;
+    return a ? *a : IpAddr{};
+}
+
+RouteSpec spec(std::string_view iif, std::string_view source, std::string_view group,
+               std::vector<std::string_view> oifs = {})
+{
+    auto c = check_route(RouteText{iif, source, group, std::move(oifs)}, false);
+    if (!c.value) {
+        ADD_FAILURE() << "bad test route: " << (c.issues.empty() ? "" : c.issues.front().message);
+        return RouteSpec{};
+    }
+    return *c.value;
+}
+
+PhyintSpec phyint(std::string_view name, bool enable = true, uint8_t ttl = 1)
+{
+    PhyintSpec p;
+    p.name = IfName::parse(name).value();
+    p.enable = enable;
+    p.ttl_threshold = ttl;
+    return p;
+}
+
+Upcall nocache(unsigned vif, std::string_view source, std::string_view group)
+{
+    Upcall u;
+    u.kind = Upcall::Kind::nocache;
+    u.vif = vif;
+    u.source = ip(source);
+    u.group = ip(group);
+    return u;
+}
+
+class RouterTest : public ::testing::Test {
+protected:
+    RouterTest()
+    {
+        log.set_level(LogLevel::none);
+        base = {make_iface("eth0", 1), make_iface("eth1", 2), make_iface("eth2", 3), make_iface("eth3", 4),
+                make_iface("lo", 5, IFF_UP | IFF_LOOPBACK)};
+        router.set_interfaces(base);
+    }
+    void TearDown() override
+    {
+        EXPECT_TRUE(k4.misuse.empty()) << k4.misuse.front();
+        EXPECT_TRUE(k6.misuse.empty()) << k6.misuse.front();
+    }
+
+    unsigned index_of(std::string_view name) const
+    {
+        const Interface* i = router.find_interface(name);
+        EXPECT_TRUE(i) << name;
+        return i ? i->index : 0;
+    }
+    // The kernel's VIF for an interface (from what the fake recorded).
+    std::optional<unsigned> kvif(std::string_view name, const FakeKernel& k) const
+    {
+        return k.vif_of_ifindex(index_of(name));
+    }
+    std::optional<unsigned> kvif(std::string_view name) const { return kvif(name, k4); }
+    unsigned must_vif(std::string_view name) const
+    {
+        auto v = kvif(name);
+        EXPECT_TRUE(v) << "no VIF for " << name;
+        return v.value_or(999);
+    }
+    std::string name_of_vif(const FakeKernel& k, unsigned vif) const
+    {
+        auto it = k.vifs.find(vif);
+        if (it == k.vifs.end())
+            return cat("<vif ", vif, " not added>");
+        auto jt = router.interfaces().find(it->second.ifindex);
+        return jt == router.interfaces().end() ? cat("<ifindex ", it->second.ifindex, ">") : jt->second.name.str();
+    }
+    std::string iif_name(const FakeMfc& e, const FakeKernel& k) const { return name_of_vif(k, e.iif_vif); }
+    std::string iif_name(const FakeMfc& e) const { return iif_name(e, k4); }
+    std::set<std::string> oif_names(const FakeMfc& e, const FakeKernel& k) const
+    {
+        std::set<std::string> out;
+        for (unsigned v : e.oif_vifs())
+            out.insert(name_of_vif(k, v));
+        return out;
+    }
+    std::set<std::string> oif_names(const FakeMfc& e) const { return oif_names(e, k4); }
+    std::set<std::string> vif_names(const FakeKernel& k) const
+    {
+        std::set<std::string> out;
+        for (const auto& [vif, v] : k.vifs)
+            out.insert(name_of_vif(k, vif));
+        return out;
+    }
+    std::set<std::string> vif_names() const { return vif_names(k4); }
+    const FakeMfc* mfc(std::string_view s, std::string_view g) const { return k4.find(ip(s), ip(g)); }
+
+    std::vector<RouteView> views() const
+    {
+        std::vector<RouteView> out;
+        router.for_each_route([&](const RouteView& v) { out.push_back(v); });
+        return out;
+    }
+    // The view of one (S,G) entry (route, learned or stop).
+    std::optional<RouteView> view_of(std::string_view s, std::string_view g) const
+    {
+        for (const auto& v : views())
+            if (v.kind != RouteView::Kind::rule && v.key.source == ip(s) && v.key.group == ip(g))
+                return v;
+        return std::nullopt;
+    }
+
+    Logger log;
+    FakeKernel k4{Family::inet};
+    FakeKernel k6{Family::inet6};
+    Router router{log, &k4, &k6};
+    std::vector<Interface> base;
+};
+
+using Names = std::set<std::string>;
+
+// (S,G) routes ------------------------------------------------------------------
+
+TEST_F(RouterTest, SgRouteProgramsIifVifAndOifTtls)
+{
+    ASSERT_TRUE(router.add(spec("eth0", "10.0.0.1", "225.1.2.3", {"eth1", "eth2"}), Origin::config));
+    ASSERT_EQ(k4.mfc.size(), 1u);
+    const FakeMfc* e = mfc("10.0.0.1", "225.1.2.3");
+    ASSERT_TRUE(e);
+    EXPECT_EQ(iif_name(*e), "eth0");
+    EXPECT_EQ(oif_names(*e), (Names{"eth1", "eth2"}));
+    for (unsigned v : e->oif_vifs())
+        EXPECT_EQ(e->oif_ttl[v], 1) << "default ttl-threshold is 1";
+    EXPECT_EQ(e->oif_ttl[e->iif_vif], 0) << "the iif is not an oif";
+    EXPECT_EQ(router.static_count(), 1u);
+    EXPECT_TRUE(k6.mfc.empty());
+    EXPECT_TRUE(k6.vifs.empty());
+    // The router's own view of VIFs agrees with the kernel's.
+    EXPECT_EQ(router.vif_of(Family::inet, index_of("eth0")), kvif("eth0"));
+    auto v = view_of("10.0.0.1", "225.1.2.3");
+    ASSERT_TRUE(v);
+    EXPECT_EQ(v->kind, RouteView::Kind::route);
+    EXPECT_TRUE(v->active);
+    EXPECT_EQ(v->iif, "eth0");
+}
+
+TEST_F(RouterTest, OifTtlIsPhyintTtlThreshold)
+{
+    router.set_phyints({phyint("eth1", true, 5), phyint("eth2", true, 64)});
+    ASSERT_TRUE(router.add(spec("eth0", "10.0.0.1", "225.1.2.3", {"eth1", "eth2", "eth3"}), Origin::config));
+    const FakeMfc* e = mfc("10.0.0.1", "225.1.2.3");
+    ASSERT_TRUE(e);
+    EXPECT_EQ(e->oif_ttl[must_vif("eth1")], 5);
+    EXPECT_EQ(e->oif_ttl[must_vif("eth2")], 64);
+    EXPECT_EQ(e->oif_ttl[must_vif("eth3")], 1);
+    EXPECT_EQ(k4.vifs.at(must_vif("eth1")).ttl_threshold, 5);
+    EXPECT_EQ(k4.vifs.at(must_vif("eth2")).ttl_threshold, 64);
+}
+
+TEST_F(RouterTest, Ipv6RouteGoesToTheV6Kernel)
+{
+    ASSERT_TRUE(router.add(spec("eth0", "2001:db8::1", "ff0e::1", {"eth1"}), Origin::config));
+    EXPECT_TRUE(k4.mfc.empty());
+    EXPECT_TRUE(k4.vifs.empty());
+    const FakeMfc* e = k6.find(ip("2001:db8::1"), ip("ff0e::1"));
+    ASSERT_TRUE(e);
+    EXPECT_EQ(iif_name(*e, k6), "eth0");
+    EXPECT_EQ(oif_names(*e, k6), (Names{"eth1"}));
+}
+
+// VIF allocation ------------------------------------------------------------------
+
+TEST_F(RouterTest, VifsAreAllocatedLazilyForNamedInterfacesOnly)
+{
+    EXPECT_TRUE(k4.vifs.empty());
+    EXPECT_TRUE(k6.vifs.empty());
+    ASSERT_TRUE(router.add(spec("eth0", "10.0.0.1", "225.1.2.3", {"eth2"}), Origin::config));
+    EXPECT_EQ(vif_names(), (Names{"eth0", "eth2"}));
+    EXPECT_TRUE(k6.vifs.empty());
+}
+
+TEST_F(RouterTest, VifsAreReleasedWithTheirLastRoute)
+{
+    ASSERT_TRUE(router.add(spec("eth0", "10.0.0.1", "225.1.2.3", {"eth1", "eth2"}), Origin::config));
+    ASSERT_TRUE(router.add(spec("eth0", "10.0.0.2", "225.1.2.3", {"eth1"}), Origin::config));
+    EXPECT_EQ(vif_names(), (Names{"eth0", "eth1", "eth2"}));
+    const unsigned vif_eth0 = must_vif("eth0");
+
+    ASSERT_TRUE(router.remove(spec("eth0", "10.0.0.1", "225.1.2.3"), false));
+    EXPECT_FALSE(mfc("10.0.0.1", "225.1.2.3"));
+    EXPECT_TRUE(mfc("10.0.0.2", "225.1.2.3"));
+    EXPECT_EQ(vif_names(), (Names{"eth0", "eth1"})) << "eth2 was used only by the removed route";
+    EXPECT_EQ(must_vif("eth0"), vif_eth0) << "a VIF still in use keeps its slot";
+
+    ASSERT_TRUE(router.remove(spec("eth0", "10.0.0.2", "225.1.2.3"), false));
+    EXPECT_TRUE(k4.mfc.empty());
+    EXPECT_TRUE(k4.vifs.empty());
+    EXPECT_EQ(router.static_count(), 0u);
+}
+
+TEST_F(RouterTest, ThirtyThirdInterfaceIsAClearErrorNotACrash)
+{
+    std::vector<Interface> many;
+    for (unsigned i = 0; i < 33; ++i)
+        many.push_back(make_iface(cat("if", i), 100 + i));
+    router.set_interfaces(many);
+    // Sixteen routes use if0..if31: all 32 slots.
+    for (unsigned i = 0; i < 32; i += 2) {
+        std::string iif = cat("if", i), oif = cat("if", i + 1), src = cat("10.0.0.", i + 1);
+        ASSERT_TRUE(router.add(spec(iif, src, "225.1.2.3", {oif}), Origin::config)) << i;
+    }
+    EXPECT_EQ(k4.vifs.size(), 32u);
+    EXPECT_EQ(k4.mfc.size(), 16u);
+    // One more interface.
+    auto st = router.add(spec("if0", "10.9.9.9", "225.1.2.3", {"if32"}), Origin::client);
+    ASSERT_FALSE(st);
+    EXPECT_NE(st.error().message.find("no free VIF for if32"), std::string::npos) << st.error().message;
+    EXPECT_EQ(k4.vifs.size(), 32u);
+    EXPECT_EQ(k4.mfc.size(), 16u);
+    EXPECT_FALSE(mfc("10.9.9.9", "225.1.2.3"));
+    EXPECT_EQ(router.static_count(), 16u) << "a refused route is not kept";
+    // The failed attempt took no extra reference on if0: removing if0's route frees it.
+    ASSERT_TRUE(router.remove(spec("if0", "10.0.0.1", "225.1.2.3"), false));
+    EXPECT_EQ(k4.vifs.size(), 30u);
+    EXPECT_TRUE(router.add(spec("if0", "10.9.9.9", "225.1.2.3", {"if32"}), Origin::client));
+}
+
+TEST_F(RouterTest, RouteNeedingThirtyThreeVifsFailsAndHoldsNothing)
+{
+    std::vector<Interface> many;
+    for (unsigned i = 0; i < 33; ++i)
+        many.push_back(make_iface(cat("if", i), 100 + i));
+    router.set_interfaces(many);
+    std::vector<std::string> names;
+    for (unsigned i = 1; i < 33; ++i)
+        names.push_back(cat("if", i));
+    std::vector<std::string_view> oifs(names.begin(), names.end());
+    auto st = router.add(spec("if0", "10.0.0.1", "225.1.2.3", oifs), Origin::config);
+    ASSERT_FALSE(st);
+    EXPECT_NE(st.error().message.find("no free VIF"), std::string::npos) << st.error().message;
+    EXPECT_TRUE(k4.mfc.empty());
+    EXPECT_TRUE(k4.vifs.empty()) << "every VIF taken for the failed route is released";
+    EXPECT_EQ(router.static_count(), 0u);
+}
+
+TEST_F(RouterTest, KernelRefusingMfcIsAnErrorAndReleasesVifs)
+{
+    k4.fail_add_mfc = true;
+    auto st = router.add(spec("eth0", "10.0.0.1", "225.1.2.3", {"eth1"}), Origin::client);
+    ASSERT_FALSE(st);
+    EXPECT_NE(st.error().message.find("(10.0.0.1, 225.1.2.3)"), std::string::npos) << st.error().message;
+    EXPECT_NE(st.error().message.find("eth0"), std::string::npos) << st.error().message;
+    EXPECT_TRUE(k4.mfc.empty());
+    EXPECT_TRUE(k4.vifs.empty());
+    EXPECT_EQ(router.static_count(), 0u);
+}
+
+// Conflicts, merge, remove ------------------------------------------------------------
+
+TEST_F(RouterTest, SameSgFromAnotherIifIsRefusedNamingTheFirst)
+{
+    ASSERT_TRUE(router.add(spec("eth0", "10.0.0.1", "225.1.2.3", {"eth1"}), Origin::config));
+    const unsigned calls = k4.add_mfc_calls;
+    auto st = router.add(spec("eth2", "10.0.0.1", "225.1.2.3", {"eth3"}), Origin::client);
+    ASSERT_FALSE(st);
+    EXPECT_NE(st.error().message.find("eth0"), std::string::npos) << st.error().message;
+    EXPECT_EQ(k4.add_mfc_calls, calls);
+    const FakeMfc* e = mfc("10.0.0.1", "225.1.2.3");
+    ASSERT_TRUE(e);
+    EXPECT_EQ(iif_name(*e), "eth0");
+    EXPECT_EQ(oif_names(*e), (Names{"eth1"}));
+    EXPECT_EQ(vif_names(), (Names{"eth0", "eth1"}));
+}
+
+TEST_F(RouterTest, AddToExistingRouteMergesOifs)
+{
+    ASSERT_TRUE(router.add(spec("eth0", "10.0.0.1", "225.1.2.3", {"eth1"}), Origin::config));
+    ASSERT_TRUE(router.add(spec("eth0", "10.0.0.1", "225.1.2.3", {"eth2", "eth1"}), Origin::client));
+    const FakeMfc* e = mfc("10.0.0.1", "225.1.2.3");
+    ASSERT_TRUE(e);
+    EXPECT_EQ(iif_name(*e), "eth0");
+    EXPECT_EQ(oif_names(*e), (Names{"eth1", "eth2"}));
+    EXPECT_EQ(router.static_count(), 1u);
+    auto v = view_of("10.0.0.1", "225.1.2.3");
+    ASSERT_TRUE(v && v->spec);
+    EXPECT_EQ(v->spec->oifs.size(), 2u);
+}
+
+TEST_F(RouterTest, RemoveWithOifsDropsOnlyThoseThenLeavesAStopFilter)
+{
+    ASSERT_TRUE(router.add(spec("eth0", "10.0.0.1", "225.1.2.3", {"eth1", "eth2"}), Origin::config));
+    ASSERT_TRUE(router.remove(spec("eth0", "10.0.0.1", "225.1.2.3", {"eth1"}), true));
+    const FakeMfc* e = mfc("10.0.0.1", "225.1.2.3");
+    ASSERT_TRUE(e);
+    EXPECT_EQ(oif_names(*e), (Names{"eth2"}));
+    EXPECT_EQ(vif_names(), (Names{"eth0", "eth2"})) << "eth1's VIF is no longer used";
+
+    ASSERT_TRUE(router.remove(spec("eth0", "10.0.0.1", "225.1.2.3", {"eth2"}), true));
+    e = mfc("10.0.0.1", "225.1.2.3");
+    ASSERT_TRUE(e) << "a route left with no OIFs stays in the kernel and blocks";
+    EXPECT_EQ(iif_name(*e), "eth0");
+    EXPECT_TRUE(e->oif_vifs().empty());
+    EXPECT_EQ(vif_names(), (Names{"eth0"}));
+    auto v = view_of("10.0.0.1", "225.1.2.3");
+    ASSERT_TRUE(v);
+    EXPECT_EQ(v->kind, RouteView::Kind::stop);
+    EXPECT_TRUE(v->active);
+
+    // And it is removed entirely without OIFs.
+    ASSERT_TRUE(router.remove(spec("eth0", "10.0.0.1", "225.1.2.3"), false));
+    EXPECT_TRUE(k4.mfc.empty());
+    EXPECT_TRUE(k4.vifs.empty());
+}
+
+TEST_F(RouterTest, RemoveOfMissingRouteOrOifIsAnError)
+{
+    auto st = router.remove(spec("eth0", "10.0.0.1", "225.1.2.3"), false);
+    ASSERT_FALSE(st);
+    EXPECT_NE(st.error().message.find("(10.0.0.1, 225.1.2.3)"), std::string::npos) << st.error().message;
+
+    ASSERT_TRUE(router.add(spec("eth0", "10.0.0.1", "225.1.2.3", {"eth1"}), Origin::config));
+    EXPECT_FALSE(router.remove(spec("eth2", "10.0.0.1", "225.1.2.3"), false)) << "wrong IIF";
+    EXPECT_FALSE(router.remove(spec("eth0", "10.0.0.1", "225.1.2.3", {"eth3"}), true)) << "OIF not in the route";
+    EXPECT_FALSE(router.remove(spec("eth0", "", "225.1.2.3"), false)) << "no such rule";
+    const FakeMfc* e = mfc("10.0.0.1", "225.1.2.3");
+    ASSERT_TRUE(e);
+    EXPECT_EQ(oif_names(*e), (Names{"eth1"}));
+}
+
+TEST_F(RouterTest, RemoveOriginKeepsTheOther)
+{
+    ASSERT_TRUE(router.add(spec("eth0", "10.0.0.1", "225.1.2.3", {"eth1"}), Origin::config));
+    ASSERT_TRUE(router.add(spec("eth0", "10.0.0.2", "225.1.2.3", {"eth2"}), Origin::client));
+    ASSERT_TRUE(router.add(spec("eth0", "", "225.9.9.9", {"eth3"}), Origin::client));
+    router.remove_origin(Origin::client);
+    EXPECT_EQ(router.static_count(), 1u);
+    EXPECT_EQ(router.rule_count(), 0u);
+    EXPECT_TRUE(mfc("10.0.0.1", "225.1.2.3"));
+    EXPECT_FALSE(mfc("10.0.0.2", "225.1.2.3"));
+    EXPECT_EQ(vif_names(), (Names{"eth0", "eth1"}));
+}
+
+// (*,G) rules and upcalls ---------------------------------------------------------------
+
+TEST_F(RouterTest, StarGRuleInstallsLearnedEntryOnNocache)
+{
+    ASSERT_TRUE(router.add(spec("eth0", "", "225.1.2.3", {"eth1", "eth2"}), Origin::config));
+    EXPECT_EQ(router.rule_count(), 1u);
+    EXPECT_TRUE(k4.mfc.empty()) << "a rule is a template, not a kernel entry";
+    EXPECT_EQ(vif_names(), (Names{"eth0"})) << "the rule holds its IIF so upcalls arrive";
+
+    router.handle_upcall(Family::inet, nocache(must_vif("eth0"), "10.0.0.9", "225.1.2.3"));
+    const FakeMfc* e = mfc("10.0.0.9", "225.1.2.3");
+    ASSERT_TRUE(e);
+    EXPECT_EQ(iif_name(*e), "eth0");
+    EXPECT_EQ(oif_names(*e), (Names{"eth1", "eth2"}));
+    EXPECT_EQ(router.dynamic_count(), 1u);
+    auto v = view_of("10.0.0.9", "225.1.2.3");
+    ASSERT_TRUE(v);
+    EXPECT_EQ(v->kind, RouteView::Kind::learned);
+    ASSERT_TRUE(v->spec);
+    EXPECT_EQ(v->spec->group.str(), "225.1.2.3");
+    EXPECT_EQ(v->iif, "eth0");
+
+    // A second upcall for the same (S,G) (the kernel queued several) is ignored.
+    const unsigned calls = k4.add_mfc_calls;
+    router.handle_upcall(Family::inet, nocache(must_vif("eth0"), "10.0.0.9", "225.1.2.3"));
+    EXPECT_EQ(k4.add_mfc_calls, calls);
+    // Upcalls of another kind install nothing.
+    Upcall wp = nocache(must_vif("eth0"), "10.0.0.10", "225.1.2.3");
+    wp.kind = Upcall::Kind::wholepkt;
+    router.handle_upcall(Family::inet, wp);
+    EXPECT_FALSE(mfc("10.0.0.10", "225.1.2.3"));
+}
+
+TEST_F(RouterTest, WildcardOifExcludesTheIif)
+{
+    ASSERT_TRUE(router.add(spec("eth0", "", "225.1.2.3", {"eth+"}), Origin::config));
+    router.handle_upcall(Family::inet, nocache(must_vif("eth0"), "10.0.0.9", "225.1.2.3"));
+    const FakeMfc* e = mfc("10.0.0.9", "225.1.2.3");
+    ASSERT_TRUE(e);
+    EXPECT_EQ(iif_name(*e), "eth0");
+    EXPECT_EQ(oif_names(*e), (Names{"eth1", "eth2", "eth3"}));
+}
+
+TEST_F(RouterTest, NonMatchingUpcallInstallsStopFilterThenRuleConvertsIt)
+{
+    ASSERT_TRUE(router.add(spec("eth0", "", "225.1.2.3", {"eth1"}), Origin::config));
+    router.handle_upcall(Family::inet, nocache(must_vif("eth0"), "10.0.0.9", "225.9.9.9"));
+    const FakeMfc* e = mfc("10.0.0.9", "225.9.9.9");
+    ASSERT_TRUE(e) << "a stop filter is installed so the kernel stops asking";
+    EXPECT_EQ(iif_name(*e), "eth0");
+    EXPECT_TRUE(e->oif_vifs().empty());
+    auto v = view_of("10.0.0.9", "225.9.9.9");
+    ASSERT_TRUE(v);
+    EXPECT_EQ(v->kind, RouteView::Kind::stop);
+
+    ASSERT_TRUE(router.add(spec("eth0", "", "225.9.9.0/24", {"eth2", "eth3"}), Origin::client));
+    e = mfc("10.0.0.9", "225.9.9.9");
+    ASSERT_TRUE(e);
+    EXPECT_EQ(iif_name(*e), "eth0");
+    EXPECT_EQ(oif_names(*e), (Names{"eth2", "eth3"}));
+    v = view_of("10.0.0.9", "225.9.9.9");
+    ASSERT_TRUE(v);
+    EXPECT_EQ(v->kind, RouteView::Kind::learned);
+    EXPECT_EQ(router.dynamic_count(), 1u);
+}
+
+TEST_F(RouterTest, RuleFromOtherIifDoesNotConvertStopFilter)
+{
+    ASSERT_TRUE(router.add(spec("eth0", "", "225.1.2.3", {"eth1"}), Origin::config));
+    router.handle_upcall(Family::inet, nocache(must_vif("eth0"), "10.0.0.9", "225.9.9.9"));
+    ASSERT_TRUE(router.add(spec("eth2", "", "225.9.9.9", {"eth3"}), Origin::client));
+    const FakeMfc* e = mfc("10.0.0.9", "225.9.9.9");
+    ASSERT_TRUE(e);
+    EXPECT_TRUE(e->oif_vifs().empty());
+}
+
+TEST_F(RouterTest, RemovingRuleRemovesItsLearnedEntries)
+{
+    ASSERT_TRUE(router.add(spec("eth0", "", "225.1.2.3", {"eth1"}), Origin::config));
+    ASSERT_TRUE(router.add(spec("eth0", "10.0.0.1", "225.5.5.5", {"eth3"}), Origin::config));
+    router.handle_upcall(Family::inet, nocache(must_vif("eth0"), "10.0.0.9", "225.1.2.3"));
+    router.handle_upcall(Family::inet, nocache(must_vif("eth0"), "10.0.0.8", "225.1.2.3"));
+    EXPECT_EQ(k4.mfc.size(), 3u);
+    EXPECT_EQ(router.dynamic_count(), 2u);
+
+    ASSERT_TRUE(router.remove(spec("eth0", "", "225.1.2.3"), false));
+    EXPECT_EQ(router.rule_count(), 0u);
+    EXPECT_EQ(router.dynamic_count(), 0u);
+    EXPECT_FALSE(mfc("10.0.0.9", "225.1.2.3"));
+    EXPECT_FALSE(mfc("10.0.0.8", "225.1.2.3"));
+    EXPECT_TRUE(mfc("10.0.0.1", "225.5.5.5"));
+    EXPECT_EQ(vif_names(), (Names{"eth0", "eth3"})) << "eth1 was held only by the learned entries";
+}
+
+TEST_F(RouterTest, PrefixRulesMostSpecificWins)
+{
+    ASSERT_TRUE(router.add(spec("eth0", "", "225.1.0.0/16", {"eth1"}), Origin::config));
+    ASSERT_TRUE(router.add(spec("eth0", "", "225.1.2.0/24", {"eth2"}), Origin::config));
+    ASSERT_TRUE(router.add(spec("eth0", "10.0.0.0/8", "225.1.2.0/24", {"eth3"}), Origin::config));
+    const unsigned v0 = must_vif("eth0");
+
+    router.handle_upcall(Family::inet, nocache(v0, "10.1.1.1", "225.1.2.5"));
+    router.handle_upcall(Family::inet, nocache(v0, "192.168.1.1", "225.1.2.5"));
+    router.handle_upcall(Family::inet, nocache(v0, "10.1.1.1", "225.1.3.5"));
+    router.handle_upcall(Family::inet, nocache(v0, "10.1.1.1", "225.2.0.1"));
+
+    const FakeMfc* e = mfc("10.1.1.1", "225.1.2.5");
+    ASSERT_TRUE(e);
+    EXPECT_EQ(oif_names(*e), (Names{"eth3"})) << "(10/8, 225.1.2.0/24) beats (*, 225.1.2.0/24)";
+    e = mfc("192.168.1.1", "225.1.2.5");
+    ASSERT_TRUE(e);
+    EXPECT_EQ(oif_names(*e), (Names{"eth2"})) << "(*, /24) beats (*, /16)";
+    e = mfc("10.1.1.1", "225.1.3.5");
+    ASSERT_TRUE(e);
+    EXPECT_EQ(oif_names(*e), (Names{"eth1"}));
+    e = mfc("10.1.1.1", "225.2.0.1");
+    ASSERT_TRUE(e);
+    EXPECT_TRUE(e->oif_vifs().empty()) << "outside every rule: stop filter";
+}
+
+TEST_F(RouterTest, SourcePrefixRuleMatchesOnlyItsSources)
+{
+    ASSERT_TRUE(router.add(spec("eth0", "10.1.0.0/16", "225.1.2.3", {"eth1"}), Origin::config));
+    const unsigned v0 = must_vif("eth0");
+    router.handle_upcall(Family::inet, nocache(v0, "10.1.200.7", "225.1.2.3"));
+    router.handle_upcall(Family::inet, nocache(v0, "10.2.0.1", "225.1.2.3"));
+    const FakeMfc* e = mfc("10.1.200.7", "225.1.2.3");
+    ASSERT_TRUE(e);
+    EXPECT_EQ(oif_names(*e), (Names{"eth1"}));
+    e = mfc("10.2.0.1", "225.1.2.3");
+    ASSERT_TRUE(e);
+    EXPECT_TRUE(e->oif_vifs().empty());
+}
+
+TEST_F(RouterTest, ExactIifRuleOnlyMatchesItsIif)
+{
+    ASSERT_TRUE(router.add(spec("eth0", "", "225.1.2.3", {"eth2"}), Origin::config));
+    ASSERT_TRUE(router.add(spec("eth1", "", "225.7.7.7", {"eth2"}), Origin::config));
+    // (S,225.1.2.3) arriving on eth1 does not match the eth0 rule.
+    router.handle_upcall(Family::inet, nocache(must_vif("eth1"), "10.0.0.1", "225.1.2.3"));
+    const FakeMfc* e = mfc("10.0.0.1", "225.1.2.3");
+    ASSERT_TRUE(e);
+    EXPECT_EQ(iif_name(*e), "eth1");
+    EXPECT_TRUE(e->oif_vifs().empty());
+}
+
+TEST_F(RouterTest, WildcardIifRuleHoldsVifsForEveryMatchingInterface)
+{
+    std::vector<Interface> ifs = base;
+    ifs.push_back(make_iface("veth0", 10));
+    ifs.push_back(make_iface("veth1", 11));
+    router.set_interfaces(ifs);
+    ASSERT_TRUE(router.add(spec("veth+", "", "225.1.2.3", {"eth0"}), Origin::config));
+    EXPECT_EQ(vif_names(), (Names{"veth0", "veth1"}));
+    EXPECT_TRUE(k4.mfc.empty());
+
+    router.handle_upcall(Family::inet, nocache(must_vif("veth1"), "10.0.0.5", "225.1.2.3"));
+    const FakeMfc* e = mfc("10.0.0.5", "225.1.2.3");
+    ASSERT_TRUE(e);
+    EXPECT_EQ(iif_name(*e), "veth1");
+    EXPECT_EQ(oif_names(*e), (Names{"eth0"}));
+
+    // A new matching interface gets a VIF too, with no reload.
+    router.link_event(LinkEvent{LinkEvent::Kind::added_or_changed, make_iface("veth7", 12)});
+    EXPECT_TRUE(kvif("veth7"));
+    router.handle_upcall(Family::inet, nocache(must_vif("veth7"), "10.0.0.6", "225.1.2.3"));
+    e = mfc("10.0.0.6", "225.1.2.3");
+    ASSERT_TRUE(e);
+    EXPECT_EQ(iif_name(*e), "veth7");
+    EXPECT_EQ(oif_names(*e), (Names{"eth0"}));
+
+    // A vanished one loses its VIF.
+    router.link_event(LinkEvent{LinkEvent::Kind::removed, make_iface("veth0", 10)});
+    EXPECT_FALSE(k4.vif_of_ifindex(10));
+
+    ASSERT_TRUE(router.remove(spec("veth+", "", "225.1.2.3"), false));
+    EXPECT_TRUE(k4.mfc.empty());
+    EXPECT_TRUE(k4.vifs.empty());
+}
+
+// An interface appearing that matches a wildcard-IIF rule must not disturb
+// entries learned on the interfaces that were already there.
+TEST_F(RouterTest, NewMatchingInterfaceKeepsOtherLearnedEntries)
+{
+    std::vector<Interface> ifs = base;
+    ifs.push_back(make_iface("veth0", 10));
+    ifs.push_back(make_iface("veth1", 11));
+    router.set_interfaces(ifs);
+    ASSERT_TRUE(router.add(spec("veth+", "", "225.1.2.3", {"eth0"}), Origin::config));
+    router.handle_upcall(Family::inet, nocache(must_vif("veth1"), "10.0.0.5", "225.1.2.3"));
+    ASSERT_TRUE(mfc("10.0.0.5", "225.1.2.3"));
+    const unsigned del_mfc = k4.del_mfc_calls;
+    router.link_event(LinkEvent{LinkEvent::Kind::added_or_changed, make_iface("veth7", 12)});
+    EXPECT_TRUE(mfc("10.0.0.5", "225.1.2.3")) << "learned entry on veth1 was deleted when veth7 appeared";
+    EXPECT_EQ(k4.del_mfc_calls, del_mfc);
+    EXPECT_EQ(vif_names(), (Names{"veth0", "veth1", "veth7", "eth0"}));
+}
+
+TEST_F(RouterTest, StaticRouteWildcardOifGainsNewInterface)
+{
+    ASSERT_TRUE(router.add(spec("eth0", "10.0.0.1", "225.1.2.3", {"eth+"}), Origin::config));
+    const FakeMfc* e = mfc("10.0.0.1", "225.1.2.3");
+    ASSERT_TRUE(e);
+    EXPECT_EQ(oif_names(*e), (Names{"eth1", "eth2", "eth3"}));
+    router.link_event(LinkEvent{LinkEvent::Kind::added_or_changed, make_iface("eth5", 20)});
+    e = mfc("10.0.0.1", "225.1.2.3");
+    ASSERT_TRUE(e);
+    EXPECT_EQ(oif_names(*e), (Names{"eth1", "eth2", "eth3", "eth5"}));
+    router.link_event(LinkEvent{LinkEvent::Kind::removed, make_iface("eth2", 3)});
+    e = mfc("10.0.0.1", "225.1.2.3");
+    ASSERT_TRUE(e) << "a wildcard OIF never makes a route pending";
+    EXPECT_EQ(oif_names(*e), (Names{"eth1", "eth3", "eth5"}));
+}
+
+// A learned entry of a rule with a wildcard OIF gains an interface that
+// appears later, like a static route does.
+TEST_F(RouterTest, LearnedWildcardOifGainsNewInterface)
+{
+    ASSERT_TRUE(router.add(spec("eth0", "", "225.1.2.3", {"eth+"}), Origin::config));
+    router.handle_upcall(Family::inet, nocache(must_vif("eth0"), "10.0.0.9", "225.1.2.3"));
+    router.link_event(LinkEvent{LinkEvent::Kind::added_or_changed, make_iface("eth5", 20)});
+    // Either reprogrammed in place or dropped to be re-learned on the next upcall.
+    router.handle_upcall(Family::inet, nocache(must_vif("eth0"), "10.0.0.9", "225.1.2.3"));
+    const FakeMfc* e = mfc("10.0.0.9", "225.1.2.3");
+    ASSERT_TRUE(e);
+    EXPECT_EQ(oif_names(*e), (Names{"eth1", "eth2", "eth3", "eth5"}));
+}
+
+TEST_F(RouterTest, StaticRouteReplacesStopFilterForSameSg)
+{
+    ASSERT_TRUE(router.add(spec("eth0", "", "225.1.2.3", {"eth1"}), Origin::config));
+    router.handle_upcall(Family::inet, nocache(must_vif("eth0"), "10.0.0.9", "225.9.9.9"));
+    ASSERT_EQ(router.dynamic_count(), 1u);
+    ASSERT_TRUE(router.add(spec("eth0", "10.0.0.9", "225.9.9.9", {"eth2"}), Origin::client));
+    EXPECT_EQ(router.dynamic_count(), 0u);
+    const FakeMfc* e = mfc("10.0.0.9", "225.9.9.9");
+    ASSERT_TRUE(e);
+    EXPECT_EQ(oif_names(*e), (Names{"eth2"}));
+    // An upcall for an (S,G) with a static route in the kernel is ignored.
+    const unsigned calls = k4.add_mfc_calls;
+    router.handle_upcall(Family::inet, nocache(must_vif("eth0"), "10.0.0.9", "225.9.9.9"));
+    EXPECT_EQ(k4.add_mfc_calls, calls);
+    EXPECT_EQ(router.dynamic_count(), 0u);
+}
+
+// Interfaces coming and going ---------------------------------------------------------
+
+TEST_F(RouterTest, InterfaceRemovalMakesRoutePendingAndReturnRestoresIt)
+{
+    ASSERT_TRUE(router.add(spec("eth0", "10.0.0.1", "225.1.2.3", {"eth1", "eth2"}), Origin::config));
+    router.link_event(LinkEvent{LinkEvent::Kind::removed, make_iface("eth1", 2)});
+    EXPECT_FALSE(mfc("10.0.0.1", "225.1.2.3")) << "the MFC entry is deleted";
+    auto v = view_of("10.0.0.1", "225.1.2.3");
+    ASSERT_TRUE(v);
+    EXPECT_FALSE(v->active);
+    EXPECT_NE(v->pending_reason.find("eth1"), std::string::npos) << v->pending_reason;
+    EXPECT_EQ(router.static_count(), 1u);
+    EXPECT_TRUE(k4.vifs.empty()) << "a pending route holds no VIFs";
+
+    // eth1 comes back with a new ifindex.
+    router.link_event(LinkEvent{LinkEvent::Kind::added_or_changed, make_iface("eth1", 42)});
+    const FakeMfc* e = mfc("10.0.0.1", "225.1.2.3");
+    ASSERT_TRUE(e);
+    EXPECT_EQ(iif_name(*e), "eth0");
+    EXPECT_EQ(oif_names(*e), (Names{"eth1", "eth2"}));
+    EXPECT_EQ(k4.vifs.at(must_vif("eth1")).ifindex, 42u);
+    v = view_of("10.0.0.1", "225.1.2.3");
+    ASSERT_TRUE(v);
+    EXPECT_TRUE(v->active);
+    EXPECT_TRUE(v->pending_reason.empty());
+}
+
+TEST_F(RouterTest, IifRemovalViaResyncAndReturn)
+{
+    ASSERT_TRUE(router.add(spec("eth0", "10.0.0.1", "225.1.2.3", {"eth1"}), Origin::config));
+    std::vector<Interface> without(base.begin() + 1, base.end()); // no eth0
+    router.set_interfaces(without);
+    EXPECT_TRUE(k4.mfc.empty());
+    EXPECT_TRUE(k4.vifs.empty());
+    auto v = view_of("10.0.0.1", "225.1.2.3");
+    ASSERT_TRUE(v);
+    EXPECT_FALSE(v->active);
+    EXPECT_NE(v->pending_reason.find("eth0"), std::string::npos) << v->pending_reason;
+
+    without.push_back(make_iface("eth0", 77));
+    router.set_interfaces(without);
+    const FakeMfc* e = mfc("10.0.0.1", "225.1.2.3");
+    ASSERT_TRUE(e);
+    EXPECT_EQ(iif_name(*e), "eth0");
+    EXPECT_EQ(k4.vifs.at(e->iif_vif).ifindex, 77u);
+}
+
+TEST_F(RouterTest, PendingRouteWithMissingOifIsNotInstalled)
+{
+    ASSERT_TRUE(router.add(spec("eth0", "10.0.0.1", "225.1.2.3", {"eth1", "eth9"}), Origin::config));
+    EXPECT_TRUE(k4.mfc.empty());
+    EXPECT_TRUE(k4.vifs.empty());
+    auto v = view_of("10.0.0.1", "225.1.2.3");
+    ASSERT_TRUE(v);
+    EXPECT_FALSE(v->active);
+    EXPECT_NE(v->pending_reason.find("eth9"), std::string::npos) << v->pending_reason;
+
+    router.link_event(LinkEvent{LinkEvent::Kind::added_or_changed, make_iface("eth9", 9)});
+    const FakeMfc* e = mfc("10.0.0.1", "225.1.2.3");
+    ASSERT_TRUE(e);
+    EXPECT_EQ(oif_names(*e), (Names{"eth1", "eth9"}));
+}
+
+TEST_F(RouterTest, LearnedEntryOnVanishedInterfaceIsDropped)
+{
+    ASSERT_TRUE(router.add(spec("eth0", "", "225.1.2.3", {"eth1", "eth2"}), Origin::config));
+    router.handle_upcall(Family::inet, nocache(must_vif("eth0"), "10.0.0.9", "225.1.2.3"));
+    ASSERT_TRUE(mfc("10.0.0.9", "225.1.2.3"));
+    router.link_event(LinkEvent{LinkEvent::Kind::removed, make_iface("eth2", 3)});
+    EXPECT_FALSE(k4.vif_of_ifindex(3));
+    // The entry no longer points at the vanished VIF: it is re-programmed in
+    // place with the OIFs that remain, so its traffic never stops.
+    const FakeMfc* e = mfc("10.0.0.9", "225.1.2.3");
+    ASSERT_TRUE(e);
+    EXPECT_EQ(oif_names(*e), (Names{"eth1"}));
+    EXPECT_EQ(router.dynamic_count(), 1u);
+    // A later upcall for it (a duplicate) changes nothing.
+    router.handle_upcall(Family::inet, nocache(must_vif("eth0"), "10.0.0.9", "225.1.2.3"));
+    e = mfc("10.0.0.9", "225.1.2.3");
+    ASSERT_TRUE(e);
+    EXPECT_EQ(oif_names(*e), (Names{"eth1"}));
+}
+
+// phyint --------------------------------------------------------------------------
+
+TEST_F(RouterTest, PhyintDisableExcludesInterface)
+{
+    std::vector<Interface> ifs = base;
+    ifs.push_back(make_iface("veth0", 10));
+    ifs.push_back(make_iface("veth1", 11));
+    router.set_interfaces(ifs);
+    router.set_phyints({phyint("veth1", false), phyint("eth2", false)});
+
+    // A wildcard IIF rule skips the disabled interface.
+    ASSERT_TRUE(router.add(spec("veth+", "", "225.1.2.3", {"eth+"}), Origin::config));
+    EXPECT_EQ(vif_names(), (Names{"veth0"}));
+    // Wildcard OIFs skip it too.
+    router.handle_upcall(Family::inet, nocache(must_vif("veth0"), "10.0.0.1", "225.1.2.3"));
+    const FakeMfc* e = mfc("10.0.0.1", "225.1.2.3");
+    ASSERT_TRUE(e);
+    EXPECT_EQ(oif_names(*e), (Names{"eth0", "eth1", "eth3"}));
+    // A static route from a disabled interface is not installed.
+    ASSERT_TRUE(router.add(spec("veth1", "10.0.0.2", "225.1.2.3", {"eth1"}), Origin::config));
+    EXPECT_FALSE(mfc("10.0.0.2", "225.1.2.3"));
+    EXPECT_FALSE(kvif("veth1"));
+    // Nor one that names a disabled interface as OIF (it stays pending).
+    ASSERT_TRUE(router.add(spec("eth0", "10.0.0.3", "225.1.2.3", {"eth2"}), Origin::config));
+    EXPECT_FALSE(mfc("10.0.0.3", "225.1.2.3"));
+    EXPECT_FALSE(kvif("eth2"));
+    auto v = view_of("10.0.0.3", "225.1.2.3");
+    ASSERT_TRUE(v);
+    EXPECT_FALSE(v->active);
+    EXPECT_NE(v->pending_reason.find("eth2"), std::string::npos);
+
+    // Enabling again installs both.
+    router.set_phyints({});
+    EXPECT_TRUE(mfc("10.0.0.2", "225.1.2.3"));
+    EXPECT_TRUE(mfc("10.0.0.3", "225.1.2.3"));
+    EXPECT_TRUE(kvif("veth1"));
+}
+
+TEST_F(RouterTest, DisablingAnInterfaceWithdrawsItsRoutes)
+{
+    ASSERT_TRUE(router.add(spec("eth0", "10.0.0.1", "225.1.2.3", {"eth1"}), Origin::config));
+    ASSERT_TRUE(router.add(spec("eth2", "10.0.0.2", "225.1.2.3", {"eth3"}), Origin::config));
+    router.set_phyints({phyint("eth1", false)});
+    EXPECT_FALSE(mfc("10.0.0.1", "225.1.2.3"));
+    EXPECT_TRUE(mfc("10.0.0.2", "225.1.2.3"));
+    EXPECT_EQ(vif_names(), (Names{"eth2", "eth3"}));
+}
+
+TEST_F(RouterTest, PendingRuleActivatesWhenItsIifAppears)
+{
+    ASSERT_TRUE(router.add(spec("eth9", "", "225.1.2.3", {"eth1"}), Origin::config));
+    EXPECT_TRUE(k4.vifs.empty());
+    auto vs = views();
+    ASSERT_EQ(vs.size(), 1u);
+    EXPECT_EQ(vs[0].kind, RouteView::Kind::rule);
+    EXPECT_FALSE(vs[0].active);
+    EXPECT_NE(vs[0].pending_reason.find("eth9"), std::string::npos) << vs[0].pending_reason;
+
+    router.link_event(LinkEvent{LinkEvent::Kind::added_or_changed, make_iface("eth9", 9)});
+    EXPECT_EQ(vif_names(), (Names{"eth9"}));
+    vs = views();
+    ASSERT_EQ(vs.size(), 1u);
+    EXPECT_TRUE(vs[0].active);
+    router.handle_upcall(Family::inet, nocache(must_vif("eth9"), "10.0.0.1", "225.1.2.3"));
+    const FakeMfc* e = mfc("10.0.0.1", "225.1.2.3");
+    ASSERT_TRUE(e);
+    EXPECT_EQ(iif_name(*e), "eth9");
+    EXPECT_EQ(oif_names(*e), (Names{"eth1"}));
+    vs = views();
+    ASSERT_EQ(vs.size(), 2u);
+    EXPECT_EQ(vs[0].learned, 1u);
+}
+
+TEST_F(RouterTest, UpcallFromUnknownVifIsIgnored)
+{
+    ASSERT_TRUE(router.add(spec("eth0", "", "225.1.2.3", {"eth1"}), Origin::config));
+    router.handle_upcall(Family::inet, nocache(31, "10.0.0.1", "225.1.2.3"));
+    router.handle_upcall(Family::inet, nocache(max_vifs + 5, "10.0.0.1", "225.1.2.3"));
+    EXPECT_TRUE(k4.mfc.empty());
+    EXPECT_EQ(router.dynamic_count(), 0u);
+}
+
+// flush, clear, no needless reprogramming --------------------------------------------------
+
+TEST_F(RouterTest, FlushDynamicKeepsStaticRoutesAndRules)
+{
+    ASSERT_TRUE(router.add(spec("eth0", "10.0.0.1", "225.5.5.5", {"eth3"}), Origin::config));
+    ASSERT_TRUE(router.add(spec("eth0", "", "225.1.2.3", {"eth1"}), Origin::config));
+    router.handle_upcall(Family::inet, nocache(must_vif("eth0"), "10.0.0.9", "225.1.2.3")); // learned
+    router.handle_upcall(Family::inet, nocache(must_vif("eth0"), "10.0.0.9", "225.9.9.9")); // stop
+    ASSERT_EQ(k4.mfc.size(), 3u);
+    EXPECT_EQ(router.flush_dynamic(), 2u);
+    EXPECT_EQ(k4.mfc.size(), 1u);
+    EXPECT_TRUE(mfc("10.0.0.1", "225.5.5.5"));
+    EXPECT_EQ(router.static_count(), 1u);
+    EXPECT_EQ(router.rule_count(), 1u);
+    EXPECT_EQ(router.dynamic_count(), 0u);
+    EXPECT_EQ(vif_names(), (Names{"eth0", "eth3"}));
+    // The rule still answers.
+    router.handle_upcall(Family::inet, nocache(must_vif("eth0"), "10.0.0.9", "225.1.2.3"));
+    EXPECT_TRUE(mfc("10.0.0.9", "225.1.2.3"));
+}
+
+TEST_F(RouterTest, ClearLeavesTheKernelEmpty)
+{
+    std::vector<Interface> ifs = base;
+    ifs.push_back(make_iface("veth0", 10));
+    router.set_interfaces(ifs);
+    ASSERT_TRUE(router.add(spec("eth0", "10.0.0.1", "225.5.5.5", {"eth3"}), Origin::config));
+    ASSERT_TRUE(router.add(spec("eth0", "10.0.0.2", "225.5.5.5", {"eth9"}), Origin::config)); // pending
+    ASSERT_TRUE(router.add(spec("veth+", "", "225.1.2.3", {"eth1"}), Origin::client));
+    ASSERT_TRUE(router.add(spec("eth1", "2001:db8::1", "ff0e::1", {"eth2"}), Origin::config));
+    ASSERT_TRUE(router.add(spec("eth1", "", "ff0e::2", {"eth2"}), Origin::config));
+    router.handle_upcall(Family::inet, nocache(must_vif("veth0"), "10.0.0.9", "225.1.2.3"));
+    router.handle_upcall(Family::inet, nocache(must_vif("veth0"), "10.0.0.9", "225.9.9.9"));
+    ASSERT_FALSE(k4.mfc.empty());
+    ASSERT_FALSE(k6.mfc.empty());
+    router.clear();
+    EXPECT_TRUE(k4.mfc.empty());
+    EXPECT_TRUE(k4.vifs.empty());
+    EXPECT_TRUE(k6.mfc.empty());
+    EXPECT_TRUE(k6.vifs.empty());
+    EXPECT_EQ(router.static_count(), 0u);
+    EXPECT_EQ(router.rule_count(), 0u);
+    EXPECT_EQ(router.dynamic_count(), 0u);
+    EXPECT_TRUE(views().empty());
+}
+
+TEST_F(RouterTest, UnchangedReconcileDoesNotReprogramTheKernel)
+{
+    ASSERT_TRUE(router.add(spec("eth0", "10.0.0.1", "225.1.2.3", {"eth1", "eth2"}), Origin::config));
+    ASSERT_TRUE(router.add(spec("eth0", "", "225.7.7.0/24", {"eth3"}), Origin::config));
+    router.handle_upcall(Family::inet, nocache(must_vif("eth0"), "10.0.0.9", "225.7.7.7"));
+    const unsigned add_mfc = k4.add_mfc_calls, del_mfc = k4.del_mfc_calls;
+    const unsigned add_vif = k4.add_vif_calls, del_vif = k4.del_vif_calls;
+    ASSERT_EQ(add_mfc, 2u);
+
+    router.set_interfaces(base);                // same interfaces
+    router.set_phyints({});                     // same (default) phyints
+    router.set_phyints({phyint("eth3", true)}); // equivalent to the default
+    Interface flags_changed = make_iface("eth1", 2, IFF_UP | IFF_MULTICAST | IFF_RUNNING);
+    router.link_event(LinkEvent{LinkEvent::Kind::added_or_changed, flags_changed});
+    router.link_event(LinkEvent{LinkEvent::Kind::added_or_changed, make_iface("dummy0", 50)}); // unrelated
+    router.link_event(LinkEvent{LinkEvent::Kind::removed, make_iface("dummy0", 50)});
+    EXPECT_TRUE(router.add(spec("eth0", "10.0.0.1", "225.1.2.3", {"eth2"}), Origin::client)); // nothing new
+    EXPECT_TRUE(router.add(spec("eth0", "", "225.7.7.0/24", {"eth3"}), Origin::client));
+
+    EXPECT_EQ(k4.add_mfc_calls, add_mfc);
+    EXPECT_EQ(k4.del_mfc_calls, del_mfc);
+    EXPECT_EQ(k4.add_vif_calls, add_vif);
+    EXPECT_EQ(k4.del_vif_calls, del_vif);
+    EXPECT_TRUE(mfc("10.0.0.9", "225.7.7.7"));
+}
+
+TEST_F(RouterTest, CountersComeFromTheKernel)
+{
+    ASSERT_TRUE(router.add(spec("eth0", "10.0.0.1", "225.1.2.3", {"eth1"}), Origin::config));
+    k4.canned_counters[{ip("10.0.0.1"), ip("225.1.2.3")}] = MfcCounters{12, 3400, 5};
+    auto c = router.counters(SgKey{ip("10.0.0.1"), ip("225.1.2.3")});
+    ASSERT_TRUE(c);
+    EXPECT_EQ(c->packets, 12u);
+    EXPECT_EQ(c->bytes, 3400u);
+    EXPECT_EQ(c->wrong_if, 5u);
+    EXPECT_FALSE(router.counters(SgKey{ip("10.0.0.2"), ip("225.1.2.3")}));
+}
+
+// Missing family ------------------------------------------------------------------------
+
+TEST(RouterNoV6Test, Ipv6UnavailableIsAClearError)
+{
+    Logger log;
+    log.set_level(LogLevel::none);
+    FakeKernel k4{Family::inet};
+    Router router{log, &k4, nullptr};
+    router.set_interfaces({make_iface("eth0", 1), make_iface("eth1", 2)});
+    EXPECT_TRUE(router.has_family(Family::inet));
+    EXPECT_FALSE(router.has_family(Family::inet6));
+    auto st = router.add(spec("eth0", "2001:db8::1", "ff0e::1", {"eth1"}), Origin::client);
+    ASSERT_FALSE(st);
+    EXPECT_NE(st.error().message.find("IPv6"), std::string::npos) << st.error().message;
+    EXPECT_EQ(router.static_count(), 0u);
+    EXPECT_FALSE(router.vif_of(Family::inet6, 1));
+    // An IPv6 upcall is ignored; IPv4 still works.
+    router.handle_upcall(Family::inet6, nocache(0, "2001:db8::1", "ff0e::1"));
+    EXPECT_TRUE(router.add(spec("eth0", "10.0.0.1", "225.1.2.3", {"eth1"}), Origin::client));
+    EXPECT_EQ(k4.mfc.size(), 1u);
+    router.clear();
+    EXPECT_TRUE(k4.mfc.empty());
+    EXPECT_TRUE(k4.vifs.empty());
+}
+
+} // namespace
+} // namespace smcroute

@@ -1,0 +1,95 @@
+// Unit tests for runtime/table: column alignment and JSON string escaping.
+#include "smcroute/table.hpp"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+namespace smcroute {
+namespace {
+
+std::vector<std::string> render(const Table& t, bool headings)
+{
+    std::vector<std::string> lines;
+    t.render(headings, [&](std::string_view l) { lines.emplace_back(l); });
+    return lines;
+}
+
+TEST(TableTest, AlignsColumnsToLongestValue)
+{
+    Table t({"ROUTE", "IIF", "OIFS"});
+    t.add({"(10.0.0.1, 225.1.2.3)", "eth0", "eth1 eth2"});
+    t.add({"(*, 225.1.2.0/24)", "veth100", "eth1"});
+    auto lines = render(t, true);
+    ASSERT_EQ(lines.size(), 3u);
+    EXPECT_EQ(lines[0], "ROUTE                  IIF      OIFS");
+    EXPECT_EQ(lines[1], "(10.0.0.1, 225.1.2.3)  eth0     eth1 eth2");
+    EXPECT_EQ(lines[2], "(*, 225.1.2.0/24)      veth100  eth1");
+}
+
+TEST(TableTest, HeadingWiderThanValues)
+{
+    Table t({"INDEX", "PHYINT", "VIF"});
+    t.add({"1", "lo", "-"});
+    t.add({"12", "eth0", "0"});
+    auto with = render(t, true);
+    ASSERT_EQ(with.size(), 3u);
+    EXPECT_EQ(with[0], "INDEX  PHYINT  VIF");
+    EXPECT_EQ(with[1], "1      lo      -");
+    EXPECT_EQ(with[2], "12     eth0    0");
+    // Without headings the widths come from the rows alone.
+    auto without = render(t, false);
+    ASSERT_EQ(without.size(), 2u);
+    EXPECT_EQ(without[0], "1   lo    -");
+    EXPECT_EQ(without[1], "12  eth0  0");
+}
+
+TEST(TableTest, NoTrailingSpaces)
+{
+    Table t({"A", "B", "C"});
+    t.add({"x", "", ""});          // empty trailing cells
+    t.add({"longer", "yy", ""});   // empty last cell
+    t.add({"z", "", "last"});      // empty middle cell
+    t.add({"w"});                  // short row
+    t.add({"trail ", "b ", "c  "}); // cells that end in spaces themselves
+    for (bool headings : {true, false}) {
+        auto lines = render(t, headings);
+        ASSERT_EQ(lines.size(), headings ? 6u : 5u);
+        for (const auto& l : lines) {
+            EXPECT_FALSE(l.empty()) << "a row with a first cell is not blank";
+            EXPECT_NE(l.back(), ' ') << "'" << l << "'";
+        }
+    }
+    auto lines = render(t, true);
+    EXPECT_EQ(lines[1], "x");
+    EXPECT_EQ(lines[2], "longer  yy");
+    EXPECT_EQ(lines[3], "z           last");
+    EXPECT_EQ(lines[4], "w");
+}
+
+TEST(TableTest, EmptyTable)
+{
+    Table t({"A", "B"});
+    EXPECT_TRUE(t.empty());
+    EXPECT_TRUE(render(t, false).empty());
+    auto lines = render(t, true);
+    ASSERT_EQ(lines.size(), 1u);
+    EXPECT_EQ(lines[0], "A  B");
+    t.add({"1", "2"});
+    EXPECT_FALSE(t.empty());
+}
+
+TEST(JsonStringTest, Escapes)
+{
+    EXPECT_EQ(json_string(""), "\"\"");
+    EXPECT_EQ(json_string("eth0"), "\"eth0\"");
+    EXPECT_EQ(json_string("a\"b\\c"), "\"a\\\"b\\\\c\"");
+    EXPECT_EQ(json_string("l1\nl2\tx\r"), "\"l1\\nl2\\tx\\r\"");
+    EXPECT_EQ(json_string(std::string_view("\x01\x1f", 2)), "\"\\u0001\\u001f\"");
+    EXPECT_EQ(json_string(std::string_view("a\0b", 3)), "\"a\\u0000b\"");
+    EXPECT_EQ(json_string("caf\xc3\xa9"), "\"caf\xc3\xa9\""); // UTF-8 passes through
+}
+
+} // namespace
+} // namespace smcroute
