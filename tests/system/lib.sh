@@ -1,0 +1,564 @@
+# tests/system/lib.sh: shared machinery of the real-kernel system tests.
+# Sourced by every tests/system/*.sh. It re-executes the calling script in
+# private network, mount (and, where possible, PID) namespaces, builds a
+# sender/router/receiver topology of veth pairs, starts the daemon, sends
+# real multicast with tests/tools/mcsend and counts it with mcrecv.
+#
+# Environment (set by ctest): SMCROUTE = the smcroute binary, TOOLS = the
+# directory holding mcsend/mcrecv, SRCDIR = the source tree (optional).
+# Exit status: 0 pass, 1 fail, 77 skip (no root / namespaces / kernel support).
+#
+# Topology (the test's own namespace is the ROUTER):
+#
+#   snd  eth0 10.0.1.2/24 fd01::2/64 --- a1 10.0.1.1 fd01::1 ]
+#   rcv1 eth0 10.0.2.2/24 fd02::2/64 --- b1 10.0.2.1 fd02::1 ] router
+#   rcv2 eth0 10.0.3.2/24 fd03::2/64 --- b2 10.0.3.1 fd03::1 ]
+
+set -u
+set -o pipefail
+
+TESTNAME=$(basename "$0" .sh)
+
+say()  { echo "[$TESTNAME] $*"; }
+skip() { echo "SKIP: $TESTNAME: $*"; exit 77; }
+
+# ---------------------------------------------------------------- preflight
+
+if [ -z "${SMCT_INSIDE:-}" ]; then
+    [ "$(id -u)" = 0 ] || skip "needs root (network namespaces, multicast routing)"
+    command -v unshare >/dev/null 2>&1 || skip "unshare(1) not found"
+    command -v ip >/dev/null 2>&1 || skip "ip(8) (iproute2) not found"
+    if [ -z "${SMCROUTE:-}" ] || [ -z "${TOOLS:-}" ]; then
+        echo "usage: SMCROUTE=/path/to/smcroute TOOLS=/path/to/build/tests bash $0" >&2
+        exit 2
+    fi
+    SMCROUTE=$(readlink -f "$SMCROUTE")
+    TOOLS=$(readlink -f "$TOOLS")
+    [ -x "$SMCROUTE" ] || { echo "FAIL: $TESTNAME: SMCROUTE=$SMCROUTE is not executable" >&2; exit 1; }
+    for t in mcsend mcrecv; do
+        [ -x "$TOOLS/$t" ] || { echo "FAIL: $TESTNAME: $TOOLS/$t missing (build the test tools)" >&2; exit 1; }
+    done
+    export SMCROUTE TOOLS SMCT_INSIDE=1
+    script=$(readlink -f "$0")
+    # A PID namespace too when possible: when the test's shell (its init)
+    # dies, even by ctest's timeout, the kernel kills every daemon and helper.
+    if unshare -mnp --fork --kill-child --mount-proc --propagation private true 2>/dev/null; then
+        exec unshare -mnp --fork --kill-child --mount-proc --propagation private bash "$script" "$@"
+    fi
+    unshare -mn --propagation private true 2>/dev/null \
+        || skip "cannot create network/mount namespaces (unshare -mn failed)"
+    exec unshare -mn --propagation private bash "$script" "$@"
+fi
+
+# ------------------------------------------------------- inside the namespaces
+
+mount -t tmpfs -o mode=0755 smct-run /run || skip "cannot mount a tmpfs on /run"
+mkdir -p /run/netns
+# sysfs of this network namespace (the daemon may look at /sys/class/net).
+mount -t sysfs sysfs /sys 2>/dev/null || true
+[ -e /proc/net/ip_mr_cache ] || skip "kernel has no IPv4 multicast routing (CONFIG_IP_MROUTE)"
+
+# Scratch space on the private /run tmpfs: it vanishes with the namespace,
+# even when the test is killed before its cleanup runs.
+TMP=/run/smct-$TESTNAME
+mkdir -p "$TMP" || { echo "FAIL: $TESTNAME: cannot create $TMP" >&2; exit 1; }
+BIN=$TMP/bin
+mkdir -p "$BIN"
+for name in smcroute smcrouted smcroutectl; do
+    ln -s "$SMCROUTE" "$BIN/$name"
+done
+export PATH="$BIN:$PATH"
+CONF=$TMP/smcroute.conf
+
+PORT=4321
+SND_NS=snd
+SRC4=10.0.1.2
+SRC6=fd01::2
+RECEIVERS="rcv1 rcv2"
+DAEMON_PIDS=()
+DAEMON_LOGS=()
+RECV_PIDS=()
+ROUND=0
+declare -A STOPPED=() # STOPPED[pid] = 1 once stop_daemon saw it exit
+declare -A RECV=()   # RECV[ns] = datagrams counted in the last round
+declare -A TTLS=()   # TTLS[ns] = distinct TTLs seen in the last round, "7 " etc.
+
+# ------------------------------------------------------------------ reporting
+
+# Everything useful for understanding a failure: the kernel's tables and
+# what the daemon thinks.
+diag() {
+    echo "---- diagnostics ----"
+    echo "# /proc/net/ip_mr_vif";   cat /proc/net/ip_mr_vif 2>&1
+    echo "# /proc/net/ip_mr_cache"; cat /proc/net/ip_mr_cache 2>&1
+    if [ -e /proc/net/ip6_mr_cache ]; then
+        echo "# /proc/net/ip6_mr_vif";   cat /proc/net/ip6_mr_vif 2>&1
+        echo "# /proc/net/ip6_mr_cache"; cat /proc/net/ip6_mr_cache 2>&1
+    fi
+    echo "# ip mroute show table all";    ip mroute show table all 2>&1
+    echo "# ip -6 mroute show table all"; ip -6 mroute show table all 2>&1
+    local sock
+    for sock in /run/*.sock; do
+        [ -S "$sock" ] || continue
+        echo "# smcroutectl -u $sock show"
+        timeout 5 "$BIN/smcroutectl" -u "$sock" show 2>&1
+    done
+    echo "---------------------"
+}
+
+fail() {
+    echo "FAIL: $TESTNAME: $*" >&2
+    diag >&2
+    exit 1
+}
+
+# pass [MSG]: stop every daemon still running (each must exit 0 on SIGTERM,
+# so a crash or sanitizer report at shutdown fails the test), then PASS.
+pass() {
+    local pid
+    for pid in "${DAEMON_PIDS[@]}"; do
+        [ -n "${STOPPED[$pid]:-}" ] && continue
+        if alive "$pid"; then
+            stop_daemon "$pid"
+        else
+            wait "$pid" 2>/dev/null
+            fail "daemon (pid $pid) died during the test, status $?"
+        fi
+    done
+    echo "PASS: $TESTNAME${1:+: $1}"
+    exit 0
+}
+
+# check DESCRIPTION COMMAND...: the command must succeed.
+check() {
+    local what=$1; shift
+    if "$@"; then
+        say "ok: $what"
+    else
+        fail "$what (command: $*)"
+    fi
+}
+
+# check_not DESCRIPTION COMMAND...: the command must fail.
+check_not() {
+    local what=$1; shift
+    if "$@"; then
+        fail "$what (command unexpectedly succeeded: $*)"
+    else
+        say "ok: $what"
+    fi
+}
+
+# must COMMAND...: a setup step that must work.
+must() {
+    local out
+    if ! out=$("$@" 2>&1); then
+        fail "command failed: $* -- output: $out"
+    fi
+    [ -z "$out" ] || echo "$out"
+}
+
+# wait_for SECONDS COMMAND...: poll (every 0.1 s) until the command succeeds.
+wait_for() {
+    local tenths=$(( ${1%.*} * 10 )); shift
+    local i
+    for ((i = 0; i < tenths; i++)); do
+        "$@" >/dev/null 2>&1 && return 0
+        sleep 0.1
+    done
+    "$@" >/dev/null 2>&1
+}
+
+# alive PID: the process exists and is not a zombie.
+alive() {
+    local state
+    [ -r "/proc/$1/stat" ] || return 1
+    state=$(sed -e 's/^.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1)
+    [ -n "$state" ] && [ "$state" != Z ]
+}
+
+# ------------------------------------------------------------------- cleanup
+
+cleanup() {
+    local rc=$?
+    trap - EXIT
+    local pid f
+    for pid in "${RECV_PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null; done
+    for pid in "${DAEMON_PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null; done
+    # Daemons that forked into the background (smcroute -d) left a pid file
+    # in this test's private /run.
+    for f in /run/*.pid; do
+        [ -f "$f" ] || continue
+        pid=$(cat "$f" 2>/dev/null)
+        case "$pid" in ''|*[!0-9]*) continue ;; esac
+        kill -TERM "$pid" 2>/dev/null
+    done
+    sleep 0.2
+    for pid in "${DAEMON_PIDS[@]}"; do
+        alive "$pid" && kill -KILL "$pid" 2>/dev/null
+    done
+    if [ "$rc" != 0 ] && [ "$rc" != 77 ]; then
+        for f in "$TMP"/*.log; do
+            [ -s "$f" ] || continue
+            echo "---- $(basename "$f") ----" >&2
+            tail -n 200 "$f" >&2
+        done
+    fi
+    rm -rf "$TMP"
+    exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+# ------------------------------------------------------------------ topology
+
+nsx() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
+
+# Run sysctl -w in the current namespace; a missing key is fatal.
+set_sysctl() { must sysctl -qw "$1"; }
+
+topo() {
+    must ip link set lo up
+    set_sysctl net.ipv4.ip_forward=1
+    set_sysctl net.ipv6.conf.all.forwarding=1
+    set_sysctl net.ipv4.conf.all.rp_filter=0
+    set_sysctl net.ipv4.conf.default.rp_filter=0
+    set_sysctl net.ipv6.conf.default.accept_dad=0
+    set_sysctl net.ipv6.conf.all.accept_dad=0
+
+    local ns
+    for ns in snd rcv1 rcv2; do
+        must ip netns add "$ns"
+        must nsx "$ns" ip link set lo up
+        must nsx "$ns" sysctl -qw net.ipv4.conf.all.rp_filter=0
+        must nsx "$ns" sysctl -qw net.ipv4.conf.default.rp_filter=0
+        must nsx "$ns" sysctl -qw net.ipv6.conf.default.accept_dad=0
+        must nsx "$ns" sysctl -qw net.ipv6.conf.all.accept_dad=0
+    done
+
+    local spec rif lns net
+    for spec in a1:snd:1 b1:rcv1:2 b2:rcv2:3; do
+        IFS=: read -r rif lns net <<<"$spec"
+        must ip link add "$rif" type veth peer name eth0 netns "$lns"
+        must sysctl -qw "net.ipv4.conf.$rif.rp_filter=0"
+        must ip addr add "10.0.$net.1/24" dev "$rif"
+        must ip addr add "fd0$net::1/64" dev "$rif" nodad
+        must ip link set "$rif" up
+        must nsx "$lns" ip addr add "10.0.$net.2/24" dev eth0
+        must nsx "$lns" ip addr add "fd0$net::2/64" dev eth0 nodad
+        must nsx "$lns" ip link set eth0 up
+        must nsx "$lns" ip route add default via "10.0.$net.1"
+        must nsx "$lns" ip -6 route add default via "fd0$net::1"
+    done
+
+    # Both ends of every pair running, IPv6 addresses usable (no tentative).
+    local ok=0 i
+    for ((i = 0; i < 50; i++)); do
+        ok=1
+        for rif in a1 b1 b2; do
+            ip link show "$rif" | grep -q 'LOWER_UP' || ok=0
+        done
+        for lns in snd rcv1 rcv2; do
+            nsx "$lns" ip link show eth0 | grep -q 'LOWER_UP' || ok=0
+            [ -z "$(nsx "$lns" ip -6 addr show tentative)" ] || ok=0
+        done
+        [ -z "$(ip -6 addr show tentative)" ] || ok=0
+        [ "$ok" = 1 ] && break
+        sleep 0.1
+    done
+    [ "$ok" = 1 ] || fail "topology: links did not come up within 5 s"
+    say "topology up: snd--a1 [router] b1--rcv1, b2--rcv2"
+}
+
+# Add an extra source address on the sender (a "fresh" source).
+add_src() {
+    case "$1" in
+    *:*) must nsx "$SND_NS" ip addr add "$1/64" dev eth0 nodad ;;
+    *)   must nsx "$SND_NS" ip addr add "$1/24" dev eth0 ;;
+    esac
+}
+
+require_v6mr() {
+    [ -e /proc/net/ip6_mr_cache ] || skip "kernel has no IPv6 multicast routing (CONFIG_IPV6_MROUTE)"
+}
+
+# ------------------------------------------------------------------- daemon
+
+# write_conf: the config file from stdin.
+write_conf() { cat >"$CONF"; }
+
+# Client arguments that reach the daemon started with these daemon args.
+_ctl_args_for() {
+    local found=()
+    while [ $# -gt 0 ]; do
+        case "$1" in
+        -i|-u) [ $# -ge 2 ] && found+=("$1" "$2"); shift ;;
+        esac
+        shift
+    done
+    echo "${found[@]}"
+}
+
+# start_daemon [DAEMON-ARGS...]: smcrouted in the foreground in the router
+# namespace, config $CONF (unless -f given), log to $TMP/daemon[-IDENT].log.
+# Returns once the daemon answers "show" on its socket (at most ~5 s).
+start_daemon() {
+    local ident="" a prev="" has_f=0
+    for a in "$@"; do
+        [ "$prev" = -i ] && ident=$a
+        [ "$a" = -f ] && has_f=1
+        prev=$a
+    done
+    [ -f "$CONF" ] || echo "# empty" >"$CONF"
+    local log=$TMP/daemon${ident:+-$ident}.log
+    local args=(-n -l debug)
+    [ "$has_f" = 1 ] || args+=(-f "$CONF")
+    say "+ smcrouted ${args[*]} $*"
+    "$BIN/smcrouted" "${args[@]}" "$@" >"$log" 2>&1 &
+    local pid=$!
+    DAEMON_PIDS+=("$pid")
+    DAEMON_LOGS+=("$log")
+    DAEMON_PID=$pid
+    local ctlargs i
+    ctlargs=$(_ctl_args_for "$@")
+    for ((i = 0; i < 50; i++)); do
+        if ! alive "$pid"; then
+            wait "$pid"
+            fail "daemon exited during start-up with status $? (log: $log)"
+        fi
+        # shellcheck disable=SC2086
+        if ctl_answers $ctlargs; then
+            say "daemon up (pid $pid)"
+            return 0
+        fi
+        sleep 0.1
+    done
+    fail "daemon (pid $pid) did not answer 'smcroutectl $ctlargs show' within 5 s"
+}
+
+# stop_daemon [PID]: SIGTERM (default: the last started daemon), wait for exit.
+stop_daemon() {
+    local pid=${1:-$DAEMON_PID} i
+    kill -TERM "$pid" 2>/dev/null
+    for ((i = 0; i < 50; i++)); do
+        alive "$pid" || break
+        sleep 0.1
+    done
+    alive "$pid" && fail "daemon (pid $pid) still running 5 s after SIGTERM"
+    wait "$pid" 2>/dev/null
+    local rc=$?
+    [ "$rc" = 0 ] || fail "daemon (pid $pid) exited with status $rc on SIGTERM, want 0"
+    STOPPED[$pid]=1
+    say "daemon (pid $pid) stopped, status 0"
+}
+
+# ctl_answers [CLIENT-OPTIONS...]: a daemon answers "show" on that socket.
+ctl_answers() { timeout 5 "$BIN/smcroutectl" "$@" show >/dev/null 2>&1; }
+
+# The client in its two personalities; output goes to the test's log.
+ctl()    { say "+ smcroutectl $*"; timeout 10 "$BIN/smcroutectl" "$@"; }
+legacy() { say "+ smcroute $*";    timeout 10 "$BIN/smcroute" "$@"; }
+
+# ------------------------------------------------------------- kernel tables
+
+# Byte order of the hex numbers in /proc/net/ip_mr_cache: the kernel prints a
+# network-order __be32 with %08X, i.e. as a host-order integer.
+if [ "$(printf '\001\000' | od -An -tu2 | tr -d ' ')" = 1 ]; then
+    HOST_LE=1
+else
+    HOST_LE=0
+fi
+
+# hex4 A.B.C.D: the address as /proc/net/ip_mr_cache prints it.
+hex4() {
+    local a b c d
+    IFS=. read -r a b c d <<<"$1"
+    if [ "$HOST_LE" = 1 ]; then
+        printf '%02X%02X%02X%02X' "$d" "$c" "$b" "$a"
+    else
+        printf '%02X%02X%02X%02X' "$a" "$b" "$c" "$d"
+    fi
+}
+
+# expand6 ADDR: the address in the kernel's %pI6 form (8 groups, 4 hex digits).
+expand6() {
+    local addr=$1 head tail
+    local -a h=() t=() all=()
+    if [[ $addr == *::* ]]; then
+        head=${addr%%::*}
+        tail=${addr#*::}
+    else
+        head=$addr
+        tail=""
+    fi
+    [ -n "$head" ] && IFS=: read -r -a h <<<"$head"
+    [ -n "$tail" ] && IFS=: read -r -a t <<<"$tail"
+    local missing=$((8 - ${#h[@]} - ${#t[@]})) i g out=""
+    all=("${h[@]}")
+    for ((i = 0; i < missing; i++)); do all+=(0); done
+    all+=("${t[@]}")
+    for g in "${all[@]}"; do
+        out+=$(printf '%04x:' "$((16#$g))")
+    done
+    echo "${out%:}"
+}
+
+# mfc_line SRC GRP: the kernel MFC line for (SRC, GRP) in the default table,
+# resolved entries only (unresolved ones have Iif -1).
+mfc_line() {
+    local src=$1 grp=$2
+    case "$grp" in
+    *:*)
+        local s g
+        s=$(expand6 "$src"); g=$(expand6 "$grp")
+        awk -v g="$g" -v s="$s" 'NR > 1 && tolower($1) == g && tolower($2) == s && $3 != "-1" { print; found = 1 }
+                                 END { exit !found }' /proc/net/ip6_mr_cache
+        ;;
+    *)
+        awk -v g="$(hex4 "$grp")" -v s="$(hex4 "$src")" 'NR > 1 && toupper($1) == g && toupper($2) == s && $3 != "-1" { print; found = 1 }
+                                 END { exit !found }' /proc/net/ip_mr_cache
+        ;;
+    esac
+}
+
+mfc_has()   { mfc_line "$1" "$2" >/dev/null; }
+mfc_lacks() { ! mfc_line "$1" "$2" >/dev/null; }
+# mfc_forwards SRC GRP: a resolved entry with at least one outbound VIF (an
+# entry without OIFs is a stop filter and forwards nothing).
+mfc_forwards() {
+    local line
+    line=$(mfc_line "$1" "$2") || return 1
+    [ "$(echo "$line" | awk '{ print NF }')" -gt 6 ]
+}
+
+# mfc_count [4|6]: number of entries (resolved or not) in the kernel MFC.
+mfc_count() {
+    local f=/proc/net/ip_mr_cache
+    [ "${1:-4}" = 6 ] && f=/proc/net/ip6_mr_cache
+    [ -e "$f" ] || { echo 0; return; }
+    awk 'NR > 1' "$f" | wc -l
+}
+
+# vif_count [4|6]: number of VIFs/MIFs the kernel holds.
+vif_count() {
+    local f=/proc/net/ip_mr_vif
+    [ "${1:-4}" = 6 ] && f=/proc/net/ip6_mr_vif
+    [ -e "$f" ] || { echo 0; return; }
+    awk 'NR > 1' "$f" | wc -l
+}
+
+# mroute_table_has TABLE SRC GRP: (SRC, GRP) resolved in kernel table TABLE
+# (netlink; /proc only shows the default table).
+mroute_table_has() {
+    local fam=-4
+    case "$3" in *:*) fam=-6 ;; esac
+    # iproute2 prints "(10.0.1.2,225.1.2.3)  Iif: a1  Oifs: b1  State: resolved"
+    ip "$fam" mroute show table "$1" 2>/dev/null | grep -F "($2,$3)" | grep -q 'Iif:'
+}
+
+# ------------------------------------------------------------------ traffic
+
+_wait_ready_files() {
+    local i f ok
+    for ((i = 0; i < 50; i++)); do
+        ok=1
+        for f in "$@"; do [ -e "$f" ] || ok=0; done
+        [ "$ok" = 1 ] && return 0
+        sleep 0.1
+    done
+    return 1
+}
+
+# traffic v4|v6 GROUP COUNT [MCSEND-OPTIONS...]: start mcrecv (joined on
+# eth0) in every namespace of $RECEIVERS, send COUNT datagrams from $SND_NS
+# out of its eth0 (default source $SRC4/$SRC6, TTL 8, 100 pps unless the
+# options say otherwise), then stop the receivers and record their counts in
+# RECV[ns] and the TTLs they saw in TTLS[ns]. Each round uses a fresh id, so
+# late datagrams of an earlier round are never counted.
+traffic() {
+    local fam=$1 group=$2 count=$3; shift 3
+    local six=() src=$SRC4 o
+    if [ "$fam" = v6 ]; then six=(-6); src=$SRC6; fi
+    local has_src=0
+    for o in "$@"; do
+        case "$o" in -s|-S) has_src=1 ;; esac
+    done
+    local sendopts=()
+    [ "$has_src" = 1 ] || sendopts+=(-s "$src")
+    ROUND=$((ROUND + 1))
+    local id=$ROUND ns pids=() ready=()
+    for ns in $RECEIVERS; do
+        rm -f "$TMP/$ns.ready"
+        # ip netns exec directly (not the nsx function): $! must be mcrecv.
+        ip netns exec "$ns" "$TOOLS/mcrecv" "${six[@]}" -g "$group" -p "$PORT" -i eth0 -w 60 -T -v \
+            -I "$id" -R "$TMP/$ns.ready" >"$TMP/$ns.out" 2>"$TMP/$ns.err" &
+        pids+=($!)
+        ready+=("$TMP/$ns.ready")
+    done
+    RECV_PIDS=("${pids[@]}")
+    _wait_ready_files "${ready[@]}" || fail "receivers did not start: $(cat "$TMP"/*.err)"
+    LAST_SEND="$fam $group x$count from $SND_NS ${sendopts[*]} $*"
+    say "send $LAST_SEND"
+    if ! nsx "$SND_NS" "$TOOLS/mcsend" "${six[@]}" -g "$group" -p "$PORT" -i eth0 -n "$count" \
+            -I "$id" "${sendopts[@]}" "$@"; then
+        kill -TERM "${pids[@]}" 2>/dev/null
+        fail "mcsend failed ($LAST_SEND)"
+    fi
+    sleep 0.3  # let forwarded datagrams arrive
+    kill -TERM "${pids[@]}" 2>/dev/null
+    local i=0
+    for ns in $RECEIVERS; do
+        wait "${pids[$i]}" || fail "mcrecv in $ns failed: $(cat "$TMP/$ns.err")"
+        i=$((i + 1))
+        RECV[$ns]=$(head -n 1 "$TMP/$ns.out")
+        TTLS[$ns]=$(awk '$1 == "ttl" { printf "%s ", $2 }' "$TMP/$ns.out")
+        case "${RECV[$ns]}" in
+        ''|*[!0-9]*) fail "mcrecv in $ns printed no count: $(cat "$TMP/$ns.out" "$TMP/$ns.err")" ;;
+        esac
+    done
+    RECV_PIDS=()
+    local summary=""
+    for ns in $RECEIVERS; do summary+=" $ns=${RECV[$ns]}${TTLS[$ns]:+ (ttl ${TTLS[$ns]% })}"; done
+    say "received:$summary"
+}
+
+# expect_recv NS N: in the last round NS received exactly N datagrams.
+expect_recv() {
+    local ns=$1 want=$2
+    [ "${RECV[$ns]}" = "$want" ] \
+        || fail "$ns: expected $want datagram(s), received ${RECV[$ns]} (sent: $LAST_SEND)"
+    say "ok: $ns received $want"
+}
+
+# expect_recv_at_least NS N: for cases where a loss is inherent.
+expect_recv_at_least() {
+    local ns=$1 want=$2
+    [ "${RECV[$ns]}" -ge "$want" ] \
+        || fail "$ns: expected at least $want datagram(s), received ${RECV[$ns]} (sent: $LAST_SEND)"
+    say "ok: $ns received ${RECV[$ns]} (>= $want)"
+}
+
+# expect_ttl NS TTL: every datagram NS received in the last round had TTL.
+expect_ttl() {
+    local ns=$1 want=$2
+    [ "${TTLS[$ns]}" = "$want " ] \
+        || fail "$ns: expected every datagram with TTL/hop limit $want, saw: '${TTLS[$ns]}' (sent: $LAST_SEND)"
+    say "ok: $ns saw TTL $want"
+}
+
+# expect_forward v4|v6 GROUP RCV_NS [COUNT [MCSEND-OPTIONS...]]: all COUNT
+# (default 10) datagrams reach RCV_NS.
+expect_forward() {
+    local fam=$1 group=$2 ns=$3 count=${4:-10}
+    shift 3; [ $# -gt 0 ] && shift
+    traffic "$fam" "$group" "$count" "$@"
+    expect_recv "$ns" "$count"
+}
+
+# expect_no_forward v4|v6 GROUP RCV_NS [COUNT [MCSEND-OPTIONS...]]: none do.
+expect_no_forward() {
+    local fam=$1 group=$2 ns=$3 count=${4:-10}
+    shift 3; [ $# -gt 0 ] && shift
+    traffic "$fam" "$group" "$count" "$@"
+    expect_recv "$ns" 0
+}
