@@ -572,14 +572,16 @@ private:
             error(words_[2].col, cat("unexpected ", quote(words_[2].text), " after the include path"));
             return;
         }
-        const Word& pw = words_[1];
-        std::string typed(pw.text);
+        // Copies: each nested file reuses words_, so no reference into it may
+        // outlive the first include_one().
+        const unsigned col = words_[1].col;
+        const std::string typed(words_[1].text);
         std::string path = typed[0] == '/' ? typed : dir_of(*line_.file) + typed;
         if (has_glob_chars(typed)) {
             for (const auto& match : files_.glob(path))
-                include_one(match, match, pw.col);
+                include_one(match, match, col);
         } else {
-            include_one(path, typed, pw.col);
+            include_one(path, typed, col);
         }
     }
 
