@@ -1,7 +1,9 @@
 #include "smcroute/client.hpp"
 
+
 #include "smcroute/ipc_client.hpp"
 
+#include <cerrno>
 #include <chrono>
 #include <optional>
 #include <string_view>
@@ -119,7 +121,7 @@ public:
             return exit_code::ok;
         }
         if (!connect())
-            return exit_code::failed;
+            return connect_status_;
 
         Request req;
         req.flags = flags_;
@@ -154,7 +156,14 @@ private:
         if (!c) {
             broken_ = true;
             // Reported once, without a command label: no command was sent.
-            put_line(err_, cat("smcroute: ", c.error().message));
+            int code = c.error().code;
+            if (code == EACCES || code == EPERM) {
+                connect_status_ = exit_code::permission;
+                put_line(err_, cat(program_name(inv_.personality), ": permission denied: cannot connect to ", socket_,
+                                   " (only root or the socket's group may)"));
+            } else {
+                put_line(err_, cat(program_name(inv_.personality), ": ", c.error().message));
+            }
             return false;
         }
         conn_.emplace(std::move(*c));
@@ -168,6 +177,7 @@ private:
     uint32_t flags_ = 0;
     std::optional<IpcClient> conn_;
     bool broken_ = false;
+    int connect_status_ = exit_code::failed;
 };
 
 int run_batch(Session& session, std::FILE* in, std::FILE* err)
@@ -208,7 +218,7 @@ int run_client(const Invocation& inv, std::FILE* in, std::FILE* out, std::FILE* 
     int status = exit_code::ok;
     const bool name_commands = inv.commands.size() > 1;
     for (const auto& cmd : inv.commands) {
-        std::string prefix = "smcroute: ";
+        std::string prefix = cat(program_name(inv.personality), ": ");
         if (name_commands && !cmd.label.empty())
             prefix += cat(cmd.label, ": ");
         int rc = session.run(cmd, prefix);

@@ -100,6 +100,12 @@ void Control::handle(const Request& req, const Peer& peer, Reply& reply)
                   cat(info.name, ": permission denied (only root or a process with CAP_NET_ADMIN may change state)"));
         return;
     }
+    const bool takes_words = *verb == Verb::add || *verb == Verb::remove || *verb == Verb::join ||
+                             *verb == Verb::leave || *verb == Verb::show;
+    if (!takes_words && req.args.size() > 1) {
+        reply.end(exit_code::usage, cat(info.name, " takes no arguments"));
+        return;
+    }
     switch (*verb) {
     case Verb::add: add(req, reply); return;
     case Verb::remove: remove(req, reply); return;
@@ -214,6 +220,10 @@ void Control::show(const Request& req, Reply& reply)
             return;
         }
         what = *w;
+    }
+    if (req.args.size() > 2 && what != ShowWhat::memberships) {
+        reply.end(exit_code::usage, cat("show ", show_name(what), " takes no further arguments"));
+        return;
     }
     switch (what) {
     case ShowWhat::routes: show_routes(req, reply, false); return;

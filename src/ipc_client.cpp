@@ -16,9 +16,11 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-Error connect_error(const std::string& path, const std::string& why)
+// Keeps errno in Error::code so the client can tell "permission denied"
+// from "not running".
+Error connect_error(const std::string& path, int code, const std::string& why)
 {
-    return fail(cat("cannot connect to ", path, ": ", why, " (is the daemon running?)"));
+    return Error{code, cat("cannot connect to ", path, ": ", why, " (is the daemon running?)")};
 }
 
 // Wait for events on fd for at most timeout (negative: forever).
@@ -49,26 +51,26 @@ Result<IpcClient> IpcClient::connect(const std::string& path, std::chrono::milli
     sockaddr_un addr{};
     addr.sun_family = AF_UNIX;
     if (path.empty() || path.size() >= sizeof addr.sun_path)
-        return connect_error(path, "socket path too long");
+        return connect_error(path, ENAMETOOLONG, "socket path too long");
     std::memcpy(addr.sun_path, path.data(), path.size());
 
     UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
     if (!fd)
-        return connect_error(path, std::strerror(errno));
+        return connect_error(path, errno, std::strerror(errno));
     if (timeout.count() > 0) {
         // A blocking connect on a UNIX socket waits while the backlog is full.
         timeval tv{};
         tv.tv_sec = static_cast<time_t>(timeout.count() / 1000);
         tv.tv_usec = static_cast<suseconds_t>((timeout.count() % 1000) * 1000);
         if (::setsockopt(fd.get(), SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv) < 0)
-            return connect_error(path, std::strerror(errno));
+            return connect_error(path, errno, std::strerror(errno));
     }
     int rc;
     do
         rc = ::connect(fd.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr);
     while (rc < 0 && errno == EINTR);
     if (rc < 0)
-        return connect_error(path, std::strerror(errno));
+        return connect_error(path, errno, std::strerror(errno));
 
     int flags = ::fcntl(fd.get(), F_GETFL);
     if (flags < 0 || ::fcntl(fd.get(), F_SETFL, flags | O_NONBLOCK) < 0)

@@ -228,7 +228,7 @@ TEST(Client, FailureGoesToStderrWithStatus)
     Input in("");
     EXPECT_EQ(run_client(inv, in.get(), out.get(), err.get()), 77);
     EXPECT_EQ(out.text(), "");
-    EXPECT_EQ(err.text(), "smcroute: permission denied\n");
+    EXPECT_EQ(err.text(), "smcroutectl: permission denied\n");
     auto reqs = daemon.requests();
     ASSERT_EQ(reqs.size(), 1u);
     EXPECT_EQ(reqs[0].args, (Args{"add", "eth0", "225.1.2.3", "eth1"}));
@@ -317,7 +317,7 @@ TEST(Client, NoDaemon)
     Input in("");
     EXPECT_EQ(run_client(inv, in.get(), out.get(), err.get()), 1);
     std::string e = err.text();
-    EXPECT_EQ(e.rfind("smcroute: ", 0), 0u) << e;
+    EXPECT_EQ(e.rfind("smcroutectl: ", 0), 0u) << e;
     EXPECT_NE(e.find(path), std::string::npos) << e;
     EXPECT_EQ(out.text(), "");
 }

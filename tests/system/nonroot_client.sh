@@ -1,0 +1,126 @@
+#!/bin/bash
+# A non-root user cannot change state (DESIGN §5, §8). With the socket's
+# default mode 0660 root:root, user nobody cannot even connect: the client
+# exits non-zero and says "Permission denied". With the socket opened to
+# everyone (0666), nobody may "show", but add, remove, flush, reload, kill,
+# join, leave (smcroutectl, the legacy form and a batch) each exit 77 with
+# "permission denied", and the daemon's routes, the kernel MFC/VIF tables
+# and forwarding are unchanged. A non-root process holding CAP_NET_ADMIN
+# may change state.
+. "$(dirname "$0")/lib.sh"
+command -v setpriv >/dev/null 2>&1 || skip "setpriv(1) not found"
+id nobody >/dev/null 2>&1 || skip "no user 'nobody'"
+NOGROUP=$(id -gn nobody)
+SOCK=/run/smcroute.sock
+
+topo
+write_conf <<'CONF'
+mroute from a1 source 10.0.1.2 group 225.1.2.3 to b1
+CONF
+start_daemon
+check "kernel MFC has (10.0.1.2, 225.1.2.3) after start-up" wait_for 2 mfc_forwards 10.0.1.2 225.1.2.3
+expect_forward v4 225.1.2.3 rcv1 10
+
+# The binary where nobody can run it (the build tree may sit under a
+# directory nobody cannot enter): a copy on this test's private /run.
+NB=$TMP/nobody-bin
+mkdir -p "$NB" && chmod 0755 "$TMP" "$NB"
+must cp "$SMCROUTE" "$NB/smcroute"
+chmod 0755 "$NB/smcroute"
+ln -s smcroute "$NB/smcroutectl"
+
+as_nobody() { setpriv --reuid=nobody --regid="$NOGROUP" --clear-groups -- "$@"; }
+as_nobody_with_net_admin() {
+    setpriv --reuid=nobody --regid="$NOGROUP" --clear-groups \
+        --inh-caps=+net_admin --ambient-caps=+net_admin -- "$@"
+}
+
+# Preconditions, or the test proves nothing.
+check "nobody can run the client copy" as_nobody test -x "$NB/smcroute"
+caps=$(as_nobody awk '$1 == "CapEff:" { print $2 }' /proc/self/status)
+if [ -z "$caps" ] || [ "$((16#$caps))" != 0 ]; then
+    fail "a process run as nobody still has capabilities (CapEff $caps)"
+fi
+[ "$(as_nobody id -u)" != 0 ] || fail "setpriv did not change the uid"
+mode=$(stat -c '%a %U %G' "$SOCK")
+[ "$mode" = "660 root root" ] || fail "IPC socket $SOCK: mode/owner '$mode', want '660 root root'"
+say "ok: IPC socket is 0660 root:root"
+
+BASE_SHOW=$(timeout 10 "$BIN/smcroutectl" show 2>&1) || fail "smcroutectl show failed: $BASE_SHOW"
+BASE_MFC4=$(mfc_count 4)
+BASE_VIF4=$(vif_count 4)
+
+unchanged() {
+    local after
+    alive "$DAEMON_PID" || fail "daemon (pid $DAEMON_PID) died after: $1"
+    after=$(timeout 10 "$BIN/smcroutectl" show 2>&1) || fail "smcroutectl show (as root) failed after: $1 -- $after"
+    [ "$after" = "$BASE_SHOW" ] || fail "routes changed after: $1 -- before: '$BASE_SHOW' after: '$after'"
+    [ "$(mfc_count 4)" = "$BASE_MFC4" ] || fail "kernel MFC changed after: $1"
+    [ "$(vif_count 4)" = "$BASE_VIF4" ] || fail "kernel VIF table changed after: $1"
+}
+
+# denied WANT_RC PATTERN PROGRAM ARGS...: PROGRAM run as nobody must exit
+# non-zero (exactly WANT_RC unless that is "any") with stderr matching
+# PATTERN (extended regex, case-insensitive); nothing may change.
+denied() {
+    local want_rc=$1 pattern=$2 prog=$3; shift 3
+    local what="nobody: $prog $*" rc=0
+    say "+ $what"
+    as_nobody timeout 10 "$NB/$prog" "$@" >"$TMP/out" 2>"$TMP/err" || rc=$?
+    [ "$rc" != 0 ] || fail "$what exited 0, want a refusal (stdout: $(cat "$TMP/out"))"
+    [ "$rc" -lt 124 ] || fail "$what exited $rc (timed out or killed by a signal): $(cat "$TMP/err")"
+    [ "$want_rc" = any ] || [ "$rc" = "$want_rc" ] \
+        || fail "$what exited $rc, want $want_rc; stderr: $(cat "$TMP/err")"
+    grep -Eiq -- "$pattern" "$TMP/err" || fail "$what (exit $rc): stderr does not say /$pattern/: '$(cat "$TMP/err")'"
+    say "ok: exit $rc: $(head -n 1 "$TMP/err")"
+    unchanged "$what"
+}
+
+# ------------------------------------------------ socket mode 0660: no entry
+denied any 'permission denied' smcroutectl show
+denied any 'permission denied' smcroutectl add a1 10.0.1.2 225.1.1.1 b1
+denied any 'permission denied' smcroute -a a1 10.0.1.2 225.1.1.1 b1
+denied any 'permission denied' smcroute -k
+
+# ------------------------------------------ socket mode 0666: show, no change
+must chmod 0666 "$SOCK"
+out=$(as_nobody timeout 10 "$NB/smcroutectl" show 2>&1) || fail "nobody: smcroutectl show failed with a 0666 socket: $out"
+[ "$out" = "$BASE_SHOW" ] || fail "nobody: smcroutectl show printed '$out', root sees '$BASE_SHOW'"
+say "ok: nobody may show: $out"
+
+denied 77 'permission denied' smcroutectl add a1 10.0.1.2 225.1.1.1 b1
+denied 77 'permission denied' smcroutectl add a1 10.0.1.2 225.1.2.3 b2
+denied 77 'permission denied' smcroutectl remove a1 10.0.1.2 225.1.2.3
+denied 77 'permission denied' smcroutectl remove a1 10.0.1.2 225.1.2.3 b1
+denied 77 'permission denied' smcroutectl flush
+denied 77 'permission denied' smcroutectl reload
+denied 77 'permission denied' smcroutectl kill
+denied 77 'permission denied' smcroutectl join a1 225.1.1.1
+denied 77 'permission denied' smcroutectl leave a1 225.1.1.1
+denied 77 'permission denied' smcroute -a a1 10.0.1.2 225.1.1.1 b1
+denied 77 'permission denied' smcroute -r a1 10.0.1.2 225.1.2.3
+denied 77 'permission denied' smcroute -k
+printf 'add a1 10.0.1.2 225.1.1.1 b1\nremove a1 10.0.1.2 225.1.2.3\n' >"$TMP/batch"
+denied 77 'line 1.*permission denied' smcroutectl -b <"$TMP/batch"
+grep -Eiq 'line 2.*permission denied' "$TMP/err" || fail "nobody: batch line 2 not refused: $(cat "$TMP/err")"
+
+# Nothing changed, and the route still forwards.
+expect_forward v4 225.1.2.3 rcv1 10
+expect_recv rcv2 0
+
+# ------------------------- not root, but CAP_NET_ADMIN: may change state
+caps=$(as_nobody_with_net_admin awk '$1 == "CapEff:" { print $2 }' /proc/self/status)
+if [ -n "$caps" ] && [ $(( (16#$caps >> 12) & 1 )) = 1 ]; then
+    check "nobody with CAP_NET_ADMIN may add a route" \
+        as_nobody_with_net_admin timeout 10 "$NB/smcroutectl" add a1 10.0.1.2 225.1.2.4 b2
+    check "kernel MFC has (10.0.1.2, 225.1.2.4)" wait_for 2 mfc_forwards 10.0.1.2 225.1.2.4
+    expect_forward v4 225.1.2.4 rcv2 10
+    check "nobody with CAP_NET_ADMIN may remove it" \
+        as_nobody_with_net_admin timeout 10 "$NB/smcroutectl" remove a1 10.0.1.2 225.1.2.4
+    check "kernel MFC lacks (10.0.1.2, 225.1.2.4)" wait_for 2 mfc_lacks 10.0.1.2 225.1.2.4
+else
+    say "note: cannot give nobody CAP_NET_ADMIN here (CapEff '$caps'); that part is not checked"
+fi
+
+expect_forward v4 225.1.2.3 rcv1 10
+pass
