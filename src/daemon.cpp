@@ -18,6 +18,7 @@
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <unordered_set>
 
 namespace smcroute {
 
@@ -64,6 +65,19 @@ void notify_systemd(std::string_view state)
                           static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + len));
     (void)rc;
 }
+
+struct RouteSpecHash {
+    size_t operator()(const RouteSpec& r) const noexcept
+    {
+        size_t h = std::hash<IfName>{}(r.iif);
+        auto mix = [&h](size_t v) { h = h * 1099511628211ULL ^ v; };
+        mix(std::hash<IpAddr>{}(r.source.addr) + r.source.len);
+        mix(std::hash<IpAddr>{}(r.group.addr) + r.group.len);
+        for (const auto& o : r.oifs)
+            mix(std::hash<IfName>{}(o));
+        return h;
+    }
+};
 
 std::string diagnostics_text(const ParseResult& parsed)
 {
@@ -172,30 +186,21 @@ Status Daemon::reload()
         return cfg.take_error();
     }
     // Apply only the difference: routes in both configs are not touched.
-    auto same = [](const Located<RouteSpec>& a, const Located<RouteSpec>& b) { return a.spec == b.spec; };
+    // Hashing keeps this linear in the number of routes.
+    std::unordered_set<RouteSpec, RouteSpecHash> next_set, old_set;
+    for (const auto& r : cfg->routes)
+        next_set.insert(r.spec);
+    for (const auto& r : running_.routes)
+        old_set.insert(r.spec);
     router_->remove_origin(Origin::client);
-    for (const auto& old : running_.routes) {
-        bool kept = false;
-        for (const auto& r : cfg->routes)
-            if (same(old, r)) {
-                kept = true;
-                break;
-            }
-        if (!kept)
+    for (const auto& old : running_.routes)
+        if (!next_set.count(old.spec))
             (void)router_->remove(old.spec, false);
-    }
     Config added = *cfg;
     added.routes.clear();
-    for (const auto& r : cfg->routes) {
-        bool known = false;
-        for (const auto& old : running_.routes)
-            if (same(old, r)) {
-                known = true;
-                break;
-            }
-        if (!known)
+    for (const auto& r : cfg->routes)
+        if (!old_set.count(r.spec))
             added.routes.push_back(r);
-    }
     apply_config(added);
     running_ = std::move(*cfg);
     notify_systemd("READY=1");
@@ -232,6 +237,11 @@ int Daemon::run(const std::vector<ClientCommand>& startup, ReadyPipe& ready)
     ::signal(SIGPIPE, SIG_IGN);
     if (auto st = loop_.init_signals({SIGTERM, SIGINT, SIGHUP, SIGQUIT}); !st)
         return fail_start(ready, exit_code::os_error, st.error().message);
+
+    if (!opts_.script.empty())
+        log_.warning("--exec: the action script is not supported yet, ignored");
+    if (!opts_.user.empty())
+        log_.warning("--user: dropping privileges is not supported yet, staying root");
 
     auto cfg = load_config(true);
     if (!cfg)
