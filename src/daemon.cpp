@@ -129,7 +129,10 @@ private:
 
 int Daemon::fail_start(ReadyPipe& ready, int status, const std::string& message)
 {
-    log_.error(message);
+    if (status == exit_code::config) // diagnostics carry their own "error:"
+        log_.log_plain(LogLevel::err, message);
+    else
+        log_.error(message);
     ready.report(status, message);
     return status;
 }
@@ -143,18 +146,20 @@ Result<Config> Daemon::load_config(bool at_start)
         return Config{};
     }
     ParseResult parsed = parse_config_file(opts_.config_file, *files);
-    std::string text = diagnostics_text(parsed);
     size_t errors = parsed.error_count();
-    for (const auto& d : parsed.diagnostics)
-        log_.log(d.severity == Severity::error ? LogLevel::err : LogLevel::warning, d.format());
+    // Each diagnostic is printed once: here when the config is used anyway,
+    // else by the caller, in the error that refuses it.
+    if (errors == 0 || (at_start && opts_.start_despite_errors))
+        for (const auto& d : parsed.diagnostics)
+            log_.log_plain(d.severity == Severity::error ? LogLevel::err : LogLevel::warning, d.format());
     if (errors == 0)
         return std::move(parsed.config);
     if (at_start && opts_.start_despite_errors) {
         log_.warning(cat(opts_.config_file, ": ", errors, " error(s); starting with the valid lines"));
         return std::move(parsed.config);
     }
-    return fail(cat(opts_.config_file, ": ", errors, " error(s)", at_start ? "" : ", keeping the running config", "\n",
-                    text));
+    return fail(cat(diagnostics_text(parsed), opts_.config_file, ": ", errors, " error(s)",
+                    at_start ? "" : ", keeping the running config"));
 }
 
 void Daemon::apply_config(const Config& cfg)
@@ -316,7 +321,7 @@ int Daemon::run(const std::vector<ClientCommand>& startup, ReadyPipe& ready)
     loop_.on_signal(SIGQUIT, [this] { loop_.stop(); });
     loop_.on_signal(SIGHUP, [this] {
         if (auto st = reload(); !st)
-            log_.error(st.error().message);
+            log_.log_plain(LogLevel::err, st.error().message);
     });
 
     UniqueFd pid_fd(::open(opts_.pid_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));

@@ -52,6 +52,16 @@ void Logger::use_stderr()
 
 void Logger::log(LogLevel level, std::string_view message)
 {
+    write(level, message, true);
+}
+
+void Logger::log_plain(LogLevel level, std::string_view message)
+{
+    write(level, message, false);
+}
+
+void Logger::write(LogLevel level, std::string_view message, bool prefix)
+{
     if (!enabled(level))
         return;
     if (sink_ == Sink::syslog) {
@@ -61,9 +71,9 @@ void Logger::log(LogLevel level, std::string_view message)
     }
     std::string line;
     line.reserve(message.size() + 16);
-    if (level == LogLevel::err)
+    if (prefix && level == LogLevel::err)
         line += "error: ";
-    else if (level == LogLevel::warning)
+    else if (prefix && level == LogLevel::warning)
         line += "warning: ";
     line += message;
     line += '\n';

@@ -271,9 +271,19 @@ void Router::reconcile_rule(Rule& rule)
     FamilyState* fs = family_state(rule.spec.family());
     std::vector<unsigned> vifs;
     std::string reason;
+    // A named OIF that is missing or disabled keeps the whole rule pending,
+    // as for an (S,G) route: never forward silently without it.
+    for (const auto& o : rule.spec.oifs) {
+        if (o.is_wildcard() || !reason.empty())
+            continue;
+        if (!index_by_name_.count(o))
+            reason = cat("outbound interface ", o.view(), " does not exist");
+        else if (disabled(o.view()))
+            reason = cat("outbound interface ", o.view(), " is disabled by phyint");
+    }
     if (!fs) {
         reason = cat(family_name(rule.spec.family()), " multicast routing is not available");
-    } else {
+    } else if (reason.empty()) {
         for (const auto& [index, iface] : ifaces_) {
             if (!rule.spec.iif.matches(iface.name.view()) || disabled(iface.name.view()) || iface.loopback())
                 continue;
@@ -287,6 +297,8 @@ void Router::reconcile_rule(Rule& rule)
         if (vifs.empty())
             reason = cat("inbound interface ", rule.spec.iif.view(), " does not exist");
     }
+    if (!reason.empty() && reason != rule.pending_reason)
+        log_.notice(cat("rule ", rule.spec.key_str(), " pending: ", reason));
     std::sort(vifs.begin(), vifs.end());
     bool changed = vifs != rule.iif_vifs;
     if (fs) {
@@ -309,7 +321,8 @@ void Router::reconcile_learned(Rule& rule)
     for (const auto& key : keys) {
         Dynamic& d = dynamic_.at(key);
         auto it = ifaces_.find(fs->vifs.ifindex_of(d.hold.iif_vif));
-        if (it == ifaces_.end() || !rule_matches(rule, it->second, key) || disabled(it->second.name.view())) {
+        if (it == ifaces_.end() || !rule_matches(rule, it->second, key) || disabled(it->second.name.view()) ||
+            !rule.pending_reason.empty()) {
             drop_dynamic(key, true);
             continue;
         }
@@ -526,7 +539,7 @@ void Router::drop_learned(Rule& rule)
 
 bool Router::rule_matches(const Rule& rule, const Interface& iif, const SgKey& key) const
 {
-    return rule.spec.group.contains(key.group) && (rule.spec.any_source() || rule.spec.source.contains(key.source)) &&
+    return rule.pending_reason.empty() && rule.spec.group.contains(key.group) && (rule.spec.any_source() || rule.spec.source.contains(key.source)) &&
            rule.spec.iif.matches(iif.name.view());
 }
 

@@ -41,6 +41,9 @@ public:
     bool enabled(LogLevel level) const { return level != LogLevel::none && level <= level_; }
 
     void log(LogLevel level, std::string_view message);
+    // As log(), without the "error: "/"warning: " prefix on stderr: for
+    // messages that carry their own, like config diagnostics.
+    void log_plain(LogLevel level, std::string_view message);
     void error(std::string_view m) { log(LogLevel::err, m); }
     void warning(std::string_view m) { log(LogLevel::warning, m); }
     void notice(std::string_view m) { log(LogLevel::notice, m); }
@@ -48,6 +51,8 @@ public:
     void debug(std::string_view m) { log(LogLevel::debug, m); }
 
 private:
+    void write(LogLevel level, std::string_view message, bool prefix);
+
     LogLevel level_ = LogLevel::notice;
     Sink sink_ = Sink::stderr_;
     std::string ident_;

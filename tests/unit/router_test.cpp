@@ -684,17 +684,22 @@ TEST_F(RouterTest, LearnedEntryOnVanishedInterfaceIsDropped)
     ASSERT_TRUE(mfc("10.0.0.9", "225.1.2.3"));
     router.link_event(LinkEvent{LinkEvent::Kind::removed, make_iface("eth2", 3)});
     EXPECT_FALSE(k4.vif_of_ifindex(3));
-    // The entry no longer points at the vanished VIF: it is re-programmed in
-    // place with the OIFs that remain, so its traffic never stops.
+    // A named OIF is missing: the rule is pending (never forwarding silently
+    // without it) and its learned entry is gone from the kernel.
+    EXPECT_FALSE(mfc("10.0.0.9", "225.1.2.3"));
+    EXPECT_EQ(router.dynamic_count(), 0u);
+    bool pending = false;
+    router.for_each_route([&](const RouteView& v) {
+        if (v.kind == RouteView::Kind::rule)
+            pending = !v.active && v.pending_reason.find("eth2") != std::string::npos;
+    });
+    EXPECT_TRUE(pending);
+    // eth2 comes back (new ifindex): the next packet is learned with both OIFs.
+    router.link_event(LinkEvent{LinkEvent::Kind::added_or_changed, make_iface("eth2", 33)});
+    router.handle_upcall(Family::inet, nocache(must_vif("eth0"), "10.0.0.9", "225.1.2.3"));
     const FakeMfc* e = mfc("10.0.0.9", "225.1.2.3");
     ASSERT_TRUE(e);
-    EXPECT_EQ(oif_names(*e), (Names{"eth1"}));
-    EXPECT_EQ(router.dynamic_count(), 1u);
-    // A later upcall for it (a duplicate) changes nothing.
-    router.handle_upcall(Family::inet, nocache(must_vif("eth0"), "10.0.0.9", "225.1.2.3"));
-    e = mfc("10.0.0.9", "225.1.2.3");
-    ASSERT_TRUE(e);
-    EXPECT_EQ(oif_names(*e), (Names{"eth1"}));
+    EXPECT_EQ(oif_names(*e), (Names{"eth1", "eth2"}));
 }
 
 // phyint --------------------------------------------------------------------------
