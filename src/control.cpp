@@ -1,6 +1,7 @@
 #include "smcroute/control.hpp"
 
 #include "smcroute/commands.hpp"
+#include "smcroute/kernel_groups.hpp"
 #include "smcroute/table.hpp"
 
 namespace smcroute {
@@ -132,10 +133,8 @@ void Control::handle(const Request& req, const Peer& peer, Reply& reply)
         reply.row(hooks_.version());
         reply.end(exit_code::ok, "");
         return;
-    case Verb::join:
-    case Verb::leave:
-        reply.end(exit_code::failed, cat(info.name, ": group membership is not supported by this daemon yet"));
-        return;
+    case Verb::join: join_or_leave(req, reply, true); return;
+    case Verb::leave: join_or_leave(req, reply, false); return;
     case Verb::help:
         reply.end(exit_code::usage, "help is answered by the client");
         return;
@@ -229,10 +228,8 @@ void Control::show(const Request& req, Reply& reply)
     case ShowWhat::routes: show_routes(req, reply, false); return;
     case ShowWhat::pending: show_routes(req, reply, true); return;
     case ShowWhat::interfaces: show_interfaces(req, reply); return;
-    case ShowWhat::groups:
-    case ShowWhat::memberships:
-        reply.end(exit_code::failed, cat("show ", show_name(what), ": group membership is not supported yet"));
-        return;
+    case ShowWhat::groups: show_groups(req, reply); return;
+    case ShowWhat::memberships: show_memberships(req, reply); return;
     }
 }
 
@@ -343,6 +340,163 @@ void Control::show_interfaces(const Request& req, Reply& reply)
     }
     if (json)
         reply.row("]}");
+    else
+        table.render(req.flags & req_headings, [&](std::string_view line) { reply.row(line); });
+    reply.end(exit_code::ok, "");
+}
+
+} // namespace smcroute
+
+namespace smcroute {
+
+void Control::join_or_leave(const Request& req, Reply& reply, bool join)
+{
+    std::string_view verb = join ? "join" : "leave";
+    std::vector<std::string> words(req.args.begin() + 1, req.args.end());
+    if (words.size() < 2 || words.size() > 3) {
+        reply.end(exit_code::usage, cat(verb, " needs IIF [SOURCE[/LEN]] GROUP[/LEN]"));
+        return;
+    }
+    if (!groups_) {
+        reply.end(exit_code::failed, cat(verb, ": group membership is not available"));
+        return;
+    }
+    JoinText text{words[0], words.size() == 3 ? std::string_view(words[1]) : std::string_view(),
+                  words.back()};
+    auto checked = check_join(text, max_join_expansion_);
+    if (!checked.value) {
+        reply.end(exit_code::failed, cat(verb, ": ", issues_text(checked.issues, Severity::error)));
+        return;
+    }
+    const JoinSpec& spec = *checked.value;
+    if (join && !spec.iif.is_wildcard() && !router_.find_interface(spec.iif.view())) {
+        reply.end(exit_code::failed, cat(verb, ": no such interface '", spec.iif.view(), "'"));
+        return;
+    }
+    Status st = join ? groups_->add(spec, Origin::client) : groups_->remove(spec);
+    if (!st) {
+        reply.end(exit_code::failed, cat(verb, ": ", st.error().message));
+        return;
+    }
+    log_.info(cat(join ? "joined " : "left ", spec.key_str(), " on ", spec.iif.view()));
+    reply.end(exit_code::ok, "");
+}
+
+void Control::show_groups(const Request& req, Reply& reply)
+{
+    const bool detail = req.flags & req_detail;
+    const bool json = req.flags & req_json;
+    if (!groups_) {
+        reply.end(exit_code::failed, "show groups: group membership is not available");
+        return;
+    }
+    Table table({"GROUP (S,G)", "IIF", "STATE", detail ? "JOINED" : "ORIGIN"});
+    bool first = true;
+    if (json)
+        reply.row("{\"groups\": [");
+    groups_->for_each_join([&](const JoinView& v) {
+        const JoinSpec& spec = *v.spec;
+        std::string state = v.active ? "active" : "pending";
+        std::string origin = v.origin == Origin::config ? "config" : "client";
+        if (json) {
+            std::string o = cat(first ? "" : ",", "{\"source\": ",
+                                json_string(spec.source ? spec.source->str() : "*"), ", \"group\": ",
+                                json_string(spec.group.str()), ", \"iif\": ", json_string(spec.iif.view()),
+                                ", \"state\": ", json_string(state), ", \"origin\": ", json_string(origin),
+                                ", \"addresses\": ", v.addresses, ", \"interfaces\": [");
+            for (size_t i = 0; i < v.ifaces.size(); ++i)
+                o += cat(i ? ", " : "", json_string(v.ifaces[i]));
+            o += "]";
+            if (!v.pending_reason.empty())
+                o += cat(", \"reason\": ", json_string(v.pending_reason));
+            if (detail) {
+                o += ", \"memberships\": [";
+                bool mfirst = true;
+                groups_->for_each_membership(spec, [&](const Membership& m) {
+                    o += cat(mfirst ? "" : ", ", "{\"interface\": ", json_string(m.ifname.view()),
+                             ", \"source\": ", json_string(m.source ? m.source->str() : "*"),
+                             ", \"group\": ", json_string(m.group.str()), "}");
+                    mfirst = false;
+                });
+                o += "]";
+            }
+            o += "}";
+            first = false;
+            reply.row(o);
+            return;
+        }
+        table.add({spec.key_str(), spec.iif.str(), state,
+                   detail ? cat(v.addresses, v.addresses == 1 ? " address" : " addresses") : origin});
+        if (detail)
+            groups_->for_each_membership(spec, [&](const Membership& m) {
+                table.add({cat("  ", m.source ? cat("(", m.source->str(), ", ", m.group.str(), ")")
+                                              : cat("(*, ", m.group.str(), ")")),
+                           m.ifname.str(), "joined", ""});
+            });
+    });
+    if (json)
+        reply.row("]}");
+    else if (table.empty())
+        reply.row("No group joins.");
+    else
+        table.render(req.flags & req_headings, [&](std::string_view line) { reply.row(line); });
+    reply.end(exit_code::ok, "");
+}
+
+void Control::show_memberships(const Request& req, Reply& reply)
+{
+    // Options after the subject: -i IF, -f inet|inet6.
+    std::string iface, fam;
+    for (size_t i = 2; i < req.args.size(); ++i) {
+        const std::string& w = req.args[i];
+        if ((w == "-i" || w == "-f") && i + 1 < req.args.size()) {
+            (w == "-i" ? iface : fam) = req.args[++i];
+            continue;
+        }
+        reply.end(exit_code::usage, cat("show memberships: unexpected '", w, "' (expected -i IF or -f inet|inet6)"));
+        return;
+    }
+    if (!fam.empty() && fam != "inet" && fam != "inet6") {
+        reply.end(exit_code::usage, cat("show memberships: unknown family '", fam, "' (expected inet or inet6)"));
+        return;
+    }
+    auto all = read_kernel_memberships();
+    if (!all) {
+        reply.end(exit_code::os_error, cat("show memberships: ", all.error().message));
+        return;
+    }
+    const bool json = req.flags & req_json;
+    Table table({"INTERFACE", "GROUP", "MODE", "SOURCES", "USERS"});
+    bool first = true;
+    if (json)
+        reply.row("{\"memberships\": [");
+    for (const auto& m : *all) {
+        if (!iface.empty() && m.ifname != iface)
+            continue;
+        if (!fam.empty() && (fam == "inet") != m.group.is_v4())
+            continue;
+        std::string sources;
+        for (const auto& src : m.sources)
+            sources += cat(sources.empty() ? "" : " ", src.str());
+        if (json) {
+            std::string o = cat(first ? "" : ",", "{\"interface\": ", json_string(m.ifname), ", \"family\": ",
+                                json_string(m.group.is_v4() ? "inet" : "inet6"), ", \"group\": ",
+                                json_string(m.group.str()), ", \"mode\": ", json_string(filter_mode_name(m.mode)),
+                                ", \"sources\": [");
+            for (size_t i = 0; i < m.sources.size(); ++i)
+                o += cat(i ? ", " : "", json_string(m.sources[i].str()));
+            o += cat("], \"users\": ", m.users, "}");
+            first = false;
+            reply.row(o);
+            continue;
+        }
+        table.add({m.ifname, m.group.str(), std::string(filter_mode_name(m.mode)), sources.empty() ? "-" : sources,
+                   cat(m.users)});
+    }
+    if (json)
+        reply.row("]}");
+    else if (table.empty())
+        reply.row("No memberships.");
     else
         table.render(req.flags & req_headings, [&](std::string_view line) { reply.row(line); });
     reply.end(exit_code::ok, "");

@@ -3,8 +3,10 @@
 #include "smcroute/config.hpp"
 #include "smcroute/control.hpp"
 #include "smcroute/event_loop.hpp"
+#include "smcroute/groups.hpp"
 #include "smcroute/interfaces.hpp"
 #include "smcroute/ipc_server.hpp"
+#include "smcroute/membership.hpp"
 #include "smcroute/router.hpp"
 
 #include <cerrno>
@@ -79,6 +81,18 @@ struct RouteSpecHash {
     }
 };
 
+struct JoinSpecHash {
+    size_t operator()(const JoinSpec& j) const noexcept
+    {
+        size_t h = std::hash<IfName>{}(j.iif);
+        auto mix = [&h](size_t v) { h = h * 1099511628211ULL ^ v; };
+        if (j.source)
+            mix(std::hash<IpAddr>{}(j.source->addr) + j.source->len);
+        mix(std::hash<IpAddr>{}(j.group.addr) + j.group.len);
+        return h;
+    }
+};
+
 std::string diagnostics_text(const ParseResult& parsed)
 {
     std::string text;
@@ -121,6 +135,8 @@ private:
     EventLoop loop_;
     std::unique_ptr<MrouteSocket> v4_, v6_;
     std::unique_ptr<Router> router_;
+    MembershipPool pool_; // before groups_, which leaves through it
+    std::unique_ptr<GroupManager> groups_;
     std::unique_ptr<Control> control_;
     std::unique_ptr<IpcServer> server_;
     std::optional<LinkMonitor> links_;
@@ -177,8 +193,9 @@ void Daemon::apply_config(const Config& cfg)
         if (auto st = router_->add(r.spec, Origin::config); !st)
             log_.error(cat(r.loc.file, ":", r.loc.line, ": ", st.error().message));
     }
-    if (!cfg.joins.empty())
-        log_.warning(cat(cfg.joins.size(), " mgroup line(s) ignored: group membership is not supported yet"));
+    for (const auto& j : cfg.joins)
+        if (auto st = groups_->add(j.spec, Origin::config); !st)
+            log_.error(cat(j.loc.file, ":", j.loc.line, ": ", st.error().message));
 }
 
 Status Daemon::reload()
@@ -206,6 +223,21 @@ Status Daemon::reload()
     for (const auto& r : cfg->routes)
         if (!old_set.count(r.spec))
             added.routes.push_back(r);
+
+    // Joins likewise: unchanged ones stay joined in the kernel.
+    std::unordered_set<JoinSpec, JoinSpecHash> next_joins, old_joins;
+    for (const auto& j : cfg->joins)
+        next_joins.insert(j.spec);
+    for (const auto& j : running_.joins)
+        old_joins.insert(j.spec);
+    groups_->remove_origin(Origin::client);
+    for (const auto& old : running_.joins)
+        if (!next_joins.count(old.spec))
+            (void)groups_->remove(old.spec);
+    added.joins.clear();
+    for (const auto& j : cfg->joins)
+        if (!old_joins.count(j.spec))
+            added.joins.push_back(j);
     apply_config(added);
     running_ = std::move(*cfg);
     notify_systemd("READY=1");
@@ -229,12 +261,16 @@ void Daemon::read_links()
     bool overflowed = false;
     auto events = links_->read(overflowed);
     if (overflowed) {
-        if (auto list = list_interfaces())
+        if (auto list = list_interfaces()) {
             router_->set_interfaces(*list);
+            groups_->set_interfaces(router_->interfaces());
+        }
         return;
     }
     for (const auto& ev : events)
         router_->link_event(ev);
+    if (!events.empty()) // the router's view is the one truth about interfaces
+        groups_->set_interfaces(router_->interfaces());
 }
 
 int Daemon::run(const std::vector<ClientCommand>& startup, ReadyPipe& ready)
@@ -286,7 +322,10 @@ int Daemon::run(const std::vector<ClientCommand>& startup, ReadyPipe& ready)
                           "no multicast routing socket could be opened");
 
     router_ = std::make_unique<Router>(log_, v4_.get(), v6_.get());
-    control_ = std::make_unique<Control>(*router_, log_, std::move(hooks));
+    groups_ = std::make_unique<GroupManager>(log_, pool_);
+    control_ = std::make_unique<Control>(*router_, log_, std::move(hooks), groups_.get());
+    if (auto n = raise_nofile_limit(); !n)
+        log_.warning(n.error().message);
     for (MrouteSocket* s : {v4_.get(), v6_.get()})
         if (s && s->fd() >= 0)
             loop_.watch(s->fd(), POLLIN, [this, s](short) { drain_upcalls(*s); });
@@ -300,6 +339,7 @@ int Daemon::run(const std::vector<ClientCommand>& startup, ReadyPipe& ready)
     if (!list)
         return fail_start(ready, exit_code::os_error, list.error().message);
     router_->set_interfaces(*list);
+    groups_->set_interfaces(router_->interfaces());
 
     running_ = std::move(*cfg);
     apply_config(running_);
@@ -346,6 +386,7 @@ int Daemon::run(const std::vector<ClientCommand>& startup, ReadyPipe& ready)
     }
     notify_systemd("STOPPING=1");
     log_.notice("exiting, removing routes");
+    groups_->clear();
     router_->clear();
     server_.reset();
     ::unlink(opts_.pid_file.c_str());

@@ -4,6 +4,7 @@
 // JSON). Owns no sockets and no kernel state.
 #pragma once
 
+#include "smcroute/groups.hpp"
 #include "smcroute/ipc_server.hpp"
 #include "smcroute/router.hpp"
 
@@ -22,7 +23,13 @@ public:
         std::function<Status()> reload;        // re-read the config
         std::function<std::string()> version;  // version line(s)
     };
-    Control(Router& router, Logger& log, Hooks hooks) : router_(router), log_(log), hooks_(std::move(hooks)) {}
+    // groups may be null: joins are then refused.
+    Control(Router& router, Logger& log, Hooks hooks, GroupManager* groups = nullptr,
+            size_t max_join_expansion = default_max_join_expansion)
+        : router_(router), log_(log), hooks_(std::move(hooks)), groups_(groups),
+          max_join_expansion_(max_join_expansion)
+    {
+    }
 
     void handle(const Request& req, const Peer& peer, Reply& reply);
 
@@ -32,11 +39,16 @@ private:
     void show(const Request& req, Reply& reply);
     void show_routes(const Request& req, Reply& reply, bool only_pending);
     void show_interfaces(const Request& req, Reply& reply);
+    void join_or_leave(const Request& req, Reply& reply, bool join);
+    void show_groups(const Request& req, Reply& reply);
+    void show_memberships(const Request& req, Reply& reply);
     Status check_interfaces(const RouteSpec& spec) const;
 
     Router& router_;
     Logger& log_;
     Hooks hooks_;
+    GroupManager* groups_;
+    size_t max_join_expansion_;
 };
 
 } // namespace smcroute
