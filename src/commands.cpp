@@ -17,8 +17,8 @@ constexpr std::array<VerbInfo, 10> verbs{{
     {Verb::remove, "remove", "IIF [SOURCE[/LEN]] GROUP[/LEN] [OIF ...]",
      "Remove a route, or just the given OIFs (aliases: rem, del)", true},
     {Verb::join, "join", "IIF [SOURCE[/LEN]] GROUP[/LEN]",
-     "Join a group on an interface (not yet supported)", true},
-    {Verb::leave, "leave", "IIF [SOURCE[/LEN]] GROUP[/LEN]", "Leave a joined group (not yet supported)", true},
+     "Join a group on an interface (with SOURCE: source-specific)", true},
+    {Verb::leave, "leave", "IIF [SOURCE[/LEN]] GROUP[/LEN]", "Leave a joined group (must match the join)", true},
     {Verb::show, "show", "[SUBJECT] [-i IF] [-f inet|inet6]",
      "Show routes (default) or another SUBJECT, see below", false},
     {Verb::flush, "flush", "", "Flush the routes learned from (*,G) rules now", true},
@@ -30,10 +30,10 @@ constexpr std::array<VerbInfo, 10> verbs{{
 
 constexpr std::array<ShowInfo, 5> show_subjects{{
     {ShowWhat::routes, "routes", "(*,G) rules and (S,G) routes with their state (default)"},
-    {ShowWhat::groups, "groups", "groups joined by the daemon (not yet)"},
+    {ShowWhat::groups, "groups", "groups joined by the daemon, with their state"},
     {ShowWhat::interfaces, "interfaces", "interfaces and their VIF/MIF numbers"},
     {ShowWhat::pending, "pending", "routes waiting for a missing interface"},
-    {ShowWhat::memberships, "memberships", "kernel group memberships per interface (not yet)"},
+    {ShowWhat::memberships, "memberships", "every group the kernel holds per interface, by anyone"},
 }};
 
 struct Alias {
