@@ -268,11 +268,15 @@ void GroupManager::for_each_membership(const JoinSpec& spec, const std::function
     auto it = joins_.find(key_of(spec));
     if (it == joins_.end())
         return;
-    for (const auto& [index, name] : it->second.joined_on)
+    for (const auto& joined : it->second.joined_on) {
+        // Not a structured binding: clang 14 cannot capture those.
+        const unsigned index = joined.first;
+        const IfName& name = joined.second;
         expand(spec, [&](const std::optional<IpAddr>& source, const IpAddr& group) {
             fn(Membership{index, name, source, group});
             return true;
         });
+    }
 }
 
 } // namespace smcroute

@@ -1,0 +1,92 @@
+// tests/fuzz/fuzz_config: the configuration parser on arbitrary text. The
+// input is a small file set: sections separated by a line "%%%%" become the
+// main file /etc/smcroute.conf and the include files listed in kIncludes, so
+// includes, globs, loops and depth limits are reached. Every diagnostic is
+// formatted; structural invariants of the result are checked (abort on breach).
+#include "smcroute/config.hpp"
+
+#include <cstdint>
+#include <cstdlib>
+#include <cstdio>
+#include <string>
+#include <string_view>
+
+using namespace smcroute;
+
+namespace {
+
+constexpr std::string_view kMain = "/etc/smcroute.conf";
+constexpr std::string_view kIncludes[] = {
+    "/etc/smcroute.d/a.conf", "/etc/smcroute.d/b.conf", "/etc/inc.conf", "/etc/sub/c.conf", "/etc/sub/d/e.conf",
+};
+constexpr std::string_view kSeparator = "\n%%%%\n";
+
+void check(bool ok, const char* what)
+{
+    if (!ok) {
+        std::fprintf(stderr, "fuzz_config invariant broken: %s\n", what);
+        std::abort();
+    }
+}
+
+void examine(const ParseResult& r, const ParseOptions& opts)
+{
+    size_t errors = 0;
+    for (const auto& d : r.diagnostics) {
+        std::string text = d.format();
+        check(!text.empty(), "empty diagnostic");
+        check(!d.message.empty(), "diagnostic without a message");
+        check(d.col >= 1, "column 0");
+        check(d.source_line.find('\n') == std::string::npos, "source line with a newline");
+        if (d.severity == Severity::error)
+            ++errors;
+    }
+    check(errors == r.error_count(), "error_count() disagrees with the diagnostics");
+    for (const auto& route : r.config.routes) {
+        check(route.spec.oifs.size() <= max_oifs, "route with too many OIFs");
+        check(route.spec.source.len == 0 || route.spec.source.family() == route.spec.family(),
+              "route mixing families");
+        check(route.spec.group.addr.is_multicast(), "route to a non-multicast group");
+        check(route.spec.group.len >= (route.spec.family() == Family::inet ? 4 : 8),
+              "route group range not entirely multicast");
+        check(route.loc.line >= 1, "route without a line");
+    }
+    for (const auto& join : r.config.joins) {
+        check(join.spec.group.addr.is_multicast(), "join of a non-multicast group");
+        check(join.spec.group.len >= (join.spec.family() == Family::inet ? 4 : 8),
+              "join group range not entirely multicast");
+        check(join.spec.expansion() <= opts.max_join_expansion, "join expands past the limit");
+        check(join.loc.line >= 1, "join without a line");
+    }
+}
+
+} // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
+{
+    std::string_view in(reinterpret_cast<const char*>(data), size);
+    MemoryFiles files;
+    std::string_view main_text;
+    for (size_t section = 0;; ++section) {
+        size_t sep = in.find(kSeparator);
+        std::string_view part = in.substr(0, sep);
+        if (section == 0)
+            main_text = part;
+        else if (section - 1 < std::size(kIncludes))
+            files.files[std::string(kIncludes[section - 1])] = std::string(part);
+        if (sep == std::string_view::npos)
+            break;
+        in.remove_prefix(sep + kSeparator.size());
+    }
+    files.files[std::string(kMain)] = std::string(main_text);
+
+    const ParseOptions defaults;
+    examine(parse_config_file(std::string(kMain), files), defaults);
+    examine(parse_config_text(main_text, std::string(kMain), files), defaults);
+    // Tight limits reach the expansion and depth errors with short inputs.
+    ParseOptions tight;
+    tight.max_join_expansion = 4;
+    tight.max_include_depth = 2;
+    examine(parse_config_file(std::string(kMain), files, tight), tight);
+    return 0;
+}
