@@ -17,7 +17,7 @@ namespace {
 // when it has no long name.
 
 constexpr std::array<OptionInfo, 18> daemon_options{{
-    {'c', "cache-timeout", "SEC", "Expire idle (*,G) routes after SEC (not yet)"},
+    {'c', "cache-timeout", "SEC", "Expire idle learned routes after SEC (60, 0: never)"},
     {'d', "startup-delay", "SEC", "Wait SEC before probing interfaces and config"},
     {'e', "exec", "CMD", "Run CMD after (re)load, route installs (not yet)"},
     {'f', "config", "FILE", "Configuration file (default /etc/NAME.conf)"},

@@ -20,6 +20,7 @@
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <unordered_map>
 #include <unordered_set>
 
 namespace smcroute {
@@ -68,16 +69,19 @@ void notify_systemd(std::string_view state)
     (void)rc;
 }
 
-struct RouteSpecHash {
+// Routes by key (IIF, source, group), whatever their OIFs.
+struct RouteKeyHash {
     size_t operator()(const RouteSpec& r) const noexcept
     {
         size_t h = std::hash<IfName>{}(r.iif);
-        auto mix = [&h](size_t v) { h = h * 1099511628211ULL ^ v; };
-        mix(std::hash<IpAddr>{}(r.source.addr) + r.source.len);
-        mix(std::hash<IpAddr>{}(r.group.addr) + r.group.len);
-        for (const auto& o : r.oifs)
-            mix(std::hash<IfName>{}(o));
-        return h;
+        h = h * 1099511628211ULL ^ (std::hash<IpAddr>{}(r.source.addr) + r.source.len);
+        return h * 1099511628211ULL ^ (std::hash<IpAddr>{}(r.group.addr) + r.group.len);
+    }
+};
+struct SameRouteKey {
+    bool operator()(const RouteSpec& a, const RouteSpec& b) const
+    {
+        return a.iif == b.iif && a.source == b.source && a.group == b.group;
     }
 };
 
@@ -125,6 +129,7 @@ public:
 private:
     Result<Config> load_config(bool at_start);
     void apply_config(const Config& cfg);
+    void add_routes_and_joins(const Config& cfg);
     Status reload();
     void drain_upcalls(MrouteSocket& s);
     void read_links();
@@ -184,6 +189,11 @@ void Daemon::apply_config(const Config& cfg)
     for (const auto& p : cfg.phyints)
         phyints.push_back(p.spec);
     router_->set_phyints(phyints);
+    add_routes_and_joins(cfg);
+}
+
+void Daemon::add_routes_and_joins(const Config& cfg)
+{
     for (const auto& r : cfg.routes) {
         if (!router_->has_family(r.spec.family())) {
             log_.error(cat(r.loc.file, ":", r.loc.line, ": ", family_name(r.spec.family()),
@@ -207,21 +217,32 @@ Status Daemon::reload()
         notify_systemd("READY=1");
         return cfg.take_error();
     }
-    // Apply only the difference: routes in both configs are not touched.
-    // Hashing keeps this linear in the number of routes.
-    std::unordered_set<RouteSpec, RouteSpecHash> next_set, old_set;
+    // Apply only the difference, in linear time: removals, then changes,
+    // then additions. Unchanged routes are not touched in the kernel; a route
+    // whose OIFs changed is re-programmed in place (its traffic never stops).
+    std::unordered_map<RouteSpec, const RouteSpec*, RouteKeyHash, SameRouteKey> next_by_key, old_by_key;
     for (const auto& r : cfg->routes)
-        next_set.insert(r.spec);
+        next_by_key.emplace(r.spec, &r.spec);
     for (const auto& r : running_.routes)
-        old_set.insert(r.spec);
+        old_by_key.emplace(r.spec, &r.spec);
     router_->remove_origin(Origin::client);
     for (const auto& old : running_.routes)
-        if (!next_set.count(old.spec))
+        if (!next_by_key.count(old.spec))
             (void)router_->remove(old.spec, false);
-    Config added = *cfg;
-    added.routes.clear();
+    std::vector<PhyintSpec> phyints;
+    for (const auto& p : cfg->phyints)
+        phyints.push_back(p.spec);
+    if (phyints != router_->phyints())
+        router_->set_phyints(phyints);
+    for (const auto& r : cfg->routes) {
+        auto it = old_by_key.find(r.spec);
+        if (it != old_by_key.end() && !(it->second->oifs == r.spec.oifs))
+            if (auto st = router_->replace_oifs(r.spec); !st)
+                log_.error(cat(r.loc.file, ":", r.loc.line, ": ", st.error().message));
+    }
+    Config added;
     for (const auto& r : cfg->routes)
-        if (!old_set.count(r.spec))
+        if (!old_by_key.count(r.spec))
             added.routes.push_back(r);
 
     // Joins likewise: unchanged ones stay joined in the kernel.
@@ -234,11 +255,10 @@ Status Daemon::reload()
     for (const auto& old : running_.joins)
         if (!next_joins.count(old.spec))
             (void)groups_->remove(old.spec);
-    added.joins.clear();
     for (const auto& j : cfg->joins)
         if (!old_joins.count(j.spec))
             added.joins.push_back(j);
-    apply_config(added);
+    add_routes_and_joins(added);
     running_ = std::move(*cfg);
     notify_systemd("READY=1");
     log_.notice("reload done");
@@ -355,6 +375,9 @@ int Daemon::run(const std::vector<ClientCommand>& startup, ReadyPipe& ready)
         if (reply.status != 0)
             failures += cat(cmd.label.empty() ? req.args[0] : cmd.label, ": ", reply.message, "\n");
     }
+
+    if (opts_.cache_timeout > 0)
+        loop_.every(std::chrono::seconds(opts_.cache_timeout), [this] { router_->expire_idle(); });
 
     loop_.on_signal(SIGTERM, [this] { loop_.stop(); });
     loop_.on_signal(SIGINT, [this] { loop_.stop(); });

@@ -656,6 +656,45 @@ size_t Router::flush_dynamic()
     return keys.size();
 }
 
+size_t Router::expire_idle()
+{
+    std::vector<SgKey> idle;
+    for (auto& [key, d] : dynamic_) {
+        const FamilyState* fs = family_state(key.group.family());
+        auto c = fs->kernel->counters(key.source, key.group);
+        if (!c) { // gone from the kernel: nothing to keep
+            idle.push_back(key);
+            continue;
+        }
+        if (d.checked && c->packets == d.last_packets)
+            idle.push_back(key);
+        d.last_packets = c->packets;
+        d.checked = true;
+    }
+    for (const auto& key : idle) {
+        log_.info(cat("expiring idle (", key.source.str(), ", ", key.group.str(), ")"));
+        drop_dynamic(key, true);
+    }
+    return idle.size();
+}
+
+Status Router::replace_oifs(const RouteSpec& spec)
+{
+    if (!spec.is_template()) {
+        auto it = static_.find(SgKey{spec.source.addr, spec.group.addr});
+        if (it == static_.end() || !(it->second.spec.iif == spec.iif))
+            return fail(cat("no route ", spec.key_str(), " from ", spec.iif.view()));
+        it->second.spec.oifs = spec.oifs;
+        return reconcile_static(it->second);
+    }
+    auto it = rules_.find(RuleKey{spec.iif, spec.source, spec.group});
+    if (it == rules_.end())
+        return fail(cat("no rule ", spec.key_str(), " from ", spec.iif.view()));
+    it->second.spec.oifs = spec.oifs;
+    reconcile_rule(it->second);
+    return {};
+}
+
 void Router::clear()
 {
     flush_dynamic();

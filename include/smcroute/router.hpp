@@ -71,6 +71,7 @@ public:
 
     // phyint settings; applies to VIFs created from now on and re-evaluates.
     void set_phyints(const std::vector<PhyintSpec>& phyints);
+    const std::vector<PhyintSpec>& phyints() const { return phyints_; }
 
     // Routes -----------------------------------------------------------------
     // Add a route or rule. An existing one with the same key gains the new
@@ -87,6 +88,13 @@ public:
     void handle_upcall(Family family, const Upcall& up);
     // Remove every learned entry and stop filter now; returns how many.
     size_t flush_dynamic();
+    // Remove learned entries and stop filters that forwarded no packet since
+    // the previous call (kernel counters); the first call only records.
+    // Static routes never expire. Returns how many were removed.
+    size_t expire_idle();
+    // Give an existing route or rule (same IIF, source and group) the OIFs of
+    // spec, re-programming only what changed: its traffic never stops.
+    Status replace_oifs(const RouteSpec& spec);
 
     // Everything out of the kernel: entries, then VIFs. For exit.
     void clear();
@@ -130,6 +138,8 @@ private:
     struct Dynamic {
         Rule* rule = nullptr; // null: stop filter
         Hold hold;
+        uint64_t last_packets = 0; // kernel count at the last expiry check
+        bool checked = false;      // seen by at least one expiry check
     };
     struct FamilyState {
         MrouteSocket* kernel;

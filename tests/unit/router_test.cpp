@@ -868,6 +868,50 @@ TEST_F(RouterTest, CountersComeFromTheKernel)
     EXPECT_FALSE(router.counters(SgKey{ip("10.0.0.2"), ip("225.1.2.3")}));
 }
 
+// Expiry and in-place changes -----------------------------------------------------------
+
+TEST_F(RouterTest, ExpireIdleRemovesOnlyIdleLearnedEntries)
+{
+    ASSERT_TRUE(router.add(spec("eth0", "", "225.1.2.0/24", {"eth1"}), Origin::config));
+    ASSERT_TRUE(router.add(spec("eth0", "10.0.0.1", "225.9.9.9", {"eth1"}), Origin::config));
+    router.handle_upcall(Family::inet, nocache(must_vif("eth0"), "10.0.0.5", "225.1.2.3")); // busy
+    router.handle_upcall(Family::inet, nocache(must_vif("eth0"), "10.0.0.6", "225.1.2.4")); // idle
+    router.handle_upcall(Family::inet, nocache(must_vif("eth0"), "10.0.0.7", "226.0.0.1")); // stop filter
+    ASSERT_EQ(router.dynamic_count(), 3u);
+    // The first check only records the counters.
+    k4.canned_counters[{ip("10.0.0.5"), ip("225.1.2.3")}] = MfcCounters{10, 1000, 0};
+    EXPECT_EQ(router.expire_idle(), 0u);
+    // Only the busy one moved on: the idle entry and the idle stop filter go.
+    k4.canned_counters[{ip("10.0.0.5"), ip("225.1.2.3")}] = MfcCounters{25, 2500, 0};
+    EXPECT_EQ(router.expire_idle(), 2u);
+    EXPECT_TRUE(mfc("10.0.0.5", "225.1.2.3"));
+    EXPECT_FALSE(mfc("10.0.0.6", "225.1.2.4"));
+    EXPECT_FALSE(mfc("10.0.0.7", "226.0.0.1"));
+    // A static route is never expired, however idle.
+    EXPECT_TRUE(mfc("10.0.0.1", "225.9.9.9"));
+    EXPECT_EQ(router.expire_idle(), 1u); // now the busy one was idle too
+    EXPECT_TRUE(mfc("10.0.0.1", "225.9.9.9"));
+    EXPECT_EQ(router.dynamic_count(), 0u);
+}
+
+TEST_F(RouterTest, ReplaceOifsReprogramsInPlace)
+{
+    ASSERT_TRUE(router.add(spec("eth0", "10.0.0.1", "225.1.2.3", {"eth1", "eth2"}), Origin::config));
+    ASSERT_TRUE(router.add(spec("eth0", "", "225.7.7.7", {"eth1"}), Origin::config));
+    router.handle_upcall(Family::inet, nocache(must_vif("eth0"), "10.0.0.5", "225.7.7.7"));
+    const unsigned dels = k4.del_mfc_calls;
+    ASSERT_TRUE(router.replace_oifs(spec("eth0", "10.0.0.1", "225.1.2.3", {"eth3"})));
+    ASSERT_TRUE(router.replace_oifs(spec("eth0", "", "225.7.7.7", {"eth2", "eth3"})));
+    const FakeMfc* e = mfc("10.0.0.1", "225.1.2.3");
+    ASSERT_TRUE(e);
+    EXPECT_EQ(oif_names(*e), (Names{"eth3"})); // the old OIFs are gone, not merged
+    e = mfc("10.0.0.5", "225.7.7.7");
+    ASSERT_TRUE(e);
+    EXPECT_EQ(oif_names(*e), (Names{"eth2", "eth3"}));
+    EXPECT_EQ(k4.del_mfc_calls, dels); // replaced, never deleted in between
+    EXPECT_FALSE(router.replace_oifs(spec("eth1", "10.0.0.1", "225.1.2.3", {"eth3"})));
+}
+
 // Missing family ------------------------------------------------------------------------
 
 TEST(RouterNoV6Test, Ipv6UnavailableIsAClearError)
