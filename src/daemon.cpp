@@ -134,6 +134,10 @@ private:
     void drain_upcalls(MrouteSocket& s);
     void read_links();
     int fail_start(ReadyPipe& ready, int status, const std::string& message);
+    // Open the routing sockets, learn the interfaces, apply the config and
+    // report ready; 0 or the exit status of the failure.
+    int start_routing(Config cfg, Control::Hooks hooks, const std::vector<ClientCommand>& startup,
+                      ReadyPipe& ready);
 
     const DaemonOptions& opts_;
     Logger& log_;
@@ -265,6 +269,84 @@ Status Daemon::reload()
     return {};
 }
 
+int Daemon::start_routing(Config cfg, Control::Hooks hooks, const std::vector<ClientCommand>& startup,
+                          ReadyPipe& ready)
+{
+    bool no_support = true;
+    for (Family f : {Family::inet, Family::inet6}) {
+        auto s = open_mroute(f, opts_.table);
+        if (!s) {
+            int code = s.error().code;
+            if (code == EADDRINUSE)
+                return fail_start(ready, exit_code::unavailable, s.error().message);
+            if (code != ENOPROTOOPT && code != EOPNOTSUPP && code != EAFNOSUPPORT && code != EPROTONOSUPPORT)
+                no_support = false;
+            log_.warning(cat(s.error().message, "; ", family_name(f), " routes will be refused"));
+            continue;
+        }
+        no_support = false;
+        (f == Family::inet ? v4_ : v6_) = std::move(*s);
+    }
+    if (!v4_ && !v6_)
+        return fail_start(ready, no_support ? exit_code::no_kernel_support : exit_code::os_error,
+                          "no multicast routing socket could be opened");
+
+    router_ = std::make_unique<Router>(log_, v4_.get(), v6_.get());
+    groups_ = std::make_unique<GroupManager>(log_, pool_);
+    control_ = std::make_unique<Control>(*router_, log_, std::move(hooks), groups_.get());
+    if (auto n = raise_nofile_limit(); !n)
+        log_.warning(n.error().message);
+    for (MrouteSocket* s : {v4_.get(), v6_.get()})
+        if (s && s->fd() >= 0)
+            loop_.watch(s->fd(), POLLIN, [this, s](short) { drain_upcalls(*s); });
+
+    auto monitor = LinkMonitor::open();
+    if (!monitor)
+        return fail_start(ready, exit_code::os_error, monitor.error().message);
+    links_ = std::move(*monitor);
+    loop_.watch(links_->fd(), POLLIN, [this](short) { read_links(); });
+    auto list = list_interfaces();
+    if (!list)
+        return fail_start(ready, exit_code::os_error, list.error().message);
+    router_->set_interfaces(*list);
+    groups_->set_interfaces(router_->interfaces());
+
+    running_ = std::move(cfg);
+    apply_config(running_);
+
+    // Legacy `smcroute -d -a ...`: run the commands as root would.
+    std::string failures;
+    for (const auto& cmd : startup) {
+        Request req;
+        req.args.push_back(std::string(verb_info(cmd.verb).name));
+        req.args.insert(req.args.end(), cmd.args.begin(), cmd.args.end());
+        CollectReply reply;
+        control_->handle(req, Peer{getpid(), 0, 0, true}, reply);
+        if (reply.status != 0)
+            failures += cat(cmd.label.empty() ? req.args[0] : cmd.label, ": ", reply.message, "\n");
+    }
+
+    if (opts_.cache_timeout > 0)
+        loop_.every(std::chrono::seconds(opts_.cache_timeout), [this] { router_->expire_idle(); });
+
+    UniqueFd pid_fd(::open(opts_.pid_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+    if (pid_fd) {
+        std::string pid = cat(getpid(), "\n");
+        ssize_t rc = ::write(pid_fd.get(), pid.data(), pid.size());
+        (void)rc;
+        pid_fd.reset();
+    } else {
+        log_.warning(os_error(errno, cat("cannot write pid file ", opts_.pid_file)).message);
+    }
+
+    log_.notice(cat("smcroute ", SMCROUTE_VERSION, " ready, socket ", opts_.socket_path,
+                    opts_.table ? cat(", table ", opts_.table) : ""));
+    ready.report(failures.empty() ? 0 : exit_code::failed, failures);
+    notify_systemd("READY=1");
+    return exit_code::ok;
+
+}
+
 void Daemon::drain_upcalls(MrouteSocket& s)
 {
     for (;;) {
@@ -316,101 +398,57 @@ int Daemon::run(const std::vector<ClientCommand>& startup, ReadyPipe& ready)
     // The IPC socket first: a live daemon on it is the clearest reason to stop.
     auto server = IpcServer::listen(loop_, log_, opts_.socket_path, [this](const Request& req, const Peer& peer,
                                                                            Reply& reply) {
+        if (!control_) { // still in the start-up delay (-d SEC)
+            reply.end(exit_code::unavailable, "the daemon is starting (start-up delay), try again shortly");
+            return;
+        }
         control_->handle(req, peer, reply);
     });
     if (!server)
         return fail_start(ready, exit_code::unavailable, server.error().message);
     server_ = std::move(*server);
 
-    bool no_support = true;
-    for (Family f : {Family::inet, Family::inet6}) {
-        auto s = open_mroute(f, opts_.table);
-        if (!s) {
-            int code = s.error().code;
-            if (code == EADDRINUSE)
-                return fail_start(ready, exit_code::unavailable, s.error().message);
-            if (code != ENOPROTOOPT && code != EOPNOTSUPP && code != EAFNOSUPPORT && code != EPROTONOSUPPORT)
-                no_support = false;
-            log_.warning(cat(s.error().message, "; ", family_name(f), " routes will be refused"));
-            continue;
-        }
-        no_support = false;
-        (f == Family::inet ? v4_ : v6_) = std::move(*s);
-    }
-    if (!v4_ && !v6_)
-        return fail_start(ready, no_support ? exit_code::no_kernel_support : exit_code::os_error,
-                          "no multicast routing socket could be opened");
-
-    router_ = std::make_unique<Router>(log_, v4_.get(), v6_.get());
-    groups_ = std::make_unique<GroupManager>(log_, pool_);
-    control_ = std::make_unique<Control>(*router_, log_, std::move(hooks), groups_.get());
-    if (auto n = raise_nofile_limit(); !n)
-        log_.warning(n.error().message);
-    for (MrouteSocket* s : {v4_.get(), v6_.get()})
-        if (s && s->fd() >= 0)
-            loop_.watch(s->fd(), POLLIN, [this, s](short) { drain_upcalls(*s); });
-
-    auto monitor = LinkMonitor::open();
-    if (!monitor)
-        return fail_start(ready, exit_code::os_error, monitor.error().message);
-    links_ = std::move(*monitor);
-    loop_.watch(links_->fd(), POLLIN, [this](short) { read_links(); });
-    auto list = list_interfaces();
-    if (!list)
-        return fail_start(ready, exit_code::os_error, list.error().message);
-    router_->set_interfaces(*list);
-    groups_->set_interfaces(router_->interfaces());
-
-    running_ = std::move(*cfg);
-    apply_config(running_);
-
-    // Legacy `smcroute -d -a ...`: run the commands as root would.
-    std::string failures;
-    for (const auto& cmd : startup) {
-        Request req;
-        req.args.push_back(std::string(verb_info(cmd.verb).name));
-        req.args.insert(req.args.end(), cmd.args.begin(), cmd.args.end());
-        CollectReply reply;
-        control_->handle(req, Peer{getpid(), 0, 0, true}, reply);
-        if (reply.status != 0)
-            failures += cat(cmd.label.empty() ? req.args[0] : cmd.label, ": ", reply.message, "\n");
-    }
-
-    if (opts_.cache_timeout > 0)
-        loop_.every(std::chrono::seconds(opts_.cache_timeout), [this] { router_->expire_idle(); });
-
     loop_.on_signal(SIGTERM, [this] { loop_.stop(); });
     loop_.on_signal(SIGINT, [this] { loop_.stop(); });
     loop_.on_signal(SIGQUIT, [this] { loop_.stop(); });
     loop_.on_signal(SIGHUP, [this] {
+        if (!router_) {
+            log_.notice("reload ignored: still starting");
+            return;
+        }
         if (auto st = reload(); !st)
             log_.log_plain(LogLevel::err, st.error().message);
     });
 
-    UniqueFd pid_fd(::open(opts_.pid_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
-    if (pid_fd) {
-        std::string pid = cat(getpid(), "\n");
-        ssize_t rc = ::write(pid_fd.get(), pid.data(), pid.size());
-        (void)rc;
-        pid_fd.reset();
+    // With -d SEC clients are told "starting" until routing begins.
+    int start_status = exit_code::ok;
+    auto begin = [&] {
+        start_status = start_routing(std::move(*cfg), std::move(hooks), startup, ready);
+        if (start_status != exit_code::ok)
+            loop_.stop();
+    };
+    if (opts_.startup_delay > 0) {
+        log_.notice(cat("start-up delay: routing begins in ", opts_.startup_delay, " s"));
+        loop_.after(std::chrono::seconds(opts_.startup_delay), begin);
     } else {
-        log_.warning(os_error(errno, cat("cannot write pid file ", opts_.pid_file)).message);
+        begin();
+        if (start_status != exit_code::ok)
+            return start_status;
     }
-
-    log_.notice(cat("smcroute ", SMCROUTE_VERSION, " ready, socket ", opts_.socket_path,
-                    opts_.table ? cat(", table ", opts_.table) : ""));
-    ready.report(failures.empty() ? 0 : exit_code::failed, failures);
-    notify_systemd("READY=1");
 
     int status = exit_code::ok;
     if (auto st = loop_.run(); !st) {
         log_.error(st.error().message);
         status = exit_code::os_error;
     }
+    if (start_status != exit_code::ok) // a delayed start that failed
+        return start_status;
     notify_systemd("STOPPING=1");
     log_.notice("exiting, removing routes");
-    groups_->clear();
-    router_->clear();
+    if (groups_)
+        groups_->clear();
+    if (router_)
+        router_->clear();
     server_.reset();
     ::unlink(opts_.pid_file.c_str());
     return status;
