@@ -127,7 +127,7 @@ void GroupManager::activate(Entry& e)
             continue;
         }
         e.joined_on.emplace(index, iface.name);
-        log_.info(cat("joined ", spec_str(e.spec), " on ", iface.name.view()));
+        log_.info(cat("joined ", e.spec.key_str(), " on ", iface.name.view()));
     }
     e.pending_reason = matched ? reason : missing_reason(e);
 }

@@ -1,6 +1,7 @@
 #include "smcroute/kernel_groups.hpp"
 
 #include "smcroute/log.hpp"
+#include "smcroute/unique_fd.hpp"
 
 #include <algorithm>
 #include <arpa/inet.h>
@@ -9,6 +10,9 @@
 #include <cstring>
 #include <fstream>
 #include <map>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sstream>
 #include <utility>
 
@@ -232,8 +236,76 @@ Read read_file(const std::string& path, std::string& out, int& err)
 
 } // namespace
 
+namespace {
+
+// The kernel's reader of /proc/net/mcfilter{,6} looks only at the newest
+// group of each device when it seeks the first line, so when every device's
+// newest group is an ASM join the files come out short or empty. lo is the
+// first device: a source-specific join there, held while the files are read,
+// makes them complete. It is left out of the result.
+constexpr const char* anchor_group_v4 = "232.255.255.253";
+constexpr const char* anchor_source_v4 = "127.0.0.253";
+constexpr const char* anchor_group_v6 = "ff3e::ffff:fffd";
+constexpr const char* anchor_source_v6 = "::1";
+
+UniqueFd anchor_join(Family f)
+{
+    unsigned lo = ::if_nametoindex("lo");
+    if (!lo)
+        return {};
+    const bool v4 = f == Family::inet;
+    UniqueFd fd(::socket(v4 ? AF_INET : AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+    if (!fd)
+        return {};
+    group_source_req req{};
+    req.gsr_interface = lo;
+    auto put = [v4](sockaddr_storage& ss, const char* text) {
+        IpAddr a = *IpAddr::parse(text);
+        if (v4) {
+            auto* sin = reinterpret_cast<sockaddr_in*>(&ss);
+            sin->sin_family = AF_INET;
+            sin->sin_addr = a.v4();
+        } else {
+            auto* sin6 = reinterpret_cast<sockaddr_in6*>(&ss);
+            sin6->sin6_family = AF_INET6;
+            sin6->sin6_addr = a.v6();
+        }
+    };
+    put(req.gsr_group, v4 ? anchor_group_v4 : anchor_group_v6);
+    put(req.gsr_source, v4 ? anchor_source_v4 : anchor_source_v6);
+    if (::setsockopt(fd.get(), v4 ? IPPROTO_IP : IPPROTO_IPV6, MCAST_JOIN_SOURCE_GROUP, &req, sizeof(req)) != 0)
+        return {};
+    return fd;
+}
+
+// Take the anchor's own membership out of the list.
+void drop_anchor(std::vector<KernelMembership>& list, Family f)
+{
+    IpAddr group = *IpAddr::parse(f == Family::inet ? anchor_group_v4 : anchor_group_v6);
+    IpAddr source = *IpAddr::parse(f == Family::inet ? anchor_source_v4 : anchor_source_v6);
+    for (auto it = list.begin(); it != list.end(); ++it) {
+        if (it->ifname != "lo" || it->group != group)
+            continue;
+        if (it->users <= 1) {
+            list.erase(it);
+        } else {
+            --it->users;
+            std::erase(it->sources, source);
+        }
+        return;
+    }
+}
+
+} // namespace
+
 Result<std::vector<KernelMembership>> read_kernel_memberships(const std::string& proc_net)
 {
+    UniqueFd anchor4, anchor6;
+    const bool live = proc_net == "/proc/net";
+    if (live) {
+        anchor4 = anchor_join(Family::inet);
+        anchor6 = anchor_join(Family::inet6);
+    }
     std::string igmp, mcfilter, igmp6, mcfilter6;
     int err = 0;
     if (read_file(proc_net + "/igmp", igmp, err) != Read::ok)
@@ -242,6 +314,8 @@ Result<std::vector<KernelMembership>> read_kernel_memberships(const std::string&
     if (r == Read::failed)
         return os_error(err, cat("read ", proc_net, "/mcfilter"));
     auto out = merge_memberships(parse_proc_igmp(igmp), parse_proc_mcfilter(mcfilter));
+    if (anchor4)
+        drop_anchor(out, Family::inet);
 
     r = read_file(proc_net + "/igmp6", igmp6, err);
     if (r == Read::failed)
@@ -251,6 +325,8 @@ Result<std::vector<KernelMembership>> read_kernel_memberships(const std::string&
         if (r == Read::failed)
             return os_error(err, cat("read ", proc_net, "/mcfilter6"));
         auto v6 = merge_memberships(parse_proc_igmp6(igmp6), parse_proc_mcfilter6(mcfilter6));
+        if (anchor6)
+            drop_anchor(v6, Family::inet6);
         out.insert(out.end(), std::make_move_iterator(v6.begin()), std::make_move_iterator(v6.end()));
     }
     return out;
