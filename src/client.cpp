@@ -153,6 +153,14 @@ private:
         if (broken_)
             return false;
         auto c = IpcClient::connect(socket_, connect_timeout);
+        if (!c && c.error().code == ENOENT && socket_ == default_socket_path(inv_.client.ident)) {
+            // A daemon started with -p USER keeps its socket in its runtime directory.
+            std::string alt = cat(runtime_dir(inv_.client.ident), "/", inv_.client.ident, ".sock");
+            if (auto c2 = IpcClient::connect(alt, connect_timeout)) {
+                socket_ = alt;
+                c = std::move(c2);
+            }
+        }
         if (!c) {
             broken_ = true;
             // Reported once, without a command label: no command was sent.
@@ -210,6 +218,11 @@ int run_batch(Session& session, std::FILE* in, std::FILE* err)
 std::string default_socket_path(const std::string& ident)
 {
     return cat("/run/", ident, ".sock");
+}
+
+std::string runtime_dir(const std::string& ident)
+{
+    return cat("/run/", ident);
 }
 
 int run_client(const Invocation& inv, std::FILE* in, std::FILE* out, std::FILE* err)

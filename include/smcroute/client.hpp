@@ -13,6 +13,10 @@ namespace smcroute {
 
 // Default socket path for an ident: "/run/<ident>.sock".
 std::string default_socket_path(const std::string& ident);
+// Where a daemon started with -p USER keeps its socket and pid file:
+// "/run/<ident>"; the client tries "<dir>/<ident>.sock" when the default
+// socket does not exist.
+std::string runtime_dir(const std::string& ident);
 
 // Runs inv.commands (or batch from `in` when inv.client.batch). Output to
 // `out`, errors to `err`, each error prefixed "smcroute: " or, in batch
