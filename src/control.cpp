@@ -119,6 +119,7 @@ void Control::handle(const Request& req, const Peer& peer, Reply& reply)
     }
     case Verb::reload: {
         if (auto st = hooks_.reload(); !st) {
+            log_.log_plain(LogLevel::err, st.error().message); // the log says why, like SIGHUP
             reply.end(exit_code::failed, st.error().message);
             return;
         }

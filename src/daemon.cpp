@@ -1,5 +1,6 @@
 #include "smcroute/daemon.hpp"
 
+#include "smcroute/client.hpp"
 #include "smcroute/config.hpp"
 #include "smcroute/control.hpp"
 #include "smcroute/event_loop.hpp"
@@ -7,7 +8,11 @@
 #include "smcroute/interfaces.hpp"
 #include "smcroute/ipc_server.hpp"
 #include "smcroute/membership.hpp"
+#include "smcroute/mrdisc.hpp"
+#include "smcroute/notify.hpp"
+#include "smcroute/privileges.hpp"
 #include "smcroute/router.hpp"
+#include "smcroute/script.hpp"
 
 #include <cerrno>
 #include <csignal>
@@ -47,27 +52,6 @@ public:
 private:
     UniqueFd fd_;
 };
-
-void notify_systemd(std::string_view state)
-{
-    const char* path = std::getenv("NOTIFY_SOCKET");
-    if (!path || !*path)
-        return;
-    sockaddr_un sun{};
-    sun.sun_family = AF_UNIX;
-    size_t len = std::strlen(path);
-    if (len >= sizeof(sun.sun_path))
-        return;
-    std::memcpy(sun.sun_path, path, len);
-    if (sun.sun_path[0] == '@')
-        sun.sun_path[0] = '\0';
-    UniqueFd fd(::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0));
-    if (!fd)
-        return;
-    ssize_t rc = ::sendto(fd.get(), state.data(), state.size(), MSG_NOSIGNAL, reinterpret_cast<sockaddr*>(&sun),
-                          static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + len));
-    (void)rc;
-}
 
 // Routes by key (IIF, source, group), whatever their OIFs.
 struct RouteKeyHash {
@@ -122,7 +106,10 @@ public:
 
 class Daemon {
 public:
-    Daemon(const DaemonOptions& opts, Logger& log) : opts_(opts), log_(log) {}
+    Daemon(const DaemonOptions& opts, Logger& log)
+        : opts_(opts), log_(log), notifier_(SystemdNotifier::from_env()), script_(loop_, log_, opts.script)
+    {
+    }
     // Returns the exit status.
     int run(const std::vector<ClientCommand>& startup, ReadyPipe& ready);
 
@@ -133,6 +120,8 @@ private:
     Status reload();
     void drain_upcalls(MrouteSocket& s);
     void read_links();
+    // Router discovery on the interfaces a running phyint marks mrdisc.
+    void update_mrdisc();
     int fail_start(ReadyPipe& ready, int status, const std::string& message);
     // Open the routing sockets, learn the interfaces, apply the config and
     // report ready; 0 or the exit status of the failure.
@@ -142,6 +131,7 @@ private:
     const DaemonOptions& opts_;
     Logger& log_;
     EventLoop loop_;
+    std::unique_ptr<Mrdisc> mrdisc_; // terminations go out before loop_ ends
     std::unique_ptr<MrouteSocket> v4_, v6_;
     std::unique_ptr<Router> router_;
     MembershipPool pool_; // before groups_, which leaves through it
@@ -150,6 +140,8 @@ private:
     std::unique_ptr<IpcServer> server_;
     std::optional<LinkMonitor> links_;
     Config running_;
+    SystemdNotifier notifier_;
+    ActionScript script_; // after loop_, which it registers with
 };
 
 int Daemon::fail_start(ReadyPipe& ready, int status, const std::string& message)
@@ -215,10 +207,10 @@ void Daemon::add_routes_and_joins(const Config& cfg)
 Status Daemon::reload()
 {
     log_.notice(cat("reloading ", opts_.config_file));
-    notify_systemd("RELOADING=1");
+    notifier_.reloading(cat("reloading ", opts_.config_file));
     auto cfg = load_config(false);
     if (!cfg) {
-        notify_systemd("READY=1");
+        notifier_.ready("reload failed, running the old config");
         return cfg.take_error();
     }
     // Apply only the difference, in linear time: removals, then changes,
@@ -264,8 +256,10 @@ Status Daemon::reload()
             added.joins.push_back(j);
     add_routes_and_joins(added);
     running_ = std::move(*cfg);
-    notify_systemd("READY=1");
+    update_mrdisc();
+    notifier_.ready("reloaded");
     log_.notice("reload done");
+    script_.run("reload");
     return {};
 }
 
@@ -292,6 +286,9 @@ int Daemon::start_routing(Config cfg, Control::Hooks hooks, const std::vector<Cl
                           "no multicast routing socket could be opened");
 
     router_ = std::make_unique<Router>(log_, v4_.get(), v6_.get());
+    router_->on_learned([this](const SgKey& k, std::string_view iif) {
+        script_.run("install", {{"source", k.source.str()}, {"group", k.group.str()}, {"iif", std::string(iif)}});
+    });
     groups_ = std::make_unique<GroupManager>(log_, pool_);
     control_ = std::make_unique<Control>(*router_, log_, std::move(hooks), groups_.get());
     if (auto n = raise_nofile_limit(); !n)
@@ -313,6 +310,8 @@ int Daemon::start_routing(Config cfg, Control::Hooks hooks, const std::vector<Cl
 
     running_ = std::move(cfg);
     apply_config(running_);
+    mrdisc_ = std::make_unique<Mrdisc>(loop_, log_, std::chrono::seconds(opts_.mrdisc_interval));
+    update_mrdisc();
 
     // Legacy `smcroute -d -a ...`: run the commands as root would.
     std::string failures;
@@ -339,10 +338,14 @@ int Daemon::start_routing(Config cfg, Control::Hooks hooks, const std::vector<Cl
         log_.warning(os_error(errno, cat("cannot write pid file ", opts_.pid_file)).message);
     }
 
+    if (!opts_.user.empty())
+        if (auto st = drop_privileges(opts_.user, log_); !st)
+            return fail_start(ready, exit_code::permission, st.error().message);
     log_.notice(cat("smcroute ", SMCROUTE_VERSION, " ready, socket ", opts_.socket_path,
                     opts_.table ? cat(", table ", opts_.table) : ""));
     ready.report(failures.empty() ? 0 : exit_code::failed, failures);
-    notify_systemd("READY=1");
+    notifier_.ready(cat("ready, ", running_.routes.size(), " route(s) from ", opts_.config_file));
+    script_.run("reload");
     return exit_code::ok;
 
 }
@@ -358,6 +361,20 @@ void Daemon::drain_upcalls(MrouteSocket& s)
     }
 }
 
+void Daemon::update_mrdisc()
+{
+    if (!mrdisc_)
+        return;
+    std::vector<Interface> on;
+    for (const auto& [index, ifc] : router_->interfaces())
+        for (const auto& p : running_.phyints)
+            if (p.spec.mrdisc && p.spec.name.matches(ifc.name.view())) {
+                on.push_back(ifc);
+                break;
+            }
+    mrdisc_->set_interfaces(on);
+}
+
 void Daemon::read_links()
 {
     bool overflowed = false;
@@ -366,13 +383,16 @@ void Daemon::read_links()
         if (auto list = list_interfaces()) {
             router_->set_interfaces(*list);
             groups_->set_interfaces(router_->interfaces());
+            update_mrdisc();
         }
         return;
     }
     for (const auto& ev : events)
         router_->link_event(ev);
-    if (!events.empty()) // the router's view is the one truth about interfaces
+    if (!events.empty()) { // the router's view is the one truth about interfaces
         groups_->set_interfaces(router_->interfaces());
+        update_mrdisc();
+    }
 }
 
 int Daemon::run(const std::vector<ClientCommand>& startup, ReadyPipe& ready)
@@ -381,10 +401,6 @@ int Daemon::run(const std::vector<ClientCommand>& startup, ReadyPipe& ready)
     if (auto st = loop_.init_signals({SIGTERM, SIGINT, SIGHUP, SIGQUIT}); !st)
         return fail_start(ready, exit_code::os_error, st.error().message);
 
-    if (!opts_.script.empty())
-        log_.warning("--exec: the action script is not supported yet, ignored");
-    if (!opts_.user.empty())
-        log_.warning("--user: dropping privileges is not supported yet, staying root");
 
     auto cfg = load_config(true);
     if (!cfg)
@@ -443,8 +459,9 @@ int Daemon::run(const std::vector<ClientCommand>& startup, ReadyPipe& ready)
     }
     if (start_status != exit_code::ok) // a delayed start that failed
         return start_status;
-    notify_systemd("STOPPING=1");
+    notifier_.stopping("exiting, removing routes");
     log_.notice("exiting, removing routes");
+    mrdisc_.reset(); // terminations while the interfaces are still there
     if (groups_)
         groups_->clear();
     if (router_)
@@ -489,8 +506,42 @@ int wait_for_child(int read_fd, pid_t child)
 
 } // namespace
 
-int run_daemon(const DaemonOptions& opts, const std::vector<ClientCommand>& startup)
+// With -p USER the daemon cannot remove files from root's /run after it has
+// dropped privileges, so default socket and pid paths move into a runtime
+// directory the user owns, /run/IDENT/ (clients look there too).
+Status use_runtime_dir(DaemonOptions& opts)
 {
+    auto ug = resolve_user_group(opts.user);
+    if (!ug)
+        return ug.take_error();
+    const std::string dir = runtime_dir(opts.ident);
+    bool moved = false;
+    if (opts.socket_path == default_socket_path(opts.ident)) {
+        opts.socket_path = cat(dir, "/", opts.ident, ".sock");
+        moved = true;
+    }
+    if (opts.pid_file == cat("/run/", opts.ident, ".pid")) {
+        opts.pid_file = cat(dir, "/", opts.ident, ".pid");
+        moved = true;
+    }
+    if (!moved)
+        return {};
+    if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST)
+        return os_error(errno, cat("cannot create runtime directory ", dir));
+    if (::chown(dir.c_str(), ug->uid, ug->gid) != 0)
+        return os_error(errno, cat("cannot give ", dir, " to ", opts.user));
+    return {};
+}
+
+int run_daemon(const DaemonOptions& given, const std::vector<ClientCommand>& startup)
+{
+    DaemonOptions opts = given;
+    if (!opts.user.empty()) {
+        if (auto st = use_runtime_dir(opts); !st) {
+            std::fprintf(stderr, "smcroute: %s\n", st.error().message.c_str());
+            return exit_code::os_error;
+        }
+    }
     Logger log;
     log.set_level(opts.log_level);
     ReadyPipe ready;

@@ -600,6 +600,8 @@ void Router::learn(FamilyState& fs, Rule* rule, const Interface& iif, unsigned v
         rule->learned.insert(key);
         log_.info(cat("learned (", key.source.str(), ", ", key.group.str(), ") from ", iif.name.view(), " via rule ",
                       rule->spec.key_str()));
+        if (on_learned_)
+            on_learned_(key, iif.name.view());
     } else {
         log_.debug(cat("stop filter (", key.source.str(), ", ", key.group.str(), ") from ", iif.name.view()));
     }
@@ -608,7 +610,13 @@ void Router::learn(FamilyState& fs, Rule* rule, const Interface& iif, unsigned v
 void Router::handle_upcall(Family family, const Upcall& up)
 {
     FamilyState* fs = family_state(family);
-    if (!fs || up.kind != Upcall::Kind::nocache)
+    if (!fs)
+        return;
+    if (up.kind == Upcall::Kind::wrongvif) {
+        handle_wrongvif(*fs, up);
+        return;
+    }
+    if (up.kind != Upcall::Kind::nocache)
         return;
     SgKey key{up.source, up.group};
     if (dynamic_.count(key))
@@ -620,6 +628,30 @@ void Router::handle_upcall(Family family, const Upcall& up)
         return;
     const Interface& iif = iit->second;
     learn(*fs, match_rule(*fs, iif, key), iif, up.vif, key);
+}
+
+void Router::handle_wrongvif(FamilyState& fs, const Upcall& up)
+{
+    SgKey key{up.source, up.group};
+    auto it = dynamic_.find(key);
+    if (it == dynamic_.end() || !it->second.rule || it->second.hold.iif_vif == up.vif)
+        return;
+    auto now = std::chrono::steady_clock::now();
+    if (it->second.last_move != std::chrono::steady_clock::time_point{} &&
+        now - it->second.last_move < std::chrono::seconds(1))
+        return;
+    auto iit = ifaces_.find(fs.vifs.ifindex_of(up.vif));
+    if (iit == ifaces_.end())
+        return;
+    const Interface iif = iit->second;
+    Rule* rule = match_rule(fs, iif, key);
+    if (!rule)
+        return; // no rule allows it there: keep the entry where it is
+    log_.notice(cat("(", key.source.str(), ", ", key.group.str(), ") moved to ", iif.name.view()));
+    drop_dynamic(key, false); // replaced by the add below
+    learn(fs, rule, iif, up.vif, key);
+    if (auto moved = dynamic_.find(key); moved != dynamic_.end())
+        moved->second.last_move = now;
 }
 
 void Router::reevaluate_stop_filters(Rule& rule)

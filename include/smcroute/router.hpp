@@ -60,6 +60,8 @@ public:
     Router& operator=(const Router&) = delete;
 
     bool has_family(Family f) const { return family_state(f) != nullptr; }
+    // Called after a rule installs an (S,G) (for the -e script).
+    void on_learned(std::function<void(const SgKey&, std::string_view iif)> fn) { on_learned_ = std::move(fn); }
 
     // Interfaces ------------------------------------------------------------
     void set_interfaces(const std::vector<Interface>& ifaces); // full resync
@@ -85,6 +87,9 @@ public:
     void remove_origin(Origin origin);
 
     // Kernel upcalls -----------------------------------------------------------
+    // NOCACHE: answer from the rules (or a stop filter). WRONGVIF: a source
+    // now arriving on another interface moves its learned entry there when a
+    // rule matches it (at most once a second per entry); static routes never move.
     void handle_upcall(Family family, const Upcall& up);
     // Remove every learned entry and stop filter now; returns how many.
     size_t flush_dynamic();
@@ -140,6 +145,7 @@ private:
         Hold hold;
         uint64_t last_packets = 0; // kernel count at the last expiry check
         bool checked = false;      // seen by at least one expiry check
+        std::chrono::steady_clock::time_point last_move{}; // WRONGVIF rate limit
     };
     struct FamilyState {
         MrouteSocket* kernel;
@@ -175,6 +181,7 @@ private:
     bool rule_matches(const Rule& rule, const Interface& iif, const SgKey& key) const;
     void learn(FamilyState& fs, Rule* rule, const Interface& iif, unsigned vif, const SgKey& key);
     void reevaluate_stop_filters(Rule& rule);
+    void handle_wrongvif(FamilyState& fs, const Upcall& up);
     void reconcile_all();
     void index_rule(Rule& rule);
     void unindex_rule(Rule& rule);
@@ -189,6 +196,7 @@ private:
     std::map<RuleKey, Rule> rules_;
     std::unordered_map<SgKey, Dynamic, SgKeyHash> dynamic_;
     uint64_t next_seq_ = 1;
+    std::function<void(const SgKey&, std::string_view)> on_learned_;
 };
 
 } // namespace smcroute

@@ -562,3 +562,149 @@ expect_no_forward() {
     traffic "$fam" "$group" "$count" "$@"
     expect_recv "$ns" 0
 }
+
+# ------------------------------------------------------- group memberships
+
+# ifindex IF: the interface's index (fails when it does not exist).
+ifindex() { cat "/sys/class/net/$1/ifindex" 2>/dev/null; }
+
+# kernel_groups IF: every group the kernel holds on IF, by anyone, one per
+# line: IPv4 dotted (/proc/net/igmp), IPv6 in expand6's form (/proc/net/igmp6).
+kernel_groups() {
+    local idx
+    idx=$(ifindex "$1") || return 1
+    awk -v idx="$idx" -v le="$HOST_LE" '
+        function hx(h) { return index("0123456789abcdef", tolower(h)) - 1 }
+        function byte(w, i) { return hx(substr(w, 2 * i - 1, 1)) * 16 + hx(substr(w, 2 * i, 1)) }
+        /^[0-9]/ { dev = ($1 == idx); next }
+        dev && NF >= 2 && length($1) == 8 {
+            if (le) print byte($1, 4) "." byte($1, 3) "." byte($1, 2) "." byte($1, 1)
+            else    print byte($1, 1) "." byte($1, 2) "." byte($1, 3) "." byte($1, 4)
+        }' /proc/net/igmp
+    [ -e /proc/net/igmp6 ] || return 0
+    awk -v idx="$idx" '$1 == idx {
+            out = ""
+            for (i = 0; i < 8; i++) out = out (i ? ":" : "") substr($3, 4 * i + 1, 4)
+            print tolower(out)
+        }' /proc/net/igmp6
+}
+
+# kernel_sources IF GROUP: the source filter the kernel holds for GROUP on IF
+# (/proc/net/mcfilter or mcfilter6), one "SOURCE INCLUDERS EXCLUDERS" a line;
+# IPv4 dotted, IPv6 in expand6's form. Nothing for a plain (ASM) join.
+kernel_sources() {
+    local idx grp=$2
+    idx=$(ifindex "$1") || return 1
+    case "$grp" in
+    *:*)
+        [ -e /proc/net/mcfilter6 ] || return 0
+        grp=$(expand6 "$grp" | tr -d :)
+        awk -v idx="$idx" -v g="$grp" 'NR > 1 && $1 == idx && tolower($3) == g {
+                out = ""
+                for (i = 0; i < 8; i++) out = out (i ? ":" : "") substr($4, 4 * i + 1, 4)
+                print tolower(out), $5, $6
+            }' /proc/net/mcfilter6
+        ;;
+    *)
+        local a b c d
+        IFS=. read -r a b c d <<<"$grp"
+        grp=$(printf '0x%02x%02x%02x%02x' "$a" "$b" "$c" "$d")
+        # The kernel prints both addresses as 0x%08x of the host-order value,
+        # i.e. in network (reading) order.
+        awk -v idx="$idx" -v g="$grp" '
+            function hx(h) { return index("0123456789abcdef", tolower(h)) - 1 }
+            function byte(w, i) { return hx(substr(w, 2 * i + 1, 1)) * 16 + hx(substr(w, 2 * i + 2, 1)) }
+            NR > 1 && $1 == idx && tolower($3) == g {
+                print byte($4, 1) "." byte($4, 2) "." byte($4, 3) "." byte($4, 4), $5, $6
+            }' /proc/net/mcfilter
+        ;;
+    esac
+}
+
+# kernel_joined IF GROUP [SOURCE]: the kernel holds GROUP on IF; with SOURCE,
+# SOURCE is also in its filter, included by at least one socket.
+kernel_joined() {
+    local g=$2 s=${3:-}
+    case "$g" in *:*) g=$(expand6 "$g") ;; esac
+    local all
+    all=$(kernel_groups "$1") || return 1  # (not piped into grep -q: pipefail)
+    grep -qxF -- "$g" <<<"$all" || return 1
+    [ -n "$s" ] || return 0
+    case "$s" in *:*) s=$(expand6 "$s") ;; esac
+    kernel_sources "$1" "$2" | awk -v s="$s" '$1 == s && $2 > 0 { f = 1 } END { exit !f }'
+}
+kernel_not_joined() { ! kernel_joined "$@"; }
+
+# hold_join [-6] IF GROUP [-s SOURCE | -b SOURCE]: a membership held by a
+# process other than the daemon (tests/tools/mcjoin) until the test exits:
+# ASM, SSM (-s: INCLUDE {SOURCE}) or ASM blocking SOURCE (-b: EXCLUDE).
+hold_join() {
+    local six=()
+    if [ "$1" = -6 ]; then six=(-6); shift; fi
+    local ifn=$1 grp=$2; shift 2
+    [ -x "$TOOLS/mcjoin" ] || fail "$TOOLS/mcjoin missing (build the test tools)"
+    local ready=$TMP/mcjoin.$RANDOM.ready
+    "$TOOLS/mcjoin" "${six[@]}" -i "$ifn" -g "$grp" "$@" -R "$ready" &
+    HOLD_PID=$!
+    _wait_ready_files "$ready" || fail "mcjoin ${six[*]} -i $ifn -g $grp $* did not join"
+}
+
+# mcfilter_anchor: hold a source-specific join on lo, IPv4 and IPv6, for the
+# rest of the test. The kernel's reader of /proc/net/mcfilter{,6} looks only
+# at the newest group of each device when it seeks the first line, so a
+# device whose newest group is an ASM join is skipped: the files then miss
+# SSM filters (or are empty). lo comes first, so with an SSM group on lo
+# the files are complete. Call it before reading them (kernel_sources).
+mcfilter_anchor() {
+    hold_join lo 232.255.255.254 -s 10.255.255.254
+    [ -e /proc/net/mcfilter6 ] && hold_join -6 lo ff3e::ffff:fffe -s fd00::ffff:fffe
+    return 0
+}
+
+# ------------------------------------------------- long-running streams
+
+# Background senders and receivers that run across several steps of a test
+# (traffic does one send/receive round). NAME keys the files $TMP/NAME.*.
+declare -A BG_PID=()  # BG_PID[name] = pid of its mcsend/mcrecv
+declare -A BG_COUNT=() # BG_COUNT[name] = datagrams a stopped receiver counted
+
+# bg_recv_start NAME NS [-6] GROUP ID: mcrecv in NS (joined on eth0)
+# counting datagrams of "mcsend -I ID" to GROUP; returns once it has joined.
+bg_recv_start() {
+    local name=$1 ns=$2; shift 2
+    local six=()
+    if [ "$1" = -6 ]; then six=(-6); shift; fi
+    rm -f "$TMP/$name.ready"
+    ip netns exec "$ns" "$TOOLS/mcrecv" "${six[@]}" -g "$1" -p "$PORT" -i eth0 -w 3600 -I "$2" \
+        -R "$TMP/$name.ready" >"$TMP/$name.out" 2>"$TMP/$name.err" &
+    BG_PID[$name]=$!
+    RECV_PIDS+=("$!")
+    _wait_ready_files "$TMP/$name.ready" || fail "receiver $name did not start: $(cat "$TMP/$name.err")"
+}
+
+# bg_recv_stop NAME: stop that receiver; its count goes to BG_COUNT[NAME].
+bg_recv_stop() {
+    local name=$1
+    kill -TERM "${BG_PID[$name]}" 2>/dev/null
+    wait "${BG_PID[$name]}" || fail "receiver $name failed: $(cat "$TMP/$name.err")"
+    BG_COUNT[$name]=$(head -n 1 "$TMP/$name.out")
+    case "${BG_COUNT[$name]}" in
+    ''|*[!0-9]*) fail "receiver $name printed no count: $(cat "$TMP/$name.out" "$TMP/$name.err")" ;;
+    esac
+}
+
+# bg_send_start NAME MCSEND-OPTIONS...: mcsend in $SND_NS out of its eth0.
+bg_send_start() {
+    local name=$1; shift
+    nsx "$SND_NS" "$TOOLS/mcsend" -p "$PORT" -i eth0 "$@" >"$TMP/$name.log" 2>&1 &
+    BG_PID[$name]=$!
+    RECV_PIDS+=("$!")
+}
+
+# bg_send_wait NAME: wait for that sender to finish; it must have sent all.
+bg_send_wait() {
+    wait "${BG_PID[$1]}" || fail "sender $1 failed: $(cat "$TMP/$1.log")"
+}
+
+# bg_alive NAME: that sender/receiver is still running.
+bg_alive() { alive "${BG_PID[$1]}"; }

@@ -912,6 +912,50 @@ TEST_F(RouterTest, ReplaceOifsReprogramsInPlace)
     EXPECT_FALSE(router.replace_oifs(spec("eth1", "10.0.0.1", "225.1.2.3", {"eth3"})));
 }
 
+// WRONGVIF ------------------------------------------------------------------------------
+
+TEST_F(RouterTest, WrongvifMovesALearnedEntryWhenARuleAllowsIt)
+{
+    ASSERT_TRUE(router.add(spec("eth+", "", "225.1.2.3", {"eth+"}), Origin::config));
+    router.handle_upcall(Family::inet, nocache(must_vif("eth0"), "10.0.0.9", "225.1.2.3"));
+    const FakeMfc* e = mfc("10.0.0.9", "225.1.2.3");
+    ASSERT_TRUE(e);
+    EXPECT_EQ(iif_name(*e), "eth0");
+
+    Upcall w = nocache(must_vif("eth1"), "10.0.0.9", "225.1.2.3");
+    w.kind = Upcall::Kind::wrongvif;
+    router.handle_upcall(Family::inet, w);
+    e = mfc("10.0.0.9", "225.1.2.3");
+    ASSERT_TRUE(e);
+    EXPECT_EQ(iif_name(*e), "eth1");
+    EXPECT_EQ(oif_names(*e), (Names{"eth0", "eth2", "eth3"}));
+
+    // Rate limited: a second move within a second is ignored.
+    Upcall back = w;
+    back.vif = must_vif("eth0");
+    router.handle_upcall(Family::inet, back);
+    e = mfc("10.0.0.9", "225.1.2.3");
+    ASSERT_TRUE(e);
+    EXPECT_EQ(iif_name(*e), "eth1");
+}
+
+TEST_F(RouterTest, WrongvifNeverMovesStaticRoutesOrUnmatchedSources)
+{
+    ASSERT_TRUE(router.add(spec("eth0", "10.0.0.1", "225.1.2.3", {"eth1", "eth2"}), Origin::config));
+    ASSERT_TRUE(router.add(spec("eth0", "", "225.7.7.7", {"eth1"}), Origin::config));
+    router.handle_upcall(Family::inet, nocache(must_vif("eth0"), "10.0.0.9", "225.7.7.7"));
+    const unsigned adds = k4.add_mfc_calls;
+    for (auto [src, grp] : {std::pair{"10.0.0.1", "225.1.2.3"}, std::pair{"10.0.0.9", "225.7.7.7"}}) {
+        Upcall w = nocache(must_vif("eth1"), src, grp);
+        w.kind = Upcall::Kind::wrongvif;
+        router.handle_upcall(Family::inet, w);
+        const FakeMfc* e = mfc(src, grp);
+        ASSERT_TRUE(e);
+        EXPECT_EQ(iif_name(*e), "eth0") << src; // no rule allows eth1 as inbound
+    }
+    EXPECT_EQ(k4.add_mfc_calls, adds);
+}
+
 // Missing family ------------------------------------------------------------------------
 
 TEST(RouterNoV6Test, Ipv6UnavailableIsAClearError)
