@@ -16,7 +16,7 @@ namespace {
 // An option is identified in the parser by its long name, or by its letter
 // when it has no long name.
 
-constexpr std::array<OptionInfo, 18> daemon_options{{
+constexpr std::array<OptionInfo, 20> daemon_options{{
     {'c', "cache-timeout", "SEC", "Expire idle learned routes after SEC (60, 0: never)"},
     {'d', "startup-delay", "SEC", "Wait SEC before probing interfaces and config"},
     {'e', "exec", "CMD", "Run CMD after (re)load and (*,G) route installs"},
@@ -35,6 +35,8 @@ constexpr std::array<OptionInfo, 18> daemon_options{{
     {'u', "socket", "FILE", "IPC socket (default /run/NAME.sock)"},
     {'v', "version", "", "Show the program version and exit"},
     {0, "ignore-errors", "", "Start with the valid lines of a bad config"},
+    {0, "socket-mode", "MODE", "IPC socket mode, octal (default 0660)"},
+    {0, "socket-group", "GROUP", "IPC socket group; its members may change state"},
 }};
 
 constexpr std::array<OptionInfo, 9> ctl_options{{
@@ -242,6 +244,14 @@ Status apply_common(State& st, std::string_view key, std::string_view val, bool&
         d.table = static_cast<uint32_t>(*n);
     } else if (key == "ignore-errors") {
         d.start_despite_errors = true;
+    } else if (key == "socket-mode") {
+        unsigned mode = 0;
+        auto [end, ec] = std::from_chars(val.data(), val.data() + val.size(), mode, 8);
+        if (val.empty() || ec != std::errc() || end != val.data() + val.size() || mode > 0777)
+            return fail(cat("invalid socket mode '", val, "' (octal, e.g. 0660)"));
+        d.socket_mode = mode;
+    } else if (key == "socket-group") {
+        d.socket_group = std::string(val);
     } else if (key == "batch") {
         c.batch = true;
     } else if (key == "detail") {

@@ -15,6 +15,8 @@
 #include "smcroute/script.hpp"
 
 #include <cerrno>
+#include <charconv>
+#include <grp.h>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
@@ -52,6 +54,21 @@ public:
 private:
     UniqueFd fd_;
 };
+
+// A group by name or number, for --socket-group.
+Result<gid_t> lookup_group(const std::string& name)
+{
+    std::vector<char> buf(16384);
+    group gr{};
+    group* found = nullptr;
+    if (::getgrnam_r(name.c_str(), &gr, buf.data(), buf.size(), &found) == 0 && found)
+        return found->gr_gid;
+    unsigned long n = 0;
+    auto [end, ec] = std::from_chars(name.data(), name.data() + name.size(), n);
+    if (!name.empty() && ec == std::errc() && end == name.data() + name.size())
+        return static_cast<gid_t>(n);
+    return fail(cat("unknown group '", name, "'"));
+}
 
 // Routes by key (IIF, source, group), whatever their OIFs.
 struct RouteKeyHash {
@@ -411,6 +428,14 @@ int Daemon::run(const std::vector<ClientCommand>& startup, ReadyPipe& ready)
         [this] { return reload(); },
         [] { return cat("smcroute ", SMCROUTE_VERSION); },
     };
+    IpcLimits access;
+    access.mode = static_cast<mode_t>(opts_.socket_mode);
+    if (!opts_.socket_group.empty()) {
+        auto gid = lookup_group(opts_.socket_group);
+        if (!gid)
+            return fail_start(ready, exit_code::usage, gid.error().message);
+        access.group = *gid;
+    }
     // The IPC socket first: a live daemon on it is the clearest reason to stop.
     auto server = IpcServer::listen(loop_, log_, opts_.socket_path, [this](const Request& req, const Peer& peer,
                                                                            Reply& reply) {
@@ -419,7 +444,7 @@ int Daemon::run(const std::vector<ClientCommand>& startup, ReadyPipe& ready)
             return;
         }
         control_->handle(req, peer, reply);
-    });
+    }, access);
     if (!server)
         return fail_start(ready, exit_code::unavailable, server.error().message);
     server_ = std::move(*server);

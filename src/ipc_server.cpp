@@ -51,6 +51,40 @@ bool has_cap_net_admin(pid_t pid)
     return result;
 }
 
+// Whether a peer is a member of group, by its primary group or the
+// supplementary groups in /proc/PID/status.
+bool in_group(const ucred& cred, gid_t group)
+{
+    if (group == static_cast<gid_t>(-1))
+        return false;
+    if (cred.gid == group)
+        return true;
+    std::string path = cat("/proc/", cred.pid, "/status");
+    std::FILE* f = std::fopen(path.c_str(), "re");
+    if (!f)
+        return false;
+    bool member = false;
+    char line[4096];
+    while (std::fgets(line, sizeof line, f)) {
+        if (std::strncmp(line, "Groups:", 7) != 0)
+            continue;
+        char* p = line + 7;
+        for (;;) {
+            char* end = nullptr;
+            errno = 0;
+            unsigned long g = std::strtoul(p, &end, 10);
+            if (end == p || errno)
+                break;
+            if (static_cast<gid_t>(g) == group)
+                member = true;
+            p = end;
+        }
+        break;
+    }
+    std::fclose(f);
+    return member;
+}
+
 Result<sockaddr_un> make_address(const std::string& path)
 {
     sockaddr_un addr{};
@@ -182,7 +216,8 @@ Status ServerImpl::start()
     ::umask(old_mask);
     if (rc < 0)
         return os_error(bind_errno, cat("cannot bind IPC socket ", path_));
-    if (::chmod(path_.c_str(), 0660) < 0 || ::stat(path_.c_str(), &st) < 0) {
+    if ((limits_.group != static_cast<gid_t>(-1) && ::chown(path_.c_str(), static_cast<uid_t>(-1), limits_.group) < 0) ||
+        ::chmod(path_.c_str(), limits_.mode) < 0 || ::stat(path_.c_str(), &st) < 0) {
         int e = errno;
         ::unlink(path_.c_str());
         return os_error(e, cat("cannot set mode of IPC socket ", path_));
@@ -360,7 +395,8 @@ const Peer& ServerImpl::peer_of(Client& c)
             peer.pid = cred.pid;
             peer.uid = cred.uid;
             peer.gid = cred.gid;
-            peer.may_change_state = cred.uid == 0 || has_cap_net_admin(cred.pid);
+            peer.may_change_state = cred.uid == 0 || has_cap_net_admin(cred.pid) ||
+                                    in_group(cred, limits_.group);
         } else {
             peer.uid = static_cast<uid_t>(-1);
             peer.gid = static_cast<gid_t>(-1);

@@ -36,6 +36,8 @@ struct DaemonOptions {
     unsigned mrdisc_interval = 20; // -m
     unsigned startup_delay = 0;    // -d SEC (smcrouted)
     bool start_despite_errors = false; // --ignore-errors: start with the valid lines
+    unsigned socket_mode = 0660;  // --socket-mode
+    std::string socket_group;     // --socket-group: may use the socket and change state
 
     // Fill the ident-derived defaults that were not given.
     void apply_defaults();

@@ -26,6 +26,10 @@ struct IpcLimits {
     size_t max_clients = ipc_max_clients;
     size_t max_output = ipc_max_output;
     std::chrono::milliseconds idle_timeout = ipc_idle_timeout;
+    // Who may use the socket: its mode, and a group that owns it. Members of
+    // that group (primary or supplementary) may also change state.
+    mode_t mode = 0660;
+    gid_t group = static_cast<gid_t>(-1); // -1: root's group, no extra rights
 };
 
 struct Peer {

@@ -1,0 +1,70 @@
+#!/bin/bash
+# --socket-mode and --socket-group: the IPC socket gets that mode and group,
+# and members of the group may change state (SO_PEERCRED: primary or
+# supplementary group). Without the group, others may at most "show".
+#   * --socket-group nogroup: the socket is 0660 root:nogroup; nobody (whose
+#     group is nogroup) may show, add and remove; the route forwards.
+#   * --socket-mode 0666 without a group: nobody may show, add gets 77.
+#   * --socket-mode 0600 --socket-group nogroup: nobody cannot connect (77).
+. "$(dirname "$0")/lib.sh"
+command -v setpriv >/dev/null 2>&1 || skip "setpriv(1) not found"
+id nobody >/dev/null 2>&1 || skip "no user 'nobody'"
+NOGROUP=$(id -gn nobody)
+SOCK=/run/smcroute.sock
+
+topo
+write_conf <<'CONF'
+mroute from a1 source 10.0.1.2 group 225.1.2.3 to b1
+CONF
+
+NB=$TMP/nobody-bin
+mkdir -p "$NB" && chmod 0755 "$TMP" "$NB"
+must cp "$SMCROUTE" "$NB/smcroute"
+chmod 0755 "$NB/smcroute"
+ln -s smcroute "$NB/smcroutectl"
+as_nobody() { setpriv --reuid=nobody --regid="$NOGROUP" --clear-groups -- "$@"; }
+nb_ctl() { as_nobody timeout 10 "$NB/smcroutectl" "$@"; }
+
+# ---- the group may change state
+start_daemon --socket-group "$NOGROUP"
+mode=$(stat -c '%a %U %G' "$SOCK")
+[ "$mode" = "660 root $NOGROUP" ] || fail "socket is '$mode', want '660 root $NOGROUP'"
+say "ok: socket is 0660 root:$NOGROUP"
+check "nobody may show" nb_ctl show
+check "nobody (group $NOGROUP) may add" nb_ctl add a1 10.0.1.2 225.1.2.4 b2
+check "the group member's route is in the kernel" wait_for 2 mfc_forwards 10.0.1.2 225.1.2.4
+expect_forward v4 225.1.2.4 rcv2 10
+check "nobody may remove" nb_ctl remove a1 10.0.1.2 225.1.2.4
+check "removed from the kernel" wait_for 2 mfc_lacks 10.0.1.2 225.1.2.4
+stop_daemon "$DAEMON_PID"
+
+# ---- open to all for show, state changes refused
+start_daemon --socket-mode 0666
+mode=$(stat -c '%a %G' "$SOCK")
+[ "$mode" = "666 root" ] || fail "socket is '$mode', want '666 root'"
+check "nobody may show through a 0666 socket" nb_ctl show
+out=$(nb_ctl add a1 10.0.1.2 225.1.2.4 b2 2>&1)
+rc=$?
+[ "$rc" = 77 ] || fail "add by nobody without the group exited $rc, want 77: $out"
+case "$out" in *"permission denied"*) ;; *) fail "add by nobody: no 'permission denied' in: $out" ;; esac
+check_not "nothing added" mfc_has 10.0.1.2 225.1.2.4
+stop_daemon "$DAEMON_PID"
+
+# ---- 0600: even the group cannot connect
+start_daemon --socket-mode 0600 --socket-group "$NOGROUP"
+mode=$(stat -c '%a %G' "$SOCK")
+[ "$mode" = "600 $NOGROUP" ] || fail "socket is '$mode', want '600 $NOGROUP'"
+out=$(nb_ctl show 2>&1)
+rc=$?
+[ "$rc" = 77 ] || fail "show by nobody through a 0600 socket exited $rc, want 77: $out"
+say "ok: 0600 keeps nobody out ($out)"
+
+# ---- bad values are usage errors
+out=$(timeout 10 "$BIN/smcrouted" -n -f "$CONF" --socket-mode 0999 2>&1)
+rc=$?
+[ "$rc" = 64 ] || fail "--socket-mode 0999 exited $rc, want 64: $out"
+out=$(timeout 10 "$BIN/smcrouted" -n -f "$CONF" -u /run/other.sock -i other --socket-group no-such-group-smct 2>&1)
+rc=$?
+[ "$rc" != 0 ] || fail "--socket-group with an unknown group started"
+case "$out" in *"unknown group"*) say "ok: unknown group refused: $out" ;; *) fail "unknown group: unclear message: $out" ;; esac
+pass
