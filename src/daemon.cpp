@@ -284,6 +284,8 @@ int Daemon::start_routing(Config cfg, Control::Hooks hooks, const std::vector<Cl
                           ReadyPipe& ready)
 {
     bool no_support = true;
+    std::string why; // each family's reason, for the final error
+    bool denied = true;
     for (Family f : {Family::inet, Family::inet6}) {
         auto s = open_mroute(f, opts_.table);
         if (!s) {
@@ -292,15 +294,21 @@ int Daemon::start_routing(Config cfg, Control::Hooks hooks, const std::vector<Cl
                 return fail_start(ready, exit_code::unavailable, s.error().message);
             if (code != ENOPROTOOPT && code != EOPNOTSUPP && code != EAFNOSUPPORT && code != EPROTONOSUPPORT)
                 no_support = false;
+            if (code != EPERM && code != EACCES)
+                denied = false;
             log_.warning(cat(s.error().message, "; ", family_name(f), " routes will be refused"));
+            why += cat(why.empty() ? "" : "; ", family_name(f), ": ", s.error().message);
             continue;
         }
         no_support = false;
         (f == Family::inet ? v4_ : v6_) = std::move(*s);
     }
     if (!v4_ && !v6_)
-        return fail_start(ready, no_support ? exit_code::no_kernel_support : exit_code::os_error,
-                          "no multicast routing socket could be opened");
+        return fail_start(ready,
+                          no_support ? exit_code::no_kernel_support
+                          : denied   ? exit_code::permission
+                                     : exit_code::os_error,
+                          cat("no multicast routing socket could be opened (", why, ")"));
 
     router_ = std::make_unique<Router>(log_, v4_.get(), v6_.get());
     router_->on_learned([this](const SgKey& k, std::string_view iif) {
