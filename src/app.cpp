@@ -13,9 +13,7 @@ int run_app(std::string_view argv0, const std::vector<std::string_view>& args)
     Personality who = personality_from_argv0(argv0);
     auto inv = parse_command_line(who, args);
     if (!inv) {
-        std::string_view name = who == Personality::daemon ? "smcrouted"
-                                : who == Personality::ctl  ? "smcroutectl"
-                                                           : "smcroute";
+        std::string_view name = program_name(who);
         std::fprintf(stderr, "%.*s: %s\nTry '%.*s -h' for more information.\n", int(name.size()), name.data(),
                      inv.error().message.c_str(), int(name.size()), name.data());
         return exit_code::usage;

@@ -73,18 +73,6 @@ constexpr std::array<OptionInfo, 17> legacy_options{{
     {0, "json", "", "JSON show output"},
 }};
 
-std::string_view program_name(Personality who)
-{
-    switch (who) {
-    case Personality::daemon:
-        return "smcrouted";
-    case Personality::ctl:
-        return "smcroutectl";
-    case Personality::legacy:
-        break;
-    }
-    return "smcroute";
-}
 
 std::string_view key_of(const OptionInfo& o)
 {
@@ -669,6 +657,19 @@ void append_verbs(std::string& out)
 }
 
 } // namespace
+
+std::string_view program_name(Personality who)
+{
+    switch (who) {
+    case Personality::daemon:
+        return "smcrouted";
+    case Personality::ctl:
+        return "smcroutectl";
+    case Personality::legacy:
+        break;
+    }
+    return "smcroute";
+}
 
 Personality personality_from_argv0(std::string_view argv0)
 {

@@ -27,18 +27,6 @@ void put_line(std::FILE* f, std::string_view text)
     std::fputc('\n', f);
 }
 
-std::string_view program_name(Personality who)
-{
-    switch (who) {
-    case Personality::daemon:
-        return "smcrouted";
-    case Personality::ctl:
-        return "smcroutectl";
-    case Personality::legacy:
-        break;
-    }
-    return "smcroute";
-}
 
 // Reads one line without its '\n'; false at end of input with nothing read.
 bool read_line(std::FILE* in, std::string& line)

@@ -112,6 +112,31 @@ void check_families(const JoinText& text, const SourceResult& src, const std::op
     }
 }
 
+// What routes and joins validate alike: IIF, SOURCE, GROUP and their families.
+struct CommonFields {
+    std::optional<IfName> iif;
+    SourceResult src;
+    std::optional<Prefix> group;
+    bool ok = true;
+};
+
+CommonFields check_common(const JoinText& text, std::vector<ArgIssue>& issues)
+{
+    CommonFields c;
+    if (auto iif = IfName::parse(text.iif))
+        c.iif = *iif;
+    else {
+        issues.push_back({arg::iif, Severity::error, iif.error().message});
+        c.ok = false;
+    }
+    c.src = check_source(text.source, issues);
+    c.ok = c.ok && c.src.ok;
+    c.group = check_group(text.group, issues);
+    c.ok = c.ok && c.group.has_value();
+    check_families(text, c.src, c.group, c.ok, issues);
+    return c;
+}
+
 std::string key(const std::optional<Prefix>& source, const Prefix& group)
 {
     return cat('(', source ? source->str() : std::string("*"), ", ", group.str(), ')');
@@ -139,19 +164,7 @@ Checked<RouteSpec> check_route(const RouteText& text, bool require_oifs)
 {
     Checked<RouteSpec> out;
     auto& issues = out.issues;
-    bool ok = true;
-
-    auto iif = IfName::parse(text.iif);
-    if (!iif) {
-        issues.push_back({arg::iif, Severity::error, iif.error().message});
-        ok = false;
-    }
-
-    SourceResult src = check_source(text.source, issues);
-    ok = ok && src.ok;
-    std::optional<Prefix> group = check_group(text.group, issues);
-    ok = ok && group.has_value();
-    check_families(JoinText{text.iif, text.source, text.group}, src, group, ok, issues);
+    auto [iif, src, group, ok] = check_common(JoinText{text.iif, text.source, text.group}, issues);
 
     std::vector<IfName> oifs;
     oifs.reserve(std::min(text.oifs.size(), max_oifs));
@@ -214,18 +227,7 @@ Checked<JoinSpec> check_join(const JoinText& text, size_t max_expansion)
 {
     Checked<JoinSpec> out;
     auto& issues = out.issues;
-    bool ok = true;
-
-    auto iif = IfName::parse(text.iif);
-    if (!iif) {
-        issues.push_back({arg::iif, Severity::error, iif.error().message});
-        ok = false;
-    }
-    SourceResult src = check_source(text.source, issues);
-    ok = ok && src.ok;
-    std::optional<Prefix> group = check_group(text.group, issues);
-    ok = ok && group.has_value();
-    check_families(text, src, group, ok, issues);
+    auto [iif, src, group, ok] = check_common(text, issues);
 
     if (!ok)
         return out;

@@ -19,6 +19,8 @@ enum class Personality { legacy, daemon, ctl };
 
 // By basename of argv[0]: "smcrouted" -> daemon, "smcroutectl" -> ctl, else legacy.
 Personality personality_from_argv0(std::string_view argv0);
+// "smcroute", "smcrouted" or "smcroutectl": how messages name the program.
+std::string_view program_name(Personality who);
 
 struct DaemonOptions {
     std::string ident = "smcroute";

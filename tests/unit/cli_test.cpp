@@ -536,8 +536,9 @@ TEST(CliHelp, EveryOptionInTheTableParses)
     for (auto who : {who_daemon, who_ctl}) {
         for (const auto& o : option_table(who)) {
             std::string value = o.arg.empty() ? "" : (o.arg == "SEC" ? "30" : o.arg == "LVL" ? "info"
-                                                                          : o.arg == "ID"  ? "1"
-                                                                                           : "x");
+                                                                          : o.arg == "ID"   ? "1"
+                                                                          : o.arg == "MODE" ? "0660"
+                                                                                            : "x");
             std::vector<std::string> forms;
             if (o.letter != 0)
                 forms.push_back(std::string("-") + o.letter);
@@ -551,6 +552,19 @@ TEST(CliHelp, EveryOptionInTheTableParses)
                 EXPECT_TRUE(r.ok()) << f << " " << value << ": " << (r.ok() ? "" : r.error().message);
             }
         }
+    }
+}
+
+TEST(Cli, SocketModeIsOctal)
+{
+    auto r = parse_command_line(who_daemon, {"--socket-mode", "0640", "--socket-group", "adm"});
+    ASSERT_TRUE(r.ok()) << r.error().message;
+    EXPECT_EQ(r->daemon.socket_mode, 0640u);
+    EXPECT_EQ(r->daemon.socket_group, "adm");
+    for (std::string_view bad : {"0999", "x", "01777", "66O"}) {
+        auto b = parse_command_line(who_daemon, {"--socket-mode", bad});
+        ASSERT_FALSE(b.ok()) << bad;
+        EXPECT_NE(b.error().message.find("invalid socket mode"), std::string::npos) << b.error().message;
     }
 }
 
