@@ -195,6 +195,20 @@ bool IfName::matches(std::string_view ifname) const
     return ifname.substr(0, stem.size()) == stem;
 }
 
+void to_sockaddr(const IpAddr& a, sockaddr_storage& out)
+{
+    std::memset(&out, 0, sizeof out);
+    if (a.is_v4()) {
+        auto* sin = reinterpret_cast<sockaddr_in*>(&out);
+        sin->sin_family = AF_INET;
+        sin->sin_addr = a.v4();
+    } else {
+        auto* sin6 = reinterpret_cast<sockaddr_in6*>(&out);
+        sin6->sin6_family = AF_INET6;
+        sin6->sin6_addr = a.v6();
+    }
+}
+
 size_t hash_bytes(const void* data, size_t len)
 {
     // FNV-1a, 64 bit.

@@ -259,20 +259,8 @@ UniqueFd anchor_join(Family f)
         return {};
     group_source_req req{};
     req.gsr_interface = lo;
-    auto put = [v4](sockaddr_storage& ss, const char* text) {
-        IpAddr a = *IpAddr::parse(text);
-        if (v4) {
-            auto* sin = reinterpret_cast<sockaddr_in*>(&ss);
-            sin->sin_family = AF_INET;
-            sin->sin_addr = a.v4();
-        } else {
-            auto* sin6 = reinterpret_cast<sockaddr_in6*>(&ss);
-            sin6->sin6_family = AF_INET6;
-            sin6->sin6_addr = a.v6();
-        }
-    };
-    put(req.gsr_group, v4 ? anchor_group_v4 : anchor_group_v6);
-    put(req.gsr_source, v4 ? anchor_source_v4 : anchor_source_v6);
+    to_sockaddr(*IpAddr::parse(v4 ? anchor_group_v4 : anchor_group_v6), req.gsr_group);
+    to_sockaddr(*IpAddr::parse(v4 ? anchor_source_v4 : anchor_source_v6), req.gsr_source);
     if (::setsockopt(fd.get(), v4 ? IPPROTO_IP : IPPROTO_IPV6, MCAST_JOIN_SOURCE_GROUP, &req, sizeof(req)) != 0)
         return {};
     return fd;

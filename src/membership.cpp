@@ -20,20 +20,6 @@ int level_of(Family f)
     return f == Family::inet ? IPPROTO_IP : IPPROTO_IPV6;
 }
 
-void fill(sockaddr_storage& ss, const IpAddr& a)
-{
-    std::memset(&ss, 0, sizeof ss);
-    if (a.is_v4()) {
-        auto* sin = reinterpret_cast<sockaddr_in*>(&ss);
-        sin->sin_family = AF_INET;
-        sin->sin_addr = a.v4();
-    } else {
-        auto* sin6 = reinterpret_cast<sockaddr_in6*>(&ss);
-        sin6->sin6_family = AF_INET6;
-        sin6->sin6_addr = a.v6();
-    }
-}
-
 // MCAST_{JOIN,LEAVE}_GROUP or MCAST_{JOIN,LEAVE}_SOURCE_GROUP; returns 0 or errno.
 int mcast_op(int fd, Family f, bool join, unsigned ifindex, const IpAddr& group, const std::optional<IpAddr>& source)
 {
@@ -41,14 +27,14 @@ int mcast_op(int fd, Family f, bool join, unsigned ifindex, const IpAddr& group,
     if (source) {
         group_source_req req{};
         req.gsr_interface = ifindex;
-        fill(req.gsr_group, group);
-        fill(req.gsr_source, *source);
+        to_sockaddr(group, req.gsr_group);
+        to_sockaddr(*source, req.gsr_source);
         rc = ::setsockopt(fd, level_of(f), join ? MCAST_JOIN_SOURCE_GROUP : MCAST_LEAVE_SOURCE_GROUP, &req,
                           sizeof req);
     } else {
         group_req req{};
         req.gr_interface = ifindex;
-        fill(req.gr_group, group);
+        to_sockaddr(group, req.gr_group);
         rc = ::setsockopt(fd, level_of(f), join ? MCAST_JOIN_GROUP : MCAST_LEAVE_GROUP, &req, sizeof req);
     }
     return rc == 0 ? 0 : errno;

@@ -11,6 +11,7 @@
 #include <cstring>
 #include <functional>
 #include <netinet/in.h>
+#include <sys/socket.h>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -99,6 +100,9 @@ private:
     std::array<char, 16> buf_{};
     uint8_t len_ = 0;
 };
+
+// The address as a sockaddr_in or sockaddr_in6 (port 0), zero-filled.
+void to_sockaddr(const IpAddr& a, sockaddr_storage& out);
 
 size_t hash_bytes(const void* data, size_t len);
 

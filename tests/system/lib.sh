@@ -708,3 +708,22 @@ bg_send_wait() {
 
 # bg_alive NAME: that sender/receiver is still running.
 bg_alive() { alive "${BG_PID[$1]}"; }
+
+# ------------------------------------------------ running things as nobody
+
+# nobody_setup: skip unless setpriv(1) and user nobody exist; set NOGROUP
+# (nobody's group) and NB, a directory with a copy of the binary and its
+# smcrouted/smcroutectl links that nobody can run (the build tree may sit
+# under a directory nobody cannot enter); define as_nobody CMD...
+nobody_setup() {
+    command -v setpriv >/dev/null 2>&1 || skip "setpriv(1) not found"
+    id nobody >/dev/null 2>&1 || skip "no user 'nobody'"
+    NOGROUP=$(id -gn nobody)
+    NB=$TMP/nobody-bin
+    mkdir -p "$NB" && chmod 0755 "$TMP" "$NB"
+    must cp "$SMCROUTE" "$NB/smcroute"
+    chmod 0755 "$NB/smcroute"
+    ln -sf smcroute "$NB/smcrouted"
+    ln -sf smcroute "$NB/smcroutectl"
+}
+as_nobody() { setpriv --reuid=nobody --regid="$NOGROUP" --clear-groups -- "$@"; }

@@ -8,9 +8,7 @@
 # and forwarding are unchanged. A non-root process holding CAP_NET_ADMIN
 # may change state.
 . "$(dirname "$0")/lib.sh"
-command -v setpriv >/dev/null 2>&1 || skip "setpriv(1) not found"
-id nobody >/dev/null 2>&1 || skip "no user 'nobody'"
-NOGROUP=$(id -gn nobody)
+nobody_setup
 SOCK=/run/smcroute.sock
 
 topo
@@ -21,15 +19,6 @@ start_daemon
 check "kernel MFC has (10.0.1.2, 225.1.2.3) after start-up" wait_for 2 mfc_forwards 10.0.1.2 225.1.2.3
 expect_forward v4 225.1.2.3 rcv1 10
 
-# The binary where nobody can run it (the build tree may sit under a
-# directory nobody cannot enter): a copy on this test's private /run.
-NB=$TMP/nobody-bin
-mkdir -p "$NB" && chmod 0755 "$TMP" "$NB"
-must cp "$SMCROUTE" "$NB/smcroute"
-chmod 0755 "$NB/smcroute"
-ln -s smcroute "$NB/smcroutectl"
-
-as_nobody() { setpriv --reuid=nobody --regid="$NOGROUP" --clear-groups -- "$@"; }
 as_nobody_with_net_admin() {
     setpriv --reuid=nobody --regid="$NOGROUP" --clear-groups \
         --inh-caps=+net_admin --ambient-caps=+net_admin -- "$@"

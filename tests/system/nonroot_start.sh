@@ -10,21 +10,13 @@
 # permission problem, and nothing left behind (no socket, no pid file, no
 # VIF, no MFC entry).
 . "$(dirname "$0")/lib.sh"
-command -v setpriv >/dev/null 2>&1 || skip "setpriv(1) not found"
-id nobody >/dev/null 2>&1 || skip "no user 'nobody'"
-NOGROUP=$(id -gn nobody)
+nobody_setup
 NOBODY_UID=$(id -u nobody)
 topo
 
-# The binary where nobody can run it (the build tree may sit under a
-# directory nobody cannot enter), and a runtime directory anyone may write.
-NB=$TMP/nobody-bin
+# A runtime directory anyone may write.
 RT=$TMP/rt
-mkdir -p "$NB" "$RT" && chmod 0755 "$TMP" "$NB" && chmod 0777 "$RT"
-must cp "$SMCROUTE" "$NB/smcroute"
-chmod 0755 "$NB/smcroute"
-ln -s smcroute "$NB/smcrouted"
-ln -s smcroute "$NB/smcroutectl"
+mkdir -p "$RT" && chmod 0777 "$RT"
 SOCK=$RT/smcroute.sock
 PIDF=$RT/smcroute.pid
 

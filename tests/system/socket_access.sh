@@ -7,9 +7,7 @@
 #   * --socket-mode 0666 without a group: nobody may show, add gets 77.
 #   * --socket-mode 0600 --socket-group nogroup: nobody cannot connect (77).
 . "$(dirname "$0")/lib.sh"
-command -v setpriv >/dev/null 2>&1 || skip "setpriv(1) not found"
-id nobody >/dev/null 2>&1 || skip "no user 'nobody'"
-NOGROUP=$(id -gn nobody)
+nobody_setup
 SOCK=/run/smcroute.sock
 
 topo
@@ -17,12 +15,6 @@ write_conf <<'CONF'
 mroute from a1 source 10.0.1.2 group 225.1.2.3 to b1
 CONF
 
-NB=$TMP/nobody-bin
-mkdir -p "$NB" && chmod 0755 "$TMP" "$NB"
-must cp "$SMCROUTE" "$NB/smcroute"
-chmod 0755 "$NB/smcroute"
-ln -s smcroute "$NB/smcroutectl"
-as_nobody() { setpriv --reuid=nobody --regid="$NOGROUP" --clear-groups -- "$@"; }
 nb_ctl() { as_nobody timeout 10 "$NB/smcroutectl" "$@"; }
 
 # ---- the group may change state
