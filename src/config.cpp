@@ -96,11 +96,15 @@ Error errno_error(int code)
     return Error{code, std::strerror(code)};
 }
 
+constexpr size_t max_config_file_size = 256u << 20;
+
 class DiskFiles final : public FileSource {
 public:
     Result<std::string> read(const std::string& path) override
     {
-        UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));
+        // O_NONBLOCK: opening a FIFO with no writer must not hang the
+        // daemon; only regular files are read, and only so much of them.
+        UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
         if (!fd)
             return errno_error(errno);
         struct stat st{};
@@ -108,6 +112,8 @@ public:
             return errno_error(errno);
         if (S_ISDIR(st.st_mode))
             return errno_error(EISDIR);
+        if (!S_ISREG(st.st_mode))
+            return fail("not a regular file");
         std::string data;
         if (S_ISREG(st.st_mode) && st.st_size > 0)
             data.reserve(static_cast<size_t>(st.st_size));
@@ -122,6 +128,8 @@ public:
             if (n == 0)
                 break;
             data.append(buf, static_cast<size_t>(n));
+            if (data.size() > max_config_file_size)
+                return fail(cat("file larger than ", max_config_file_size >> 20, " MiB"));
         }
         return data;
     }

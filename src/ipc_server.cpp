@@ -22,6 +22,10 @@ using Clock = EventLoop::Clock;
 constexpr uint32_t status_usage = 64;    // EX_USAGE: bad request
 constexpr uint32_t status_software = 70; // EX_SOFTWARE: handler sent no END
 constexpr size_t flush_threshold = 256 * 1024;
+// Back-pressure: with this much output unread by a client, its further
+// requests wait (and its socket is not read) until it reads; one that never
+// does is dropped by the idle timeout, and the loop is never held up.
+constexpr size_t backlog_limit = 256 * 1024;
 constexpr size_t read_chunk = 64 * 1024;
 constexpr int reads_per_event = 16; // fairness between clients
 constexpr int cap_net_admin = 12;
@@ -106,6 +110,7 @@ struct Client {
     Clock::time_point last_progress;
     std::optional<Peer> peer;
     bool closing = false; // read no more; close once the output is written
+    bool eof = false;     // the peer sent all it will; answer what is buffered
     bool doomed = false;  // drop as soon as the current dispatch returns
     std::string label;
 
@@ -314,9 +319,9 @@ void ServerImpl::on_client(uint64_t id, short revents)
         drop(id, LogLevel::debug, "hung up");
         return;
     }
-    if (!c.closing && (revents & (POLLIN | POLLHUP)))
+    if (!c.closing && !c.eof && (revents & (POLLIN | POLLHUP)))
         read_input(c);
-    else if (revents & POLLHUP) {
+    else if ((revents & POLLHUP) && !c.eof) {
         drop(id, LogLevel::debug, "hung up");
         return;
     }
@@ -329,17 +334,33 @@ void ServerImpl::on_client(uint64_t id, short revents)
         drop(id, LogLevel::debug, "hung up");
         return;
     }
+    // Output drained below the back-pressure limit: answer what waits.
+    if (!c.closing && c.pending() < backlog_limit && c.reader.buffered()) {
+        process_frames(c);
+        if (c.doomed) {
+            drop(id, LogLevel::debug, "connection lost or over its limits");
+            return;
+        }
+        if (c.pending() && !flush(c)) {
+            drop(id, LogLevel::debug, "hung up");
+            return;
+        }
+    }
+    // At end of input, once under the limit every buffered frame is answered.
+    if (c.eof && c.pending() < backlog_limit)
+        c.closing = true;
     if (c.closing && c.pending() == 0) {
         drop(id, LogLevel::debug, "done");
         return;
     }
-    short events = static_cast<short>((c.closing ? 0 : POLLIN) | (c.pending() ? POLLOUT : 0));
+    const bool want_input = !c.closing && !c.eof && c.pending() < backlog_limit;
+    short events = static_cast<short>((want_input ? POLLIN : 0) | (c.pending() ? POLLOUT : 0));
     loop_.set_events(c.fd.get(), events);
 }
 
 void ServerImpl::read_input(Client& c)
 {
-    for (int i = 0; i < reads_per_event && !c.doomed && !c.closing; ++i) {
+    for (int i = 0; i < reads_per_event && !c.doomed && !c.closing && c.pending() < backlog_limit; ++i) {
         ssize_t n = ::recv(c.fd.get(), read_buf_.data(), read_buf_.size(), MSG_DONTWAIT);
         if (n > 0) {
             c.last_progress = Clock::now();
@@ -350,7 +371,7 @@ void ServerImpl::read_input(Client& c)
         if (n == 0) {
             if (c.reader.buffered())
                 log_.debug(cat(c.label, " closed the connection in the middle of a frame"));
-            c.closing = true; // answer what was asked, then close
+            c.eof = true; // answer what was asked, then close
             return;
         }
         if (errno == EINTR)
@@ -363,7 +384,7 @@ void ServerImpl::read_input(Client& c)
 
 void ServerImpl::process_frames(Client& c)
 {
-    while (!c.doomed && !c.closing) {
+    while (!c.doomed && !c.closing && c.pending() < backlog_limit) {
         auto next = c.reader.next();
         if (!next) {
             reply_error(c, next.error().message);
