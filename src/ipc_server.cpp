@@ -2,11 +2,13 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <fstream>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <map>
 #include <optional>
+#include <sstream>
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -30,29 +32,26 @@ constexpr size_t read_chunk = 64 * 1024;
 constexpr int reads_per_event = 16; // fairness between clients
 constexpr int cap_net_admin = 12;
 
-// CapEff of a process from /proc/PID/status; false when unreadable.
-bool has_cap_net_admin(pid_t pid)
+// The value after "KEY:" on its line of /proc/PID/status ("" when the file
+// or the line cannot be read).
+std::string proc_status_field(pid_t pid, std::string_view key)
 {
     if (pid <= 0)
-        return false;
-    std::string path = cat("/proc/", pid, "/status");
-    std::FILE* f = std::fopen(path.c_str(), "re");
-    if (!f)
-        return false;
-    bool result = false;
-    char line[256];
-    while (std::fgets(line, sizeof line, f)) {
-        if (std::strncmp(line, "CapEff:", 7) != 0)
-            continue;
-        char* end = nullptr;
-        errno = 0;
-        unsigned long long caps = std::strtoull(line + 7, &end, 16);
-        if (errno == 0 && end != line + 7)
-            result = (caps >> cap_net_admin) & 1;
-        break;
-    }
-    std::fclose(f);
-    return result;
+        return {};
+    std::ifstream in(cat("/proc/", pid, "/status"));
+    std::string line;
+    while (std::getline(in, line))
+        if (line.size() > key.size() && line.compare(0, key.size(), key) == 0 && line[key.size()] == ':')
+            return line.substr(key.size() + 1);
+    return {};
+}
+
+// CapEff of a process holds CAP_NET_ADMIN; false when unreadable.
+bool has_cap_net_admin(pid_t pid)
+{
+    std::istringstream in(proc_status_field(pid, "CapEff"));
+    unsigned long long caps = 0;
+    return (in >> std::hex >> caps) && ((caps >> cap_net_admin) & 1);
 }
 
 // Whether a peer is a member of group, by its primary group or the
@@ -63,30 +62,12 @@ bool in_group(const ucred& cred, gid_t group)
         return false;
     if (cred.gid == group)
         return true;
-    std::string path = cat("/proc/", cred.pid, "/status");
-    std::FILE* f = std::fopen(path.c_str(), "re");
-    if (!f)
-        return false;
-    bool member = false;
-    char line[4096];
-    while (std::fgets(line, sizeof line, f)) {
-        if (std::strncmp(line, "Groups:", 7) != 0)
-            continue;
-        char* p = line + 7;
-        for (;;) {
-            char* end = nullptr;
-            errno = 0;
-            unsigned long g = std::strtoul(p, &end, 10);
-            if (end == p || errno)
-                break;
-            if (static_cast<gid_t>(g) == group)
-                member = true;
-            p = end;
-        }
-        break;
-    }
-    std::fclose(f);
-    return member;
+    std::istringstream in(proc_status_field(cred.pid, "Groups"));
+    unsigned long g = 0;
+    while (in >> g)
+        if (static_cast<gid_t>(g) == group)
+            return true;
+    return false;
 }
 
 Result<sockaddr_un> make_address(const std::string& path)
