@@ -16,7 +16,7 @@ namespace {
 // An option is identified in the parser by its long name, or by its letter
 // when it has no long name.
 
-constexpr std::array<OptionInfo, 20> daemon_options{{
+constexpr std::array<OptionInfo, 21> daemon_options{{
     {'c', "cache-timeout", "SEC", "Expire idle learned routes after SEC (60, 0: never)"},
     {'d', "startup-delay", "SEC", "Wait SEC before probing interfaces and config"},
     {'e', "exec", "CMD", "Run CMD after (re)load and (*,G) route installs"},
@@ -37,11 +37,14 @@ constexpr std::array<OptionInfo, 20> daemon_options{{
     {0, "ignore-errors", "", "Start with the valid lines of a bad config"},
     {0, "socket-mode", "MODE", "IPC socket mode, octal (default 0660)"},
     {0, "socket-group", "GROUP", "IPC socket group; its members may change state"},
+    {0, "max-learned", "N", "Limit learned routes + stop filters (65536, 0: none)"},
 }};
 
-constexpr std::array<OptionInfo, 9> ctl_options{{
+constexpr std::array<OptionInfo, 11> ctl_options{{
     {'b', "batch", "", "Batch mode: commands from stdin, one a line"},
     {'d', "detail", "", "Detailed show output (counters)"},
+    {'f', "config", "FILE", "Config file for check (default /etc/NAME.conf)"},
+    {0, "table", "ID", "Multicast routing table for check (default 0)"},
     {'i', "ident", "NAME", "Identity of the daemon (default smcroute)"},
     {'j', "json", "", "JSON show output"},
     {'p', "plain", "", "Table headings even when not a terminal"},
@@ -238,6 +241,8 @@ Status apply_common(State& st, std::string_view key, std::string_view val, bool&
         if (val.empty() || ec != std::errc() || end != val.data() + val.size() || mode > 0777)
             return fail(cat("invalid socket mode '", val, "' (octal, e.g. 0660)"));
         d.socket_mode = mode;
+    } else if (key == "max-learned") {
+        return set_unsigned(d.max_learned, val, "learned-route limit");
     } else if (key == "socket-group") {
         d.socket_group = std::string(val);
     } else if (key == "batch") {
@@ -731,6 +736,10 @@ Result<ClientCommand> parse_client_command(const std::vector<std::string_view>& 
         cmd.args = std::move(*a);
         return cmd;
     }
+    case Verb::check:
+        if (rest.size() == 1)
+            return fail(cat("check needs no arguments (the whole config) or ", info.synopsis.substr(1, info.synopsis.size() - 2)));
+        break;
     case Verb::flush:
     case Verb::reload:
     case Verb::kill:

@@ -1,7 +1,10 @@
 #include "smcroute/client.hpp"
 
-
+#include "smcroute/control.hpp"
+#include "smcroute/diagnose.hpp"
 #include "smcroute/ipc_client.hpp"
+#include "smcroute/system_probe.hpp"
+#include "smcroute/table.hpp"
 
 #include <cerrno>
 #include <chrono>
@@ -66,6 +69,148 @@ std::vector<std::string_view> split_words(std::string_view line)
     return words;
 }
 
+// ------------------------------------------------------------------ check
+
+std::string plural(size_t n, std::string_view word)
+{
+    return cat(n, ' ', word, n == 1 ? "" : "s");
+}
+
+// The daemon answers a version request on its socket (or in its runtime
+// directory, where a daemon started with -p USER keeps it).
+std::optional<std::string> answering_socket(const Invocation& inv)
+{
+    constexpr std::chrono::milliseconds timeout{2000};
+    std::vector<std::string> paths{inv.client.socket_path.empty() ? default_socket_path(inv.client.ident)
+                                                                  : inv.client.socket_path};
+    if (paths.front() == default_socket_path(inv.client.ident))
+        paths.push_back(cat(runtime_dir(inv.client.ident), "/", inv.client.ident, ".sock"));
+    for (const auto& path : paths) {
+        auto c = IpcClient::connect(path, timeout);
+        if (!c)
+            continue;
+        Request req;
+        req.args.emplace_back("version");
+        auto end = c->call(req, [](std::string_view) {});
+        if (end && end->status == 0)
+            return path;
+    }
+    return std::nullopt;
+}
+
+// How a fix starts the daemon for this invocation's ident, config and table.
+std::string daemon_command(const Invocation& inv)
+{
+    const auto& d = inv.daemon;
+    const bool ctl = inv.personality != Personality::legacy;
+    std::string cmd = ctl ? "smcrouted" : "smcroute -d";
+    if (d.ident != "smcroute")
+        cmd += cat(ctl ? " -i " : " --ident ", d.ident);
+    if (d.config_given)
+        cmd += cat(ctl ? " -f " : " --config ", d.config_file);
+    if (d.table != 0)
+        cmd += cat(ctl ? " -t " : " --table ", d.table);
+    return cmd;
+}
+
+// `check` runs here, in the client: it reads the config (or takes one route
+// from the command line), probes the system and prints every finding.
+int run_check(const Invocation& inv, const ClientCommand& cmd, std::string_view prefix, std::FILE* out,
+              std::FILE* err)
+{
+    CheckRequest req;
+    req.daemon_command = daemon_command(inv);
+    std::vector<Finding> findings;
+    std::string what;
+    if (cmd.args.empty()) {
+        const std::string& path = inv.daemon.config_file;
+        auto files = make_disk_files();
+        ParseResult parsed = parse_config_file(path, *files);
+        for (const auto& d : parsed.diagnostics) {
+            if (d.severity != Severity::error)
+                continue; // the parser's warnings are findings of diagnose(), with their fixes
+            findings.push_back(Finding{
+                Severity::error, d.line ? cat(d.file, ':', d.line) : d.file, cat("config error: ", d.message),
+                d.line ? std::string("correct that line (see smcroute.conf(5)); until then the daemon refuses the file")
+                       : cat("create it, or name another file with ",
+                             inv.personality == Personality::legacy ? "--config FILE" : "-f FILE")});
+        }
+        req.config = std::move(parsed.config);
+        req.whole_config = true;
+        what = cat("config ", path, ": ", plural(req.config.routes.size(), "route"), ", ",
+                   plural(req.config.joins.size(), "join"), ", ", plural(req.config.phyints.size(), "phyint"));
+    } else {
+        RouteText text = split_route_words(cmd.args);
+        Checked<RouteSpec> checked = check_route(text, false);
+        if (!checked.value) {
+            std::string msg;
+            for (const auto& i : checked.issues)
+                if (i.severity == Severity::error)
+                    msg += cat(msg.empty() ? "" : "; ", i.message);
+            put_line(err, cat(prefix, "check: ", msg));
+            return exit_code::usage;
+        }
+        req.config.routes.push_back(Located<RouteSpec>{*checked.value, {}});
+        req.whole_config = false;
+        what = cat("route ", checked.value->key_str(), " from ", checked.value->iif.view());
+    }
+
+    ProbeRequest probe;
+    probe.table = inv.daemon.table;
+    probe.sources = sources_to_look_up(req.config);
+    probe.v4 = uses_family(req.config, Family::inet);
+    probe.v6 = uses_family(req.config, Family::inet6);
+    auto facts = probe_system(probe);
+    if (!facts) {
+        put_line(err, cat(prefix, "check: ", facts.error().message));
+        return exit_code::os_error;
+    }
+    auto socket = answering_socket(inv);
+    facts->daemon_answers = socket.has_value();
+    for (auto& f : diagnose(req, *facts))
+        findings.push_back(std::move(f));
+
+    size_t problems = 0, warnings = 0;
+    for (const auto& f : findings)
+        ++(f.severity == Severity::error ? problems : warnings);
+
+    if (inv.client.json) {
+        put_line(out, "{");
+        put_line(out, cat("  \"checked\": ", json_string(what), ","));
+        put_line(out, cat("  \"daemon\": ", socket ? "true" : "false", ","));
+        if (socket)
+            put_line(out, cat("  \"socket\": ", json_string(*socket), ","));
+        put_line(out, cat("  \"problems\": ", problems, ","));
+        put_line(out, cat("  \"warnings\": ", warnings, ","));
+        put(out, "  \"findings\": [");
+        for (size_t i = 0; i < findings.size(); ++i) {
+            const auto& f = findings[i];
+            put(out, cat(i ? ",\n    " : "\n    ", "{\"severity\": ",
+                         f.severity == Severity::error ? "\"problem\"" : "\"warning\"",
+                         ", \"subject\": ", json_string(f.subject), ", \"message\": ", json_string(f.message),
+                         ", \"fix\": ", json_string(f.fix), "}"));
+        }
+        put_line(out, findings.empty() ? "]" : "\n  ]");
+        put_line(out, "}");
+    } else {
+        put_line(out, cat("check: ", what));
+        if (socket)
+            put_line(out, cat("check: the daemon answers on ", *socket));
+        for (const auto& f : findings) {
+            put_line(out, cat(f.severity == Severity::error ? "problem: " : "warning: ", f.subject, ": ", f.message));
+            if (!f.fix.empty())
+                put_line(out, cat("  fix: ", f.fix));
+        }
+        if (problems == 0)
+            put_line(out, warnings == 0 ? std::string("check: no problems found")
+                                        : cat("check: no problems found, ", plural(warnings, "warning")));
+        else
+            put_line(out, cat("check: ", plural(problems, "problem"), ", ", plural(warnings, "warning")));
+    }
+    std::fflush(out);
+    return problems == 0 ? exit_code::ok : exit_code::failed;
+}
+
 // One connection, opened when the first command that needs the daemon comes.
 class Session {
 public:
@@ -108,6 +253,8 @@ public:
             }
             return exit_code::ok;
         }
+        if (cmd.verb == Verb::check)
+            return run_check(inv_, cmd, prefix, out_, err_);
         if (!connect())
             return connect_status_;
 

@@ -11,7 +11,7 @@ namespace smcroute {
 
 namespace {
 
-constexpr std::array<VerbInfo, 10> verbs{{
+constexpr std::array<VerbInfo, 11> verbs{{
     {Verb::add, "add", "IIF [SOURCE[/LEN]] GROUP[/LEN] OIF [OIF ...]",
      "Add a route, or add OIFs to an existing one", true},
     {Verb::remove, "remove", "IIF [SOURCE[/LEN]] GROUP[/LEN] [OIF ...]",
@@ -21,6 +21,8 @@ constexpr std::array<VerbInfo, 10> verbs{{
     {Verb::leave, "leave", "IIF [SOURCE[/LEN]] GROUP[/LEN]", "Leave a joined group (must match the join)", true},
     {Verb::show, "show", "[SUBJECT] [-i IF] [-f inet|inet6]",
      "Show routes (default) or another SUBJECT, see below", false},
+    {Verb::check, "check", "[IIF [SOURCE[/LEN]] GROUP[/LEN] [OIF ...]]",
+     "Check the config file (-f), or one route, against the system", false},
     {Verb::flush, "flush", "", "Flush the routes learned from (*,G) rules now", true},
     {Verb::reload, "reload", "", "Reload the configuration file, like SIGHUP", true},
     {Verb::kill, "kill", "", "Tell the running daemon to exit, like SIGTERM", true},

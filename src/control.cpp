@@ -4,6 +4,8 @@
 #include "smcroute/kernel_groups.hpp"
 #include "smcroute/table.hpp"
 
+#include <memory>
+
 namespace smcroute {
 
 namespace {
@@ -139,6 +141,9 @@ void Control::handle(const Request& req, const Peer& peer, Reply& reply)
     case Verb::help:
         reply.end(exit_code::usage, "help is answered by the client");
         return;
+    case Verb::check:
+        reply.end(exit_code::usage, "check runs in the client");
+        return;
     }
 }
 
@@ -234,6 +239,75 @@ void Control::show(const Request& req, Reply& reply)
     }
 }
 
+namespace {
+
+// Rows handed to the client per pull of a streamed listing.
+constexpr size_t rows_per_pull = 256;
+
+// One `show routes` answer, taken in a single pass over the router when the
+// request arrives and then streamed: a point-in-time snapshot that holds no
+// reference into the Router, so routes added or removed (or a reload) while
+// a long listing is still being sent cannot affect it or make it unsafe.
+// Text keeps its cells in one compact Table buffer with the column widths;
+// JSON keeps each object's text back to back.
+struct RouteListing {
+    bool json = false;
+    bool headings = false;
+    bool only_pending = false;
+    Table table;
+    std::string objects;          // JSON: every object, with its leading ','
+    std::vector<uint32_t> ends;   // JSON: end of each object in objects
+    size_t next = 0;              // the next row to send
+    bool opened = false;          // heading line or JSON opening sent
+
+    explicit RouteListing(std::vector<std::string> headings) : table(std::move(headings)) {}
+    size_t size() const { return json ? ends.size() : table.size(); }
+
+    // One pull: the opening line, then up to rows_per_pull rows; after the
+    // last, the closing line and END.
+    bool produce(Reply& out)
+    {
+        if (!opened) {
+            opened = true;
+            if (json)
+                out.row(only_pending ? "{\"pending\": [" : "{\"routes\": [");
+            else if (size() && headings)
+                table.render_heading([&](std::string_view line) { out.row(line); });
+        }
+        size_t last = std::min(size(), next + rows_per_pull);
+        if (json) {
+            for (; next < last; ++next) {
+                size_t begin = next ? ends[next - 1] : 0;
+                out.row(std::string_view(objects).substr(begin, ends[next] - begin));
+            }
+        } else {
+            table.render_rows(next, last - next, headings, [&](std::string_view line) { out.row(line); });
+            next = last;
+        }
+        if (next < size())
+            return true;
+        if (json)
+            out.row("]}");
+        else if (size() == 0)
+            out.row(only_pending ? "No pending routes." : "No routes.");
+        out.end(exit_code::ok, "");
+        return false;
+    }
+};
+
+std::string_view kind_name(RouteView::Kind k)
+{
+    switch (k) {
+    case RouteView::Kind::rule: return "rule";
+    case RouteView::Kind::learned: return "learned";
+    case RouteView::Kind::stop: return "stop";
+    case RouteView::Kind::route: return "route";
+    }
+    return "?";
+}
+
+} // namespace
+
 void Control::show_routes(const Request& req, Reply& reply, bool only_pending)
 {
     const bool detail = req.flags & req_detail;
@@ -242,29 +316,37 @@ void Control::show_routes(const Request& req, Reply& reply, bool only_pending)
     if (detail)
         headings.insert(headings.end(), {"PACKETS", "BYTES", "WRONGIF"});
     headings.push_back(only_pending ? "REASON" : "OIFS");
-    Table table(headings);
-    bool first = true;
-    if (json)
-        reply.row(only_pending ? "{\"pending\": [" : "{\"routes\": [");
+    auto listing = std::make_shared<RouteListing>(std::move(headings));
+    listing->json = json;
+    listing->headings = req.flags & req_headings;
+    listing->only_pending = only_pending;
+
+    // Scratch buffers reused for every route: no allocation per row once warm.
+    std::string key, source, group, oifs, packets, bytes, wrong_if, o;
     router_.for_each_route([&](const RouteView& v) {
         if (only_pending && v.active)
             return;
-        std::string key, iif, source, group;
-        std::vector<std::string> oifs;
+        std::string_view iif;
+        const std::vector<IfName>* named_oifs = nullptr; // else v.oifs
+        key.clear();
         if (v.kind == RouteView::Kind::rule) {
             key = v.spec->key_str();
-            iif = v.spec->iif.str();
+            iif = v.spec->iif.view();
             source = v.spec->any_source() ? "*" : v.spec->source.str();
             group = v.spec->group.str();
-            oifs = spec_oifs(*v.spec);
+            named_oifs = &v.spec->oifs;
         } else {
-            key = cat("(", v.key.source.str(), ", ", v.key.group.str(), ")");
-            iif = v.iif;
             source = v.key.source.str();
             group = v.key.group.str();
-            oifs = v.kind == RouteView::Kind::route || (v.kind == RouteView::Kind::stop && v.spec) ? spec_oifs(*v.spec)
-                                                                                                   : v.oifs;
+            key.append("(").append(source).append(", ").append(group).append(")");
+            iif = v.iif;
+            if (v.kind == RouteView::Kind::route || (v.kind == RouteView::Kind::stop && v.spec))
+                named_oifs = &v.spec->oifs;
         }
+        const size_t n_oifs = named_oifs ? named_oifs->size() : v.oifs.size();
+        auto oif = [&](size_t i) -> std::string_view {
+            return named_oifs ? (*named_oifs)[i].view() : std::string_view(v.oifs[i]);
+        };
         MfcCounters c;
         bool have_counters = false;
         if (detail && v.active && v.kind != RouteView::Kind::rule) {
@@ -273,50 +355,64 @@ void Control::show_routes(const Request& req, Reply& reply, bool only_pending)
                 have_counters = true;
             }
         }
-        std::string state(state_name(v));
+        std::string_view state = state_name(v);
         if (json) {
-            std::string o = cat(first ? "" : ",", "{\"kind\": ",
-                                json_string(v.kind == RouteView::Kind::rule      ? "rule"
-                                            : v.kind == RouteView::Kind::learned ? "learned"
-                                            : v.kind == RouteView::Kind::stop    ? "stop"
-                                                                                 : "route"),
-                                ", \"source\": ", json_string(source), ", \"group\": ", json_string(group),
-                                ", \"iif\": ", json_string(iif), ", \"oifs\": [");
-            for (size_t i = 0; i < oifs.size(); ++i)
-                o += cat(i ? ", " : "", json_string(oifs[i]));
-            o += cat("], \"state\": ", json_string(state), ", \"origin\": ",
-                     json_string(v.origin == Origin::config ? "config" : "client"));
-            if (!v.pending_reason.empty())
-                o += cat(", \"reason\": ", json_string(v.pending_reason));
+            o.clear();
+            o += listing->ends.empty() ? "{\"kind\": " : ",{\"kind\": ";
+            append_json_string(o, kind_name(v.kind));
+            o += ", \"source\": ";
+            append_json_string(o, source);
+            o += ", \"group\": ";
+            append_json_string(o, group);
+            o += ", \"iif\": ";
+            append_json_string(o, iif);
+            o += ", \"oifs\": [";
+            for (size_t i = 0; i < n_oifs; ++i) {
+                if (i)
+                    o += ", ";
+                append_json_string(o, oif(i));
+            }
+            o += "], \"state\": ";
+            append_json_string(o, state);
+            o += ", \"origin\": ";
+            append_json_string(o, v.origin == Origin::config ? "config" : "client");
+            if (!v.pending_reason.empty()) {
+                o += ", \"reason\": ";
+                append_json_string(o, v.pending_reason);
+            }
             if (v.kind == RouteView::Kind::rule)
                 o += cat(", \"learned\": ", v.learned);
-            if (v.kind == RouteView::Kind::learned)
-                o += cat(", \"rule\": ", json_string(v.spec->key_str()));
+            if (v.kind == RouteView::Kind::learned) {
+                o += ", \"rule\": ";
+                append_json_string(o, v.spec->key_str());
+            }
             if (have_counters)
                 o += cat(", \"packets\": ", c.packets, ", \"bytes\": ", c.bytes, ", \"wrong_if\": ", c.wrong_if);
             o += "}";
-            first = false;
-            reply.row(o);
+            listing->objects += o;
+            listing->ends.push_back(static_cast<uint32_t>(listing->objects.size()));
             return;
         }
-        std::vector<std::string> row{key, iif, state};
-        if (detail) {
-            if (have_counters)
-                row.insert(row.end(), {cat(c.packets), cat(c.bytes), cat(c.wrong_if)});
-            else
-                row.insert(row.end(), {"-", "-", "-"});
+        oifs.clear();
+        if (only_pending) {
+            oifs = v.pending_reason;
+        } else {
+            for (size_t i = 0; i < n_oifs; ++i) {
+                if (i)
+                    oifs += ' ';
+                oifs += oif(i);
+            }
         }
-        row.push_back(only_pending ? v.pending_reason : join_words(oifs));
-        table.add(std::move(row));
+        if (!detail) {
+            listing->table.add({key, iif, state, oifs});
+            return;
+        }
+        packets = have_counters ? cat(c.packets) : "-";
+        bytes = have_counters ? cat(c.bytes) : "-";
+        wrong_if = have_counters ? cat(c.wrong_if) : "-";
+        listing->table.add({key, iif, state, packets, bytes, wrong_if, oifs});
     });
-    if (json) {
-        reply.row("]}");
-    } else if (table.empty()) {
-        reply.row(only_pending ? "No pending routes." : "No routes.");
-    } else {
-        table.render(req.flags & req_headings, [&](std::string_view line) { reply.row(line); });
-    }
-    reply.end(exit_code::ok, "");
+    reply.stream([listing](Reply& out) { return listing->produce(out); });
 }
 
 void Control::show_interfaces(const Request& req, Reply& reply)

@@ -14,6 +14,7 @@
 #include "smcroute/router.hpp"
 #include "smcroute/script.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <grp.h>
@@ -21,6 +22,7 @@
 #include <cstdio>
 #include <cstring>
 #include <fcntl.h>
+#include <malloc.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -132,6 +134,8 @@ public:
 
 private:
     Result<Config> load_config(bool at_start);
+    // Routes live only in the router: the config keeps phyints and joins.
+    void forget_routes(Config& cfg);
     void apply_config(const Config& cfg);
     void add_routes_and_joins(const Config& cfg);
     Status reload();
@@ -146,6 +150,7 @@ private:
                       ReadyPipe& ready);
 
     const DaemonOptions& opts_;
+    size_t config_routes_ = 0; // route lines of the running config
     Logger& log_;
     EventLoop loop_;
     std::unique_ptr<Mrdisc> mrdisc_; // terminations go out before loop_ ends
@@ -196,6 +201,14 @@ Result<Config> Daemon::load_config(bool at_start)
                     at_start ? "" : ", keeping the running config"));
 }
 
+void Daemon::forget_routes(Config& cfg)
+{
+    std::vector<Located<RouteSpec>>().swap(cfg.routes);
+    // The parser's buffers (file text, located routes) are free now: give
+    // the pages back rather than keep the load's peak for the daemon's life.
+    ::malloc_trim(0);
+}
+
 void Daemon::apply_config(const Config& cfg)
 {
     std::vector<PhyintSpec> phyints;
@@ -207,6 +220,7 @@ void Daemon::apply_config(const Config& cfg)
 
 void Daemon::add_routes_and_joins(const Config& cfg)
 {
+    router_->reserve(router_->static_count() + cfg.routes.size());
     for (const auto& r : cfg.routes) {
         if (!router_->has_family(r.spec.family())) {
             log_.error(cat(r.loc.file, ":", r.loc.line, ": ", family_name(r.spec.family()),
@@ -233,30 +247,46 @@ Status Daemon::reload()
     // Apply only the difference, in linear time: removals, then changes,
     // then additions. Unchanged routes are not touched in the kernel; a route
     // whose OIFs changed is re-programmed in place (its traffic never stops).
-    std::unordered_map<RouteSpec, const RouteSpec*, RouteKeyHash, SameRouteKey> next_by_key, old_by_key;
-    for (const auto& r : cfg->routes)
-        next_by_key.emplace(r.spec, &r.spec);
-    for (const auto& r : running_.routes)
-        old_by_key.emplace(r.spec, &r.spec);
+    // The router's own table is the old side: no copy of the routes is kept.
+    // Lines with the same key merge their OIFs, as adding them would.
+    std::unordered_map<RouteSpec, size_t, RouteKeyHash, SameRouteKey> next_by_key;
+    std::vector<Located<RouteSpec>> next;
+    next.reserve(cfg->routes.size());
+    for (auto& r : cfg->routes) {
+        auto [it, inserted] = next_by_key.emplace(RouteSpec{r.spec.iif, r.spec.source, r.spec.group, {}}, next.size());
+        if (inserted) {
+            next.push_back(std::move(r));
+            continue;
+        }
+        auto& merged = next[it->second].spec.oifs;
+        for (const auto& o : r.spec.oifs)
+            if (std::find(merged.begin(), merged.end(), o) == merged.end())
+                merged.push_back(o);
+    }
+    std::vector<Located<RouteSpec>>().swap(cfg->routes);
     router_->remove_origin(Origin::client);
-    for (const auto& old : running_.routes)
-        if (!next_by_key.count(old.spec))
-            (void)router_->remove(old.spec, false);
+    for (const auto& old : router_->keys_of(Origin::config))
+        if (!next_by_key.count(old))
+            (void)router_->remove(old, false);
     std::vector<PhyintSpec> phyints;
     for (const auto& p : cfg->phyints)
         phyints.push_back(p.spec);
     if (phyints != router_->phyints())
         router_->set_phyints(phyints);
-    for (const auto& r : cfg->routes) {
-        auto it = old_by_key.find(r.spec);
-        if (it != old_by_key.end() && !(it->second->oifs == r.spec.oifs))
+    Config added;
+    for (auto& r : next) {
+        auto found = router_->find(r.spec);
+        if (!found) {
+            added.routes.push_back(std::move(r));
+            continue;
+        }
+        if (!(found->oifs == r.spec.oifs))
             if (auto st = router_->replace_oifs(r.spec); !st)
                 log_.error(cat(r.loc.file, ":", r.loc.line, ": ", st.error().message));
     }
-    Config added;
-    for (const auto& r : cfg->routes)
-        if (!old_by_key.count(r.spec))
-            added.routes.push_back(r);
+    config_routes_ = next.size();
+    std::vector<Located<RouteSpec>>().swap(next);
+    decltype(next_by_key)().swap(next_by_key);
 
     // Joins likewise: unchanged ones stay joined in the kernel.
     std::unordered_set<JoinSpec, JoinSpecHash> next_joins, old_joins;
@@ -273,6 +303,7 @@ Status Daemon::reload()
             added.joins.push_back(j);
     add_routes_and_joins(added);
     running_ = std::move(*cfg);
+    forget_routes(added);
     update_mrdisc();
     notifier_.ready("reloaded");
     log_.notice("reload done");
@@ -311,6 +342,7 @@ int Daemon::start_routing(Config cfg, Control::Hooks hooks, const std::vector<Cl
                           cat("no multicast routing socket could be opened (", why, ")"));
 
     router_ = std::make_unique<Router>(log_, v4_.get(), v6_.get());
+    router_->set_max_learned(opts_.max_learned);
     router_->on_learned([this](const SgKey& k, std::string_view iif) {
         script_.run("install", {{"source", k.source.str()}, {"group", k.group.str()}, {"iif", std::string(iif)}});
     });
@@ -335,6 +367,8 @@ int Daemon::start_routing(Config cfg, Control::Hooks hooks, const std::vector<Cl
 
     running_ = std::move(cfg);
     apply_config(running_);
+    config_routes_ = running_.routes.size();
+    forget_routes(running_);
     mrdisc_ = std::make_unique<Mrdisc>(loop_, log_, std::chrono::seconds(opts_.mrdisc_interval));
     update_mrdisc();
 
@@ -352,6 +386,8 @@ int Daemon::start_routing(Config cfg, Control::Hooks hooks, const std::vector<Cl
 
     if (opts_.cache_timeout > 0)
         loop_.every(std::chrono::seconds(opts_.cache_timeout), [this] { router_->expire_idle(); });
+    // Refused or dropped upcalls that no later upcall reported.
+    loop_.every(std::chrono::seconds(10), [this] { router_->report_upcall_losses(); });
 
     UniqueFd pid_fd(::open(opts_.pid_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
     if (pid_fd) {
@@ -369,7 +405,7 @@ int Daemon::start_routing(Config cfg, Control::Hooks hooks, const std::vector<Cl
     log_.notice(cat("smcroute ", SMCROUTE_VERSION, " ready, socket ", opts_.socket_path,
                     opts_.table ? cat(", table ", opts_.table) : ""));
     ready.report(failures.empty() ? 0 : exit_code::failed, failures);
-    notifier_.ready(cat("ready, ", running_.routes.size(), " route(s) from ", opts_.config_file));
+    notifier_.ready(cat("ready, ", config_routes_, " route(s) from ", opts_.config_file));
     script_.run("reload");
     return exit_code::ok;
 
@@ -377,13 +413,14 @@ int Daemon::start_routing(Config cfg, Control::Hooks hooks, const std::vector<Cl
 
 void Daemon::drain_upcalls(MrouteSocket& s)
 {
-    for (;;) {
-        auto ups = s.read_upcalls();
-        if (ups.empty())
-            return;
-        for (const auto& u : ups)
-            router_->handle_upcall(s.family(), u);
-    }
+    // One bounded batch per wake-up: the kernel's socket queue (bounded by
+    // its receive buffer, overflow counted) holds the rest, so a flood
+    // never grows memory here and never starves the IPC socket.
+    auto ups = s.read_upcalls();
+    for (const auto& u : ups)
+        router_->handle_upcall(s.family(), u);
+    if (s.upcall_stats().dropped != 0)
+        router_->report_upcall_losses();
 }
 
 void Daemon::update_mrdisc()

@@ -124,13 +124,13 @@ Result<EndFrame> IpcClient::exchange(const std::string& out, const std::function
         return os_error(errno, "sending to the daemon");
     }
 
-    char buf[16 * 1024];
+    char buf[64 * 1024];
     for (;;) {
-        auto next = reader_.next();
+        auto next = reader_.next_view();
         if (!next)
             return fail(cat("bad reply from the daemon: ", next.error().message));
         if (*next) {
-            const Frame& f = **next;
+            const FrameView f = **next;
             switch (f.type) {
             case FrameType::row:
                 if (on_row)

@@ -2,6 +2,7 @@
 
 #include "smcroute/log.hpp"
 
+#include <algorithm>
 #include <cassert>
 
 namespace smcroute {
@@ -37,16 +38,32 @@ Error malformed(const std::string& what)
 
 } // namespace
 
-std::string encode_frame(FrameType type, std::string_view body)
+namespace {
+
+void append_frame(std::string& out, FrameType type, std::string_view body)
 {
     assert(body.size() <= ipc_max_body);
+    // The header in one append: this runs once per row of a long `show`.
+    const uint32_t len = static_cast<uint32_t>(body.size());
+    const uint16_t t = static_cast<uint16_t>(type);
+    const char header[ipc_header_size] = {
+        static_cast<char>(ipc_magic >> 24), static_cast<char>(ipc_magic >> 16 & 0xff),
+        static_cast<char>(ipc_magic >> 8 & 0xff), static_cast<char>(ipc_magic & 0xff),
+        static_cast<char>(len >> 24), static_cast<char>(len >> 16 & 0xff),
+        static_cast<char>(len >> 8 & 0xff), static_cast<char>(len & 0xff),
+        static_cast<char>(t >> 8), static_cast<char>(t & 0xff),
+        static_cast<char>(ipc_version >> 8), static_cast<char>(ipc_version & 0xff)};
+    out.append(header, sizeof header);
+    out.append(body);
+}
+
+} // namespace
+
+std::string encode_frame(FrameType type, std::string_view body)
+{
     std::string out;
     out.reserve(ipc_header_size + body.size());
-    put_u32(out, ipc_magic);
-    put_u32(out, static_cast<uint32_t>(body.size()));
-    put_u16(out, static_cast<uint16_t>(type));
-    put_u16(out, ipc_version);
-    out.append(body);
+    append_frame(out, type, body);
     return out;
 }
 
@@ -81,6 +98,16 @@ Result<std::string> encode_request(const Request& req)
 std::string encode_row(std::string_view text)
 {
     return encode_frame(FrameType::row, text.substr(0, ipc_max_body));
+}
+
+void append_row(std::string& out, std::string_view text)
+{
+    append_frame(out, FrameType::row, text.substr(0, ipc_max_body));
+}
+
+size_t row_frame_size(std::string_view text)
+{
+    return ipc_header_size + std::min(text.size(), ipc_max_body);
 }
 
 std::string encode_end(const EndFrame& end)
@@ -154,10 +181,25 @@ void FrameReader::feed(const char* data, size_t len)
 
 Result<std::optional<Frame>> FrameReader::next()
 {
+    auto view = next_view();
+    if (!view)
+        return view.take_error();
+    if (!*view)
+        return std::optional<Frame>{};
+    Frame frame{(*view)->type, std::string((*view)->body)};
+    if (pos_ == buf_.size()) {
+        buf_.clear();
+        pos_ = 0;
+    }
+    return std::optional<Frame>{std::move(frame)};
+}
+
+Result<std::optional<FrameView>> FrameReader::next_view()
+{
     if (failed_)
         return fail(failure_);
     if (buffered() < ipc_header_size)
-        return std::optional<Frame>{};
+        return std::optional<FrameView>{};
     std::string_view rest(buf_);
     rest.remove_prefix(pos_);
 
@@ -182,14 +224,10 @@ Result<std::optional<Frame>> FrameReader::next()
     }
 
     if (rest.size() - ipc_header_size < length)
-        return std::optional<Frame>{};
-    Frame frame{static_cast<FrameType>(type), std::string(rest.substr(ipc_header_size, length))};
-    pos_ += ipc_header_size + length;
-    if (pos_ == buf_.size()) {
-        buf_.clear();
-        pos_ = 0;
-    }
-    return std::optional<Frame>{std::move(frame)};
+        return std::optional<FrameView>{};
+    FrameView frame{static_cast<FrameType>(type), rest.substr(ipc_header_size, length)};
+    pos_ += ipc_header_size + length; // feed() drops consumed bytes later
+    return std::optional<FrameView>{frame};
 }
 
 } // namespace smcroute

@@ -93,9 +93,13 @@ struct Client {
     bool closing = false; // read no more; close once the output is written
     bool eof = false;     // the peer sent all it will; answer what is buffered
     bool doomed = false;  // drop as soon as the current dispatch returns
+    bool replied = true;  // the current request has its END
+    Reply::Producer producer; // the rest of a streamed answer
     std::string label;
 
     size_t pending() const { return out.size() - out_pos; }
+    // Sending a streamed answer, or too much unsent: further requests wait.
+    bool busy() const { return producer || pending() >= backlog_limit; }
 };
 
 class ServerImpl final : public IpcServer {
@@ -114,6 +118,10 @@ public:
     // Queue a frame; flushes when much is queued. Marks the client doomed on
     // overflow or a write error.
     void append(Client& c, const std::string& frame);
+    void append_row(Client& c, std::string_view text); // a ROW frame, encoded in place
+    // Pull a streamed answer while the client's unsent output is below the
+    // low-water mark.
+    void pump(Client& c);
 
 private:
     void on_listener(short revents);
@@ -122,6 +130,8 @@ private:
     void process_frames(Client& c);
     void handle_request(Client& c, const Request& req);
     void reply_error(Client& c, const std::string& message);
+    bool admit(Client& c, size_t size); // false, and doomed, when over max_output
+    void appended(Client& c);
     bool flush(Client& c);
     void drop(uint64_t id, LogLevel level, std::string_view why);
     void sweep_idle();
@@ -142,30 +152,36 @@ private:
     std::vector<char> read_buf_;
 };
 
+// Writes into the client's queue; the state of the answer lives in the
+// Client, so a streamed answer can be continued by a later ClientReply.
 class ClientReply final : public Reply {
 public:
     ClientReply(ServerImpl& server, Client& client) : server_(server), client_(client) {}
 
     void row(std::string_view text) override
     {
-        if (ended_ || client_.doomed)
+        if (client_.replied || client_.doomed)
             return;
-        server_.append(client_, encode_row(text));
+        server_.append_row(client_, text);
     }
     void end(uint32_t status, std::string_view message) override
     {
-        if (ended_)
+        if (client_.replied)
             return;
-        ended_ = true;
+        client_.replied = true;
         if (!client_.doomed)
             server_.append(client_, encode_end(EndFrame{status, std::string(message)}));
     }
-    bool ended() const { return ended_; }
+    void stream(Producer producer) override
+    {
+        if (client_.replied || client_.producer)
+            return; // after end(), or a second stream(): a handler bug, ignored
+        client_.producer = std::move(producer);
+    }
 
 private:
     ServerImpl& server_;
     Client& client_;
-    bool ended_ = false;
 };
 
 Status ServerImpl::start()
@@ -315,8 +331,21 @@ void ServerImpl::on_client(uint64_t id, short revents)
         drop(id, LogLevel::debug, "hung up");
         return;
     }
+    // A streamed answer continues as the client drains it: a few rounds of
+    // pull and send per event, so other clients and routing take turns.
+    for (int round = 0; round < 4 && c.producer && c.pending() < limits_.stream_low_water; ++round) {
+        pump(c);
+        if (c.doomed) {
+            drop(id, LogLevel::debug, "connection lost or over its limits");
+            return;
+        }
+        if (!flush(c)) {
+            drop(id, LogLevel::debug, "hung up");
+            return;
+        }
+    }
     // Output drained below the back-pressure limit: answer what waits.
-    if (!c.closing && c.pending() < backlog_limit && c.reader.buffered()) {
+    if (!c.closing && !c.busy() && c.reader.buffered()) {
         process_frames(c);
         if (c.doomed) {
             drop(id, LogLevel::debug, "connection lost or over its limits");
@@ -328,20 +357,22 @@ void ServerImpl::on_client(uint64_t id, short revents)
         }
     }
     // At end of input, once under the limit every buffered frame is answered.
-    if (c.eof && c.pending() < backlog_limit)
+    if (c.eof && !c.busy())
         c.closing = true;
-    if (c.closing && c.pending() == 0) {
+    if (c.closing && c.pending() == 0 && !c.producer) {
         drop(id, LogLevel::debug, "done");
         return;
     }
-    const bool want_input = !c.closing && !c.eof && c.pending() < backlog_limit;
-    short events = static_cast<short>((want_input ? POLLIN : 0) | (c.pending() ? POLLOUT : 0));
+    const bool want_input = !c.closing && !c.eof && !c.busy();
+    // POLLOUT also while a streamed answer waits with nothing queued: the
+    // next round of pulling happens when the socket can take it.
+    short events = static_cast<short>((want_input ? POLLIN : 0) | (c.pending() || c.producer ? POLLOUT : 0));
     loop_.set_events(c.fd.get(), events);
 }
 
 void ServerImpl::read_input(Client& c)
 {
-    for (int i = 0; i < reads_per_event && !c.doomed && !c.closing && c.pending() < backlog_limit; ++i) {
+    for (int i = 0; i < reads_per_event && !c.doomed && !c.closing && !c.busy(); ++i) {
         ssize_t n = ::recv(c.fd.get(), read_buf_.data(), read_buf_.size(), MSG_DONTWAIT);
         if (n > 0) {
             c.last_progress = Clock::now();
@@ -365,7 +396,7 @@ void ServerImpl::read_input(Client& c)
 
 void ServerImpl::process_frames(Client& c)
 {
-    while (!c.doomed && !c.closing && c.pending() < backlog_limit) {
+    while (!c.doomed && !c.closing && !c.busy()) {
         auto next = c.reader.next();
         if (!next) {
             reply_error(c, next.error().message);
@@ -413,11 +444,36 @@ void ServerImpl::handle_request(Client& c, const Request& req)
 {
     const Peer& peer = peer_of(c);
     ClientReply reply(*this, c);
+    c.replied = false;
     handler_(req, peer, reply);
-    if (!reply.ended()) {
+    if (c.producer) {
+        pump(c); // the first rows at once; the rest as the client reads
+        return;
+    }
+    if (!c.replied) {
         log_.error(cat("IPC: no reply to request '", req.args.front(), "'"));
         reply.end(status_software, "internal error: the daemon sent no reply");
     }
+}
+
+void ServerImpl::pump(Client& c)
+{
+    ClientReply reply(*this, c);
+    // Bounded pulls per call: a producer that returns true without writing
+    // cannot hold up the loop (POLLOUT brings the next round).
+    for (int pulls = 0; pulls < 64 && c.producer && !c.doomed && c.pending() < limits_.stream_low_water;
+         ++pulls) {
+        bool more = c.producer(reply);
+        if (more && !c.replied)
+            continue;
+        c.producer = nullptr;
+        if (!c.replied) {
+            log_.error(cat(c.label, ": a streamed answer ended without its END"));
+            reply.end(status_software, "internal error: the daemon's answer ended early");
+        }
+    }
+    if (c.doomed)
+        c.producer = nullptr;
 }
 
 void ServerImpl::reply_error(Client& c, const std::string& message)
@@ -427,21 +483,41 @@ void ServerImpl::reply_error(Client& c, const std::string& message)
     c.closing = true;
 }
 
-void ServerImpl::append(Client& c, const std::string& frame)
+bool ServerImpl::admit(Client& c, size_t size)
 {
     if (c.doomed)
-        return;
-    if (c.pending() + frame.size() > limits_.max_output) {
+        return false;
+    if (c.pending() + size > limits_.max_output) {
         log_.info(cat(c.label, ": output queue over ", limits_.max_output, " bytes, dropping the client"));
         c.doomed = true;
         c.out.clear();
         c.out.shrink_to_fit();
         c.out_pos = 0;
-        return;
+        return false;
     }
-    c.out.append(frame);
+    return true;
+}
+
+void ServerImpl::appended(Client& c)
+{
     if (c.pending() >= std::min(flush_threshold, limits_.max_output / 4) && !flush(c))
         c.doomed = true;
+}
+
+void ServerImpl::append(Client& c, const std::string& frame)
+{
+    if (!admit(c, frame.size()))
+        return;
+    c.out.append(frame);
+    appended(c);
+}
+
+void ServerImpl::append_row(Client& c, std::string_view text)
+{
+    if (!admit(c, row_frame_size(text)))
+        return;
+    smcroute::append_row(c.out, text);
+    appended(c);
 }
 
 bool ServerImpl::flush(Client& c)

@@ -25,7 +25,8 @@ namespace {
 
 // Upcalls read per read_upcalls() call, so one call cannot starve the loop.
 constexpr size_t max_upcalls_per_read = 4096;
-// Receive buffer asked for; the kernel may cap SO_RCVBUF lower.
+// Receive buffer asked for; the kernel may cap SO_RCVBUF lower. Bounds the
+// upcalls queued in the kernel: past it the kernel drops (and counts) them.
 constexpr int wanted_rcvbuf = 8 * 1024 * 1024;
 // Enough for any upcall header (the rest of a WHOLEPKT is not needed).
 constexpr size_t upcall_buffer_size = 2048;
@@ -63,9 +64,12 @@ void enlarge_rcvbuf(int fd, int size)
 {
     // SO_RCVBUFFORCE (CAP_NET_ADMIN) ignores rmem_max; otherwise take what
     // SO_RCVBUF allows. Failure only means a smaller buffer.
-    if (::setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof size) == 0)
-        return;
-    (void)::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
+    if (::setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof size) != 0)
+        (void)::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
+    // Upcalls that do not fit are dropped by the kernel: have it count them
+    // on every message so the daemon can report them (failure: no count).
+    int on = 1;
+    (void)::setsockopt(fd, SOL_SOCKET, SO_RXQ_OVFL, &on, sizeof on);
 }
 
 int set_int(int fd, int level, int opt, int val)
@@ -84,13 +88,22 @@ public:
     {
         std::vector<Upcall> out;
         uint8_t buf[upcall_buffer_size];
+        alignas(cmsghdr) uint8_t control[CMSG_SPACE(sizeof(uint32_t))];
         for (size_t n = 0; n < max_upcalls_per_read; ++n) {
-            ssize_t len = ::recv(fd_.get(), buf, sizeof buf, MSG_DONTWAIT);
+            iovec iov{buf, sizeof buf};
+            msghdr msg{};
+            msg.msg_iov = &iov;
+            msg.msg_iovlen = 1;
+            msg.msg_control = control;
+            msg.msg_controllen = sizeof control;
+            ssize_t len = ::recvmsg(fd_.get(), &msg, MSG_DONTWAIT);
             if (len < 0) {
                 if (errno == EINTR)
                     continue;
                 break; // EAGAIN: drained; anything else: try again next poll
             }
+            ++stats_.read;
+            note_drops(msg);
             auto up = decode_upcall(family_, std::span<const uint8_t>(buf, static_cast<size_t>(len)));
             if (up)
                 out.push_back(*up);
@@ -98,9 +111,29 @@ public:
         return out;
     }
 
+    UpcallSocketStats upcall_stats() const override { return stats_; }
+
 protected:
     Family family_;
     UniqueFd fd_;
+
+private:
+    // SO_RXQ_OVFL: the socket's running drop count (32 bits, wrapping) as of
+    // the message; attached only once it is non-zero.
+    void note_drops(const msghdr& msg)
+    {
+        for (const cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(const_cast<msghdr*>(&msg), const_cast<cmsghdr*>(c))) {
+            if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SO_RXQ_OVFL || c->cmsg_len < CMSG_LEN(sizeof(uint32_t)))
+                continue;
+            uint32_t count = 0;
+            std::memcpy(&count, CMSG_DATA(c), sizeof count);
+            stats_.dropped += static_cast<uint32_t>(count - last_drop_count_);
+            last_drop_count_ = count;
+        }
+    }
+
+    UpcallSocketStats stats_;
+    uint32_t last_drop_count_ = 0;
 };
 
 class Mroute4 final : public MrouteBase {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <bit>
+#include <cassert>
 
 namespace smcroute {
 
@@ -79,7 +80,7 @@ void Router::link_event(const LinkEvent& ev)
         if (auto jt = index_by_name_.find(name); jt != index_by_name_.end() && jt->second == ev.iface.index)
             index_by_name_.erase(jt);
         log_.info(cat("interface ", name.view(), " (index ", ev.iface.index, ") removed"));
-        reconcile_all();
+        reconcile_interface(name, ev.iface.index);
         // Anything still holding the vanished slot is stale: forget it.
         for (FamilyState* fs : {v4_.get(), v6_.get()})
             if (fs)
@@ -111,7 +112,7 @@ void Router::link_event(const LinkEvent& ev)
     ifaces_[ev.iface.index] = ev.iface;
     index_by_name_[ev.iface.name] = ev.iface.index;
     log_.info(cat("interface ", ev.iface.name.view(), " (index ", ev.iface.index, ") appeared"));
-    reconcile_all();
+    reconcile_interface(ev.iface.name, 0);
 }
 
 void Router::set_phyints(const std::vector<PhyintSpec>& phyints)
@@ -139,8 +140,9 @@ uint8_t Router::ttl_threshold(std::string_view ifname) const
 // VIF holds ---------------------------------------------------------------------
 
 Result<Router::Hold> Router::acquire(FamilyState& fs, const Interface& iif, const std::vector<IfName>& oifs,
-                                     bool strict, std::string& pending_reason)
+                                     bool strict, Why* why)
 {
+    Why pending;
     Hold h;
     auto iv = fs.vifs.acquire(iif.index, iif.name.view(), ttl_threshold(iif.name.view()));
     if (!iv)
@@ -158,7 +160,8 @@ Result<Router::Hold> Router::acquire(FamilyState& fs, const Interface& iif, cons
             h.oif_mask |= 1u << *ov;
         return {};
     };
-    for (const auto& name : oifs) {
+    for (size_t i = 0; i < oifs.size(); ++i) {
+        const IfName& name = oifs[i];
         Status st;
         if (name.is_wildcard()) {
             for (const auto& [index, o] : ifaces_)
@@ -166,19 +169,20 @@ Result<Router::Hold> Router::acquire(FamilyState& fs, const Interface& iif, cons
                     break;
         } else if (auto it = index_by_name_.find(name); it != index_by_name_.end()) {
             const Interface& o = ifaces_.at(it->second);
-            if (strict && disabled(o.name.view())) {
-                pending_reason = cat("outbound interface ", name.view(), " is disabled by phyint");
-            } else {
+            if (strict && disabled(o.name.view()))
+                pending = Why{Pending::oif_disabled, static_cast<uint8_t>(i)};
+            else
                 st = take(o);
-            }
         } else if (strict) {
-            pending_reason = cat("outbound interface ", name.view(), " does not exist");
+            pending = Why{Pending::oif_missing, static_cast<uint8_t>(i)};
         }
-        if (!st || !pending_reason.empty()) {
+        if (!st || pending.code != Pending::none) {
             release(fs, h);
             if (!st)
                 return st.take_error();
-            return fail(pending_reason);
+            if (why)
+                *why = pending;
+            return fail("pending");
         }
     }
     return h;
@@ -210,21 +214,141 @@ void Router::unprogram(FamilyState& fs, const SgKey& key)
 
 // Static routes and rules --------------------------------------------------------
 
-Status Router::reconcile_static(StaticRoute& r)
+Router::IfaceSet* Router::intern(const IfName& iif, const std::vector<IfName>& oifs)
 {
-    FamilyState* fs = family_state(r.spec.family());
-    if (!fs)
-        return fail(cat(family_name(r.spec.family()), " multicast routing is not available"));
-    SgKey key{r.spec.source.addr, r.spec.group.addr};
-    std::string pending; // a missing or disabled interface: wait for it
-    Result<Hold> next = fail("");
-    auto it = index_by_name_.find(r.spec.iif);
-    if (it == index_by_name_.end())
-        pending = cat("inbound interface ", r.spec.iif.view(), " does not exist");
-    else if (disabled(r.spec.iif.view()))
-        pending = cat("inbound interface ", r.spec.iif.view(), " is disabled by phyint");
+    auto [it, inserted] = iface_sets_.try_emplace(IfacesKey{iif, oifs});
+    IfaceSet& set = it->second;
+    if (!inserted)
+        return &set;
+    set.key = &it->first;
+    sets_by_name_[iif].insert(&set);
+    for (const auto& o : oifs) {
+        if (o.is_wildcard())
+            set.wildcard_oif = true;
+        else
+            sets_by_name_[o].insert(&set);
+    }
+    if (set.wildcard_oif)
+        wildcard_sets_.insert(&set);
+    return &set;
+}
+
+void Router::attach(StaticEntry& e, IfaceSet* set)
+{
+    StaticRoute& r = e.second;
+    r.ifs = set;
+    r.prev = nullptr;
+    r.next = set->members;
+    if (set->members)
+        set->members->second.prev = &e;
+    set->members = &e;
+    ++set->refs;
+}
+
+void Router::detach(StaticEntry& e)
+{
+    StaticRoute& r = e.second;
+    IfaceSet* set = r.ifs;
+    if (!set)
+        return;
+    if (r.prev)
+        r.prev->second.next = r.next;
     else
-        next = acquire(*fs, ifaces_.at(it->second), r.spec.oifs, true, pending);
+        set->members = r.next;
+    if (r.next)
+        r.next->second.prev = r.prev;
+    r.prev = r.next = nullptr;
+    r.ifs = nullptr;
+    if (--set->refs > 0)
+        return;
+    auto unname = [&](const IfName& n) {
+        auto it = sets_by_name_.find(n);
+        if (it == sets_by_name_.end())
+            return;
+        it->second.erase(set);
+        if (it->second.empty())
+            sets_by_name_.erase(it);
+    };
+    const IfacesKey key = *set->key; // copied: erasing the set frees it
+    unname(key.iif);
+    for (const auto& o : key.oifs)
+        if (!o.is_wildcard())
+            unname(o);
+    wildcard_sets_.erase(set);
+    iface_sets_.erase(key);
+}
+
+void Router::set_oifs(StaticEntry& e, const std::vector<IfName>& oifs)
+{
+    IfaceSet* next = intern(e.second.ifs->key->iif, oifs);
+    if (next == e.second.ifs)
+        return;
+    ++next->refs; // keep it while the old set may go
+    detach(e);
+    attach(e, next);
+    --next->refs;
+}
+
+RouteSpec Router::spec_of(const StaticEntry& e) const
+{
+    RouteSpec spec;
+    spec.iif = e.second.ifs->key->iif;
+    spec.source = Prefix::host(e.first.source);
+    spec.group = Prefix::host(e.first.group);
+    spec.oifs = e.second.ifs->key->oifs;
+    return spec;
+}
+
+std::string Router::reason_of(const StaticEntry& e) const
+{
+    const StaticRoute& r = e.second;
+    const IfacesKey& ifs = *r.ifs->key;
+    auto oif = [&] { return r.why.oif < ifs.oifs.size() ? ifs.oifs[r.why.oif].view() : std::string_view("?"); };
+    switch (r.why.code) {
+    case Pending::none: return {};
+    case Pending::iif_missing: return cat("inbound interface ", ifs.iif.view(), " does not exist");
+    case Pending::iif_disabled: return cat("inbound interface ", ifs.iif.view(), " is disabled by phyint");
+    case Pending::oif_missing: return cat("outbound interface ", oif(), " does not exist");
+    case Pending::oif_disabled: return cat("outbound interface ", oif(), " is disabled by phyint");
+    case Pending::kernel: {
+        auto it = kernel_errors_.find(e.first);
+        return it == kernel_errors_.end() ? std::string("refused by the kernel") : it->second;
+    }
+    }
+    return {};
+}
+
+void Router::erase_static(std::unordered_map<SgKey, StaticRoute, SgKeyHash>::iterator it)
+{
+    StaticRoute& r = it->second;
+    if (FamilyState* fs = family_state(it->first.group.family()); fs && r.hold.in_kernel) {
+        unprogram(*fs, it->first);
+        release(*fs, r.hold);
+    }
+    r.hold = Hold{};
+    if (r.why.code == Pending::kernel)
+        kernel_errors_.erase(it->first);
+    detach(*it);
+    static_.erase(it);
+}
+
+Status Router::reconcile_static(StaticEntry& e)
+{
+    const SgKey& key = e.first;
+    StaticRoute& r = e.second;
+    const IfacesKey& ifs = *r.ifs->key;
+    FamilyState* fs = family_state(key.group.family());
+    if (!fs)
+        return fail(cat(family_name(key.group.family()), " multicast routing is not available"));
+    Why why; // a missing or disabled interface: wait for it
+    Result<Hold> next = fail("");
+    auto it = index_by_name_.find(ifs.iif);
+    if (it == index_by_name_.end())
+        why.code = Pending::iif_missing;
+    else if (disabled(ifs.iif.view()))
+        why.code = Pending::iif_disabled;
+    else
+        next = acquire(*fs, ifaces_.at(it->second), ifs.oifs, true, &why);
 
     auto withdraw = [&] {
         if (r.hold.in_kernel) {
@@ -233,11 +357,17 @@ Status Router::reconcile_static(StaticRoute& r)
         }
         r.hold = Hold{};
     };
-    if (!pending.empty()) {
+    auto set_why = [&](Why w) {
+        if (r.why.code == Pending::kernel && w.code != Pending::kernel)
+            kernel_errors_.erase(key);
+        r.why = w;
+    };
+    if (why.code != Pending::none) {
         withdraw();
-        if (r.pending_reason != pending)
-            log_.notice(cat("route ", r.spec.key_str(), " pending: ", pending));
-        r.pending_reason = pending;
+        bool changed = r.why != why;
+        set_why(why);
+        if (changed)
+            log_.notice(cat("route ", spec_of(e).key_str(), " pending: ", reason_of(e)));
         return {};
     }
     Status st = next ? Status{} : Status{next.take_error()};
@@ -256,13 +386,14 @@ Status Router::reconcile_static(StaticRoute& r)
     }
     if (!st) {
         withdraw();
-        r.pending_reason = st.error().message;
-        return fail(cat("add route ", r.spec.key_str(), " from ", r.spec.iif.view(), ": ", st.error().message));
+        set_why(Why{Pending::kernel, 0});
+        kernel_errors_[key] = st.error().message;
+        return fail(cat("add route ", spec_of(e).key_str(), " from ", ifs.iif.view(), ": ", st.error().message));
     }
     if (r.hold.in_kernel)
         release(*fs, r.hold);
     r.hold = h;
-    r.pending_reason.clear();
+    set_why(Why{});
     return {};
 }
 
@@ -326,8 +457,7 @@ void Router::reconcile_learned(Rule& rule)
             drop_dynamic(key, true);
             continue;
         }
-        std::string ignored;
-        auto next = acquire(*fs, it->second, rule.spec.oifs, false, ignored);
+        auto next = acquire(*fs, it->second, rule.spec.oifs, false, nullptr);
         if (!next) {
             log_.error(cat("rule ", rule.spec.key_str(), ": ", next.error().message));
             drop_dynamic(key, true);
@@ -345,6 +475,7 @@ void Router::reconcile_learned(Rule& rule)
             drop_dynamic(key, true);
             continue;
         }
+        assert(h.iif_vif == d.hold.iif_vif); // held: the interface keeps its slot
         release(*fs, d.hold);
         d.hold = h;
     }
@@ -352,8 +483,8 @@ void Router::reconcile_learned(Rule& rule)
 
 void Router::reconcile_all()
 {
-    for (auto& [key, r] : static_)
-        if (auto st = reconcile_static(r); !st)
+    for (auto& e : static_)
+        if (auto st = reconcile_static(e); !st)
             log_.error(st.error().message);
     for (auto& [key, rule] : rules_)
         reconcile_rule(rule);
@@ -370,6 +501,93 @@ void Router::reconcile_all()
     }
     for (const auto& key : stale)
         drop_dynamic(key, true);
+}
+
+void Router::reconcile_interface(const IfName& name, unsigned removed_ifindex)
+{
+    // Entries arriving on a vanished interface go first.
+    if (removed_ifindex != 0)
+        for (FamilyState* fs : {v4_.get(), v6_.get()}) {
+            if (!fs)
+                continue;
+            auto vif = fs->vifs.vif_of(removed_ifindex);
+            if (!vif)
+                continue;
+            std::vector<SgKey> gone;
+            for (DynamicEntry* d = fs->dynamic_on_vif[*vif]; d; d = d->second.next)
+                gone.push_back(d->first);
+            for (const auto& key : gone)
+                drop_dynamic(key, true);
+        }
+    std::string_view ifname = name.view();
+    auto wildcard_matches = [&](const std::vector<IfName>& oifs) {
+        for (const auto& o : oifs)
+            if (o.is_wildcard() && o.matches(ifname))
+                return true;
+        return false;
+    };
+    // Static routes naming it (IIF or OIF) or with a wildcard OIF matching it.
+    std::vector<IfaceSet*> sets;
+    const std::unordered_set<IfaceSet*>* named_sets = nullptr;
+    if (auto it = sets_by_name_.find(name); it != sets_by_name_.end()) {
+        named_sets = &it->second;
+        sets.assign(it->second.begin(), it->second.end());
+    }
+    for (IfaceSet* set : wildcard_sets_)
+        if (!(named_sets && named_sets->count(set)) && wildcard_matches(set->key->oifs))
+            sets.push_back(set);
+    std::vector<StaticEntry*> routes;
+    for (IfaceSet* set : sets)
+        for (StaticEntry* e = set->members; e; e = e->second.next)
+            routes.push_back(e);
+    for (StaticEntry* e : routes)
+        if (auto st = reconcile_static(*e); !st)
+            log_.error(st.error().message);
+    // Rules likewise, oldest first.
+    std::vector<Rule*> rules;
+    const std::unordered_set<Rule*>* named_rules = nullptr;
+    if (auto it = rules_by_name_.find(name); it != rules_by_name_.end()) {
+        named_rules = &it->second;
+        rules.assign(it->second.begin(), it->second.end());
+    }
+    for (Rule* r : wildcard_rules_)
+        if (!(named_rules && named_rules->count(r)) &&
+            ((r->spec.iif.is_wildcard() && r->spec.iif.matches(ifname)) || wildcard_matches(r->spec.oifs)))
+            rules.push_back(r);
+    std::sort(rules.begin(), rules.end(), [](const Rule* a, const Rule* b) { return a->seq < b->seq; });
+    for (Rule* r : rules)
+        reconcile_rule(*r);
+}
+
+void Router::index_rule_names(Rule& rule)
+{
+    bool wildcard = rule.spec.iif.is_wildcard();
+    if (!wildcard)
+        rules_by_name_[rule.spec.iif].insert(&rule);
+    for (const auto& o : rule.spec.oifs) {
+        if (o.is_wildcard())
+            wildcard = true;
+        else
+            rules_by_name_[o].insert(&rule);
+    }
+    if (wildcard)
+        wildcard_rules_.insert(&rule);
+}
+
+void Router::unindex_rule_names(Rule& rule)
+{
+    auto unname = [&](const IfName& n) {
+        auto it = rules_by_name_.find(n);
+        if (it == rules_by_name_.end())
+            return;
+        it->second.erase(&rule);
+        if (it->second.empty())
+            rules_by_name_.erase(it);
+    };
+    unname(rule.spec.iif);
+    for (const auto& o : rule.spec.oifs)
+        unname(o);
+    wildcard_rules_.erase(&rule);
 }
 
 void Router::index_rule(Rule& rule)
@@ -406,25 +624,30 @@ Status Router::add(const RouteSpec& spec, Origin origin)
         SgKey key{spec.source.addr, spec.group.addr};
         auto it = static_.find(key);
         if (it != static_.end()) {
-            StaticRoute& r = it->second;
-            if (!(r.spec.iif == spec.iif))
-                return fail(cat("route ", spec.key_str(), " is already routed from ", r.spec.iif.view(),
+            StaticEntry& e = *it;
+            const IfacesKey& ifs = *e.second.ifs->key;
+            if (!(ifs.iif == spec.iif))
+                return fail(cat("route ", spec.key_str(), " is already routed from ", ifs.iif.view(),
                                 "; the kernel keeps one inbound interface per (S,G)"));
-            std::vector<IfName> before = r.spec.oifs;
+            std::vector<IfName> before = ifs.oifs;
+            std::vector<IfName> merged = before;
             for (const auto& o : spec.oifs)
-                if (std::find(r.spec.oifs.begin(), r.spec.oifs.end(), o) == r.spec.oifs.end())
-                    r.spec.oifs.push_back(o);
-            if (auto st = reconcile_static(r); !st) {
-                r.spec.oifs = std::move(before);
-                (void)reconcile_static(r);
+                if (std::find(merged.begin(), merged.end(), o) == merged.end())
+                    merged.push_back(o);
+            set_oifs(e, merged);
+            if (auto st = reconcile_static(e); !st) {
+                set_oifs(e, before);
+                (void)reconcile_static(e);
                 return st;
             }
             return {};
         }
-        auto [nit, inserted] = static_.emplace(key, StaticRoute{spec, origin, {}, {}});
+        auto [nit, inserted] = static_.try_emplace(key);
         (void)inserted;
-        if (auto st = reconcile_static(nit->second); !st) {
-            static_.erase(nit); // a route the kernel refuses is not kept
+        nit->second.origin = origin;
+        attach(*nit, intern(spec.iif, spec.oifs));
+        if (auto st = reconcile_static(*nit); !st) {
+            erase_static(nit); // a route the kernel refuses is not kept
             return st;
         }
         return {};
@@ -435,11 +658,13 @@ Status Router::add(const RouteSpec& spec, Origin origin)
     if (it != rules_.end()) {
         Rule& rule = it->second;
         bool grew = false;
+        unindex_rule_names(rule);
         for (const auto& o : spec.oifs)
             if (std::find(rule.spec.oifs.begin(), rule.spec.oifs.end(), o) == rule.spec.oifs.end()) {
                 rule.spec.oifs.push_back(o);
                 grew = true;
             }
+        index_rule_names(rule);
         if (grew)
             reconcile_learned(rule);
         return {};
@@ -448,9 +673,22 @@ Status Router::add(const RouteSpec& spec, Origin origin)
     (void)inserted;
     Rule& rule = nit->second;
     index_rule(rule);
+    index_rule_names(rule);
     reconcile_rule(rule);
     reevaluate_stop_filters(rule);
     return {};
+}
+
+void Router::erase_rule(std::map<RuleKey, Rule>::iterator it)
+{
+    Rule& rule = it->second;
+    drop_learned(rule);
+    if (FamilyState* fs = family_state(rule.spec.family()))
+        for (unsigned v : rule.iif_vifs)
+            fs->vifs.release(v);
+    unindex_rule(rule);
+    unindex_rule_names(rule);
+    rules_.erase(it);
 }
 
 Status Router::remove(const RouteSpec& spec, bool only_oifs)
@@ -467,19 +705,16 @@ Status Router::remove(const RouteSpec& spec, bool only_oifs)
     if (!spec.is_template()) {
         SgKey key{spec.source.addr, spec.group.addr};
         auto it = static_.find(key);
-        if (it == static_.end() || !(it->second.spec.iif == spec.iif))
+        if (it == static_.end() || !(it->second.ifs->key->iif == spec.iif))
             return fail(cat("no route ", spec.key_str(), " from ", spec.iif.view()));
-        StaticRoute& r = it->second;
         if (only_oifs) {
-            if (auto st = drop_names(r.spec.oifs); !st)
+            std::vector<IfName> oifs = it->second.ifs->key->oifs;
+            if (auto st = drop_names(oifs); !st)
                 return st;
-            return reconcile_static(r);
+            set_oifs(*it, oifs);
+            return reconcile_static(*it);
         }
-        if (FamilyState* fs = family_state(spec.family()); fs && r.hold.in_kernel) {
-            unprogram(*fs, key);
-            release(*fs, r.hold);
-        }
-        static_.erase(it);
+        erase_static(it);
         return {};
     }
     auto it = rules_.find(RuleKey{spec.iif, spec.source, spec.group});
@@ -487,31 +722,59 @@ Status Router::remove(const RouteSpec& spec, bool only_oifs)
         return fail(cat("no rule ", spec.key_str(), " from ", spec.iif.view()));
     Rule& rule = it->second;
     if (only_oifs) {
-        if (auto st = drop_names(rule.spec.oifs); !st)
+        std::vector<IfName> oifs = rule.spec.oifs;
+        if (auto st = drop_names(oifs); !st)
             return st;
+        unindex_rule_names(rule);
+        rule.spec.oifs = std::move(oifs);
+        index_rule_names(rule);
         reconcile_learned(rule);
         return {};
     }
-    drop_learned(rule);
-    if (FamilyState* fs = family_state(spec.family()))
-        for (unsigned v : rule.iif_vifs)
-            fs->vifs.release(v);
-    unindex_rule(rule);
-    rules_.erase(it);
+    erase_rule(it);
     return {};
 }
 
 void Router::remove_origin(Origin origin)
 {
-    std::vector<RouteSpec> doomed;
+    std::vector<SgKey> statics;
     for (const auto& [key, r] : static_)
         if (r.origin == origin)
-            doomed.push_back(r.spec);
+            statics.push_back(key);
+    for (const auto& key : statics)
+        erase_static(static_.find(key));
+    for (auto it = rules_.begin(); it != rules_.end();) {
+        auto next = std::next(it);
+        if (it->second.origin == origin)
+            erase_rule(it);
+        it = next;
+    }
+}
+
+std::optional<Router::Found> Router::find(const RouteSpec& key) const
+{
+    if (!key.is_template()) {
+        auto it = static_.find(SgKey{key.source.addr, key.group.addr});
+        if (it == static_.end() || !(it->second.ifs->key->iif == key.iif))
+            return std::nullopt;
+        return Found{it->second.ifs->key->oifs, it->second.origin};
+    }
+    auto it = rules_.find(RuleKey{key.iif, key.source, key.group});
+    if (it == rules_.end())
+        return std::nullopt;
+    return Found{it->second.spec.oifs, it->second.origin};
+}
+
+std::vector<RouteSpec> Router::keys_of(Origin origin) const
+{
+    std::vector<RouteSpec> out;
+    for (const auto& [key, r] : static_)
+        if (r.origin == origin)
+            out.push_back(RouteSpec{r.ifs->key->iif, Prefix::host(key.source), Prefix::host(key.group), {}});
     for (const auto& [key, rule] : rules_)
         if (rule.origin == origin)
-            doomed.push_back(rule.spec);
-    for (const auto& spec : doomed)
-        (void)remove(spec, false);
+            out.push_back(RouteSpec{key.iif, key.source, key.group, {}});
+    return out;
 }
 
 // Learned entries and stop filters --------------------------------------------------
@@ -522,11 +785,18 @@ void Router::drop_dynamic(const SgKey& key, bool delete_from_kernel)
     if (it == dynamic_.end())
         return;
     FamilyState* fs = family_state(key.group.family());
+    Dynamic& d = it->second;
     if (delete_from_kernel)
         unprogram(*fs, key);
-    release(*fs, it->second.hold);
-    if (it->second.rule)
-        it->second.rule->learned.erase(key);
+    release(*fs, d.hold);
+    if (d.rule)
+        d.rule->learned.erase(key);
+    if (d.prev)
+        d.prev->second.next = d.next;
+    else
+        fs->dynamic_on_vif[d.hold.iif_vif] = d.next;
+    if (d.next)
+        d.next->second.prev = d.prev;
     dynamic_.erase(it);
 }
 
@@ -571,9 +841,8 @@ Router::Rule* Router::match_rule(FamilyState& fs, const Interface& iif, const Sg
 void Router::learn(FamilyState& fs, Rule* rule, const Interface& iif, unsigned vif, const SgKey& key)
 {
     Hold h;
-    std::string reason;
     if (rule) {
-        auto acquired = acquire(fs, iif, rule->spec.oifs, false, reason);
+        auto acquired = acquire(fs, iif, rule->spec.oifs, false, nullptr);
         if (!acquired) {
             log_.error(cat("install ", key.source.str(), ",", key.group.str(), ": ", acquired.error().message));
             return;
@@ -595,7 +864,15 @@ void Router::learn(FamilyState& fs, Rule* rule, const Interface& iif, unsigned v
                        st.error().message));
         return;
     }
-    dynamic_[key] = Dynamic{rule, h};
+    auto [it, inserted] = dynamic_.try_emplace(key);
+    assert(inserted);
+    Dynamic& d = it->second;
+    d.rule = rule;
+    d.hold = h;
+    d.next = fs.dynamic_on_vif[h.iif_vif];
+    if (d.next)
+        d.next->second.prev = &*it;
+    fs.dynamic_on_vif[h.iif_vif] = &*it;
     if (rule) {
         rule->learned.insert(key);
         log_.info(cat("learned (", key.source.str(), ", ", key.group.str(), ") from ", iif.name.view(), " via rule ",
@@ -612,6 +889,7 @@ void Router::handle_upcall(Family family, const Upcall& up)
     FamilyState* fs = family_state(family);
     if (!fs)
         return;
+    ++upcalls_received_;
     if (up.kind == Upcall::Kind::wrongvif) {
         handle_wrongvif(*fs, up);
         return;
@@ -626,8 +904,46 @@ void Router::handle_upcall(Family family, const Upcall& up)
     auto iit = ifaces_.find(fs->vifs.ifindex_of(up.vif));
     if (iit == ifaces_.end())
         return;
+    if (max_learned_ != 0 && dynamic_.size() >= max_learned_) {
+        // Not answered: the kernel drops the unresolved entry by itself.
+        ++upcalls_refused_;
+        report_upcall_losses();
+        return;
+    }
     const Interface& iif = iit->second;
     learn(*fs, match_rule(*fs, iif, key), iif, up.vif, key);
+}
+
+UpcallStats Router::upcall_stats() const
+{
+    UpcallStats s;
+    s.received = upcalls_received_;
+    s.refused = upcalls_refused_;
+    for (const FamilyState* fs : {v4_.get(), v6_.get()})
+        if (fs)
+            s.kernel_dropped += fs->kernel->upcall_stats().dropped;
+    return s;
+}
+
+void Router::report_upcall_losses()
+{
+    auto now = std::chrono::steady_clock::now();
+    if (last_report_ != std::chrono::steady_clock::time_point{} && now - last_report_ < std::chrono::seconds(10))
+        return;
+    UpcallStats s = upcall_stats();
+    uint64_t refused = s.refused - reported_.refused;
+    uint64_t dropped = s.kernel_dropped - reported_.kernel_dropped;
+    if (refused == 0 && dropped == 0)
+        return;
+    std::string line;
+    if (refused)
+        line = cat("learned-route limit ", max_learned_, " reached: refused ", refused, " new sources");
+    if (dropped)
+        line += cat(line.empty() ? "" : "; ", "kernel dropped ", dropped, " upcalls (queue full)");
+    log_.warning(cat(line, " (totals: ", s.received, " upcalls, ", s.refused, " refused, ", s.kernel_dropped,
+                     " dropped by the kernel)"));
+    reported_ = s;
+    last_report_ = now;
 }
 
 void Router::handle_wrongvif(FamilyState& fs, const Upcall& up)
@@ -659,13 +975,15 @@ void Router::reevaluate_stop_filters(Rule& rule)
     FamilyState* fs = family_state(rule.spec.family());
     if (!fs)
         return;
+    // Only stop filters arriving where the rule listens can match it.
     std::vector<std::pair<SgKey, unsigned>> hits;
-    for (const auto& [key, d] : dynamic_) {
-        if (d.rule || key.group.family() != rule.spec.family())
+    for (unsigned vif : rule.iif_vifs) {
+        auto it = ifaces_.find(fs->vifs.ifindex_of(vif));
+        if (it == ifaces_.end())
             continue;
-        auto it = ifaces_.find(fs->vifs.ifindex_of(d.hold.iif_vif));
-        if (it != ifaces_.end() && rule_matches(rule, it->second, key))
-            hits.emplace_back(key, d.hold.iif_vif);
+        for (const DynamicEntry* e = fs->dynamic_on_vif[vif]; e; e = e->second.next)
+            if (!e->second.rule && rule_matches(rule, it->second, e->first))
+                hits.emplace_back(e->first, vif);
     }
     for (const auto& [key, vif] : hits) {
         auto it = ifaces_.find(fs->vifs.ifindex_of(vif));
@@ -714,15 +1032,17 @@ Status Router::replace_oifs(const RouteSpec& spec)
 {
     if (!spec.is_template()) {
         auto it = static_.find(SgKey{spec.source.addr, spec.group.addr});
-        if (it == static_.end() || !(it->second.spec.iif == spec.iif))
+        if (it == static_.end() || !(it->second.ifs->key->iif == spec.iif))
             return fail(cat("no route ", spec.key_str(), " from ", spec.iif.view()));
-        it->second.spec.oifs = spec.oifs;
-        return reconcile_static(it->second);
+        set_oifs(*it, spec.oifs);
+        return reconcile_static(*it);
     }
     auto it = rules_.find(RuleKey{spec.iif, spec.source, spec.group});
     if (it == rules_.end())
         return fail(cat("no rule ", spec.key_str(), " from ", spec.iif.view()));
+    unindex_rule_names(it->second);
     it->second.spec.oifs = spec.oifs;
+    index_rule_names(it->second);
     reconcile_rule(it->second);
     return {};
 }
@@ -730,19 +1050,10 @@ Status Router::replace_oifs(const RouteSpec& spec)
 void Router::clear()
 {
     flush_dynamic();
-    for (auto& [key, r] : static_) {
-        if (FamilyState* fs = family_state(r.spec.family()); fs && r.hold.in_kernel) {
-            unprogram(*fs, key);
-            release(*fs, r.hold);
-        }
-        r.hold = Hold{};
-    }
-    static_.clear();
-    for (auto& [key, rule] : rules_)
-        if (FamilyState* fs = family_state(rule.spec.family()))
-            for (unsigned v : rule.iif_vifs)
-                fs->vifs.release(v);
-    rules_.clear();
+    while (!static_.empty())
+        erase_static(static_.begin());
+    while (!rules_.empty())
+        erase_rule(rules_.begin());
     for (FamilyState* fs : {v4_.get(), v6_.get()})
         if (fs) {
             fs->rule_index.clear();
@@ -787,12 +1098,13 @@ void Router::for_each_route(const std::function<void(const RouteView&)>& fn) con
     for (const auto* e : sorted) {
         const StaticRoute& r = e->second;
         RouteView v;
-        v.kind = r.spec.oifs.empty() ? RouteView::Kind::stop : RouteView::Kind::route;
-        v.spec = &r.spec;
+        const RouteSpec& spec = v.owned_spec.emplace(spec_of(*e));
+        v.kind = spec.oifs.empty() ? RouteView::Kind::stop : RouteView::Kind::route;
+        v.spec = &spec;
         v.key = e->first;
-        v.iif = r.spec.iif.str();
+        v.iif = spec.iif.str();
         v.active = r.hold.in_kernel;
-        v.pending_reason = r.pending_reason;
+        v.pending_reason = reason_of(*e);
         v.origin = r.origin;
         fn(v);
     }

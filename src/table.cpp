@@ -1,42 +1,89 @@
 #include "smcroute/table.hpp"
 
 #include <algorithm>
+#include <cassert>
 #include <cstdio>
 
 namespace smcroute {
 
-void Table::render(bool headings, const std::function<void(std::string_view)>& emit) const
+Table::Table(std::vector<std::string> headings) : headings_(std::move(headings)), width_(headings_.size(), 0) {}
+
+void Table::add_cell(std::string_view cell)
 {
-    std::vector<size_t> width(headings_.size(), 0);
-    for (size_t c = 0; c < headings_.size(); ++c)
-        width[c] = headings ? headings_[c].size() : 0;
-    for (const auto& row : rows_)
-        for (size_t c = 0; c < row.size() && c < width.size(); ++c)
-            width[c] = std::max(width[c], row[c].size());
-    std::string line;
-    auto put = [&](const std::vector<std::string>& cells) {
-        line.clear();
-        for (size_t c = 0; c < cells.size() && c < width.size(); ++c) {
-            if (c)
-                line += "  ";
-            line += cells[c];
-            if (c + 1 < cells.size())
-                line.append(width[c] - cells[c].size(), ' ');
-        }
-        while (!line.empty() && line.back() == ' ')
-            line.pop_back();
-        emit(line);
-    };
-    if (headings)
-        put(headings_);
-    for (const auto& row : rows_)
-        put(row);
+    size_t col = ends_.size() - row_start_.back();
+    if (col < width_.size())
+        width_[col] = std::max(width_[col], cell.size());
+    text_.append(cell);
+    assert(text_.size() <= UINT32_MAX);
+    ends_.push_back(static_cast<uint32_t>(text_.size()));
 }
 
-std::string json_string(std::string_view text)
+void Table::add(const std::vector<std::string>& row)
 {
-    std::string out;
-    out.reserve(text.size() + 2);
+    row_start_.push_back(static_cast<uint32_t>(ends_.size()));
+    for (const auto& cell : row)
+        add_cell(cell);
+}
+
+void Table::add(std::initializer_list<std::string_view> row)
+{
+    row_start_.push_back(static_cast<uint32_t>(ends_.size()));
+    for (auto cell : row)
+        add_cell(cell);
+}
+
+void Table::put_line(std::string& line, const std::vector<std::string_view>& cells, bool headings) const
+{
+    line.clear();
+    for (size_t c = 0; c < cells.size() && c < width_.size(); ++c) {
+        if (c)
+            line += "  ";
+        line += cells[c];
+        if (c + 1 < cells.size()) {
+            size_t w = headings ? std::max(width_[c], headings_[c].size()) : width_[c];
+            line.append(w - cells[c].size(), ' ');
+        }
+    }
+    while (!line.empty() && line.back() == ' ')
+        line.pop_back();
+}
+
+void Table::render_heading(const std::function<void(std::string_view)>& emit) const
+{
+    std::vector<std::string_view> cells(headings_.begin(), headings_.end());
+    std::string line;
+    put_line(line, cells, true);
+    emit(line);
+}
+
+void Table::render_rows(size_t first, size_t count, bool headings,
+                        const std::function<void(std::string_view)>& emit) const
+{
+    std::vector<std::string_view> cells;
+    std::string line;
+    const size_t last = std::min(size(), first + std::min(count, size()));
+    for (size_t r = first; r < last; ++r) {
+        size_t from = row_start_[r];
+        size_t to = r + 1 < row_start_.size() ? row_start_[r + 1] : ends_.size();
+        cells.clear();
+        for (size_t i = from; i < to; ++i) {
+            size_t begin = i == 0 ? 0 : ends_[i - 1];
+            cells.push_back(std::string_view(text_).substr(begin, ends_[i] - begin));
+        }
+        put_line(line, cells, headings);
+        emit(line);
+    }
+}
+
+void Table::render(bool headings, const std::function<void(std::string_view)>& emit) const
+{
+    if (headings)
+        render_heading(emit);
+    render_rows(0, size(), headings, emit);
+}
+
+void append_json_string(std::string& out, std::string_view text)
+{
     out += '"';
     for (unsigned char c : text) {
         switch (c) {
@@ -58,6 +105,13 @@ std::string json_string(std::string_view text)
         }
     }
     out += '"';
+}
+
+std::string json_string(std::string_view text)
+{
+    std::string out;
+    out.reserve(text.size() + 2);
+    append_json_string(out, text);
     return out;
 }
 

@@ -40,6 +40,7 @@ struct DaemonOptions {
     bool start_despite_errors = false; // --ignore-errors: start with the valid lines
     unsigned socket_mode = 0660;  // --socket-mode
     std::string socket_group;     // --socket-group: may use the socket and change state
+    unsigned max_learned = 65536; // --max-learned: learned routes + stop filters, 0 = no limit
 
     // Fill the ident-derived defaults that were not given.
     void apply_defaults();

@@ -10,7 +10,7 @@
 
 namespace smcroute {
 
-enum class Verb { add, remove, join, leave, show, flush, reload, kill, version, help };
+enum class Verb { add, remove, join, leave, show, flush, reload, kill, version, help, check };
 
 struct VerbInfo {
     Verb verb;

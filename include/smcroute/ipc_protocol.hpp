@@ -47,6 +47,12 @@ struct Frame {
     std::string body;
 };
 
+// A frame whose body still lies in the reader's buffer.
+struct FrameView {
+    FrameType type;
+    std::string_view body;
+};
+
 // A whole frame: header and body (body.size() <= ipc_max_body, asserted).
 std::string encode_frame(FrameType type, std::string_view body);
 
@@ -55,6 +61,9 @@ std::string encode_frame(FrameType type, std::string_view body);
 // Errors when the frame would exceed ipc_max_body or ipc_max_args.
 Result<std::string> encode_request(const Request& req);
 std::string encode_row(std::string_view text);       // text truncated to fit one frame
+// The frame encode_row(text) returns, appended to out; and its size.
+void append_row(std::string& out, std::string_view text);
+size_t row_frame_size(std::string_view text);
 std::string encode_end(const EndFrame& end);          // message truncated to fit
 
 // Strict: errors "malformed request: ..." for unknown flags, no or too many
@@ -70,6 +79,9 @@ public:
     // A frame, nullopt when more bytes are needed, or an error for a bad
     // magic, unknown version, unknown type or oversized length.
     Result<std::optional<Frame>> next();
+    // The same without copying the body: it stays valid until the next call
+    // to feed(), next() or next_view().
+    Result<std::optional<FrameView>> next_view();
     size_t buffered() const { return buf_.size() - pos_; }
 
 private:

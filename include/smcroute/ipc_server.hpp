@@ -1,8 +1,9 @@
 // runtime/ipc_server: the daemon's UNIX stream socket. Accepts clients
 // without ever blocking, cuts their frames, identifies the peer with
 // SO_PEERCRED and hands each request to one handler; queues the reply rows and
-// END frame and writes them as the client reads. Bounded in clients, frame
-// size, output queue and idle time. Knows nothing about routes.
+// END frame and writes them as the client reads, pulling streamed answers only
+// as the client drains them. Bounded in clients, frame size, output queue and
+// idle time. Knows nothing about routes.
 #pragma once
 
 #include "smcroute/event_loop.hpp"
@@ -19,6 +20,8 @@ namespace smcroute {
 
 inline constexpr size_t ipc_max_clients = 256;
 inline constexpr size_t ipc_max_output = 64u * 1024 * 1024; // per client
+// A streamed answer (Reply::stream) is pulled while less than this is unsent.
+inline constexpr size_t ipc_stream_low_water = 64u * 1024;
 inline constexpr auto ipc_idle_timeout = std::chrono::seconds(10);
 
 // The bounds above, injectable so tests can use small ones.
@@ -26,6 +29,7 @@ struct IpcLimits {
     size_t max_clients = ipc_max_clients;
     size_t max_output = ipc_max_output;
     std::chrono::milliseconds idle_timeout = ipc_idle_timeout;
+    size_t stream_low_water = ipc_stream_low_water;
     // Who may use the socket: its mode, and a group that owns it. Members of
     // that group (primary or supplementary) may also change state.
     mode_t mode = 0660;
@@ -42,9 +46,25 @@ struct Peer {
 // What a handler writes its answer into. Rows first, then exactly one end().
 class Reply {
 public:
+    // Writes the next few rows into the Reply it is given and returns true
+    // while more remain; the call that returns false has called end() (the
+    // server sends END 70 if it did not). It must own what it reads: it runs
+    // later, from the event loop, after the handler has returned.
+    using Producer = std::function<bool(Reply&)>;
+
     virtual ~Reply() = default;
     virtual void row(std::string_view text) = 0;
     virtual void end(uint32_t status, std::string_view message) = 0;
+    // Hand the rest of the answer to producer, as the handler's last call.
+    // The IPC server pulls it only while the client's unsent output is below
+    // a low-water mark, so an answer of any length costs bounded memory and a
+    // client that stops reading costs no more. This default, for replies
+    // that collect in memory, pulls it to the end at once.
+    virtual void stream(Producer producer)
+    {
+        while (producer(*this)) {
+        }
+    }
 };
 
 class IpcServer {

@@ -37,6 +37,12 @@ struct Upcall {
 // Pure: safe on arbitrary bytes (fuzzed).
 std::optional<Upcall> decode_upcall(Family family, std::span<const uint8_t> bytes);
 
+// Upcall counts of one routing socket since it was opened.
+struct UpcallSocketStats {
+    uint64_t read = 0;    // messages read (upcalls or not)
+    uint64_t dropped = 0; // the kernel dropped them: receive queue full (SO_RXQ_OVFL)
+};
+
 class MrouteSocket {
 public:
     virtual ~MrouteSocket() = default;
@@ -52,12 +58,17 @@ public:
                            const std::array<uint8_t, max_vifs>& oif_ttl) = 0;
     virtual Status del_mfc(const IpAddr& source, const IpAddr& group) = 0;
     virtual Result<MfcCounters> counters(const IpAddr& source, const IpAddr& group) = 0;
-    // Read every pending upcall without blocking (may be empty).
+    // Read pending upcalls without blocking (may be empty): at most a few
+    // thousand per call, so one call cannot starve the loop; nothing is
+    // queued in user space beyond the batch returned.
     virtual std::vector<Upcall> read_upcalls() = 0;
+    // What was read and what the kernel dropped before it could be read.
+    virtual UpcallSocketStats upcall_stats() const { return {}; }
 };
 
 // Open, MRT_TABLE (when table != 0 — for table 0 the default table is used),
-// MRT_INIT; enable WRONGVIF/PIM-free upcalls; large receive buffer.
+// MRT_INIT; enable WRONGVIF/PIM-free upcalls; large receive buffer; the
+// kernel's drop counter on every message (SO_RXQ_OVFL).
 // Errors carry errno: EADDRINUSE when another daemon holds the table,
 // ENOPROTOOPT/EPROTONOSUPPORT/EAFNOSUPPORT when the kernel lacks support.
 // Texts: "multicast routing table N is in use by another daemon",

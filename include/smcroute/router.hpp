@@ -3,6 +3,8 @@
 // stop filters; allocates VIFs through VifTable and programs the kernel only
 // through MrouteSocket, touching an entry only when its kernel state changes.
 // Knows nothing of sockets to clients or of the config file's syntax.
+// Every operation is a hash or ordered lookup; a link event touches only the
+// routes and rules naming (or wildcard-matching) that interface.
 #pragma once
 
 #include "smcroute/interfaces.hpp"
@@ -11,6 +13,7 @@
 #include "smcroute/route_spec.hpp"
 #include "smcroute/vif_table.hpp"
 
+#include <array>
 #include <chrono>
 #include <functional>
 #include <map>
@@ -37,6 +40,16 @@ struct SgKeyHash {
     }
 };
 
+// Upcall counts, all families together.
+struct UpcallStats {
+    uint64_t received = 0;       // upcalls handled
+    uint64_t kernel_dropped = 0; // dropped by the kernel (socket queue full) before they were read
+    uint64_t refused = 0;        // NOCACHE not answered: the learned-route limit was reached
+};
+
+// Default limit on learned entries plus stop filters (daemon --max-learned).
+inline constexpr size_t default_max_learned = 65536;
+
 // One line of `show routes`.
 struct RouteView {
     enum class Kind { rule, route, learned, stop };
@@ -49,6 +62,28 @@ struct RouteView {
     std::string pending_reason;      // why not active
     size_t learned = 0;              // rule: entries learned from it
     Origin origin = Origin::config;
+    // A static route's spec is built for its view (the table stores it
+    // compactly) and lives here; copies of the view point at their own.
+    std::optional<RouteSpec> owned_spec;
+
+    RouteView() = default;
+    RouteView(const RouteView& o) { *this = o; }
+    RouteView& operator=(const RouteView& o)
+    {
+        if (this == &o)
+            return *this;
+        kind = o.kind;
+        key = o.key;
+        iif = o.iif;
+        oifs = o.oifs;
+        active = o.active;
+        pending_reason = o.pending_reason;
+        learned = o.learned;
+        origin = o.origin;
+        owned_spec = o.owned_spec;
+        spec = o.owned_spec && o.spec == &*o.owned_spec ? &*owned_spec : o.spec;
+        return *this;
+    }
 };
 
 class Router {
@@ -76,6 +111,8 @@ public:
     const std::vector<PhyintSpec>& phyints() const { return phyints_; }
 
     // Routes -----------------------------------------------------------------
+    // Room for this many static routes (avoids rehashing while loading).
+    void reserve(size_t static_routes) { static_.reserve(static_routes); }
     // Add a route or rule. An existing one with the same key gains the new
     // OIFs. An (S,G) already routed from another IIF is refused.
     // Unknown interfaces make it pending (caller decides whether to allow that).
@@ -85,12 +122,31 @@ public:
     Status remove(const RouteSpec& spec, bool only_oifs);
     // Remove every route and rule of this origin.
     void remove_origin(Origin origin);
+    // The route or rule with spec's key (IIF, SOURCE, GROUP; OIFs ignored):
+    // its OIFs and origin. For diffing a reloaded config against the table.
+    struct Found {
+        std::vector<IfName> oifs;
+        Origin origin = Origin::config;
+    };
+    std::optional<Found> find(const RouteSpec& key) const;
+    // The keys (OIFs left empty) of every route and rule of an origin.
+    std::vector<RouteSpec> keys_of(Origin origin) const;
 
     // Kernel upcalls -----------------------------------------------------------
     // NOCACHE: answer from the rules (or a stop filter). WRONGVIF: a source
     // now arriving on another interface moves its learned entry there when a
     // rule matches it (at most once a second per entry); static routes never move.
+    // With max_learned entries (learned plus stop filters) a NOCACHE upcall
+    // is refused: not answered (the kernel drops its unresolved entry after
+    // about 10 s), counted and logged (rate-limited).
     void handle_upcall(Family family, const Upcall& up);
+    // 0: no limit (the default here; the daemon sets --max-learned).
+    void set_max_learned(size_t n) { max_learned_ = n; }
+    size_t max_learned() const { return max_learned_; }
+    UpcallStats upcall_stats() const;
+    // Log refusals and kernel drops since the last such line, at most one
+    // line every 10 s. Called on refusals, after reading upcalls and on a timer.
+    void report_upcall_losses();
     // Remove every learned entry and stop filter now; returns how many.
     size_t flush_dynamic();
     // Remove learned entries and stop filters that forwarded no packet since
@@ -119,11 +175,37 @@ private:
         uint32_t oif_mask = 0;
         friend bool operator==(const Hold&, const Hold&) = default;
     };
+    // Why a static route is not in the kernel; rendered into text on show.
+    enum class Pending : uint8_t { none, iif_missing, iif_disabled, oif_missing, oif_disabled, kernel };
+    struct Why {
+        Pending code = Pending::none;
+        uint8_t oif = 0; // which OIF, for oif_*
+        friend bool operator==(const Why&, const Why&) = default;
+    };
+    struct StaticRoute;
+    using StaticEntry = std::pair<const SgKey, StaticRoute>;
+    // The interfaces of static routes, interned: one per distinct (IIF,
+    // OIFs), shared by its routes, which hang off it in a list so a link
+    // event reaches exactly the routes naming the interface.
+    struct IfacesKey {
+        IfName iif;
+        std::vector<IfName> oifs;
+        friend auto operator<=>(const IfacesKey&, const IfacesKey&) = default;
+        friend bool operator==(const IfacesKey&, const IfacesKey&) = default;
+    };
+    struct IfaceSet {
+        const IfacesKey* key = nullptr; // its key in iface_sets_
+        size_t refs = 0;
+        StaticEntry* members = nullptr;
+        bool wildcard_oif = false;
+    };
     struct StaticRoute {
-        RouteSpec spec;
-        Origin origin;
+        IfaceSet* ifs = nullptr;
+        StaticEntry* prev = nullptr; // in ifs->members
+        StaticEntry* next = nullptr;
         Hold hold;
-        std::string pending_reason;
+        Origin origin = Origin::config;
+        Why why;
     };
     struct RuleKey {
         IfName iif;
@@ -140,18 +222,24 @@ private:
         std::unordered_set<SgKey, SgKeyHash> learned;
         std::string pending_reason;
     };
+    struct Dynamic;
+    using DynamicEntry = std::pair<const SgKey, Dynamic>;
     struct Dynamic {
         Rule* rule = nullptr; // null: stop filter
         Hold hold;
         uint64_t last_packets = 0; // kernel count at the last expiry check
         bool checked = false;      // seen by at least one expiry check
         std::chrono::steady_clock::time_point last_move{}; // WRONGVIF rate limit
+        DynamicEntry* prev = nullptr; // in the list of its IIF's VIF
+        DynamicEntry* next = nullptr;
     };
     struct FamilyState {
         MrouteSocket* kernel;
         VifTable vifs;
         // Rules by group prefix length, then masked group address.
         std::map<uint8_t, std::unordered_map<IpAddr, std::vector<Rule*>>, std::greater<>> rule_index;
+        // Learned entries and stop filters by the VIF they arrive on.
+        std::array<DynamicEntry*, max_vifs> dynamic_on_vif{};
     };
 
     FamilyState* family_state(Family f);
@@ -160,16 +248,25 @@ private:
     bool disabled(std::string_view ifname) const;
 
     // Acquire VIFs for an (S,G) entry: iif, and oifs (wildcards expanded, the
-    // iif itself excluded). On failure nothing stays acquired.
+    // iif itself excluded). On failure nothing stays acquired. strict: a
+    // missing or disabled named OIF fails, saying which in *why.
     Result<Hold> acquire(FamilyState& fs, const Interface& iif, const std::vector<IfName>& oifs, bool strict,
-                         std::string& pending_reason);
+                         Why* why);
     void release(FamilyState& fs, const Hold& h);
     Status program(FamilyState& fs, const SgKey& key, const Hold& h);
     void unprogram(FamilyState& fs, const SgKey& key);
 
+    // Static routes and their interned interfaces.
+    IfaceSet* intern(const IfName& iif, const std::vector<IfName>& oifs);
+    void attach(StaticEntry& e, IfaceSet* set);
+    void detach(StaticEntry& e); // frees the set with its last route
+    void set_oifs(StaticEntry& e, const std::vector<IfName>& oifs);
+    RouteSpec spec_of(const StaticEntry& e) const;
+    std::string reason_of(const StaticEntry& e) const;
+    void erase_static(std::unordered_map<SgKey, StaticRoute, SgKeyHash>::iterator it);
     // Bring one static route's kernel entry in line. Errors only for a kernel
     // refusal; a missing interface just leaves the route pending.
-    Status reconcile_static(StaticRoute& r);
+    Status reconcile_static(StaticEntry& e);
     void reconcile_rule(Rule& rule);
     void drop_learned(Rule& rule);
     // Re-derive each learned entry of a rule from the current interfaces:
@@ -182,9 +279,16 @@ private:
     void learn(FamilyState& fs, Rule* rule, const Interface& iif, unsigned vif, const SgKey& key);
     void reevaluate_stop_filters(Rule& rule);
     void handle_wrongvif(FamilyState& fs, const Upcall& up);
+    // Everything (interfaces or phyints resynchronised).
     void reconcile_all();
+    // Only what names or matches this interface; removed_ifindex != 0 when
+    // it vanished (entries arriving on it go).
+    void reconcile_interface(const IfName& name, unsigned removed_ifindex);
     void index_rule(Rule& rule);
     void unindex_rule(Rule& rule);
+    void index_rule_names(Rule& rule);
+    void unindex_rule_names(Rule& rule);
+    void erase_rule(std::map<RuleKey, Rule>::iterator it);
     std::vector<std::string> mask_names(const FamilyState& fs, uint32_t mask) const;
 
     Logger& log_;
@@ -193,10 +297,21 @@ private:
     std::unordered_map<IfName, unsigned> index_by_name_;
     std::vector<PhyintSpec> phyints_;
     std::unordered_map<SgKey, StaticRoute, SgKeyHash> static_;
+    std::map<IfacesKey, IfaceSet> iface_sets_;
+    std::unordered_map<IfName, std::unordered_set<IfaceSet*>> sets_by_name_; // IIF and named OIFs
+    std::unordered_set<IfaceSet*> wildcard_sets_;                            // with a wildcard OIF
+    std::unordered_map<SgKey, std::string, SgKeyHash> kernel_errors_;        // Pending::kernel texts
     std::map<RuleKey, Rule> rules_;
+    std::unordered_map<IfName, std::unordered_set<Rule*>> rules_by_name_; // exact IIF and named OIFs
+    std::unordered_set<Rule*> wildcard_rules_;                            // wildcard IIF or OIF
     std::unordered_map<SgKey, Dynamic, SgKeyHash> dynamic_;
     uint64_t next_seq_ = 1;
     std::function<void(const SgKey&, std::string_view)> on_learned_;
+    size_t max_learned_ = 0;
+    uint64_t upcalls_received_ = 0;
+    uint64_t upcalls_refused_ = 0;
+    UpcallStats reported_;
+    std::chrono::steady_clock::time_point last_report_{};
 };
 
 } // namespace smcroute

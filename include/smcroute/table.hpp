@@ -1,9 +1,12 @@
 // runtime/table: renders `show` output — text tables aligned to the longest
 // value in each column, and JSON string escaping. Formatting only; it does not
-// know what the rows mean.
+// know what the rows mean. Cells are kept in one compact buffer and column
+// widths as rows arrive, so rows can be rendered a slice at a time.
 #pragma once
 
+#include <cstdint>
 #include <functional>
+#include <initializer_list>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -12,19 +15,35 @@ namespace smcroute {
 
 class Table {
 public:
-    explicit Table(std::vector<std::string> headings) : headings_(std::move(headings)) {}
-    void add(std::vector<std::string> row) { rows_.push_back(std::move(row)); }
-    bool empty() const { return rows_.empty(); }
+    explicit Table(std::vector<std::string> headings);
+    void add(const std::vector<std::string>& row);
+    void add(std::initializer_list<std::string_view> row);
+    bool empty() const { return row_start_.empty(); }
+    size_t size() const { return row_start_.size(); }
     // One emit() per line: the heading line when asked, then every row.
     // Columns separated by two spaces; the last column is not padded.
     void render(bool headings, const std::function<void(std::string_view)>& emit) const;
+    // The same lines a slice at a time: the heading line, and rows
+    // [first, first + count) aligned as render(headings, ...) aligns them.
+    void render_heading(const std::function<void(std::string_view)>& emit) const;
+    void render_rows(size_t first, size_t count, bool headings,
+                     const std::function<void(std::string_view)>& emit) const;
+    // Bytes held for the rows (cells and their bounds).
+    size_t memory() const { return text_.capacity() + ends_.capacity() * 4 + row_start_.capacity() * 4; }
 
 private:
+    void add_cell(std::string_view cell);
+    void put_line(std::string& line, const std::vector<std::string_view>& cells, bool headings) const;
     std::vector<std::string> headings_;
-    std::vector<std::vector<std::string>> rows_;
+    std::vector<size_t> width_;        // widest cell per column, rows only
+    std::string text_;                 // every cell, back to back
+    std::vector<uint32_t> ends_;       // end of each cell in text_
+    std::vector<uint32_t> row_start_;  // index of each row's first cell in ends_
 };
 
 // "text" with JSON escapes, including the quotes.
 std::string json_string(std::string_view text);
+// The same, appended to out.
+void append_json_string(std::string& out, std::string_view text);
 
 } // namespace smcroute

@@ -538,6 +538,7 @@ TEST(CliHelp, EveryOptionInTheTableParses)
             std::string value = o.arg.empty() ? "" : (o.arg == "SEC" ? "30" : o.arg == "LVL" ? "info"
                                                                           : o.arg == "ID"   ? "1"
                                                                           : o.arg == "MODE" ? "0660"
+                                                                          : o.arg == "N"    ? "100"
                                                                                             : "x");
             std::vector<std::string> forms;
             if (o.letter != 0)

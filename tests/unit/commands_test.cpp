@@ -41,7 +41,7 @@ TEST(Commands, TableHasEveryVerbOnceWithSynopsisAndHelp)
         EXPECT_EQ(&verb_info(v.verb), &v);
     }
     EXPECT_EQ(names, (std::set<std::string_view>{"add", "remove", "join", "leave", "show", "flush", "reload", "kill",
-                                                 "version", "help"}));
+                                                 "version", "help", "check"}));
     EXPECT_EQ(verb_info(Verb::add).synopsis, "IIF [SOURCE[/LEN]] GROUP[/LEN] OIF [OIF ...]");
     EXPECT_EQ(verb_info(Verb::remove).synopsis, "IIF [SOURCE[/LEN]] GROUP[/LEN] [OIF ...]");
     EXPECT_EQ(verb_info(Verb::join).synopsis, "IIF [SOURCE[/LEN]] GROUP[/LEN]");

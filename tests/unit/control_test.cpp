@@ -450,6 +450,183 @@ TEST(ControlNoV6Test, Ipv6RouteWithoutIpv6FailsCleanly)
     EXPECT_TRUE(k4.mfc.empty());
 }
 
+// Streamed show ---------------------------------------------------------------
+
+// Keeps the producer handed to stream() so a test pulls it piece by piece,
+// as the IPC server does while the client reads.
+class PullingReply final : public Reply {
+public:
+    void row(std::string_view text) override
+    {
+        EXPECT_EQ(ends, 0) << "row after end";
+        rows.emplace_back(text);
+    }
+    void end(uint32_t s, std::string_view m) override
+    {
+        ++ends;
+        status = s;
+        message = m;
+    }
+    void stream(Producer p) override
+    {
+        EXPECT_FALSE(producer) << "one stream per answer";
+        producer = std::move(p);
+    }
+    // One pull; false once the producer is done.
+    bool pull()
+    {
+        if (!producer)
+            return false;
+        if (!producer(*this))
+            producer = nullptr;
+        return static_cast<bool>(producer);
+    }
+    std::string all() const
+    {
+        std::string out;
+        for (const auto& r : rows)
+            out += r + "\n";
+        return out;
+    }
+    std::vector<std::string> rows;
+    Producer producer;
+    int ends = 0;
+    uint32_t status = 9999;
+    std::string message;
+};
+
+class ControlStreamTest : public ControlTest {
+protected:
+    // n static routes 10.0.x.y -> 225.1.x.y from eth0 to eth1 (and eth2 for every 7th).
+    void add_routes(size_t n)
+    {
+        for (size_t i = 0; i < n; ++i) {
+            std::string src = cat("10.0.", i / 250, ".", i % 250 + 1);
+            std::string grp = cat("225.1.", i / 250, ".", i % 250 + 1);
+            std::vector<std::string> args{"add", "eth0", src, grp, "eth1"};
+            if (i % 7 == 0)
+                args.push_back("eth2");
+            ASSERT_EQ(run(args).status, 0u) << src;
+        }
+    }
+    PullingReply start_show(uint32_t flags, std::vector<std::string> args = {"show"})
+    {
+        Request req;
+        req.flags = flags;
+        req.args = std::move(args);
+        PullingReply reply;
+        control.handle(req, root, reply);
+        return reply;
+    }
+};
+
+TEST_F(ControlStreamTest, LongShowIsHandedOverAsAProducer)
+{
+    add_routes(1000);
+    PullingReply r = start_show(req_headings);
+    ASSERT_TRUE(r.producer) << "a show answer is streamed";
+    EXPECT_TRUE(r.rows.empty()) << "nothing is rendered before the first pull";
+    EXPECT_EQ(r.ends, 0);
+    size_t pulls = 0;
+    while (r.pull())
+        ++pulls;
+    EXPECT_GT(pulls, 1u) << "1000 rows come in several pieces";
+    EXPECT_LT(pulls, 1000u) << "but not one row per pull";
+    EXPECT_EQ(r.ends, 1);
+    EXPECT_EQ(r.status, 0u);
+    ASSERT_EQ(r.rows.size(), 1001u);
+    // Same text as the whole answer drained at once (the default stream()).
+    auto whole = run({"show"}, req_headings);
+    EXPECT_EQ(r.rows, whole.rows);
+}
+
+TEST_F(ControlStreamTest, ColumnsAlignAcrossPieces)
+{
+    add_routes(600);
+    // One route with a long OIF-less key and a long IIF name appears only at
+    // the end, yet every row, from the first piece on, is padded to it.
+    ASSERT_EQ(run({"add", "eth2", "10.200.200.200", "225.200.200.200", "eth1"}).status, 0u);
+    PullingReply r = start_show(req_headings);
+    while (r.pull()) {
+    }
+    ASSERT_EQ(r.rows.size(), 602u);
+    const std::string& h = r.rows[0];
+    size_t iif_col = h.find("IIF"), state_col = h.find("STATE"), oifs_col = h.find("OIFS");
+    ASSERT_NE(oifs_col, std::string::npos);
+    EXPECT_EQ(iif_col, std::string("(10.200.200.200, 225.200.200.200)  ").size()) << h;
+    for (size_t i = 1; i < r.rows.size(); ++i) {
+        const std::string& row = r.rows[i];
+        ASSERT_GT(row.size(), oifs_col) << row;
+        EXPECT_EQ(row.substr(iif_col, 3), "eth") << row;
+        EXPECT_EQ(row.substr(state_col, 6), "active") << row;
+        EXPECT_EQ(row.substr(oifs_col, 4), "eth1") << row;
+        EXPECT_NE(row.back(), ' ') << row;
+    }
+}
+
+TEST_F(ControlStreamTest, TableChangesDuringAStreamDoNotAffectIt)
+{
+    add_routes(800);
+    for (uint32_t flags : {0u, req_json, req_detail}) {
+        auto before = run({"show"}, flags);
+        PullingReply r = start_show(flags);
+        ASSERT_TRUE(r.pull());
+        ASSERT_TRUE(r.pull());
+        // Mid-stream: a client removes routes not yet sent and adds new ones,
+        // and even everything of its origin goes.
+        ASSERT_EQ(run({"remove", "eth0", "10.0.3.1", "225.1.3.1"}).status, 0u);
+        ASSERT_EQ(run({"add", "eth0", "10.9.9.9", "225.9.9.9", "eth1"}).status, 0u);
+        router.remove_origin(Origin::client);
+        ASSERT_EQ(router.static_count(), 0u);
+        while (r.pull()) {
+        }
+        EXPECT_EQ(r.ends, 1);
+        EXPECT_EQ(r.status, 0u);
+        // The listing is the table as it was when the request came.
+        EXPECT_EQ(r.rows, before.rows) << "flags " << flags;
+        EXPECT_EQ(r.all().find("10.9.9.9"), std::string::npos);
+        if (flags & req_json) {
+            std::string why;
+            EXPECT_TRUE(json_well_formed(r.all(), why)) << why;
+        }
+        add_routes(800);
+    }
+}
+
+TEST_F(ControlStreamTest, JsonStreamIsOneDocument)
+{
+    add_routes(700);
+    PullingReply r = start_show(req_json | req_detail);
+    size_t pulls = 0;
+    while (r.pull())
+        ++pulls;
+    EXPECT_GT(pulls, 1u);
+    const std::string text = r.all();
+    std::string why;
+    EXPECT_TRUE(json_well_formed(text, why)) << why;
+    EXPECT_EQ(count(text, "\"kind\""), 700u);
+    EXPECT_EQ(count(text, "},{"), 0u) << "one object per row";
+    EXPECT_EQ(r.rows.front(), "{\"routes\": [");
+    EXPECT_EQ(r.rows.back(), "]}");
+    EXPECT_EQ(r.rows[1].front(), '{');
+    for (size_t i = 2; i + 1 < r.rows.size(); ++i)
+        ASSERT_EQ(r.rows[i].rfind(",{", 0), 0u) << r.rows[i];
+}
+
+TEST_F(ControlStreamTest, DroppedStreamIsHarmless)
+{
+    add_routes(600);
+    {
+        PullingReply r = start_show(0);
+        ASSERT_TRUE(r.pull());
+        router.remove_origin(Origin::client); // then the client goes away
+    }
+    EXPECT_EQ(router.static_count(), 0u);
+    auto again = run({"show"});
+    ASSERT_EQ(again.rows.size(), 1u);
+    EXPECT_EQ(again.rows[0], "No routes.");
+}
+
 // split_route_words ---------------------------------------------------------------
 
 TEST(SplitRouteWordsTest, WithSource)

@@ -1,7 +1,8 @@
 // tests/unit/fake_kernel: an in-memory MrouteSocket for unit tests of the
 // routing engine. Records the VIF slots and MFC entries the router programs,
 // counts every call, can be told to refuse add_vif/add_mfc, and answers
-// counters with canned values. No syscalls; fd() is -1.
+// counters with canned values, reports a settable upcall drop count. No
+// syscalls; fd() is -1.
 #pragma once
 
 #include "smcroute/mroute.hpp"
@@ -108,7 +109,12 @@ public:
         return it == canned_counters.end() ? MfcCounters{} : it->second;
     }
 
-    std::vector<Upcall> read_upcalls() override { return std::exchange(upcalls, {}); }
+    std::vector<Upcall> read_upcalls() override
+    {
+        stats.read += upcalls.size();
+        return std::exchange(upcalls, {});
+    }
+    UpcallSocketStats upcall_stats() const override { return stats; }
 
     // Inspection helpers ------------------------------------------------------
     const FakeMfc* find(const IpAddr& source, const IpAddr& group) const
@@ -136,6 +142,7 @@ public:
     std::map<Key, FakeMfc> mfc;
     std::map<Key, MfcCounters> canned_counters;
     std::vector<Upcall> upcalls;
+    UpcallSocketStats stats; // set stats.dropped to play a full socket queue
     // Things a real kernel would refuse or that indicate a router bug.
     std::vector<std::string> misuse;
 

@@ -140,6 +140,45 @@ TEST(IpcProtocol, LongRowAndEndAreTruncatedToOneFrame)
     EXPECT_EQ(e->message.size(), ipc_max_body - 4);
 }
 
+TEST(IpcProtocol, AppendRowEncodesInPlace)
+{
+    std::string big(ipc_max_body + 100, 'x');
+    for (std::string_view text : {std::string_view("a row"), std::string_view(""), std::string_view(big)}) {
+        std::string out = "prefix";
+        append_row(out, text);
+        EXPECT_EQ(out, "prefix" + encode_row(text));
+        EXPECT_EQ(row_frame_size(text), encode_row(text).size());
+    }
+}
+
+TEST(IpcProtocol, NextViewSeesTheSameFramesWithoutCopies)
+{
+    std::string stream = encode_row("one") + encode_row("") + encode_row(std::string(5000, 'z')) +
+                         encode_end(EndFrame{3, "bye"});
+    FrameReader copies, views;
+    copies.feed(stream.data(), stream.size());
+    // Fed in odd pieces, each view consumed before the next feed.
+    std::vector<std::pair<FrameType, std::string>> seen;
+    for (size_t at = 0; at < stream.size(); at += 777) {
+        std::string piece = stream.substr(at, 777);
+        views.feed(piece.data(), piece.size());
+        for (auto v = views.next_view(); v && *v; v = views.next_view())
+            seen.emplace_back((*v)->type, std::string((*v)->body));
+    }
+    auto frames = cut_all(copies);
+    ASSERT_EQ(seen.size(), frames.size());
+    for (size_t i = 0; i < frames.size(); ++i) {
+        EXPECT_EQ(seen[i].first, frames[i].type);
+        EXPECT_EQ(seen[i].second, frames[i].body);
+    }
+    EXPECT_EQ(views.buffered(), 0u);
+    // Errors are the same and sticky.
+    std::string bad = "XXXXXXXXXXXXXXXX";
+    views.feed(bad.data(), bad.size());
+    EXPECT_FALSE(views.next_view().ok());
+    EXPECT_FALSE(views.next().ok());
+}
+
 TEST(IpcProtocol, EncodeRequestRefusesOversize)
 {
     // 6 + 2 + N == 65536 fits exactly; one more byte does not.

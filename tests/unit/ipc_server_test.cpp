@@ -6,11 +6,13 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <fcntl.h>
+#include <memory>
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -117,6 +119,27 @@ protected:
                     reply.end(0, "");
                 } else if (req.args[0] == "noend") {
                     reply.row("forgot the end");
+                } else if (req.args[0] == "stream" || req.args[0] == "streamnoend") {
+                    // "stream N SIZE": N numbered rows of SIZE bytes, 10 per pull.
+                    size_t n = std::stoul(req.args.at(1)), size = std::stoul(req.args.at(2));
+                    bool with_end = req.args[0] == "stream";
+                    auto token = std::make_shared<int>(0);
+                    stream_alive_ = token;
+                    size_t next = 0;
+                    reply.stream([this, n, size, next, with_end, token](Reply& out) mutable {
+                        ++pulls_;
+                        for (size_t k = 0; k < 10 && next < n; ++k, ++next) {
+                            std::string row = cat(next, ":");
+                            row.resize(std::max(size, row.size()), 's');
+                            out.row(row);
+                            produced_ += row.size();
+                        }
+                        if (next < n)
+                            return true;
+                        if (with_end)
+                            out.end(0, "streamed");
+                        return false;
+                    });
                 } else {
                     reply.end(1, cat("unknown command ", req.args[0]));
                 }
@@ -158,6 +181,8 @@ protected:
     EventLoop loop_;
     std::unique_ptr<IpcServer> server_;
     int requests_ = 0;
+    size_t pulls_ = 0, produced_ = 0;
+    std::weak_ptr<int> stream_alive_; // expires when the server drops the producer
     Peer last_peer_;
     uint32_t last_flags_ = 0;
 };
@@ -612,4 +637,175 @@ TEST_F(IpcServerTest, ClientRefusesOversizeRequestButStaysConnected)
     ASSERT_FALSE(big.ok());
     EXPECT_EQ(big.error().message, "request too large: 70014 bytes, at most 65536");
     EXPECT_TRUE(small.ok());
+}
+
+// ---- streamed answers (Reply::stream) ----
+
+TEST_F(IpcServerTest, StreamedAnswerArrivesWholeAndInOrder)
+{
+    start();
+    std::vector<std::string> rows;
+    Result<EndFrame> end = fail("not run");
+    with_client([&] {
+        auto c = IpcClient::connect(path_, 5000ms);
+        ASSERT_TRUE(c.ok());
+        end = c->call(Request{0, {"stream", "30000", "100"}}, [&](std::string_view r) { rows.emplace_back(r); });
+    });
+    ASSERT_TRUE(end.ok()) << end.error().message;
+    EXPECT_EQ(*end, (EndFrame{0, "streamed"}));
+    ASSERT_EQ(rows.size(), 30000u);
+    for (size_t i = 0; i < rows.size(); ++i) {
+        ASSERT_EQ(rows[i].rfind(cat(i, ":"), 0), 0u) << i;
+        ASSERT_EQ(rows[i].size(), 100u);
+    }
+    EXPECT_EQ(pulls_, 3000u);
+    EXPECT_TRUE(stream_alive_.expired()) << "the producer is released at its end";
+}
+
+TEST_F(IpcServerTest, StreamIsPulledOnlyAsTheClientReads)
+{
+    IpcLimits limits;
+    limits.stream_low_water = 8 * 1024;
+    start(limits);
+    UniqueFd fd = connect_raw(path_);
+    // 10 MB on offer; the client reads nothing for a while.
+    send_all(fd.get(), *encode_request(Request{0, {"stream", "100000", "100"}}));
+    ASSERT_TRUE(pump_until([&] { return pulls_ > 0; }));
+    pump_for(200ms);
+    const size_t stalled = produced_;
+    // What was produced fits the socket buffers and one low-water mark: the
+    // server holds no more than that for a client that does not read.
+    int sndbuf = 0, rcvbuf = 0;
+    socklen_t len = sizeof sndbuf;
+    ASSERT_EQ(::getsockopt(fd.get(), SOL_SOCKET, SO_SNDBUF, &sndbuf, &len), 0);
+    ASSERT_EQ(::getsockopt(fd.get(), SOL_SOCKET, SO_RCVBUF, &rcvbuf, &len), 0);
+    EXPECT_LT(stalled, 4 * static_cast<size_t>(sndbuf + rcvbuf) + 64 * 1024) << "produced " << stalled;
+    pump_for(100ms);
+    EXPECT_EQ(produced_, stalled) << "nothing more is pulled while the client does not read";
+    EXPECT_FALSE(stream_alive_.expired());
+
+    // Reading resumes the stream; everything arrives, in order.
+    std::string got;
+    size_t rows = 0, next_row = 0;
+    bool eof = false, ended = false;
+    FrameReader reader;
+    ASSERT_TRUE(pump_until(
+        [&] {
+            got = read_available(fd.get(), eof);
+            reader.feed(got.data(), got.size());
+            for (;;) {
+                auto f = reader.next();
+                if (!f || !*f)
+                    break;
+                if ((*f)->type == FrameType::end) {
+                    ended = true;
+                    break;
+                }
+                EXPECT_EQ((*f)->body.rfind(cat(next_row, ":"), 0), 0u);
+                ++next_row;
+                ++rows;
+            }
+            return ended || eof;
+        },
+        20000ms));
+    EXPECT_TRUE(ended);
+    EXPECT_EQ(rows, 100000u);
+    EXPECT_EQ(server_->client_count(), 1u);
+}
+
+TEST_F(IpcServerTest, ClientThatStopsReadingAStreamIsDroppedWhenIdle)
+{
+    IpcLimits limits;
+    limits.idle_timeout = 150ms;
+    start(limits);
+    UniqueFd fd = connect_raw(path_);
+    send_all(fd.get(), *encode_request(Request{0, {"stream", "1000000", "100"}}));
+    ASSERT_TRUE(pump_until([&] { return pulls_ > 0; }));
+    ASSERT_TRUE(pump_until([&] { return server_->client_count() == 0; }, 3000ms));
+    EXPECT_TRUE(stream_alive_.expired()) << "dropping the client frees its producer";
+    EXPECT_LT(produced_, 10u * 1024 * 1024) << "only what the client could have read was produced";
+}
+
+TEST_F(IpcServerTest, HangupMidStreamFreesTheProducer)
+{
+    start();
+    {
+        UniqueFd fd = connect_raw(path_);
+        send_all(fd.get(), *encode_request(Request{0, {"stream", "1000000", "100"}}));
+        ASSERT_TRUE(pump_until([&] { return pulls_ > 0; }));
+    }
+    ASSERT_TRUE(pump_until([&] { return server_->client_count() == 0; }));
+    EXPECT_TRUE(stream_alive_.expired());
+    EXPECT_LT(produced_, 10u * 1024 * 1024);
+    Result<EndFrame> end = fail("not run");
+    with_client([&] {
+        auto c = IpcClient::connect(path_, 2000ms);
+        ASSERT_TRUE(c.ok());
+        end = c->call(Request{0, {"echo"}}, nullptr);
+    });
+    EXPECT_TRUE(end.ok());
+}
+
+TEST_F(IpcServerTest, RequestsAfterAStreamWaitForIt)
+{
+    start();
+    UniqueFd fd = connect_raw(path_);
+    send_all(fd.get(), *encode_request(Request{0, {"stream", "20000", "50"}}) +
+                           *encode_request(Request{0, {"echo", "after"}}));
+    std::vector<Frame> frames;
+    FrameReader reader;
+    bool eof = false;
+    ASSERT_TRUE(pump_until(
+        [&] {
+            std::string got = read_available(fd.get(), eof);
+            reader.feed(got.data(), got.size());
+            for (auto f = reader.next(); f && *f; f = reader.next())
+                frames.push_back(std::move(**f));
+            return frames.size() >= 20003 || eof;
+        },
+        10000ms));
+    ASSERT_EQ(frames.size(), 20003u);
+    EXPECT_EQ(frames[0].body.rfind("0:", 0), 0u);
+    EXPECT_EQ(frames[19999].body.rfind("19999:", 0), 0u);
+    EXPECT_EQ(*decode_end(frames[20000].body), (EndFrame{0, "streamed"}));
+    EXPECT_EQ(frames[20001].body, "after");
+    EXPECT_EQ(*decode_end(frames[20002].body), (EndFrame{0, "ok"}));
+    EXPECT_EQ(requests_, 2);
+}
+
+TEST_F(IpcServerTest, HalfClosedClientGetsAWholeStream)
+{
+    start();
+    UniqueFd fd = connect_raw(path_);
+    send_all(fd.get(), *encode_request(Request{0, {"stream", "5000", "300"}}) +
+                           *encode_request(Request{0, {"echo", "last"}}));
+    ASSERT_EQ(::shutdown(fd.get(), SHUT_WR), 0);
+    std::string got;
+    bool eof = false;
+    ASSERT_TRUE(pump_until([&] {
+        got += read_available(fd.get(), eof);
+        return eof;
+    }, 10000ms));
+    auto frames = frames_of(got);
+    ASSERT_EQ(frames.size(), 5003u);
+    EXPECT_EQ(frames[5001].body, "last");
+    EXPECT_TRUE(pump_until([&] { return server_->client_count() == 0; }));
+}
+
+TEST_F(IpcServerTest, StreamWithoutEndStillEnds)
+{
+    start();
+    Result<EndFrame> end = fail("not run");
+    size_t rows = 0;
+    with_client([&] {
+        auto c = IpcClient::connect(path_, 2000ms);
+        ASSERT_TRUE(c.ok());
+        end = c->call(Request{0, {"streamnoend", "25", "10"}}, [&](std::string_view) { ++rows; });
+        // The connection stays in step for the next request.
+        auto again = c->call(Request{0, {"echo", "x"}}, nullptr);
+        EXPECT_TRUE(again.ok());
+    });
+    ASSERT_TRUE(end.ok()) << end.error().message;
+    EXPECT_EQ(end->status, 70u);
+    EXPECT_EQ(rows, 25u);
 }

@@ -9,6 +9,7 @@
 
 #include <arpa/inet.h>
 #include <sched.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -290,6 +291,12 @@ TEST(MrouteKernel, VifMfcCountersAndTableInUse)
             st = s.del_vif(0, lo);
             CHECK_OR_REPORT(!st.ok(), fam + " second del_vif should fail");
             CHECK_OR_REPORT(s.read_upcalls().empty(), fam + " unexpected upcalls");
+            // The kernel counts upcalls it drops on a full queue, on every message.
+            int ovfl = 0;
+            socklen_t olen = sizeof ovfl;
+            CHECK_OR_REPORT(::getsockopt(s.fd(), SOL_SOCKET, SO_RXQ_OVFL, &ovfl, &olen) == 0 && ovfl == 1,
+                            fam + " SO_RXQ_OVFL not enabled");
+            CHECK_OR_REPORT(s.upcall_stats().read == 0 && s.upcall_stats().dropped == 0, fam + " upcall stats not zero");
 
             // Separate tables can be held side by side, if the kernel has them.
             auto t5 = open_mroute(f, 5);

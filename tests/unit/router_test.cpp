@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 #include <net/if.h>
 
+#include <chrono>
 #include <set>
 #include <string>
 
@@ -954,6 +955,197 @@ TEST_F(RouterTest, WrongvifNeverMovesStaticRoutesOrUnmatchedSources)
         EXPECT_EQ(iif_name(*e), "eth0") << src; // no rule allows eth1 as inbound
     }
     EXPECT_EQ(k4.add_mfc_calls, adds);
+}
+
+// Learned-route limit and upcall counters ----------------------------------------------
+
+TEST_F(RouterTest, LearnedLimitRefusesNewSourcesCountsAndLogs)
+{
+    log.set_level(LogLevel::warning);
+    router.set_max_learned(3);
+    ASSERT_TRUE(router.add(spec("eth0", "", "225.1.2.0/24", {"eth1"}), Origin::config));
+    testing::internal::CaptureStderr();
+    for (int i = 1; i <= 5; ++i)
+        router.handle_upcall(Family::inet, nocache(must_vif("eth0"), cat("10.0.0.", i), "225.1.2.3"));
+    std::string err = testing::internal::GetCapturedStderr();
+    EXPECT_EQ(router.dynamic_count(), 3u);
+    EXPECT_EQ(k4.mfc.size(), 3u);
+    EXPECT_TRUE(mfc("10.0.0.1", "225.1.2.3") && mfc("10.0.0.3", "225.1.2.3"));
+    EXPECT_FALSE(mfc("10.0.0.4", "225.1.2.3")) << "past the limit the upcall is not answered";
+    EXPECT_FALSE(mfc("10.0.0.5", "225.1.2.3"));
+    UpcallStats st = router.upcall_stats();
+    EXPECT_EQ(st.received, 5u);
+    EXPECT_EQ(st.refused, 2u);
+    EXPECT_EQ(st.kernel_dropped, 0u);
+    // The first refusal is logged at once, the second only counted (one line per 10 s).
+    EXPECT_NE(err.find("learned-route limit 3 reached: refused 1 new sources"), std::string::npos) << err;
+    EXPECT_EQ(err.find("refused 2"), std::string::npos) << err;
+    // An upcall for a source already learned is no refusal.
+    router.handle_upcall(Family::inet, nocache(must_vif("eth0"), "10.0.0.2", "225.1.2.3"));
+    EXPECT_EQ(router.upcall_stats().refused, 2u);
+    // Static routes are not limited.
+    ASSERT_TRUE(router.add(spec("eth0", "10.9.9.9", "225.1.2.3", {"eth2"}), Origin::config));
+    EXPECT_TRUE(mfc("10.9.9.9", "225.1.2.3"));
+}
+
+TEST_F(RouterTest, LearnedLimitCountsStopFilters)
+{
+    router.set_max_learned(2);
+    ASSERT_TRUE(router.add(spec("eth0", "", "225.1.2.3", {"eth1"}), Origin::config));
+    router.handle_upcall(Family::inet, nocache(must_vif("eth0"), "10.0.0.1", "225.7.7.7")); // stop filter
+    router.handle_upcall(Family::inet, nocache(must_vif("eth0"), "10.0.0.2", "225.7.7.8")); // stop filter
+    EXPECT_EQ(router.dynamic_count(), 2u);
+    router.handle_upcall(Family::inet, nocache(must_vif("eth0"), "10.0.0.3", "225.1.2.3"));
+    EXPECT_FALSE(mfc("10.0.0.3", "225.1.2.3")) << "stop filters fill the limit too";
+    router.handle_upcall(Family::inet, nocache(must_vif("eth0"), "10.0.0.4", "225.7.7.9"));
+    EXPECT_FALSE(mfc("10.0.0.4", "225.7.7.9"));
+    EXPECT_EQ(router.upcall_stats().refused, 2u);
+    EXPECT_EQ(k4.mfc.size(), 2u);
+}
+
+TEST_F(RouterTest, LearnedLimitBelowCapLearnsAndFlushFreesRoom)
+{
+    router.set_max_learned(2);
+    EXPECT_EQ(router.max_learned(), 2u);
+    ASSERT_TRUE(router.add(spec("eth0", "", "225.1.2.3", {"eth1"}), Origin::config));
+    router.handle_upcall(Family::inet, nocache(must_vif("eth0"), "10.0.0.1", "225.1.2.3"));
+    router.handle_upcall(Family::inet, nocache(must_vif("eth0"), "10.0.0.2", "225.1.2.3"));
+    EXPECT_EQ(router.upcall_stats().refused, 0u) << "entries below the cap are learned";
+    router.handle_upcall(Family::inet, nocache(must_vif("eth0"), "10.0.0.3", "225.1.2.3"));
+    EXPECT_EQ(router.upcall_stats().refused, 1u);
+    EXPECT_EQ(router.flush_dynamic(), 2u);
+    router.handle_upcall(Family::inet, nocache(must_vif("eth0"), "10.0.0.3", "225.1.2.3"));
+    EXPECT_TRUE(mfc("10.0.0.3", "225.1.2.3")) << "the kernel asks again after a refusal; flush made room";
+    // A WRONGVIF move replaces an entry: it needs no room of its own.
+    router.handle_upcall(Family::inet, nocache(must_vif("eth0"), "10.0.0.4", "225.1.2.3"));
+    EXPECT_EQ(router.dynamic_count(), 2u);
+    // 0 lifts the limit.
+    router.set_max_learned(0);
+    router.handle_upcall(Family::inet, nocache(must_vif("eth0"), "10.0.0.5", "225.1.2.3"));
+    EXPECT_TRUE(mfc("10.0.0.5", "225.1.2.3"));
+    EXPECT_EQ(router.upcall_stats().refused, 1u);
+}
+
+TEST_F(RouterTest, KernelDropsAreReportedWithTotals)
+{
+    log.set_level(LogLevel::warning);
+    k4.stats.dropped = 7;
+    k6.stats.dropped = 5;
+    EXPECT_EQ(router.upcall_stats().kernel_dropped, 12u);
+    testing::internal::CaptureStderr();
+    router.report_upcall_losses();
+    k4.stats.dropped = 9;
+    router.report_upcall_losses(); // within 10 s: not logged
+    std::string err = testing::internal::GetCapturedStderr();
+    EXPECT_NE(err.find("kernel dropped 12 upcalls"), std::string::npos) << err;
+    EXPECT_EQ(err.find("dropped 2"), std::string::npos) << err;
+    EXPECT_EQ(router.upcall_stats().kernel_dropped, 14u);
+}
+
+// Link events and the compact table -----------------------------------------------------
+
+TEST_F(RouterTest, LinkEventsForOtherInterfacesDoNotRescanRoutes)
+{
+    // 10000 routes on eth0 -> eth1; 4000 link events for an interface none
+    // of them names. A rescan per event would be 40 million route visits.
+    for (unsigned i = 0; i < 10000; ++i) {
+        std::string src = cat("10.", (i >> 8) & 255, ".", i & 255, ".1");
+        ASSERT_TRUE(router.add(spec("eth0", src, "225.1.2.3", {"eth1"}), Origin::config));
+    }
+    const unsigned adds = k4.add_mfc_calls, dels = k4.del_mfc_calls;
+    auto t0 = std::chrono::steady_clock::now();
+    for (unsigned i = 0; i < 2000; ++i) {
+        router.link_event(LinkEvent{LinkEvent::Kind::added_or_changed, make_iface("dummy0", 50)});
+        router.link_event(LinkEvent{LinkEvent::Kind::removed, make_iface("dummy0", 50)});
+    }
+    auto took = std::chrono::steady_clock::now() - t0;
+    EXPECT_LT(took, std::chrono::seconds(2)) << "link events seem to rescan every route";
+    EXPECT_EQ(k4.add_mfc_calls, adds);
+    EXPECT_EQ(k4.del_mfc_calls, dels);
+    // The routes naming an interface do follow it.
+    router.link_event(LinkEvent{LinkEvent::Kind::removed, make_iface("eth1", 2)});
+    EXPECT_TRUE(k4.mfc.empty());
+    EXPECT_EQ(k4.del_mfc_calls, dels + 10000);
+    router.link_event(LinkEvent{LinkEvent::Kind::added_or_changed, make_iface("eth1", 2)});
+    EXPECT_EQ(k4.mfc.size(), 10000u);
+}
+
+TEST_F(RouterTest, RemovedInterfaceDropsEntriesArrivingOnIt)
+{
+    ASSERT_TRUE(router.add(spec("eth+", "", "225.1.2.3", {"eth3"}), Origin::config));
+    router.handle_upcall(Family::inet, nocache(must_vif("eth1"), "10.0.0.1", "225.1.2.3")); // learned
+    router.handle_upcall(Family::inet, nocache(must_vif("eth1"), "10.0.0.2", "225.9.9.9")); // stop filter
+    router.handle_upcall(Family::inet, nocache(must_vif("eth2"), "10.0.0.3", "225.9.9.9")); // stop filter
+    ASSERT_EQ(k4.mfc.size(), 3u);
+    router.link_event(LinkEvent{LinkEvent::Kind::removed, make_iface("eth1", 2)});
+    EXPECT_FALSE(mfc("10.0.0.1", "225.1.2.3"));
+    EXPECT_FALSE(mfc("10.0.0.2", "225.9.9.9"));
+    EXPECT_TRUE(mfc("10.0.0.3", "225.9.9.9")) << "a stop filter on another interface stays";
+    EXPECT_EQ(router.dynamic_count(), 1u);
+    EXPECT_FALSE(k4.vif_of_ifindex(2));
+}
+
+TEST_F(RouterTest, PendingReasonNamesTheMissingOifAndFollowsInterfaces)
+{
+    ASSERT_TRUE(router.add(spec("eth0", "10.0.0.1", "225.1.2.3", {"eth1", "eth7"}), Origin::config));
+    auto v = view_of("10.0.0.1", "225.1.2.3");
+    ASSERT_TRUE(v);
+    EXPECT_FALSE(v->active);
+    EXPECT_EQ(v->pending_reason, "outbound interface eth7 does not exist");
+    router.link_event(LinkEvent{LinkEvent::Kind::added_or_changed, make_iface("eth7", 30)});
+    v = view_of("10.0.0.1", "225.1.2.3");
+    ASSERT_TRUE(v);
+    EXPECT_TRUE(v->active);
+    EXPECT_EQ(v->pending_reason, "");
+    router.link_event(LinkEvent{LinkEvent::Kind::removed, make_iface("eth0", 1)});
+    v = view_of("10.0.0.1", "225.1.2.3");
+    ASSERT_TRUE(v);
+    EXPECT_EQ(v->pending_reason, "inbound interface eth0 does not exist");
+    EXPECT_TRUE(k4.mfc.empty());
+}
+
+TEST_F(RouterTest, ViewCopiesKeepTheirOwnSpec)
+{
+    ASSERT_TRUE(router.add(spec("eth0", "10.0.0.1", "225.1.2.3", {"eth1", "eth2"}), Origin::config));
+    auto v = view_of("10.0.0.1", "225.1.2.3");
+    ASSERT_TRUE(v && v->spec);
+    RouteView copy = *v;
+    v.reset();
+    ASSERT_TRUE(copy.spec);
+    EXPECT_EQ(copy.spec->iif.view(), "eth0");
+    EXPECT_EQ(copy.spec->oifs.size(), 2u);
+    EXPECT_EQ(copy.spec->key_str(), "(10.0.0.1, 225.1.2.3)");
+}
+
+TEST_F(RouterTest, RoutesSharingInterfacesStayIndependent)
+{
+    ASSERT_TRUE(router.add(spec("eth0", "10.0.0.1", "225.1.2.3", {"eth1"}), Origin::config));
+    ASSERT_TRUE(router.add(spec("eth0", "10.0.0.2", "225.1.2.3", {"eth1"}), Origin::config));
+    ASSERT_TRUE(router.add(spec("eth0", "10.0.0.2", "225.1.2.3", {"eth2"}), Origin::client));
+    EXPECT_EQ(oif_names(*mfc("10.0.0.1", "225.1.2.3")), (Names{"eth1"}));
+    EXPECT_EQ(oif_names(*mfc("10.0.0.2", "225.1.2.3")), (Names{"eth1", "eth2"}));
+    ASSERT_TRUE(router.replace_oifs(spec("eth0", "10.0.0.1", "225.1.2.3", {"eth3"})));
+    EXPECT_EQ(oif_names(*mfc("10.0.0.1", "225.1.2.3")), (Names{"eth3"}));
+    EXPECT_EQ(oif_names(*mfc("10.0.0.2", "225.1.2.3")), (Names{"eth1", "eth2"}));
+    // Only the route now naming eth3 follows it.
+    router.link_event(LinkEvent{LinkEvent::Kind::removed, make_iface("eth3", 4)});
+    EXPECT_FALSE(mfc("10.0.0.1", "225.1.2.3"));
+    EXPECT_TRUE(mfc("10.0.0.2", "225.1.2.3"));
+    // find and keys_of serve a reload's diff.
+    auto f = router.find(spec("eth0", "10.0.0.2", "225.1.2.3"));
+    ASSERT_TRUE(f);
+    EXPECT_EQ(f->oifs.size(), 2u);
+    EXPECT_EQ(f->origin, Origin::config);
+    EXPECT_FALSE(router.find(spec("eth1", "10.0.0.2", "225.1.2.3"))) << "another IIF is another key";
+    ASSERT_TRUE(router.add(spec("eth0", "", "225.5.5.5", {"eth1"}), Origin::client));
+    EXPECT_EQ(router.keys_of(Origin::config).size(), 2u);
+    auto client = router.keys_of(Origin::client);
+    ASSERT_EQ(client.size(), 1u);
+    EXPECT_EQ(client[0].key_str(), "(*, 225.5.5.5)");
+    router.remove_origin(Origin::config);
+    EXPECT_EQ(router.static_count(), 0u);
+    EXPECT_EQ(router.rule_count(), 1u);
+    EXPECT_TRUE(k4.mfc.empty());
 }
 
 // Missing family ------------------------------------------------------------------------

@@ -80,6 +80,55 @@ TEST(TableTest, EmptyTable)
     EXPECT_FALSE(t.empty());
 }
 
+TEST(TableTest, SlicesRenderAsTheWhole)
+{
+    Table t({"ROUTE", "IIF", "OIFS"});
+    for (int i = 0; i < 50; ++i)
+        t.add({std::string(static_cast<size_t>(i % 13), 'k'), i % 5 ? "eth0" : "veth-long", i % 3 ? "a b" : ""});
+    EXPECT_EQ(t.size(), 50u);
+    for (bool headings : {true, false}) {
+        auto whole = render(t, headings);
+        std::vector<std::string> pieces;
+        auto emit = [&](std::string_view l) { pieces.emplace_back(l); };
+        if (headings)
+            t.render_heading(emit);
+        for (size_t first = 0; first < t.size(); first += 7)
+            t.render_rows(first, 7, headings, emit);
+        EXPECT_EQ(pieces, whole);
+    }
+    // Out of range slices are empty or clipped.
+    std::vector<std::string> tail;
+    t.render_rows(48, 100, false, [&](std::string_view l) { tail.emplace_back(l); });
+    EXPECT_EQ(tail.size(), 2u);
+    t.render_rows(50, 1, false, [&](std::string_view l) { tail.emplace_back(l); });
+    t.render_rows(1000, 1, false, [&](std::string_view l) { tail.emplace_back(l); });
+    EXPECT_EQ(tail.size(), 2u);
+}
+
+TEST(TableTest, VectorAndListRowsAreTheSame)
+{
+    Table a({"A", "B"}), b({"A", "B"});
+    std::vector<std::string> row{"one", "two"};
+    a.add(row);
+    b.add({"one", "two"});
+    std::string s1 = "x", s2 = "longer";
+    a.add(std::vector<std::string>{s1, s2});
+    b.add({s1, s2});
+    EXPECT_EQ(render(a, true), render(b, true));
+    EXPECT_EQ(render(a, true)[2], "x    longer");
+}
+
+TEST(TableTest, RowsAreStoredCompactly)
+{
+    Table t({"ROUTE (S,G)", "IIF", "STATE", "OIFS"});
+    for (int i = 0; i < 10000; ++i)
+        t.add({"(10.1.2.3, 225.1.2.3)", "eth0", "active", "eth1 eth2"});
+    // 39 bytes of text and 4 bounds per row (up to twice that in spare
+    // capacity): far less than a std::string per cell, which alone is 4 x 32
+    // bytes before the heap copy of the key.
+    EXPECT_LT(t.memory(), 10000u * 120);
+}
+
 TEST(JsonStringTest, Escapes)
 {
     EXPECT_EQ(json_string(""), "\"\"");
@@ -89,6 +138,9 @@ TEST(JsonStringTest, Escapes)
     EXPECT_EQ(json_string(std::string_view("\x01\x1f", 2)), "\"\\u0001\\u001f\"");
     EXPECT_EQ(json_string(std::string_view("a\0b", 3)), "\"a\\u0000b\"");
     EXPECT_EQ(json_string("caf\xc3\xa9"), "\"caf\xc3\xa9\""); // UTF-8 passes through
+    std::string out = "x";
+    append_json_string(out, "a\"b");
+    EXPECT_EQ(out, "x\"a\\\"b\"");
 }
 
 } // namespace
