@@ -6,7 +6,7 @@
 #                           [--runs N] [--tsv PATH] [--only LIST]
 #
 # BUILD is a CMake build directory holding smcroute, tests/mcrecv and
-# tests/bench/{mfc_floor,mfc_watch,burst_timed}. Every measurement runs in
+# tests/bench/{mfc_floor,mfc_watch} and tests/tools/burst_send. Every measurement runs in
 # fresh network, mount and PID namespaces: a router namespace with veth
 # links a1 (to a sender namespace, 10.0.1.0/24) and b1, b2 (to a receiver
 # namespace), and a fresh daemon. Each figure is measured RUNS times
@@ -31,7 +31,7 @@
 #   show     `smcroutectl show` / `-j show` with 50 000 routes, to /dev/null
 #   joins    1 000 mgroup lines, exec to all of them in /proc/net/igmp
 #   burst    1 000 new sources on a (*,G) rule, one datagram each, forged by
-#            burst_timed (raw socket): first packets delivered, entries
+#            burst_send (raw socket): first packets delivered, entries
 #            installed, send-to-install latency p50/p99; unpaced and paced
 #            at 1 000 new sources/s
 #   rss      VmRSS of the daemon idle, with 10 000 and 100 000 routes
@@ -202,8 +202,8 @@ if [ "${1:-}" = --inner ]; then
             [ -e "$T/w.ready" ] && [ -e "$T/r.ready" ] && break
             sleep 0.01
         done
-        nsx snd "$TOOLS/burst_timed" -g 225.9.9.9 -p 5000 -i eth0 -S 10.1.0.1 -N "$n" -r "$rate" > "$T/tx" \
-            || say "burst_timed failed"
+        nsx snd "$TEST_TOOLS/burst_send" -T -g 225.9.9.9 -p 5000 -i eth0 -S 10.1.0.1 -N "$n" -r "$rate" > "$T/tx" \
+            || say "burst_send failed"
         wait "$wpid" || say "watch: $(cat "$T/ev.err")"
         wait "$rpid"
         delivered=$(grep -c '^src ' "$T/rx")
@@ -228,7 +228,7 @@ if [ "${1:-}" = --inner ]; then
             "$TOOLS/mfc_floor" -H -i a1 -o b1 -n 0 "${bl[@]}" > /dev/null &
             hpid=$!
             sleep 0.3
-            nsx snd "$TOOLS/burst_timed" -g 225.9.9.9 -p 5000 -i eth0 -S 10.1.0.1 -N 1000 > /dev/null
+            nsx snd "$TEST_TOOLS/burst_send" -g 225.9.9.9 -p 5000 -i eth0 -S 10.1.0.1 -N 1000 > /dev/null
             sleep 0.3
             echo "res kernel_unres_$buf $(awk 'NR > 1 && $1 == "090909E1" {c++} END {print c+0}' /proc/net/ip_mr_cache)"
             kill "$hpid"; wait "$hpid"
@@ -264,8 +264,9 @@ done
 [ "$(id -u)" = 0 ] || { echo "run.sh: needs root (network namespaces, multicast routing)" >&2; exit 77; }
 OURS=${SMCROUTE:-$build/smcroute}
 TOOLS=$build/tests/bench
-RECV=$build/tests/mcrecv
-for f in "$OURS" "$TOOLS/mfc_floor" "$TOOLS/mfc_watch" "$TOOLS/burst_timed" "$RECV"; do
+TEST_TOOLS=$build/tests
+RECV=$TEST_TOOLS/mcrecv
+for f in "$OURS" "$TOOLS/mfc_floor" "$TOOLS/mfc_watch" "$TEST_TOOLS/burst_send" "$RECV"; do
     [ -x "$f" ] || { echo "run.sh: $f missing (build the project with tests)" >&2; exit 1; }
 done
 VSCTL=""
@@ -282,7 +283,7 @@ WORK=$(mktemp -d /tmp/smcroute-bench.XXXXXX)
 trap 'rm -rf "$WORK"' EXIT
 mkdir -p "$WORK/ours"
 for l in smcrouted smcroutectl; do ln -s "$OURS" "$WORK/ours/$l"; done
-export WORK TOOLS RECV VS VSCTL TMO
+export WORK TOOLS TEST_TOOLS RECV VS VSCTL TMO
 
 # ------------------------------------------------------------ inputs
 gen_routes() { # FAMILY N

@@ -1,18 +1,21 @@
-// tests/tools/burst_send: send one small UDP datagram to an IPv4 multicast
-// group from each of many forged source addresses, as fast as asked, for the
-// upcall flood test (every new source is a NOCACHE upcall on the router).
-// A raw socket with IP_HDRINCL writes the IP header itself, so the sources
-// need not exist anywhere. Plain sockets only, independent of the code under test.
+// tests/tools/burst_send: one UDP multicast datagram (or COUNT) from each of
+// many source addresses, forged with a raw IPv4 socket (IP_HDRINCL), so the
+// sources need not exist anywhere: every new source is a NOCACHE upcall on
+// the router. Used by the upcall flood test and the benchmark. Plain
+// sockets only, independent of the code under test.
 //
-//   burst_send -g GROUP -S FIRST -N NUM [-i IFNAME] [-p PORT] [-t TTL]
-//              [-r RATE_PPS (0 = no pacing)] [-c PER_SOURCE]
+//   burst_send -g GROUP -i IFNAME -S FIRST -N NUM [-p PORT] [-r RATE] [-c COUNT]
+//              [-t TTL] [-T]
 //
-// Sources are FIRST, FIRST+1, ... (NUM of them); each sends PER_SOURCE
-// (default 1) datagrams. Prints "sent N" on success.
-// Exit status: 0 all sent, 1 a send failed, 64 usage.
+// Sends COUNT (default 1) datagrams from each source FIRST, FIRST+1, ...
+// (NUM sources), all of one source's back to back, at RATE new sources per
+// second (default 0: as fast as possible), to PORT (default 4321). Payload
+// "SMCT burst SEQ", the format tests/tools/mcrecv counts. With -T it prints
+// "tx SEQ MONO_SECONDS SOURCE" for the first datagram of every source once
+// all are sent. Last line: "sent=N seconds=S". Exit: 0 ok, 1 a send
+// failed, 64 usage.
 #include <arpa/inet.h>
 #include <cerrno>
-#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -24,149 +27,133 @@
 #include <string>
 #include <sys/socket.h>
 #include <unistd.h>
+#include <vector>
 
 namespace {
+
+double mono()
+{
+    timespec t{};
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_nsec) / 1e9;
+}
+
+void sleep_until(double when)
+{
+    timespec t{};
+    t.tv_sec = static_cast<time_t>(when);
+    t.tv_nsec = static_cast<long>((when - static_cast<double>(t.tv_sec)) * 1e9);
+    while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &t, nullptr) == EINTR) {
+    }
+}
 
 int usage(const char* why)
 {
     std::fprintf(stderr,
                  "burst_send: %s\n"
-                 "usage: burst_send -g GROUP -S FIRST -N NUM [-i IFNAME] [-p PORT] [-t TTL]\n"
-                 "                  [-r RATE_PPS (0 = no pacing)] [-c PER_SOURCE]\n",
+                 "usage: burst_send -g GROUP -i IFNAME -S FIRST -N NUM [-p PORT] [-r RATE] [-c COUNT] [-t TTL] [-T]\n",
                  why);
     return 64;
-}
-
-bool parse_long(const char* text, long lo, long hi, long& out)
-{
-    char* end = nullptr;
-    errno = 0;
-    long v = std::strtol(text, &end, 10);
-    if (errno != 0 || end == text || *end != '\0' || v < lo || v > hi)
-        return false;
-    out = v;
-    return true;
-}
-
-double now_s()
-{
-    timespec ts{};
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
 }
 
 } // namespace
 
 int main(int argc, char** argv)
 {
-    std::string group, first, ifname;
-    long num = 0, port = 4321, ttl = 8, rate = 0, per_source = 1;
+    std::string group;
+    std::string ifname;
+    std::string first;
+    long port = 4321;
+    long num = -1;
+    long count = 1;
+    long ttl = 16;
+    bool timestamps = false;
+    double rate = 0;
     int opt;
-    while ((opt = getopt(argc, argv, "g:S:N:i:p:t:r:c:")) != -1) {
+    while ((opt = getopt(argc, argv, "g:p:i:S:N:r:c:t:T")) != -1) {
         switch (opt) {
         case 'g': group = optarg; break;
-        case 'S': first = optarg; break;
+        case 'p': port = std::strtol(optarg, nullptr, 10); break;
         case 'i': ifname = optarg; break;
-        case 'N':
-            if (!parse_long(optarg, 1, 1 << 24, num))
-                return usage("bad -N");
-            break;
-        case 'p':
-            if (!parse_long(optarg, 1, 65535, port))
-                return usage("bad -p");
-            break;
-        case 't':
-            if (!parse_long(optarg, 1, 255, ttl))
-                return usage("bad -t");
-            break;
-        case 'r':
-            if (!parse_long(optarg, 0, 10000000, rate))
-                return usage("bad -r");
-            break;
-        case 'c':
-            if (!parse_long(optarg, 1, 1000000, per_source))
-                return usage("bad -c");
-            break;
+        case 'S': first = optarg; break;
+        case 'N': num = std::strtol(optarg, nullptr, 10); break;
+        case 'r': rate = std::strtod(optarg, nullptr); break;
+        case 'c': count = std::strtol(optarg, nullptr, 10); break;
+        case 't': ttl = std::strtol(optarg, nullptr, 10); break;
+        case 'T': timestamps = true; break;
         default: return usage("unknown option");
         }
     }
-    in_addr grp{}, src{};
-    if (group.empty() || inet_pton(AF_INET, group.c_str(), &grp) != 1 || !IN_MULTICAST(ntohl(grp.s_addr)))
-        return usage("-g needs an IPv4 multicast group");
-    if (first.empty() || inet_pton(AF_INET, first.c_str(), &src) != 1)
-        return usage("-S needs an IPv4 address");
-    if (num == 0)
-        return usage("-N is required");
+    in_addr grp{};
+    in_addr src0{};
+    if (inet_pton(AF_INET, group.c_str(), &grp) != 1 || inet_pton(AF_INET, first.c_str(), &src0) != 1)
+        return usage("need -g GROUP and -S FIRST (IPv4)");
+    if (port < 1 || port > 65535 || num < 1 || count < 1 || ttl < 1 || ttl > 255 || rate < 0 || ifname.empty())
+        return usage("need -N NUM>0 -i IFNAME, PORT 1..65535, COUNT>0, TTL 1..255, RATE>=0");
+    unsigned ifindex = if_nametoindex(ifname.c_str());
+    if (ifindex == 0)
+        return usage("no such interface");
 
-    int fd = ::socket(AF_INET, SOCK_RAW, IPPROTO_RAW); // IPPROTO_RAW implies IP_HDRINCL
+    int fd = socket(AF_INET, SOCK_RAW, IPPROTO_RAW);
     if (fd < 0) {
         std::perror("burst_send: socket");
         return 1;
     }
-    int on = 1;
-    if (::setsockopt(fd, IPPROTO_IP, IP_HDRINCL, &on, sizeof on) < 0) {
-        std::perror("burst_send: IP_HDRINCL");
+    ip_mreqn mreq{};
+    mreq.imr_ifindex = static_cast<int>(ifindex);
+    if (setsockopt(fd, IPPROTO_IP, IP_MULTICAST_IF, &mreq, sizeof(mreq)) < 0 ||
+        setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, ifname.c_str(), static_cast<socklen_t>(ifname.size())) < 0) {
+        std::perror("burst_send: IP_MULTICAST_IF/SO_BINDTODEVICE");
         return 1;
     }
-    if (!ifname.empty()) {
-        if (::setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, ifname.c_str(), static_cast<socklen_t>(ifname.size())) < 0) {
-            std::perror("burst_send: SO_BINDTODEVICE");
-            return 1;
-        }
-        ip_mreqn mr{};
-        mr.imr_ifindex = static_cast<int>(if_nametoindex(ifname.c_str()));
-        if (mr.imr_ifindex == 0 || ::setsockopt(fd, IPPROTO_IP, IP_MULTICAST_IF, &mr, sizeof mr) < 0) {
-            std::perror("burst_send: IP_MULTICAST_IF");
-            return 1;
-        }
-    }
-
-    constexpr size_t payload_len = 16;
-    unsigned char pkt[sizeof(iphdr) + sizeof(udphdr) + payload_len] = {};
-    auto* ip = reinterpret_cast<iphdr*>(pkt);
-    auto* udp = reinterpret_cast<udphdr*>(pkt + sizeof(iphdr));
-    ip->version = 4;
-    ip->ihl = 5;
-    ip->tot_len = htons(sizeof pkt);
-    ip->ttl = static_cast<uint8_t>(ttl);
-    ip->protocol = IPPROTO_UDP;
-    ip->daddr = grp.s_addr;
-    udp->source = htons(static_cast<uint16_t>(port));
-    udp->dest = htons(static_cast<uint16_t>(port));
-    udp->len = htons(sizeof(udphdr) + payload_len);
-    udp->check = 0; // optional for IPv4
-    std::memcpy(pkt + sizeof(iphdr) + sizeof(udphdr), "SMCT burst      ", payload_len);
+    int sndbuf = 8 << 20;
+    setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &sndbuf, sizeof(sndbuf));
 
     sockaddr_in to{};
     to.sin_family = AF_INET;
     to.sin_addr = grp;
-    const uint32_t base = ntohl(src.s_addr);
-    const double start = now_s();
-    long sent = 0;
-    for (long round = 0; round < per_source; ++round) {
-        for (long i = 0; i < num; ++i) {
-            ip->saddr = htonl(base + static_cast<uint32_t>(i));
-            ip->id = htons(static_cast<uint16_t>(sent));
-            ip->check = 0; // the kernel fills it in
-            if (::sendto(fd, pkt, sizeof pkt, 0, reinterpret_cast<sockaddr*>(&to), sizeof to) < 0) {
-                if (errno == ENOBUFS || errno == EAGAIN) { // a full device queue: retry shortly
-                    usleep(1000);
-                    --i;
+    std::vector<double> sent_at(static_cast<size_t>(num));
+    double start = mono();
+    for (long i = 0; i < num; ++i) {
+        if (rate > 0)
+            sleep_until(start + static_cast<double>(i) / rate);
+        for (long c = 0; c < count; ++c) {
+            char pkt[128]{};
+            auto* ip = reinterpret_cast<iphdr*>(pkt);
+            auto* udp = reinterpret_cast<udphdr*>(pkt + sizeof(iphdr));
+            char* payload = pkt + sizeof(iphdr) + sizeof(udphdr);
+            int plen = std::snprintf(payload, 64, "SMCT burst %ld", i * count + c);
+            size_t total = sizeof(iphdr) + sizeof(udphdr) + static_cast<size_t>(plen);
+            ip->version = 4;
+            ip->ihl = 5;
+            ip->ttl = static_cast<uint8_t>(ttl);
+            ip->protocol = IPPROTO_UDP;
+            ip->saddr = htonl(ntohl(src0.s_addr) + static_cast<uint32_t>(i));
+            ip->daddr = grp.s_addr;
+            ip->tot_len = htons(static_cast<uint16_t>(total));
+            udp->source = htons(static_cast<uint16_t>(port));
+            udp->dest = htons(static_cast<uint16_t>(port));
+            udp->len = htons(static_cast<uint16_t>(total - sizeof(iphdr)));
+            udp->check = 0;
+            if (c == 0)
+                sent_at[static_cast<size_t>(i)] = mono();
+            while (sendto(fd, pkt, total, 0, reinterpret_cast<sockaddr*>(&to), sizeof(to)) < 0) {
+                if (errno == ENOBUFS || errno == EAGAIN) {
+                    usleep(50);
                     continue;
                 }
                 std::perror("burst_send: sendto");
                 return 1;
             }
-            ++sent;
-            if (rate > 0) {
-                double due = start + static_cast<double>(sent) / static_cast<double>(rate);
-                double wait = due - now_s();
-                if (wait > 0)
-                    usleep(static_cast<useconds_t>(wait * 1e6));
-            }
         }
     }
-    std::printf("sent %ld\n", sent);
-    ::close(fd);
+    double seconds = mono() - start;
+    for (long i = 0; timestamps && i < num; ++i) {
+        in_addr s{};
+        s.s_addr = htonl(ntohl(src0.s_addr) + static_cast<uint32_t>(i));
+        std::printf("tx %ld %.6f %s\n", i, sent_at[static_cast<size_t>(i)], inet_ntoa(s));
+    }
+    std::printf("sent=%ld seconds=%.6f\n", num * count, seconds);
+    close(fd);
     return 0;
 }
