@@ -35,19 +35,56 @@ IpAddr IpAddr::any(Family f)
     return r;
 }
 
+namespace {
+
+// Dotted quad exactly as inet_pton(AF_INET) takes it: four decimal octets
+// of 1-3 digits, each at most 255, no leading zero, nothing else. Inline
+// rather than through inet_pton: config loading parses two per route.
+std::optional<std::array<uint8_t, 4>> parse_dotted_quad(std::string_view text)
+{
+    std::array<uint8_t, 4> out{};
+    size_t octet = 0;
+    unsigned value = 0, digits = 0;
+    for (char c : text) {
+        if (c >= '0' && c <= '9') {
+            if (digits > 0 && value == 0)
+                return std::nullopt; // leading zero
+            value = value * 10 + static_cast<unsigned>(c - '0');
+            if (value > 255)
+                return std::nullopt;
+            ++digits;
+        } else if (c == '.' && digits > 0 && octet < 3) {
+            out[octet++] = static_cast<uint8_t>(value);
+            value = digits = 0;
+        } else {
+            return std::nullopt;
+        }
+    }
+    if (octet != 3 || digits == 0)
+        return std::nullopt;
+    out[3] = static_cast<uint8_t>(value);
+    return out;
+}
+
+} // namespace
+
 std::optional<IpAddr> IpAddr::parse(std::string_view text)
 {
-    if (text.empty() || text.size() > INET6_ADDRSTRLEN || text.find('\0') != std::string_view::npos)
+    if (text.empty() || text.size() > INET6_ADDRSTRLEN)
+        return std::nullopt;
+    if (text.find(':') == std::string_view::npos) {
+        auto quad = parse_dotted_quad(text);
+        if (!quad)
+            return std::nullopt;
+        IpAddr r;
+        std::memcpy(r.bytes_.data(), quad->data(), 4);
+        return r;
+    }
+    if (text.find('\0') != std::string_view::npos)
         return std::nullopt;
     char buf[INET6_ADDRSTRLEN + 1];
     std::memcpy(buf, text.data(), text.size());
     buf[text.size()] = '\0';
-    if (text.find(':') == std::string_view::npos) {
-        in_addr a{};
-        if (inet_pton(AF_INET, buf, &a) == 1)
-            return from_v4(a);
-        return std::nullopt;
-    }
     in6_addr a6{};
     if (inet_pton(AF_INET6, buf, &a6) == 1)
         return from_v6(a6);
@@ -218,6 +255,19 @@ size_t hash_bytes(const void* data, size_t len)
         h ^= p[i];
         h *= 1099511628211ULL;
     }
+    return static_cast<size_t>(h);
+}
+
+size_t hash_words(uint64_t a, uint64_t b)
+{
+    // Two rounds of multiply and fold (the 64-bit murmur finaliser's
+    // constants): every input bit reaches every output bit.
+    uint64_t h = a * 0x9e3779b97f4a7c15ULL ^ b;
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdULL;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ULL;
+    h ^= h >> 33;
     return static_cast<size_t>(h);
 }
 

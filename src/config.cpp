@@ -277,6 +277,16 @@ public:
 
     void parse_file(std::string_view text, const std::string& name)
     {
+        // At most one route per line (of 32 bytes or more): room for them up
+        // front, so the vector does not move them while growing. Bounded, so
+        // a huge file of blank lines reserves little.
+        if (out_.config.routes.empty()) {
+            size_t lines = 1;
+            for (const char* p = text.data(), *end = p + text.size();
+                 (p = static_cast<const char*>(std::memchr(p, '\n', static_cast<size_t>(end - p)))); ++p)
+                ++lines;
+            out_.config.routes.reserve(std::min({lines, text.size() / 32 + 1, size_t{1} << 20}));
+        }
         stack_.push_back(normalize(name));
         parse_text(text, name);
         stack_.pop_back();
@@ -295,6 +305,7 @@ private:
     std::vector<std::string> stack_;  // normalized paths of files being read
     std::vector<SourceLoc> chain_;    // include lines, outermost first
     std::vector<Word> words_;         // reused for every line
+    RouteText route_text_;            // reused for every mroute line
     Line line_;
 
     void report(unsigned col, Severity sev, std::string message)
@@ -550,11 +561,11 @@ private:
         };
 
         if (is_route) {
-            RouteText text;
+            RouteText& text = route_text_;
             text.iif = text_of(from_val);
             text.source = text_of(source_val);
             text.group = text_of(group_val);
-            text.oifs.reserve(oif_end - oif_begin);
+            text.oifs.clear();
             for (size_t k = oif_begin; k < oif_end; ++k)
                 text.oifs.push_back(words_[k].text);
             auto checked = check_route(text, true);

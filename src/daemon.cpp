@@ -344,6 +344,8 @@ int Daemon::start_routing(Config cfg, Control::Hooks hooks, const std::vector<Cl
     router_ = std::make_unique<Router>(log_, v4_.get(), v6_.get());
     router_->set_max_learned(opts_.max_learned);
     router_->on_learned([this](const SgKey& k, std::string_view iif) {
+        if (!script_.enabled()) // the environment is not built for nothing
+            return;
         script_.run("install", {{"source", k.source.str()}, {"group", k.group.str()}, {"iif", std::string(iif)}});
     });
     groups_ = std::make_unique<GroupManager>(log_, pool_);

@@ -208,7 +208,7 @@ Status Router::program(FamilyState& fs, const SgKey& key, const Hold& h)
 
 void Router::unprogram(FamilyState& fs, const SgKey& key)
 {
-    if (auto st = fs.kernel->del_mfc(key.source, key.group); !st)
+    if (auto st = fs.kernel->del_mfc(key.source, key.group); !st && log_.enabled(LogLevel::debug))
         log_.debug(st.error().message);
 }
 
@@ -216,8 +216,12 @@ void Router::unprogram(FamilyState& fs, const SgKey& key)
 
 Router::IfaceSet* Router::intern(const IfName& iif, const std::vector<IfName>& oifs)
 {
+    // Routes loaded in a row mostly share their interfaces: try the last set first.
+    if (last_interned_ && last_interned_->key->iif == iif && last_interned_->key->oifs == oifs)
+        return last_interned_;
     auto [it, inserted] = iface_sets_.try_emplace(IfacesKey{iif, oifs});
     IfaceSet& set = it->second;
+    last_interned_ = &set;
     if (!inserted)
         return &set;
     set.key = &it->first;
@@ -275,6 +279,8 @@ void Router::detach(StaticEntry& e)
         if (!o.is_wildcard())
             unname(o);
     wildcard_sets_.erase(set);
+    if (last_interned_ == set)
+        last_interned_ = nullptr;
     iface_sets_.erase(key);
 }
 
@@ -366,7 +372,7 @@ Status Router::reconcile_static(StaticEntry& e)
         withdraw();
         bool changed = r.why != why;
         set_why(why);
-        if (changed)
+        if (changed && log_.enabled(LogLevel::notice))
             log_.notice(cat("route ", spec_of(e).key_str(), " pending: ", reason_of(e)));
         return {};
     }
@@ -622,9 +628,9 @@ Status Router::add(const RouteSpec& spec, Origin origin)
         return fail(cat(family_name(spec.family()), " multicast routing is not available"));
     if (!spec.is_template()) {
         SgKey key{spec.source.addr, spec.group.addr};
-        auto it = static_.find(key);
-        if (it != static_.end()) {
-            StaticEntry& e = *it;
+        auto [nit, inserted] = static_.try_emplace(key);
+        if (!inserted) {
+            StaticEntry& e = *nit;
             const IfacesKey& ifs = *e.second.ifs->key;
             if (!(ifs.iif == spec.iif))
                 return fail(cat("route ", spec.key_str(), " is already routed from ", ifs.iif.view(),
@@ -642,8 +648,6 @@ Status Router::add(const RouteSpec& spec, Origin origin)
             }
             return {};
         }
-        auto [nit, inserted] = static_.try_emplace(key);
-        (void)inserted;
         nit->second.origin = origin;
         attach(*nit, intern(spec.iif, spec.oifs));
         if (auto st = reconcile_static(*nit); !st) {
@@ -781,6 +785,8 @@ std::vector<RouteSpec> Router::keys_of(Origin origin) const
 
 void Router::drop_dynamic(const SgKey& key, bool delete_from_kernel)
 {
+    if (dynamic_.empty())
+        return;
     auto it = dynamic_.find(key);
     if (it == dynamic_.end())
         return;
@@ -875,11 +881,12 @@ void Router::learn(FamilyState& fs, Rule* rule, const Interface& iif, unsigned v
     fs.dynamic_on_vif[h.iif_vif] = &*it;
     if (rule) {
         rule->learned.insert(key);
-        log_.info(cat("learned (", key.source.str(), ", ", key.group.str(), ") from ", iif.name.view(), " via rule ",
-                      rule->spec.key_str()));
+        if (log_.enabled(LogLevel::info))
+            log_.info(cat("learned (", key.source.str(), ", ", key.group.str(), ") from ", iif.name.view(),
+                          " via rule ", rule->spec.key_str()));
         if (on_learned_)
             on_learned_(key, iif.name.view());
-    } else {
+    } else if (log_.enabled(LogLevel::debug)) {
         log_.debug(cat("stop filter (", key.source.str(), ", ", key.group.str(), ") from ", iif.name.view()));
     }
 }
@@ -1022,7 +1029,8 @@ size_t Router::expire_idle()
         d.checked = true;
     }
     for (const auto& key : idle) {
-        log_.info(cat("expiring idle (", key.source.str(), ", ", key.group.str(), ")"));
+        if (log_.enabled(LogLevel::info))
+            log_.info(cat("expiring idle (", key.source.str(), ", ", key.group.str(), ")"));
         drop_dynamic(key, true);
     }
     return idle.size();
@@ -1063,6 +1071,48 @@ void Router::clear()
 
 // Views ---------------------------------------------------------------------------------
 
+namespace {
+
+// An SgKey as words that compare like (group, source) do (IpAddr orders by
+// family, then bytes): sorting on them avoids byte-wise comparisons.
+struct SortKey {
+    std::array<uint64_t, 6> words;
+    friend bool operator<(const SortKey& a, const SortKey& b) { return a.words < b.words; }
+};
+
+uint64_t load_be64(const uint8_t* p)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < 8; ++i)
+        v = v << 8 | p[i];
+    return v;
+}
+
+SortKey sort_key(const SgKey& k)
+{
+    const uint8_t* g = k.group.bytes().data();
+    const uint8_t* s = k.source.bytes().data();
+    return SortKey{{static_cast<uint64_t>(k.group.family()), load_be64(g), load_be64(g + 8),
+                    static_cast<uint64_t>(k.source.family()), load_be64(s), load_be64(s + 8)}};
+}
+
+template <class Map>
+std::vector<const typename Map::value_type*> sorted_entries(const Map& map)
+{
+    std::vector<std::pair<SortKey, const typename Map::value_type*>> keyed;
+    keyed.reserve(map.size());
+    for (const auto& e : map)
+        keyed.emplace_back(sort_key(e.first), &e);
+    std::sort(keyed.begin(), keyed.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    std::vector<const typename Map::value_type*> out;
+    out.reserve(keyed.size());
+    for (const auto& [k, e] : keyed)
+        out.push_back(e);
+    return out;
+}
+
+} // namespace
+
 std::vector<std::string> Router::mask_names(const FamilyState& fs, uint32_t mask) const
 {
     std::vector<std::string> names;
@@ -1087,14 +1137,7 @@ void Router::for_each_route(const std::function<void(const RouteView&)>& fn) con
         fn(v);
     }
     // Static routes in (group, source) order for stable output.
-    std::vector<const std::pair<const SgKey, StaticRoute>*> sorted;
-    sorted.reserve(static_.size());
-    for (const auto& e : static_)
-        sorted.push_back(&e);
-    auto by_key = [](const SgKey& a, const SgKey& b) {
-        return std::tie(a.group, a.source) < std::tie(b.group, b.source);
-    };
-    std::sort(sorted.begin(), sorted.end(), [&](auto* a, auto* b) { return by_key(a->first, b->first); });
+    auto sorted = sorted_entries(static_);
     for (const auto* e : sorted) {
         const StaticRoute& r = e->second;
         RouteView v;
@@ -1108,11 +1151,7 @@ void Router::for_each_route(const std::function<void(const RouteView&)>& fn) con
         v.origin = r.origin;
         fn(v);
     }
-    std::vector<const std::pair<const SgKey, Dynamic>*> dyn;
-    dyn.reserve(dynamic_.size());
-    for (const auto& e : dynamic_)
-        dyn.push_back(&e);
-    std::sort(dyn.begin(), dyn.end(), [&](auto* a, auto* b) { return by_key(a->first, b->first); });
+    auto dyn = sorted_entries(dynamic_);
     for (const auto* e : dyn) {
         const Dynamic& d = e->second;
         const FamilyState* fs = family_state(e->first.group.family());

@@ -92,6 +92,8 @@ public:
     bool is_wildcard() const { return len_ > 0 && buf_[len_ - 1] == '+'; }
     // True when this name (or wildcard) covers the concrete interface name.
     bool matches(std::string_view ifname) const;
+    // Bytes past the name are always zero: hash the whole buffer.
+    size_t hash() const noexcept;
 
     friend bool operator==(const IfName& a, const IfName& b) { return a.view() == b.view(); }
     friend auto operator<=>(const IfName& a, const IfName& b) { return a.view() <=> b.view(); }
@@ -105,6 +107,15 @@ private:
 void to_sockaddr(const IpAddr& a, sockaddr_storage& out);
 
 size_t hash_bytes(const void* data, size_t len);
+// A well-mixed hash of two 64-bit words (for fixed-size keys).
+size_t hash_words(uint64_t a, uint64_t b);
+
+inline size_t IfName::hash() const noexcept
+{
+    uint64_t w[2];
+    std::memcpy(w, buf_.data(), sizeof w);
+    return hash_words(w[0], w[1] ^ len_);
+}
 
 } // namespace smcroute
 
@@ -112,7 +123,10 @@ template <>
 struct std::hash<smcroute::IpAddr> {
     size_t operator()(const smcroute::IpAddr& a) const noexcept
     {
-        return smcroute::hash_bytes(a.bytes().data(), a.is_v4() ? 4 : 16) ^ static_cast<size_t>(a.family());
+        // The unused bytes of an IPv4 address are always zero.
+        uint64_t w[2];
+        std::memcpy(w, a.bytes().data(), sizeof w);
+        return smcroute::hash_words(w[0], w[1] ^ static_cast<uint64_t>(a.family()));
     }
 };
 
@@ -120,6 +134,6 @@ template <>
 struct std::hash<smcroute::IfName> {
     size_t operator()(const smcroute::IfName& n) const noexcept
     {
-        return std::hash<std::string_view>{}(n.view());
+        return n.hash();
     }
 };

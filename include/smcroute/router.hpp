@@ -298,6 +298,7 @@ private:
     std::vector<PhyintSpec> phyints_;
     std::unordered_map<SgKey, StaticRoute, SgKeyHash> static_;
     std::map<IfacesKey, IfaceSet> iface_sets_;
+    IfaceSet* last_interned_ = nullptr; // the set intern() returned last, while it lives
     std::unordered_map<IfName, std::unordered_set<IfaceSet*>> sets_by_name_; // IIF and named OIFs
     std::unordered_set<IfaceSet*> wildcard_sets_;                            // with a wildcard OIF
     std::unordered_map<SgKey, std::string, SgKeyHash> kernel_errors_;        // Pending::kernel texts

@@ -1,9 +1,11 @@
 #include "smcroute/addr.hpp"
 
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
 
 #include <string>
 #include <unordered_set>
+#include <vector>
 
 using namespace smcroute;
 
@@ -195,4 +197,56 @@ TEST(AddrTest, IfNameOrderAndHash)
     EXPECT_EQ(a, *IfName::parse("eth0"));
     std::unordered_set<IfName> set{a, b, *IfName::parse("eth0")};
     EXPECT_EQ(set.size(), 2u);
+}
+
+// The inline dotted-quad parser accepts exactly what inet_pton(AF_INET) does.
+TEST(AddrTest, V4ParseMatchesInetPton)
+{
+    std::vector<std::string> cases = {
+        "0.0.0.0", "1.2.3.4", "255.255.255.255", "256.1.1.1", "1.2.3", "1.2.3.4.5", "01.2.3.4", "1.2.3.04",
+        "1.2.3.0", "00.1.2.3", "1..2.3", ".1.2.3", "1.2.3.", "1.2.3.4 ", " 1.2.3.4", "1.2.3.4/", "1.2.3.a",
+        "999.1.1.1", "1.2.3.255", "1.2.3.2555", "-1.2.3.4", "+1.2.3.4", "1.2.3.4\n", "", ".", "....", "1",
+        "0x1.2.3.4", "225.0.0.0", "10.0.1.2", "1.2.3.00", "1.2.3.0000",
+    };
+    // And every short string over a small alphabet.
+    const std::string alphabet = "0125.9a";
+    std::vector<std::string> level = {""};
+    for (int len = 1; len <= 5; ++len) {
+        std::vector<std::string> next;
+        for (const auto& s : level)
+            for (char c : alphabet)
+                next.push_back(s + c);
+        cases.insert(cases.end(), next.begin(), next.end());
+        level = std::move(next);
+    }
+    for (int a : {0, 1, 9, 10, 99, 100, 199, 249, 250, 255, 256, 300})
+        cases.push_back(std::to_string(a) + ".1." + std::to_string(a) + ".7");
+    for (const auto& text : cases) {
+        in_addr want{};
+        bool ok = inet_pton(AF_INET, text.c_str(), &want) == 1;
+        auto got = IpAddr::parse(text);
+        ASSERT_EQ(got.has_value(), ok) << "'" << text << "'";
+        if (ok) {
+            EXPECT_TRUE(got->is_v4()) << text;
+            EXPECT_EQ(got->v4().s_addr, want.s_addr) << text;
+            EXPECT_EQ(*got, IpAddr::from_v4(want)) << text;
+        }
+    }
+}
+
+TEST(AddrTest, HashesSpreadAndAgreeWithEquality)
+{
+    std::unordered_set<size_t> seen;
+    for (unsigned k = 0; k < 4096; ++k) {
+        IpAddr a = ip("225.0.0.0").plus(k);
+        EXPECT_EQ(std::hash<IpAddr>{}(a), std::hash<IpAddr>{}(ip(a.str())));
+        seen.insert(std::hash<IpAddr>{}(a));
+    }
+    EXPECT_EQ(seen.size(), 4096u);
+    // Same bytes, other family: other hash.
+    EXPECT_NE(std::hash<IpAddr>{}(ip("0.0.0.0")), std::hash<IpAddr>{}(ip("::")));
+    auto n1 = IfName::parse("eth0"), n2 = IfName::parse("eth0"), n3 = IfName::parse("eth1");
+    ASSERT_TRUE(n1 && n2 && n3);
+    EXPECT_EQ(n1->hash(), n2->hash());
+    EXPECT_NE(n1->hash(), n3->hash());
 }
