@@ -6,9 +6,12 @@
 #include "smcroute/system_probe.hpp"
 #include "smcroute/table.hpp"
 
+#include <cassert>
 #include <cerrno>
 #include <chrono>
+#include <deque>
 #include <optional>
+#include <poll.h>
 #include <string_view>
 #include <unistd.h>
 #include <vector>
@@ -30,25 +33,6 @@ void put_line(std::FILE* f, std::string_view text)
     std::fputc('\n', f);
 }
 
-
-// Reads one line without its '\n'; false at end of input with nothing read.
-bool read_line(std::FILE* in, std::string& line)
-{
-    line.clear();
-    char buf[4096];
-    bool any = false;
-    while (std::fgets(buf, sizeof buf, in)) {
-        any = true;
-        std::string_view chunk(buf);
-        if (!chunk.empty() && chunk.back() == '\n') {
-            chunk.remove_suffix(1);
-            line += chunk;
-            return true;
-        }
-        line += chunk;
-    }
-    return any;
-}
 
 std::vector<std::string_view> split_words(std::string_view line)
 {
@@ -229,9 +213,28 @@ public:
     // False once the connection is lost or could not be made: stop then.
     bool usable() const { return !broken_; }
 
+    // Whether the command is answered here, without the daemon.
+    static bool is_local(const ClientCommand& cmd)
+    {
+        return cmd.verb == Verb::version || cmd.verb == Verb::help || cmd.verb == Verb::check;
+    }
+
     // Runs one command; errors go to err prefixed with `prefix`. Returns the
-    // exit status of the command.
-    int run(const ClientCommand& cmd, std::string_view prefix)
+    // exit status of the command. `last`: no command follows on this
+    // connection, so the daemon may close it as soon as it has answered.
+    int run(const ClientCommand& cmd, std::string_view prefix, bool last)
+    {
+        if (is_local(cmd))
+            return run_local(cmd, prefix);
+        if (!connect())
+            return connect_status_;
+        auto end = ask(make_request(cmd), last);
+        if (!end)
+            return lost(prefix, end.error());
+        return report(*end, cmd.verb, prefix);
+    }
+
+    int run_local(const ClientCommand& cmd, std::string_view prefix)
     {
         if (cmd.verb == Verb::version) {
             put_line(out_, version_text());
@@ -253,37 +256,69 @@ public:
             }
             return exit_code::ok;
         }
-        if (cmd.verb == Verb::check)
-            return run_check(inv_, cmd, prefix, out_, err_);
-        if (!connect())
-            return connect_status_;
+        return run_check(inv_, cmd, prefix, out_, err_);
+    }
 
+    // The connection, opened on first use; null (reported) when it cannot be.
+    IpcClient* connection() { return connect() ? &*conn_ : nullptr; }
+    // The connection if one is open, without opening one.
+    IpcClient* open_connection() { return conn_ && conn_->connected() ? &*conn_ : nullptr; }
+    int connect_status() const { return connect_status_; }
+
+    Request make_request(const ClientCommand& cmd) const
+    {
         Request req;
         req.flags = flags_;
         req.args.reserve(cmd.args.size() + 1);
         req.args.emplace_back(verb_info(cmd.verb).name);
         req.args.insert(req.args.end(), cmd.args.begin(), cmd.args.end());
-        auto end = conn_->call(req, [this](std::string_view row) { put_line(out_, row); });
+        return req;
+    }
+
+    // Prints the outcome of one answered command; returns its exit status.
+    int report(const EndFrame& end, Verb verb, std::string_view prefix)
+    {
+        if (end.status != 0) {
+            std::fflush(out_);
+            std::string_view msg = end.message;
+            put_line(err_, msg.empty() ? cat(prefix, verb_info(verb).name, " failed") : cat(prefix, msg));
+            return static_cast<int>(end.status);
+        }
+        if (!end.message.empty())
+            put_line(out_, end.message);
         std::fflush(out_);
-        if (!end) {
-            broken_ = true;
-            put_line(err_, cat(prefix, end.error().message));
-            return exit_code::failed;
-        }
-        if (end->status != 0) {
-            std::string_view msg = end->message;
-            put_line(err_, msg.empty() ? cat(prefix, verb_info(cmd.verb).name, " failed") : cat(prefix, msg));
-            return static_cast<int>(end->status);
-        }
-        if (!end->message.empty())
-            put_line(out_, end->message);
         return exit_code::ok;
     }
 
+    // The connection failed while a command waited for its answer.
+    int lost(std::string_view prefix, const Error& error)
+    {
+        std::fflush(out_);
+        broken_ = true;
+        put_line(err_, cat(prefix, error.message));
+        return exit_code::failed;
+    }
+
+    void row(std::string_view text) { put_line(out_, text); }
+
 private:
+    Result<EndFrame> ask(const Request& req, bool last)
+    {
+        auto on_row = [this](std::string_view row) { put_line(out_, row); };
+        if (!last)
+            return conn_->call(req, on_row);
+        if (Status st = conn_->queue(req); !st)
+            return st.take_error();
+        conn_->end_requests();
+        std::optional<EndFrame> end;
+        if (Status st = conn_->drain(0, on_row, [&end](const EndFrame& e) { end = e; }); !st)
+            return st.take_error();
+        return std::move(*end);
+    }
+
     bool connect()
     {
-        if (conn_)
+        if (conn_ && conn_->connected())
             return true;
         if (broken_)
             return false;
@@ -323,30 +358,199 @@ private:
     int connect_status_ = exit_code::failed;
 };
 
-int run_batch(Session& session, std::FILE* in, std::FILE* err)
-{
-    int status = exit_code::ok;
-    std::string line;
-    for (size_t lineno = 1; read_line(in, line); ++lineno) {
-        auto words = split_words(line);
-        if (words.empty())
-            continue;
-        std::string prefix = cat("line ", lineno, ": ");
-        auto cmd = parse_client_command(words);
-        int rc;
-        if (!cmd) {
-            put_line(err, cat(prefix, cmd.error().message));
-            rc = exit_code::usage;
-        } else {
-            rc = session.run(*cmd, prefix);
+// Reads lines from a descriptor with its own buffer, so it knows when the
+// next line is not there yet (a pipe fed slowly, a terminal): the batch then
+// finishes what it has queued before it waits. A FILE without a descriptor
+// (a memory stream) is read with getline() and never waits.
+class LineReader {
+public:
+    explicit LineReader(std::FILE* in) : in_(in), fd_(::fileno(in)) {}
+
+    // The next line without its '\n'; false at end of input (or on a read
+    // error) with nothing read. Calls before_wait() once before a read that
+    // may block.
+    template <class Fn>
+    bool next(std::string& line, Fn&& before_wait)
+    {
+        line.clear();
+        if (fd_ < 0)
+            return next_from_file(line);
+        for (;;) {
+            size_t nl = buf_.find('\n', pos_);
+            if (nl != std::string::npos) {
+                line.assign(buf_, pos_, nl - pos_);
+                pos_ = nl + 1;
+                return true;
+            }
+            if (eof_) {
+                if (pos_ == buf_.size())
+                    return false;
+                line.assign(buf_, pos_);
+                pos_ = buf_.size();
+                return true;
+            }
+            fill(before_wait);
         }
-        if (rc != exit_code::ok && status == exit_code::ok)
-            status = rc;
-        if (!session.usable())
-            break;
     }
-    return status;
-}
+
+private:
+    template <class Fn>
+    void fill(Fn& before_wait)
+    {
+        buf_.erase(0, pos_);
+        pos_ = 0;
+        pollfd p{fd_, POLLIN, 0};
+        if (::poll(&p, 1, 0) == 0)
+            before_wait();
+        size_t old = buf_.size();
+        buf_.resize(old + read_chunk);
+        for (;;) {
+            ssize_t n = ::read(fd_, buf_.data() + old, read_chunk);
+            if (n > 0) {
+                buf_.resize(old + static_cast<size_t>(n));
+                return;
+            }
+            if (n < 0 && errno == EINTR)
+                continue;
+            if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+                p.revents = 0;
+                (void)::poll(&p, 1, -1);
+                continue;
+            }
+            buf_.resize(old);
+            eof_ = true;
+            return;
+        }
+    }
+
+    bool next_from_file(std::string& line)
+    {
+        char buf[4096];
+        bool any = false;
+        while (std::fgets(buf, sizeof buf, in_)) {
+            any = true;
+            std::string_view chunk(buf);
+            if (!chunk.empty() && chunk.back() == '\n') {
+                chunk.remove_suffix(1);
+                line += chunk;
+                return true;
+            }
+            line += chunk;
+        }
+        return any;
+    }
+
+    static constexpr size_t read_chunk = 64 * 1024;
+    std::FILE* in_;
+    int fd_;
+    std::string buf_;
+    size_t pos_ = 0;
+    bool eof_ = false;
+};
+
+// `-b`: every line's request is sent ahead of the answers to earlier lines
+// (at most batch_window outstanding), over the one connection; the answers
+// come back in order and each failure is reported with its line number, in
+// line order. Lines answered here (help, version, check, a line that does
+// not parse) first wait for every earlier answer, and so does a batch whose
+// input is not ready.
+class Batch {
+public:
+    static constexpr size_t window = 256;
+    static constexpr size_t max_unsent = 256 * 1024;
+
+    Batch(Session& session, std::FILE* err) : session_(session), err_(err) {}
+
+    int run(std::FILE* in)
+    {
+        LineReader reader(in);
+        std::string line;
+        auto flush_all = [this] { settle(0); };
+        for (size_t lineno = 1; session_.usable() && reader.next(line, flush_all); ++lineno) {
+            auto words = split_words(line);
+            if (words.empty())
+                continue;
+            auto cmd = parse_client_command(words);
+            if (!cmd) {
+                settle(0);
+                if (!session_.usable())
+                    break;
+                put_line(err_, cat(prefix(lineno), cmd.error().message));
+                note(exit_code::usage);
+                continue;
+            }
+            if (Session::is_local(*cmd)) {
+                settle(0);
+                if (!session_.usable())
+                    break;
+                note(session_.run_local(*cmd, prefix(lineno)));
+                continue;
+            }
+            IpcClient* conn = session_.connection();
+            if (!conn) {
+                note(session_.connect_status());
+                break;
+            }
+            if (Status st = conn->queue(session_.make_request(*cmd)); !st) {
+                // Not sent (too large for a frame): this line fails alone.
+                settle(0);
+                if (!session_.usable())
+                    break;
+                put_line(err_, cat(prefix(lineno), st.error().message));
+                note(exit_code::failed);
+                continue;
+            }
+            pending_.push_back(Pending{lineno, cmd->verb});
+            if (conn->outstanding() >= window || conn->unsent() >= max_unsent)
+                settle(window / 2);
+        }
+        if (IpcClient* conn = session_.open_connection(); conn && session_.usable())
+            conn->end_requests(); // the daemon may close once it has answered
+        settle(0);
+        return status_;
+    }
+
+private:
+    struct Pending {
+        size_t lineno;
+        Verb verb;
+    };
+
+    static std::string prefix(size_t lineno) { return cat("line ", lineno, ": "); }
+
+    void note(int rc)
+    {
+        if (rc != exit_code::ok && status_ == exit_code::ok)
+            status_ = rc;
+    }
+
+    // Send and read until at most `left` lines wait for their answer.
+    void settle(size_t left)
+    {
+        if (pending_.empty() || !session_.usable())
+            return;
+        IpcClient* conn = session_.connection();
+        assert(conn && conn->outstanding() == pending_.size());
+        Status st = conn->drain(
+            left, [this](std::string_view row) { session_.row(row); },
+            [this](const EndFrame& end) {
+                const Pending& p = pending_.front();
+                // The prefix only for a failure: most lines succeed.
+                note(session_.report(end, p.verb, end.status ? prefix(p.lineno) : std::string()));
+                pending_.pop_front();
+            });
+        if (!st) {
+            // The first unanswered line names the failure; the rest stop.
+            note(session_.lost(prefix(pending_.front().lineno), st.error()));
+            pending_.clear();
+        }
+    }
+
+    Session& session_;
+    std::FILE* err_;
+    std::deque<Pending> pending_;
+    int status_ = exit_code::ok;
+};
 
 } // namespace
 
@@ -365,18 +569,20 @@ int run_client(const Invocation& inv, std::FILE* in, std::FILE* out, std::FILE* 
     Session session(inv, out, err);
     int status = exit_code::ok;
     const bool name_commands = inv.commands.size() > 1;
-    for (const auto& cmd : inv.commands) {
+    for (size_t i = 0; i < inv.commands.size(); ++i) {
+        const auto& cmd = inv.commands[i];
         std::string prefix = cat(program_name(inv.personality), ": ");
         if (name_commands && !cmd.label.empty())
             prefix += cat(cmd.label, ": ");
-        int rc = session.run(cmd, prefix);
+        const bool last = i + 1 == inv.commands.size() && !inv.client.batch;
+        int rc = session.run(cmd, prefix, last);
         if (rc != exit_code::ok && status == exit_code::ok)
             status = rc;
         if (!session.usable())
             break;
     }
     if (inv.client.batch && session.usable()) {
-        int rc = run_batch(session, in, err);
+        int rc = Batch(session, err).run(in);
         if (status == exit_code::ok)
             status = rc;
     }

@@ -183,7 +183,8 @@ void Control::add(const Request& req, Reply& reply)
         reply.end(exit_code::failed, cat("add: ", st.error().message));
         return;
     }
-    log_.info(cat("added ", spec.key_str(), " from ", spec.iif.view(), " to ", join_words(spec_oifs(spec))));
+    if (log_.enabled(LogLevel::info)) // built only when wanted: this runs once per batch line
+        log_.info(cat("added ", spec.key_str(), " from ", spec.iif.view(), " to ", join_words(spec_oifs(spec))));
     std::string warnings = issues_text(checked.issues, Severity::warning);
     reply.end(exit_code::ok, warnings.empty() ? "" : cat("warning: ", warnings));
 }
@@ -210,8 +211,9 @@ void Control::remove(const Request& req, Reply& reply)
         reply.end(exit_code::failed, cat("remove: ", st.error().message));
         return;
     }
-    log_.info(cat("removed ", spec.key_str(), " from ", spec.iif.view(),
-                  spec.oifs.empty() ? "" : cat(" outbound ", join_words(spec_oifs(spec)))));
+    if (log_.enabled(LogLevel::info))
+        log_.info(cat("removed ", spec.key_str(), " from ", spec.iif.view(),
+                      spec.oifs.empty() ? "" : cat(" outbound ", join_words(spec_oifs(spec)))));
     reply.end(exit_code::ok, "");
 }
 
@@ -475,7 +477,8 @@ void Control::join_or_leave(const Request& req, Reply& reply, bool join)
         reply.end(exit_code::failed, cat(verb, ": ", st.error().message));
         return;
     }
-    log_.info(cat(join ? "joined " : "left ", spec.key_str(), " on ", spec.iif.view()));
+    if (log_.enabled(LogLevel::info))
+        log_.info(cat(join ? "joined " : "left ", spec.key_str(), " on ", spec.iif.view()));
     reply.end(exit_code::ok, "");
 }
 

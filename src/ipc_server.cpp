@@ -2,7 +2,7 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <fstream>
+#include <fcntl.h>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -32,39 +32,63 @@ constexpr size_t read_chunk = 64 * 1024;
 constexpr int reads_per_event = 16; // fairness between clients
 constexpr int cap_net_admin = 12;
 
-// The value after "KEY:" on its line of /proc/PID/status ("" when the file
-// or the line cannot be read).
-std::string proc_status_field(pid_t pid, std::string_view key)
+// The value after "KEY:" on its line of a /proc/PID/status text ("" when
+// there is no such line).
+std::string_view status_field(std::string_view status, std::string_view key)
 {
-    if (pid <= 0)
-        return {};
-    std::ifstream in(cat("/proc/", pid, "/status"));
-    std::string line;
-    while (std::getline(in, line))
-        if (line.size() > key.size() && line.compare(0, key.size(), key) == 0 && line[key.size()] == ':')
+    size_t at = 0;
+    while (at < status.size()) {
+        size_t eol = status.find('\n', at);
+        if (eol == std::string_view::npos)
+            eol = status.size();
+        std::string_view line = status.substr(at, eol - at);
+        if (line.size() > key.size() && line.substr(0, key.size()) == key && line[key.size()] == ':')
             return line.substr(key.size() + 1);
+        at = eol + 1;
+    }
     return {};
 }
 
-// CapEff of a process holds CAP_NET_ADMIN; false when unreadable.
-bool has_cap_net_admin(pid_t pid)
+// /proc/PID/status ("" when unreadable), read with one open and read.
+std::string proc_status(pid_t pid)
 {
-    std::istringstream in(proc_status_field(pid, "CapEff"));
-    unsigned long long caps = 0;
-    return (in >> std::hex >> caps) && ((caps >> cap_net_admin) & 1);
+    if (pid <= 0)
+        return {};
+    UniqueFd fd(::open(cat("/proc/", pid, "/status").c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd)
+        return {};
+    std::string text;
+    char buf[4096];
+    for (;;) {
+        ssize_t n = ::read(fd.get(), buf, sizeof buf);
+        if (n > 0) {
+            text.append(buf, static_cast<size_t>(n));
+            continue;
+        }
+        if (n < 0 && errno == EINTR)
+            continue;
+        return text;
+    }
 }
 
-// Whether a peer is a member of group, by its primary group or the
-// supplementary groups in /proc/PID/status.
-bool in_group(const ucred& cred, gid_t group)
+// Whether a non-root peer may change state: CAP_NET_ADMIN in its CapEff, or
+// membership of group (primary, or supplementary in /proc/PID/status). Reads
+// /proc once, and only when the primary group does not already decide.
+bool may_change_state(const ucred& cred, gid_t group)
 {
-    if (group == static_cast<gid_t>(-1))
-        return false;
-    if (cred.gid == group)
+    const bool use_group = group != static_cast<gid_t>(-1);
+    if (use_group && cred.gid == group)
         return true;
-    std::istringstream in(proc_status_field(cred.pid, "Groups"));
+    std::string status = proc_status(cred.pid);
+    std::istringstream caps_in{std::string(status_field(status, "CapEff"))};
+    unsigned long long caps = 0;
+    if ((caps_in >> std::hex >> caps) && ((caps >> cap_net_admin) & 1))
+        return true;
+    if (!use_group)
+        return false;
+    std::istringstream groups_in{std::string(status_field(status, "Groups"))};
     unsigned long g = 0;
-    while (in >> g)
+    while (groups_in >> g)
         if (static_cast<gid_t>(g) == group)
             return true;
     return false;
@@ -95,7 +119,15 @@ struct Client {
     bool doomed = false;  // drop as soon as the current dispatch returns
     bool replied = true;  // the current request has its END
     Reply::Producer producer; // the rest of a streamed answer
-    std::string label;
+    ucred cred{};             // read once, at accept
+    bool have_cred = false;
+
+    // For log lines only (built when one is written).
+    std::string label() const
+    {
+        return have_cred ? cat("IPC client ", id, " (pid ", cred.pid, ", uid ", cred.uid, ")")
+                         : cat("IPC client ", id);
+    }
 
     size_t pending() const { return out.size() - out_pos; }
     // Sending a streamed answer, or too much unsent: further requests wait.
@@ -284,12 +316,13 @@ void ServerImpl::on_listener(short)
         c->id = next_id_++;
         c->fd = std::move(cfd);
         c->last_progress = Clock::now();
-        c->label = cat("IPC client ", c->id);
-        ucred cred{};
-        socklen_t len = sizeof cred;
-        if (::getsockopt(c->fd.get(), SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0)
-            c->label = cat("IPC client ", c->id, " (pid ", cred.pid, ", uid ", cred.uid, ")");
-        log_.debug(cat(c->label, " connected"));
+        socklen_t len = sizeof c->cred;
+        if (::getsockopt(c->fd.get(), SOL_SOCKET, SO_PEERCRED, &c->cred, &len) == 0)
+            c->have_cred = true;
+        else
+            log_.warning(cat(c->label(), ": cannot read peer credentials: ", std::strerror(errno)));
+        if (log_.enabled(LogLevel::debug))
+            log_.debug(cat(c->label(), " connected"));
         uint64_t id = c->id;
         loop_.watch(c->fd.get(), POLLIN, [this, id](short revents) { on_client(id, revents); });
         clients_.emplace(id, std::move(c));
@@ -298,6 +331,9 @@ void ServerImpl::on_listener(short)
                                                       std::chrono::seconds(1));
             sweep_timer_ = loop_.every(period, [this] { sweep_idle(); });
         }
+        // A client usually sends its request right after connecting: answer
+        // it now rather than after another turn of the loop.
+        on_client(id, POLLIN);
     }
 }
 
@@ -378,11 +414,14 @@ void ServerImpl::read_input(Client& c)
             c.last_progress = Clock::now();
             c.reader.feed(read_buf_.data(), static_cast<size_t>(n));
             process_frames(c);
+            // A short read emptied the socket: what comes later raises POLLIN.
+            if (static_cast<size_t>(n) < read_buf_.size())
+                return;
             continue;
         }
         if (n == 0) {
-            if (c.reader.buffered())
-                log_.debug(cat(c.label, " closed the connection in the middle of a frame"));
+            if (c.reader.buffered() && log_.enabled(LogLevel::debug))
+                log_.debug(cat(c.label(), " closed the connection in the middle of a frame"));
             c.eof = true; // answer what was asked, then close
             return;
         }
@@ -397,14 +436,16 @@ void ServerImpl::read_input(Client& c)
 void ServerImpl::process_frames(Client& c)
 {
     while (!c.doomed && !c.closing && !c.busy()) {
-        auto next = c.reader.next();
+        // The body stays in the reader's buffer: nothing feeds it while
+        // the request is handled.
+        auto next = c.reader.next_view();
         if (!next) {
             reply_error(c, next.error().message);
             return;
         }
         if (!*next)
             return;
-        const Frame& frame = **next;
+        const FrameView frame = **next;
         if (frame.type != FrameType::request) {
             reply_error(c, cat("unexpected frame type ", static_cast<unsigned>(frame.type), " from a client"));
             return;
@@ -421,19 +462,17 @@ void ServerImpl::process_frames(Client& c)
 const Peer& ServerImpl::peer_of(Client& c)
 {
     if (!c.peer) {
+        // Once per connection: the credentials read at accept, /proc only
+        // for a peer that is not root.
         Peer peer;
-        ucred cred{};
-        socklen_t len = sizeof cred;
-        if (::getsockopt(c.fd.get(), SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0) {
-            peer.pid = cred.pid;
-            peer.uid = cred.uid;
-            peer.gid = cred.gid;
-            peer.may_change_state = cred.uid == 0 || has_cap_net_admin(cred.pid) ||
-                                    in_group(cred, limits_.group);
+        if (c.have_cred) {
+            peer.pid = c.cred.pid;
+            peer.uid = c.cred.uid;
+            peer.gid = c.cred.gid;
+            peer.may_change_state = c.cred.uid == 0 || may_change_state(c.cred, limits_.group);
         } else {
             peer.uid = static_cast<uid_t>(-1);
             peer.gid = static_cast<gid_t>(-1);
-            log_.warning(cat(c.label, ": cannot read peer credentials: ", std::strerror(errno)));
         }
         c.peer = peer;
     }
@@ -468,7 +507,7 @@ void ServerImpl::pump(Client& c)
             continue;
         c.producer = nullptr;
         if (!c.replied) {
-            log_.error(cat(c.label, ": a streamed answer ended without its END"));
+            log_.error(cat(c.label(), ": a streamed answer ended without its END"));
             reply.end(status_software, "internal error: the daemon's answer ended early");
         }
     }
@@ -478,7 +517,7 @@ void ServerImpl::pump(Client& c)
 
 void ServerImpl::reply_error(Client& c, const std::string& message)
 {
-    log_.info(cat(c.label, ": ", message));
+    log_.info(cat(c.label(), ": ", message));
     append(c, encode_end(EndFrame{status_usage, message}));
     c.closing = true;
 }
@@ -488,7 +527,7 @@ bool ServerImpl::admit(Client& c, size_t size)
     if (c.doomed)
         return false;
     if (c.pending() + size > limits_.max_output) {
-        log_.info(cat(c.label, ": output queue over ", limits_.max_output, " bytes, dropping the client"));
+        log_.info(cat(c.label(), ": output queue over ", limits_.max_output, " bytes, dropping the client"));
         c.doomed = true;
         c.out.clear();
         c.out.shrink_to_fit();
@@ -551,7 +590,8 @@ void ServerImpl::drop(uint64_t id, LogLevel level, std::string_view why)
     auto it = clients_.find(id);
     if (it == clients_.end())
         return;
-    log_.log(level, cat(it->second->label, ": ", why, ", closing"));
+    if (log_.enabled(level))
+        log_.log(level, cat(it->second->label(), ": ", why, ", closing"));
     loop_.unwatch(it->second->fd.get());
     clients_.erase(it);
     if (clients_.empty() && sweep_timer_) {

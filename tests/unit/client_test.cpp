@@ -2,11 +2,13 @@
 // what it prints, and its exit status.
 #include "smcroute/client.hpp"
 #include "smcroute/ipc_protocol.hpp"
+#include "smcroute/log.hpp"
 #include "smcroute/unique_fd.hpp"
 
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <functional>
@@ -32,7 +34,17 @@ using Script = std::function<Reply(const Request&)>;
 
 class FakeDaemon {
 public:
-    explicit FakeDaemon(Script script) : script_(std::move(script))
+    struct Options {
+        // Read this many requests before answering any (or give up waiting
+        // after a second without input): only a client that sends ahead of
+        // its answers gets them at once.
+        size_t hold = 0;
+        // Close the connection after answering this many requests (0: never).
+        size_t close_after = 0;
+    };
+
+    explicit FakeDaemon(Script script) : FakeDaemon(std::move(script), Options{}) {}
+    FakeDaemon(Script script, Options options) : script_(std::move(script)), options_(options)
     {
         static std::atomic<int> counter{0};
         path_ = "/tmp/smcroute-client-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter++) + ".sock";
@@ -66,6 +78,10 @@ public:
         return requests_;
     }
     int connections() const { return connections_; }
+    // Requests read before the first answer was written.
+    size_t held() const { return held_; }
+    // Requests read so far (safe while the client runs).
+    size_t seen() const { return seen_; }
 
 private:
     void serve()
@@ -86,7 +102,16 @@ private:
     {
         FrameReader reader;
         char buf[4096];
+        const size_t first = requests_.size(); // earlier connections' requests
+        size_t answered = 0;                    // on this connection
         for (;;) {
+            if (answered == 0 && requests_.size() - first < options_.hold) {
+                pollfd p{fd, POLLIN, 0};
+                if (::poll(&p, 1, 1000) <= 0) {
+                    options_.hold = 0; // the client waits for an answer: give it
+                    continue;
+                }
+            }
             ssize_t n = ::read(fd, buf, sizeof buf);
             if (n <= 0)
                 return;
@@ -100,18 +125,41 @@ private:
                 if (!req.ok())
                     return;
                 requests_.push_back(*req);
-                Reply reply = script_(*req);
+                ++seen_;
+            }
+            if (answered == 0 && requests_.size() - first < options_.hold)
+                continue;
+            if (answered == 0)
+                held_ = requests_.size() - first;
+            for (; first + answered < requests_.size(); ++answered) {
+                if (options_.close_after && answered == options_.close_after)
+                    return;
+                Reply reply = script_(requests_[first + answered]);
                 std::string out;
                 for (const auto& row : reply.rows)
                     out += encode_row(row);
                 out += encode_end(reply.end);
-                if (::write(fd, out.data(), out.size()) != static_cast<ssize_t>(out.size()))
+                if (!send_all(fd, out))
                     return;
             }
         }
     }
 
+    // Blocking, without SIGPIPE when the client has gone.
+    static bool send_all(int fd, const std::string& out)
+    {
+        for (size_t at = 0; at < out.size();) {
+            ssize_t n = ::send(fd, out.data() + at, out.size() - at, MSG_NOSIGNAL);
+            if (n <= 0)
+                return false;
+            at += static_cast<size_t>(n);
+        }
+        return true;
+    }
+
     Script script_;
+    Options options_;
+    std::atomic<size_t> held_{0}, seen_{0};
     std::string path_;
     UniqueFd listen_;
     std::thread thread_;
@@ -346,4 +394,184 @@ TEST(Client, HelpAndVersionAreLocal)
                                   + std::string(verb_info(Verb::add).help) + "\n");
         EXPECT_EQ(err.text(), "");
     }
+}
+
+// ---- -b pipelines its requests ----
+
+namespace {
+
+// "add eth0 10.0.0.1 225.1.X.Y eth1" for line k (1-based).
+std::string batch_line(size_t k)
+{
+    return cat("add eth0 10.0.0.1 225.1.", k / 256, ".", k % 256, " eth1");
+}
+
+// The line number a fake daemon sees in a request made by batch_line().
+size_t line_of(const Request& r)
+{
+    std::string g = r.args.at(3); // 225.1.A.B
+    size_t a = std::stoul(g.substr(6)), b = std::stoul(g.substr(g.rfind('.') + 1));
+    return a * 256 + b;
+}
+
+} // namespace
+
+TEST(Client, BatchSendsAheadOfTheAnswers)
+{
+    // The daemon answers only once it holds 100 requests: a client that waits
+    // for each answer before the next request gets nothing for a second.
+    FakeDaemon daemon([](const Request&) { return ok_reply(); }, FakeDaemon::Options{100, 0});
+    auto inv = parsed(Personality::ctl, {"-b"}, daemon.path());
+    std::string text;
+    for (size_t k = 1; k <= 1000; ++k)
+        text += batch_line(k) + "\n";
+    Input in(text);
+    Capture out, err;
+    auto t0 = std::chrono::steady_clock::now();
+    EXPECT_EQ(run_client(inv, in.get(), out.get(), err.get()), 0);
+    EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::milliseconds(900));
+    EXPECT_EQ(err.text(), "");
+    EXPECT_GE(daemon.held(), 100u);
+    auto reqs = daemon.requests();
+    ASSERT_EQ(reqs.size(), 1000u);
+    for (size_t k = 0; k < reqs.size(); ++k)
+        ASSERT_EQ(line_of(reqs[k]), k + 1) << "requests go out in line order";
+}
+
+TEST(Client, BatchReportsEachFailingLineInOrder)
+{
+    // Every 7th line fails, every 5th answers with a row: errors carry their
+    // own line numbers, in order, rows come out in order, and the exit status
+    // is the first failure's.
+    FakeDaemon daemon([](const Request& r) {
+        size_t k = line_of(r);
+        if (k % 7 == 0)
+            return Reply{{}, EndFrame{k == 7 ? 65u : 1u, cat("fail ", k)}};
+        if (k % 5 == 0)
+            return Reply{{cat("row ", k)}, EndFrame{0, ""}};
+        return ok_reply();
+    });
+    auto inv = parsed(Personality::ctl, {"-b"}, daemon.path());
+    std::string text, want_err, want_out;
+    const size_t lines = 5000;
+    size_t lineno = 0;
+    for (size_t k = 1; k <= lines; ++k) {
+        text += batch_line(k) + "\n";
+        ++lineno;
+        if (k % 7 == 0)
+            want_err += cat("line ", lineno, ": fail ", k, "\n");
+        else if (k % 5 == 0)
+            want_out += cat("row ", k, "\n");
+        if (k == 2000) { // a line that does not parse, in the middle of the stream
+            text += "bogus words\n";
+            ++lineno;
+            want_err += cat("line ", lineno, ": unknown command 'bogus'\n");
+        }
+    }
+    Input in(text);
+    Capture out, err;
+    EXPECT_EQ(run_client(inv, in.get(), out.get(), err.get()), 65);
+    EXPECT_EQ(err.text(), want_err);
+    EXPECT_EQ(out.text(), want_out);
+    EXPECT_EQ(daemon.requests().size(), lines);
+    EXPECT_EQ(daemon.connections(), 1);
+}
+
+TEST(Client, BatchWhenTheDaemonClosesMidway)
+{
+    // The daemon answers 300 requests (the 3rd fails), then closes the
+    // connection: line 301 names the loss, and nothing after it is reported.
+    FakeDaemon daemon(
+        [](const Request& r) {
+            return line_of(r) == 3 ? Reply{{}, EndFrame{1, "boom"}} : ok_reply({cat("r", line_of(r))});
+        },
+        FakeDaemon::Options{0, 300});
+    auto inv = parsed(Personality::ctl, {"-b"}, daemon.path());
+    std::string text, want_out;
+    for (size_t k = 1; k <= 3000; ++k)
+        text += batch_line(k) + "\n";
+    for (size_t k = 1; k <= 300; ++k)
+        if (k != 3)
+            want_out += cat("r", k, "\n");
+    Input in(text);
+    Capture out, err;
+    EXPECT_EQ(run_client(inv, in.get(), out.get(), err.get()), 1);
+    EXPECT_EQ(err.text(), "line 3: boom\nline 301: connection closed by the daemon\n");
+    EXPECT_EQ(out.text(), want_out);
+    EXPECT_EQ(daemon.connections(), 1);
+}
+
+TEST(Client, BatchLargerThanTheSocketBuffers)
+{
+    // 20 000 lines, each answered with a 500-byte row: about 10 MB of
+    // answers against 1 MB of requests. The fake daemon writes blocking, so a
+    // client that sends without reading would deadlock with it.
+    FakeDaemon daemon([](const Request& r) {
+        std::string row = cat("row ", line_of(r), " ");
+        row.resize(500, 'x');
+        return ok_reply({row});
+    });
+    auto inv = parsed(Personality::ctl, {"-b"}, daemon.path());
+    const size_t lines = 20000;
+    std::string text;
+    for (size_t k = 1; k <= lines; ++k)
+        text += batch_line(k) + " # " + std::string(20, 'c') + "\n";
+    Input in(text);
+    Capture out, err;
+    EXPECT_EQ(run_client(inv, in.get(), out.get(), err.get()), 0);
+    EXPECT_EQ(err.text(), "");
+    std::string got = out.text();
+    size_t at = 0, k = 1;
+    for (; k <= lines && at < got.size(); ++k) {
+        std::string head = cat("row ", k, " ");
+        ASSERT_EQ(got.compare(at, head.size(), head), 0) << "row " << k;
+        at = got.find('\n', at);
+        ASSERT_NE(at, std::string::npos);
+        ++at;
+    }
+    EXPECT_EQ(k, lines + 1);
+    EXPECT_EQ(at, got.size());
+    EXPECT_EQ(daemon.requests().size(), lines);
+}
+
+TEST(Client, BatchAnswersWhatItHasBeforeWaitingForInput)
+{
+    // Lines from a pipe that is still open: the first line's request goes out
+    // (and is answered) before more input arrives.
+    FakeDaemon daemon([](const Request&) { return ok_reply(); });
+    auto inv = parsed(Personality::ctl, {"-b"}, daemon.path());
+    int fds[2];
+    ASSERT_EQ(::pipe(fds), 0);
+    std::FILE* in = ::fdopen(fds[0], "r");
+    ASSERT_NE(in, nullptr);
+    std::string first = batch_line(1) + "\n";
+    ASSERT_EQ(::write(fds[1], first.data(), first.size()), static_cast<ssize_t>(first.size()));
+    Capture out, err;
+    int rc = -1;
+    std::thread client([&] { rc = run_client(inv, in, out.get(), err.get()); });
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(3);
+    while (daemon.seen() < 1 && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    EXPECT_EQ(daemon.seen(), 1u) << "the first line waited for more input";
+    std::string rest = batch_line(2) + "\nversion\n" + batch_line(3) + "\n";
+    ASSERT_EQ(::write(fds[1], rest.data(), rest.size()), static_cast<ssize_t>(rest.size()));
+    ::close(fds[1]);
+    client.join();
+    std::fclose(in);
+    EXPECT_EQ(rc, 0);
+    EXPECT_EQ(out.text(), version_text() + "\n");
+    EXPECT_EQ(daemon.requests().size(), 3u);
+}
+
+TEST(Client, BatchLineTooLargeFailsAlone)
+{
+    FakeDaemon daemon([](const Request&) { return ok_reply(); });
+    auto inv = parsed(Personality::ctl, {"-b"}, daemon.path());
+    Input in(batch_line(1) + "\nadd eth0 " + std::string(70000, 'x') + " 225.1.0.2 eth1\n" + batch_line(3) + "\n");
+    Capture out, err;
+    EXPECT_EQ(run_client(inv, in.get(), out.get(), err.get()), 1);
+    EXPECT_EQ(err.text().rfind("line 2: request too large", 0), 0u) << err.text();
+    auto reqs = daemon.requests();
+    ASSERT_EQ(reqs.size(), 2u);
+    EXPECT_EQ(line_of(reqs[1]), 3u);
 }

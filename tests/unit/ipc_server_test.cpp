@@ -809,3 +809,149 @@ TEST_F(IpcServerTest, StreamWithoutEndStillEnds)
     EXPECT_EQ(end->status, 70u);
     EXPECT_EQ(rows, 25u);
 }
+
+// ---- pipelined requests (IpcClient::queue / drain) ----
+
+TEST_F(IpcServerTest, PipelinedClientGetsEveryAnswerInOrder)
+{
+    // 3000 requests in flight at up to 200 at a time, with streamed answers
+    // among them (which make the server stop reading this client until each
+    // is sent): every row and END comes back in request order.
+    start();
+    std::vector<std::string> rows;
+    std::vector<EndFrame> ends;
+    Status st = fail("not run");
+    size_t left = 1;
+    with_client([&] {
+        auto c = IpcClient::connect(path_, 5000ms);
+        ASSERT_TRUE(c.ok());
+        auto on_row = [&](std::string_view r) { rows.emplace_back(r); };
+        auto on_end = [&](const EndFrame& e) { ends.push_back(e); };
+        for (size_t i = 0; i < 3000; ++i) {
+            Request req = i % 500 == 250 ? Request{0, {"stream", "2000", "100"}}
+                          : i % 3 == 0   ? Request{0, {"bogus"}}
+                                         : Request{0, {"echo", cat(i)}};
+            ASSERT_TRUE(c->queue(req).ok());
+            if (c->outstanding() >= 200) {
+                st = c->drain(100, on_row, on_end);
+                ASSERT_TRUE(st.ok()) << st.error().message;
+                ASSERT_LE(c->outstanding(), 100u);
+            }
+        }
+        st = c->drain(0, on_row, on_end);
+        left = c->outstanding();
+    });
+    ASSERT_TRUE(st.ok()) << st.error().message;
+    EXPECT_EQ(left, 0u);
+    ASSERT_EQ(ends.size(), 3000u);
+    size_t r = 0;
+    for (size_t i = 0; i < 3000; ++i) {
+        if (i % 500 == 250) {
+            EXPECT_EQ(ends[i], (EndFrame{0, "streamed"})) << i;
+            for (size_t k = 0; k < 2000; ++k, ++r)
+                ASSERT_EQ(rows.at(r).rfind(cat(k, ":"), 0), 0u) << i << " " << k;
+        } else if (i % 3 == 0) {
+            EXPECT_EQ(ends[i], (EndFrame{1, "unknown command bogus"})) << i;
+        } else {
+            EXPECT_EQ(ends[i], (EndFrame{0, "ok"})) << i;
+            ASSERT_EQ(rows.at(r++), cat(i)) << i;
+        }
+    }
+    EXPECT_EQ(r, rows.size());
+    EXPECT_EQ(requests_, 3000);
+}
+
+TEST_F(IpcServerTest, PipelinedAnswersLargerThanTheBacklogLimit)
+{
+    // 400 requests sent at once, each answered with 40 KB: 16 MB of answers,
+    // far past the server's back-pressure limit and the socket buffers. The
+    // client reads while it sends, so neither side blocks; the server keeps
+    // the client (its queue stays bounded).
+    start();
+    size_t rows = 0, ends = 0;
+    Status st = fail("not run");
+    with_client([&] {
+        auto c = IpcClient::connect(path_, 5000ms);
+        ASSERT_TRUE(c.ok());
+        for (int i = 0; i < 400; ++i)
+            ASSERT_TRUE(c->queue(Request{0, {"rows", "40", "1000"}}).ok());
+        EXPECT_EQ(c->outstanding(), 400u);
+        st = c->drain(
+            0,
+            [&](std::string_view r) {
+                EXPECT_EQ(r.size(), 1000u);
+                ++rows;
+            },
+            [&](const EndFrame& e) {
+                EXPECT_EQ(e.status, 0u);
+                ++ends;
+            });
+        // Still connected: the server did not give up on this client.
+        auto again = c->call(Request{0, {"echo", "again"}}, nullptr);
+        EXPECT_TRUE(again.ok());
+    });
+    ASSERT_TRUE(st.ok()) << st.error().message;
+    EXPECT_EQ(rows, 400u * 40);
+    EXPECT_EQ(ends, 400u);
+    EXPECT_EQ(requests_, 401);
+}
+
+TEST_F(IpcServerTest, PipelinedClientSeesCloseAfterSomeAnswers)
+{
+    // A daemon that answers two of five pipelined requests and closes: the
+    // two arrive, then the error, with three left unanswered.
+    UniqueFd listener = raw_socket();
+    auto addr = address(path_);
+    ASSERT_EQ(::bind(listener.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+    ASSERT_EQ(::listen(listener.get(), 4), 0);
+    std::thread daemon([&] {
+        UniqueFd conn(::accept(listener.get(), nullptr, nullptr));
+        FrameReader reader;
+        size_t seen = 0;
+        char buf[256];
+        while (seen < 5) {
+            ssize_t n = ::recv(conn.get(), buf, sizeof buf, 0);
+            if (n <= 0)
+                return;
+            reader.feed(buf, static_cast<size_t>(n));
+            for (auto f = reader.next(); f && *f; f = reader.next())
+                ++seen;
+        }
+        std::string answer = encode_row("one") + encode_end(EndFrame{0, ""}) + encode_end(EndFrame{1, "two"});
+        (void)::send(conn.get(), answer.data(), answer.size(), MSG_NOSIGNAL);
+    });
+    auto c = IpcClient::connect(path_, 2000ms);
+    ASSERT_TRUE(c.ok());
+    for (int i = 0; i < 5; ++i)
+        ASSERT_TRUE(c->queue(Request{0, {"echo", cat(i)}}).ok());
+    std::vector<std::string> rows;
+    std::vector<EndFrame> ends;
+    Status st = c->drain(
+        0, [&](std::string_view r) { rows.emplace_back(r); }, [&](const EndFrame& e) { ends.push_back(e); });
+    daemon.join();
+    ASSERT_FALSE(st.ok());
+    EXPECT_EQ(st.error().message, "connection closed by the daemon");
+    EXPECT_EQ(rows, (std::vector<std::string>{"one"}));
+    EXPECT_EQ(ends, (std::vector<EndFrame>{{0, ""}, {1, "two"}}));
+    EXPECT_EQ(c->outstanding(), 3u);
+    EXPECT_FALSE(c->connected());
+}
+
+TEST_F(IpcServerTest, PipelinedQueueRefusesOversizeRequestAlone)
+{
+    start();
+    Status big = fail("not run"), st = fail("not run");
+    std::vector<EndFrame> ends;
+    with_client([&] {
+        auto c = IpcClient::connect(path_, 2000ms);
+        ASSERT_TRUE(c.ok());
+        ASSERT_TRUE(c->queue(Request{0, {"echo"}}).ok());
+        big = c->queue(Request{0, {"echo", std::string(70000, 'x')}});
+        EXPECT_EQ(c->outstanding(), 1u);
+        ASSERT_TRUE(c->queue(Request{0, {"bogus"}}).ok());
+        st = c->drain(0, nullptr, [&](const EndFrame& e) { ends.push_back(e); });
+    });
+    ASSERT_FALSE(big.ok());
+    EXPECT_TRUE(st.ok());
+    EXPECT_EQ(ends, (std::vector<EndFrame>{{0, "ok"}, {1, "unknown command bogus"}}));
+}
