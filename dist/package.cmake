@@ -96,14 +96,18 @@ set(CPACK_STRIP_FILES ON)
 # Depends: computed by dpkg-shlibdeps (package dpkg-dev) from the binary's
 # actual libraries and symbol versions — including libasan/libubsan for a
 # sanitized build, which such a package really needs. Without dpkg-shlibdeps
-# the list is written by hand (what a plain g++ build links).
+# the list is written by hand (a plain build links libstdc++ statically).
 find_program(SMCROUTE_DPKG_SHLIBDEPS dpkg-shlibdeps)
 if(SMCROUTE_DPKG_SHLIBDEPS)
   set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 else()
   message(STATUS "dpkg-shlibdeps not found (package dpkg-dev): the .deb's Depends is written by hand")
   set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS OFF)
-  set(CPACK_DEBIAN_PACKAGE_DEPENDS "libc6, libstdc++6, libgcc-s1")
+  if(SMCROUTE_SANITIZE)
+    set(CPACK_DEBIAN_PACKAGE_DEPENDS "libc6, libstdc++6, libgcc-s1")
+  else()
+    set(CPACK_DEBIAN_PACKAGE_DEPENDS "libc6") # libstdc++ and libgcc are linked statically
+  endif()
 endif()
 
 # conffiles: every file the package puts under /etc, so that dpkg keeps the

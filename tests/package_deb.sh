@@ -89,8 +89,20 @@ dpkg --compare-versions "$(field Version)" gt 2.5.6-1 || fail "Version $(field V
 [ -n "$(field Description)" ] || fail "no Description"
 [ "$(field Description | wc -l)" -ge 2 ] || fail "Description has no long description"
 depends=$(field Depends)
-for lib in libc6 libstdc++6 libgcc-s1; do
-    [[ ", $depends," =~ [\ ,]${lib//+/\\+}[\ ,] ]] || fail "Depends '$depends' lacks $lib"
+# Every shared library the packaged binary needs (a non-sanitized build links
+# libstdc++ statically, so usually libc alone) has its package in Depends.
+dpkg-deb --fsys-tarfile "$deb" | tar -xO ./usr/sbin/smcroute >"$work/smcroute.bin" \
+    || fail "cannot extract usr/sbin/smcroute"
+needed=$(LC_ALL=C readelf -d "$work/smcroute.bin" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p')
+[ -n "$needed" ] || fail "readelf found no NEEDED libraries in the packaged binary"
+for so in $needed; do
+    case $so in
+    libc.so.6|libm.so.6) lib=libc6 ;;
+    libstdc++.so.6) lib=libstdc++6 ;;
+    libgcc_s.so.1) lib=libgcc-s1 ;;
+    *) continue ;; # sanitizer runtimes etc.: dpkg-shlibdeps names them
+    esac
+    [[ ", $depends," =~ [\ ,]${lib//+/\\+}[\ ,] ]] || fail "Depends '$depends' lacks $lib (the binary needs $so)"
 done
 if command -v dpkg-shlibdeps >/dev/null 2>&1; then
     # Computed by dpkg-shlibdeps: versioned by the symbols the binary uses.
