@@ -74,7 +74,7 @@ Result<std::string> encode_request(const Request& req)
     if (req.args.size() > ipc_max_args)
         return fail(cat("request has too many arguments: ", req.args.size(), ", at most ", ipc_max_args));
     if (req.flags & ~req_all_flags)
-        return fail(cat("request has unknown flags 0x", std::hex, req.flags & ~req_all_flags));
+        return fail(cat("request has unknown flags 0x", hex(req.flags & ~req_all_flags)));
     size_t size = 4 + 2;
     for (const auto& arg : req.args)
         size += 2 + arg.size();
@@ -127,7 +127,7 @@ Result<Request> decode_request(std::string_view body)
     Request req;
     req.flags = get_u32(body, 0);
     if (req.flags & ~req_all_flags)
-        return malformed(cat("unknown flags 0x", std::hex, req.flags & ~req_all_flags));
+        return malformed(cat("unknown flags 0x", hex(req.flags & ~req_all_flags)));
     size_t argc = get_u16(body, 4);
     if (argc == 0)
         return malformed("no arguments");
