@@ -414,9 +414,10 @@ void ServerImpl::read_input(Client& c)
             c.last_progress = Clock::now();
             c.reader.feed(read_buf_.data(), static_cast<size_t>(n));
             process_frames(c);
-            // A short read emptied the socket: what comes later raises POLLIN.
-            if (static_cast<size_t>(n) < read_buf_.size())
-                return;
+            // Read again even after a short read: a one-shot client has
+            // usually shut down its side by now, and seeing that end of
+            // input here closes the connection in this turn of the loop
+            // rather than after another wake-up (EAGAIN costs less).
             continue;
         }
         if (n == 0) {
