@@ -324,7 +324,7 @@ std::string Router::reason_of(const StaticEntry& e) const
     return {};
 }
 
-void Router::erase_static(std::unordered_map<SgKey, StaticRoute, SgKeyHash>::iterator it)
+Router::StaticTable::iterator Router::erase_static(StaticTable::iterator it)
 {
     StaticRoute& r = it->second;
     if (FamilyState* fs = family_state(it->first.group.family()); fs && r.hold.in_kernel) {
@@ -335,7 +335,7 @@ void Router::erase_static(std::unordered_map<SgKey, StaticRoute, SgKeyHash>::ite
     if (r.why.code == Pending::kernel)
         kernel_errors_.erase(it->first);
     detach(*it);
-    static_.erase(it);
+    return static_.erase(it);
 }
 
 Status Router::reconcile_static(StaticEntry& e)
@@ -1058,8 +1058,8 @@ Status Router::replace_oifs(const RouteSpec& spec)
 void Router::clear()
 {
     flush_dynamic();
-    while (!static_.empty())
-        erase_static(static_.begin());
+    for (auto it = static_.begin(); it != static_.end();)
+        it = erase_static(it);
     while (!rules_.empty())
         erase_rule(rules_.begin());
     for (FamilyState* fs : {v4_.get(), v6_.get()})

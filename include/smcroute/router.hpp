@@ -11,6 +11,7 @@
 #include "smcroute/log.hpp"
 #include "smcroute/mroute.hpp"
 #include "smcroute/route_spec.hpp"
+#include "smcroute/stable_hash_map.hpp"
 #include "smcroute/vif_table.hpp"
 
 #include <array>
@@ -263,7 +264,9 @@ private:
     void set_oifs(StaticEntry& e, const std::vector<IfName>& oifs);
     RouteSpec spec_of(const StaticEntry& e) const;
     std::string reason_of(const StaticEntry& e) const;
-    void erase_static(std::unordered_map<SgKey, StaticRoute, SgKeyHash>::iterator it);
+    using StaticTable = StableHashMap<SgKey, StaticRoute, SgKeyHash>;
+    // Returns the entry after it.
+    StaticTable::iterator erase_static(StaticTable::iterator it);
     // Bring one static route's kernel entry in line. Errors only for a kernel
     // refusal; a missing interface just leaves the route pending.
     Status reconcile_static(StaticEntry& e);
@@ -296,7 +299,7 @@ private:
     std::map<unsigned, Interface> ifaces_; // by ifindex
     std::unordered_map<IfName, unsigned> index_by_name_;
     std::vector<PhyintSpec> phyints_;
-    std::unordered_map<SgKey, StaticRoute, SgKeyHash> static_;
+    StaticTable static_;
     std::map<IfacesKey, IfaceSet> iface_sets_;
     IfaceSet* last_interned_ = nullptr; // the set intern() returned last, while it lives
     std::unordered_map<IfName, std::unordered_set<IfaceSet*>> sets_by_name_; // IIF and named OIFs
