@@ -166,6 +166,9 @@ private:
     void appended(Client& c);
     bool flush(Client& c);
     void drop(uint64_t id, LogLevel level, std::string_view why);
+    // After work on a client: drops it when it is doomed or its queued
+    // output cannot be sent. False when it was dropped.
+    bool still_connected(uint64_t id, Client& c);
     void sweep_idle();
     const Peer& peer_of(Client& c);
 
@@ -359,38 +362,20 @@ void ServerImpl::on_client(uint64_t id, short revents)
         return;
     }
 
-    if (c.doomed) {
-        drop(id, LogLevel::debug, "connection lost or over its limits");
+    if (!still_connected(id, c))
         return;
-    }
-    if (c.pending() && !flush(c)) {
-        drop(id, LogLevel::debug, "hung up");
-        return;
-    }
     // A streamed answer continues as the client drains it: a few rounds of
     // pull and send per event, so other clients and routing take turns.
     for (int round = 0; round < 4 && c.producer && c.pending() < limits_.stream_low_water; ++round) {
         pump(c);
-        if (c.doomed) {
-            drop(id, LogLevel::debug, "connection lost or over its limits");
+        if (!still_connected(id, c))
             return;
-        }
-        if (!flush(c)) {
-            drop(id, LogLevel::debug, "hung up");
-            return;
-        }
     }
     // Output drained below the back-pressure limit: answer what waits.
     if (!c.closing && !c.busy() && c.reader.buffered()) {
         process_frames(c);
-        if (c.doomed) {
-            drop(id, LogLevel::debug, "connection lost or over its limits");
+        if (!still_connected(id, c))
             return;
-        }
-        if (c.pending() && !flush(c)) {
-            drop(id, LogLevel::debug, "hung up");
-            return;
-        }
     }
     // At end of input, once under the limit every buffered frame is answered.
     if (c.eof && !c.busy())
@@ -404,6 +389,19 @@ void ServerImpl::on_client(uint64_t id, short revents)
     // next round of pulling happens when the socket can take it.
     short events = static_cast<short>((want_input ? POLLIN : 0) | (c.pending() || c.producer ? POLLOUT : 0));
     loop_.set_events(c.fd.get(), events);
+}
+
+bool ServerImpl::still_connected(uint64_t id, Client& c)
+{
+    if (c.doomed) {
+        drop(id, LogLevel::debug, "connection lost or over its limits");
+        return false;
+    }
+    if (!flush(c)) { // with nothing queued it only compacts the queue
+        drop(id, LogLevel::debug, "hung up");
+        return false;
+    }
+    return true;
 }
 
 void ServerImpl::read_input(Client& c)
