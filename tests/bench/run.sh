@@ -282,6 +282,13 @@ RECV=$TEST_TOOLS/mcrecv
 for f in "$OURS" "$TOOLS/mfc_floor" "$TOOLS/mfc_watch" "$TEST_TOOLS/burst_send" "$RECV"; do
     [ -x "$f" ] || { echo "run.sh: $f missing (build the project with tests)" >&2; exit 1; }
 done
+# Sanitizers and -O0 multiply the daemon's own cost: such figures say
+# nothing about speed.
+if grep -qE '^SMCROUTE_SANITIZE:BOOL=ON' "$build/CMakeCache.txt" 2>/dev/null ||
+    grep -qE '^CMAKE_BUILD_TYPE:STRING=Debug' "$build/CMakeCache.txt" 2>/dev/null; then
+    echo "run.sh: warning: $build is a sanitized or Debug build; its figures are not representative" \
+        "(build with: cmake -S . -B build && cmake --build build -j2)" >&2
+fi
 VSCTL=""
 if [ -n "$VS" ]; then
     VSCTL=$(dirname "$VS")/smcroutectl
