@@ -3,13 +3,14 @@
 // pointers to them); lookups probe a flat index of 8-byte slots, so a miss
 // or an insert touches about one cache line instead of a node chain. Not a
 // general container: no allocator, no iterator stability across erase of
-// the iterated entry, iteration order unspecified.
+// the iterated entry, iteration order unspecified, and iterating walks the
+// freed cells too (they are reused by later inserts).
 #pragma once
 
+#include <algorithm>
 #include <bit>
 #include <cassert>
 #include <cstddef>
-#include <algorithm>
 #include <cstdint>
 #include <iterator>
 #include <memory>
