@@ -238,7 +238,7 @@ namespace {
 
 } // namespace
 
-TEST(KernelGroups, LiveFilesShowPoolJoins)
+TEST(KernelGroupsKernel, LiveFilesShowPoolJoins)
 {
     if (geteuid() != 0)
         GTEST_SKIP() << "needs root";

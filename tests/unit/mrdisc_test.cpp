@@ -705,7 +705,7 @@ bool has_link_local(const char* ifname)
 
 } // namespace
 
-TEST(MrdiscWire, RealSocketsOnVeth)
+TEST(MrdiscKernel, RealSocketsOnVeth)
 {
     if (geteuid() != 0)
         GTEST_SKIP() << "needs root";
