@@ -23,18 +23,20 @@ mkdir -p "$D"
 now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 
 # check_file NAME FILE EXPECT [LOCATION]: "smcrouted -F FILE" must exit 0
-# (EXPECT valid), 78 (EXPECT error) or either (EXPECT any) within 10 s; a
+# (EXPECT valid), 78 (EXPECT error) or either (EXPECT any) within 10 s
+# (times TIME_SCALE); a
 # 78 comes with at least one located diagnostic, and LOCATION
 # ("PATH:LINE:COL") is the place of one of them when given. Sets CHECK_RC.
 check_file() {
     local name=$1 file=$2 expect=$3 loc=${4:-}
     local out=$TMP/check.out t0 t1 rc
+    local limit=$((10 * TIME_SCALE))
     t0=$(now_ms)
-    timeout 10 "$BIN/smcrouted" -F "$file" >"$out" 2>&1
+    timeout "$limit" "$BIN/smcrouted" -F "$file" >"$out" 2>&1
     rc=$?
     t1=$(now_ms)
     say "time: smcrouted -F ($name): exit $rc in $((t1 - t0)) ms"
-    [ "$rc" = 124 ] && fail "$name: smcrouted -F still running after 10 s (hang)"
+    [ "$rc" = 124 ] && fail "$name: smcrouted -F still running after $limit s (hang)"
     [ "$rc" -gt 128 ] && fail "$name: smcrouted -F killed by signal $((rc - 128)): $(head -c 2000 "$out")"
     grep -Eq 'Sanitizer|runtime error:' "$out" && fail "$name: sanitizer report from -F: $(head -c 4000 "$out")"
     case "$expect:$rc" in
@@ -59,10 +61,10 @@ check_file() {
 
 # run_daemon NAME FILE WANT_RC [SECS [CHECK-COMMAND...]]: start
 # "smcrouted -n -f FILE". WANT_RC 78: it must exit 78 within SECS (default
-# 10) and leave no kernel state; WANT_RC 0: it must answer "show" within SECS,
+# 10; times TIME_SCALE) and leave no kernel state; WANT_RC 0: it must answer "show" within SECS,
 # then CHECK-COMMAND must succeed, then SIGTERM must stop it with status 0.
 run_daemon() {
-    local name=$1 file=$2 want=$3 secs=${4:-10}
+    local name=$1 file=$2 want=$3 secs=$(( ${4:-10} * TIME_SCALE ))
     shift 3; [ $# -gt 0 ] && shift
     local log=$TMP/robust-daemon.log t0 t1 pid rc="" up=0 i
     rm -f "$log"

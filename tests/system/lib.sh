@@ -52,6 +52,12 @@ fi
 
 # ------------------------------------------------------- inside the namespaces
 
+# SMCT_TRACE=1: trace every command with a timestamp (where does time go?).
+if [ -n "${SMCT_TRACE:-}" ]; then
+    PS4='+ $EPOCHREALTIME ${FUNCNAME[0]:-main}:$LINENO '
+    set -x
+fi
+
 mount -t tmpfs -o mode=0755 smct-run /run || skip "cannot mount a tmpfs on /run"
 mkdir -p /run/netns
 # sysfs of this network namespace (the daemon may look at /sys/class/net).
@@ -67,7 +73,9 @@ mkdir -p "$BIN"
 for name in smcroute smcrouted smcroutectl; do
     ln -s "$SMCROUTE" "$BIN/$name"
 done
-export PATH="$BIN:$PATH"
+# The system's own tools first (python3 included): a per-user shim earlier
+# in PATH (pyenv, say) can cost seconds per start under software emulation.
+export PATH="$BIN:/usr/sbin:/usr/bin:/sbin:/bin:$PATH"
 CONF=$TMP/smcroute.conf
 
 PORT=4321
@@ -158,6 +166,22 @@ must() {
     [ -z "$out" ] || echo "$out"
 }
 
+# TIME_SCALE: how much slower than native this kernel runs the tests (1
+# natively; the VM runner sets SMCT_TIME_SCALE under software emulation).
+# Tests that assert how long something takes (expiry periods, "not before
+# N s") scale their periods and their waits alike, so what they assert
+# stays the same.
+TIME_SCALE=${SMCT_TIME_SCALE:-1}
+case "$TIME_SCALE" in ''|*[!0-9]*|0) TIME_SCALE=1 ;; esac
+
+# scaled SECONDS: SECONDS (one decimal at most) times TIME_SCALE.
+scaled() {
+    local whole=${1%%.*} frac=0
+    [ "$whole" != "$1" ] && frac=${1#*.} && frac=${frac:0:1}
+    local tenths=$(( (${whole:-0} * 10 + frac) * TIME_SCALE ))
+    echo "$((tenths / 10)).$((tenths % 10))"
+}
+
 # wait_for SECONDS COMMAND...: poll (every 0.1 s) until the command succeeds.
 wait_for() {
     local tenths=$(( ${1%.*} * 10 )); shift
@@ -171,9 +195,10 @@ wait_for() {
 
 # alive PID: the process exists and is not a zombie.
 alive() {
-    local state
-    [ -r "/proc/$1/stat" ] || return 1
-    state=$(sed -e 's/^.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1)
+    local stat state
+    { read -r stat <"/proc/$1/stat"; } 2>/dev/null || return 1
+    state=${stat##*) }
+    state=${state%% *}
     [ -n "$state" ] && [ "$state" != Z ]
 }
 
@@ -214,53 +239,61 @@ trap 'exit 1' INT TERM
 
 nsx() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
 
-# Run sysctl -w in the current namespace; a missing key is fatal.
-set_sysctl() { must sysctl -qw "$1"; }
+# sysctl_in NS KEY=VALUE...: set sysctls inside namespace NS in one process
+# (every process start counts under software emulation).
+sysctl_in() {
+    local ns=$1; shift
+    must ip netns exec "$ns" sysctl -qw "$@"
+}
 
 topo() {
     must ip link set lo up
-    set_sysctl net.ipv4.ip_forward=1
-    set_sysctl net.ipv6.conf.all.forwarding=1
-    set_sysctl net.ipv4.conf.all.rp_filter=0
-    set_sysctl net.ipv4.conf.default.rp_filter=0
-    set_sysctl net.ipv6.conf.default.accept_dad=0
-    set_sysctl net.ipv6.conf.all.accept_dad=0
+    must sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1 \
+        net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0 \
+        net.ipv6.conf.default.accept_dad=0 net.ipv6.conf.all.accept_dad=0
 
     local ns
     for ns in snd rcv1 rcv2; do
         must ip netns add "$ns"
-        must nsx "$ns" ip link set lo up
-        must nsx "$ns" sysctl -qw net.ipv4.conf.all.rp_filter=0
-        must nsx "$ns" sysctl -qw net.ipv4.conf.default.rp_filter=0
-        must nsx "$ns" sysctl -qw net.ipv6.conf.default.accept_dad=0
-        must nsx "$ns" sysctl -qw net.ipv6.conf.all.accept_dad=0
+        sysctl_in "$ns" net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0 \
+            net.ipv6.conf.default.accept_dad=0 net.ipv6.conf.all.accept_dad=0
     done
 
-    local spec rif lns net
+    # One ip(8) process for the router's side, one per host namespace.
+    local spec rif lns net router="" host
+    declare -A hostcmds=()
     for spec in a1:snd:1 b1:rcv1:2 b2:rcv2:3; do
         IFS=: read -r rif lns net <<<"$spec"
-        must ip link add "$rif" type veth peer name eth0 netns "$lns"
-        must sysctl -qw "net.ipv4.conf.$rif.rp_filter=0"
-        must ip addr add "10.0.$net.1/24" dev "$rif"
-        must ip addr add "fd0$net::1/64" dev "$rif" nodad
-        must ip link set "$rif" up
-        must nsx "$lns" ip addr add "10.0.$net.2/24" dev eth0
-        must nsx "$lns" ip addr add "fd0$net::2/64" dev eth0 nodad
-        must nsx "$lns" ip link set eth0 up
-        must nsx "$lns" ip route add default via "10.0.$net.1"
-        must nsx "$lns" ip -6 route add default via "fd0$net::1"
+        router+="link add $rif type veth peer name eth0 netns $lns
+addr add 10.0.$net.1/24 dev $rif
+addr add fd0$net::1/64 dev $rif nodad
+link set $rif up
+"
+        hostcmds[$lns]="link set lo up
+addr add 10.0.$net.2/24 dev eth0
+addr add fd0$net::2/64 dev eth0 nodad
+link set eth0 up
+route add default via 10.0.$net.1
+route add ::/0 via fd0$net::1
+"
+    done
+    must ip -batch - <<<"$router"
+    must sysctl -qw net.ipv4.conf.a1.rp_filter=0 net.ipv4.conf.b1.rp_filter=0 net.ipv4.conf.b2.rp_filter=0
+    for host in snd rcv1 rcv2; do
+        must ip -n "$host" -batch - <<<"${hostcmds[$host]}"
     done
 
     # Both ends of every pair running, IPv6 addresses usable (no tentative).
-    local ok=0 i
+    local ok=0 i links
     for ((i = 0; i < 50; i++)); do
         ok=1
+        links=$(ip -o link show)
         for rif in a1 b1 b2; do
-            ip link show "$rif" | grep -q 'LOWER_UP' || ok=0
+            grep -q "^[0-9]*: $rif@.*LOWER_UP" <<<"$links" || ok=0
         done
         for lns in snd rcv1 rcv2; do
-            nsx "$lns" ip link show eth0 | grep -q 'LOWER_UP' || ok=0
-            [ -z "$(nsx "$lns" ip -6 addr show tentative)" ] || ok=0
+            ip -n "$lns" -o link show eth0 | grep -q 'LOWER_UP' || ok=0
+            [ -z "$(ip -n "$lns" -6 addr show tentative)" ] || ok=0
         done
         [ -z "$(ip -6 addr show tentative)" ] || ok=0
         [ "$ok" = 1 ] && break
@@ -353,11 +386,11 @@ stop_daemon() {
 }
 
 # ctl_answers [CLIENT-OPTIONS...]: a daemon answers "show" on that socket.
-ctl_answers() { timeout 5 "$BIN/smcroutectl" "$@" show >/dev/null 2>&1; }
+ctl_answers() { timeout $((5 * TIME_SCALE)) "$BIN/smcroutectl" "$@" show >/dev/null 2>&1; }
 
 # The client in its two personalities; output goes to the test's log.
-ctl()    { say "+ smcroutectl $*"; timeout 10 "$BIN/smcroutectl" "$@"; }
-legacy() { say "+ smcroute $*";    timeout 10 "$BIN/smcroute" "$@"; }
+ctl()    { say "+ smcroutectl $*"; timeout $((10 * TIME_SCALE)) "$BIN/smcroutectl" "$@"; }
+legacy() { say "+ smcroute $*";    timeout $((10 * TIME_SCALE)) "$BIN/smcroute" "$@"; }
 
 # ------------------------------------------------------------- kernel tables
 

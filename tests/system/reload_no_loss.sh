@@ -25,7 +25,7 @@ ip -4 monitor mroute >"$TMP/monitor.out" 2>&1 &
 MON=$!
 RECV_PIDS+=("$MON")
 
-N=1000   # 20 s at 50 pps
+N=$((1000 * TIME_SCALE))   # 20 s at 50 pps (times TIME_SCALE)
 for ns in rcv1 rcv2; do
     bg_recv_start "sg-$ns" "$ns" 225.1.2.3 701
     bg_recv_start "sx-$ns" "$ns" 225.3.3.3 702
