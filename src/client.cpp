@@ -7,6 +7,8 @@
 #include "smcroute/table.hpp"
 
 #include <cassert>
+#include <charconv>
+#include <cstdlib>
 #include <cerrno>
 #include <chrono>
 #include <deque>
@@ -20,7 +22,23 @@ namespace smcroute {
 
 namespace {
 
-constexpr std::chrono::milliseconds connect_timeout{5000};
+constexpr std::chrono::milliseconds default_timeout{5000};
+
+// How long the client waits to connect and for each answer: the
+// environment's SMCROUTE_CLIENT_TIMEOUT (whole seconds, 1 to 3600) or 5 s.
+// An unset variable is the default; anything else invalid is an error.
+Result<std::chrono::milliseconds> client_timeout()
+{
+    const char* text = std::getenv("SMCROUTE_CLIENT_TIMEOUT");
+    if (!text)
+        return default_timeout;
+    const std::string_view v(text);
+    unsigned seconds = 0;
+    auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), seconds);
+    if (ec != std::errc{} || end != v.data() + v.size() || seconds < 1 || seconds > 3600)
+        return Error{EINVAL, cat("SMCROUTE_CLIENT_TIMEOUT must be whole seconds from 1 to 3600, not '", v, "'")};
+    return std::chrono::milliseconds(seconds * 1000ull);
+}
 
 void put(std::FILE* f, std::string_view text)
 {
@@ -198,7 +216,8 @@ int run_check(const Invocation& inv, const ClientCommand& cmd, std::string_view 
 // One connection, opened when the first command that needs the daemon comes.
 class Session {
 public:
-    Session(const Invocation& inv, std::FILE* out, std::FILE* err) : inv_(inv), out_(out), err_(err)
+    Session(const Invocation& inv, std::chrono::milliseconds timeout, std::FILE* out, std::FILE* err)
+        : inv_(inv), out_(out), err_(err), timeout_(timeout)
     {
         const auto& c = inv.client;
         socket_ = c.socket_path.empty() ? default_socket_path(c.ident) : c.socket_path;
@@ -322,11 +341,11 @@ private:
             return true;
         if (broken_)
             return false;
-        auto c = IpcClient::connect(socket_, connect_timeout);
+        auto c = IpcClient::connect(socket_, timeout_);
         if (!c && c.error().code == ENOENT && socket_ == default_socket_path(inv_.client.ident)) {
             // A daemon started with -p USER keeps its socket in its runtime directory.
             std::string alt = cat(runtime_dir(inv_.client.ident), "/", inv_.client.ident, ".sock");
-            if (auto c2 = IpcClient::connect(alt, connect_timeout)) {
+            if (auto c2 = IpcClient::connect(alt, timeout_)) {
                 socket_ = alt;
                 c = std::move(c2);
             }
@@ -351,6 +370,7 @@ private:
     const Invocation& inv_;
     std::FILE* out_;
     std::FILE* err_;
+    std::chrono::milliseconds timeout_;
     std::string socket_;
     uint32_t flags_ = 0;
     std::optional<IpcClient> conn_;
@@ -566,7 +586,12 @@ std::string runtime_dir(const std::string& ident)
 
 int run_client(const Invocation& inv, std::FILE* in, std::FILE* out, std::FILE* err)
 {
-    Session session(inv, out, err);
+    auto timeout = client_timeout();
+    if (!timeout) {
+        put_line(err, cat(program_name(inv.personality), ": ", timeout.error().message));
+        return exit_code::usage;
+    }
+    Session session(inv, *timeout, out, err);
     int status = exit_code::ok;
     const bool name_commands = inv.commands.size() > 1;
     for (size_t i = 0; i < inv.commands.size(); ++i) {

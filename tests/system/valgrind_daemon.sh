@@ -20,6 +20,8 @@ IPC_RAW=$(dirname "$(readlink -f "$0")")/../tools/ipc_raw.py
 [ -r "$IPC_RAW" ] || fail "$IPC_RAW missing"
 SOCK=/run/smcroute.sock
 require_v6mr
+# valgrind runs the daemon tens of times slower: clients wait longer for it.
+export SMCROUTE_CLIENT_TIMEOUT=$((10 * TIME_SCALE))
 
 topo
 write_conf <<'CONF'
@@ -38,10 +40,10 @@ mkdir -p "$TMP/vg"
 ln -s "$VG_BIN" "$TMP/vg/smcrouted"
 VG_LOG=$TMP/valgrind.log
 DLOG=$TMP/daemon.log
-say "+ valgrind smcrouted -n -l debug -f $CONF -c 2"
+say "+ valgrind smcrouted -n -l debug -f $CONF -c $((2 * TIME_SCALE))"
 valgrind --quiet --leak-check=full --show-leak-kinds=definite --errors-for-leak-kinds=definite \
     --error-exitcode=99 --track-origins=yes --log-file="$VG_LOG" \
-    "$TMP/vg/smcrouted" -n -l debug -f "$CONF" -c 2 >"$DLOG" 2>&1 &
+    "$TMP/vg/smcrouted" -n -l debug -f "$CONF" -c "$((2 * TIME_SCALE))" >"$DLOG" 2>&1 &
 VG_PID=$!
 DAEMON_PIDS+=("$VG_PID")
 DAEMON_PID=$VG_PID
@@ -75,7 +77,7 @@ for args in "show" "-d show" "-j show" "-d -j show" "show groups" "-j show group
     "show interfaces" "-j show interfaces" "show pending" "-j show pending" \
     "show memberships" "-j show memberships" "version" "help"; do
     # shellcheck disable=SC2086
-    out=$(timeout 20 "$BIN/smcroutectl" $args 2>&1) || fail "smcroutectl $args failed: $out"
+    out=$(timeout $((20 * TIME_SCALE)) "$BIN/smcroutectl" $args 2>&1) || fail "smcroutectl $args failed: $out"
 done
 
 # Bad requests: each refused, the daemon unharmed.
@@ -83,11 +85,11 @@ for bad in "add a1 10.0.1.2 10.0.0.1 b1" "add a1 225.1.2.3 10.0.1.2 b1" "add a1 
     "add nosuch0 10.0.1.2 225.1.2.3 b1" "remove a1 10.0.9.9 225.1.2.3" "leave b2 225.6.6.6" \
     "join b2 225.0.0.0/8" "add a1 fd01::2 225.1.2.3 b1" "bogus" "re"; do
     # shellcheck disable=SC2086
-    if out=$(timeout 20 "$BIN/smcroutectl" $bad 2>&1); then fail "'smcroutectl $bad' succeeded: $out"; fi
+    if out=$(timeout $((20 * TIME_SCALE)) "$BIN/smcroutectl" $bad 2>&1); then fail "'smcroutectl $bad' succeeded: $out"; fi
 done
 printf 'add a1 10.0.1.2 225.1.2.5 b1\nadd a1 10.0.1.2 nonsense b1\n# comment\nremove a1 10.0.1.2 225.1.2.5\n' \
-    | timeout 20 "$BIN/smcroutectl" -b >/dev/null 2>&1 && fail "a batch with a bad line succeeded"
-raw() { timeout 30 python3 "$IPC_RAW" --timeout 10 "$@" >/dev/null 2>&1; }
+    | timeout $((20 * TIME_SCALE)) "$BIN/smcroutectl" -b >/dev/null 2>&1 && fail "a batch with a bad line succeeded"
+raw() { timeout $((30 * TIME_SCALE)) python3 "$IPC_RAW" --timeout $((10 * TIME_SCALE)) "$@" >/dev/null 2>&1; }
 raw exchange "$SOCK" garbage:300
 raw exchange "$SOCK" hdr:0x534d4352:0xffffffff:1:1
 raw exchange "$SOCK" hdr:0x534d4352:0:1:1

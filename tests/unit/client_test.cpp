@@ -10,6 +10,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <functional>
 #include <mutex>
@@ -574,4 +575,28 @@ TEST(Client, BatchLineTooLargeFailsAlone)
     auto reqs = daemon.requests();
     ASSERT_EQ(reqs.size(), 2u);
     EXPECT_EQ(line_of(reqs[1]), 3u);
+}
+
+// SMCROUTE_CLIENT_TIMEOUT: a valid value is used, a bad one is a usage error
+// before anything is sent.
+TEST(Client, TimeoutFromEnvironment)
+{
+    FakeDaemon daemon([](const Request&) { return ok_reply({"row"}); });
+    auto inv = parsed(Personality::ctl, {"show"}, daemon.path());
+    for (const char* bad : {"", "0", "3601", "5s", "-1", "x"}) {
+        ::setenv("SMCROUTE_CLIENT_TIMEOUT", bad, 1);
+        Capture out, err;
+        Input in("");
+        EXPECT_EQ(run_client(inv, in.get(), out.get(), err.get()), exit_code::usage) << bad;
+        EXPECT_EQ(err.text(), std::string("smcroutectl: SMCROUTE_CLIENT_TIMEOUT must be whole seconds from 1 to 3600, not '") +
+                                  bad + "'\n");
+    }
+    EXPECT_EQ(daemon.connections(), 0);
+    ::setenv("SMCROUTE_CLIENT_TIMEOUT", "60", 1);
+    Capture out, err;
+    Input in("");
+    EXPECT_EQ(run_client(inv, in.get(), out.get(), err.get()), 0);
+    EXPECT_EQ(out.text(), "row\n");
+    ::unsetenv("SMCROUTE_CLIENT_TIMEOUT");
+    EXPECT_EQ(daemon.requests().size(), 1u);
 }
