@@ -334,12 +334,16 @@ int Daemon::start_routing(Config cfg, Control::Hooks hooks, const std::vector<Cl
         no_support = false;
         (f == Family::inet ? v4_ : v6_) = std::move(*s);
     }
-    if (!v4_ && !v6_)
-        return fail_start(ready,
-                          no_support ? exit_code::no_kernel_support
-                          : denied   ? exit_code::permission
-                                     : exit_code::os_error,
+    if (!v4_ && !v6_) {
+        if (no_support)
+            return fail_start(ready, exit_code::no_kernel_support,
+                              cat("no multicast routing socket could be opened (", why,
+                                  "): this kernel cannot route multicast; it needs CONFIG_IP_MROUTE and "
+                                  "CONFIG_IPV6_MROUTE (README, \"No multicast routing in this kernel\", "
+                                  "shows how to try smcroute in a VM)"));
+        return fail_start(ready, denied ? exit_code::permission : exit_code::os_error,
                           cat("no multicast routing socket could be opened (", why, ")"));
+    }
 
     router_ = std::make_unique<Router>(log_, v4_.get(), v6_.get());
     router_->set_max_learned(opts_.max_learned);
