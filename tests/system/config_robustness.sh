@@ -80,7 +80,7 @@ run_daemon() {
             STOPPED[$pid]=1
             break
         fi
-        if timeout 5 "$BIN/smcroutectl" -u "$SOCK" show >/dev/null 2>&1; then
+        if timeout $((5 * TIME_SCALE)) "$BIN/smcroutectl" -u "$SOCK" show >/dev/null 2>&1; then
             up=1
             break
         fi

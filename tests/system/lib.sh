@@ -373,11 +373,11 @@ start_daemon() {
 stop_daemon() {
     local pid=${1:-$DAEMON_PID} i
     kill -TERM "$pid" 2>/dev/null
-    for ((i = 0; i < 50; i++)); do
+    for ((i = 0; i < 50 * TIME_SCALE; i++)); do
         alive "$pid" || break
         sleep 0.1
     done
-    alive "$pid" && fail "daemon (pid $pid) still running 5 s after SIGTERM"
+    alive "$pid" && fail "daemon (pid $pid) still running $((5 * TIME_SCALE)) s after SIGTERM"
     wait "$pid" 2>/dev/null
     local rc=$?
     [ "$rc" = 0 ] || fail "daemon (pid $pid) exited with status $rc on SIGTERM, want 0"
