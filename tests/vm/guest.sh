@@ -45,8 +45,24 @@ ln -sfn /proc/self/fd /dev/fd
 ln -sfn /proc/self/fd/0 /dev/stdin
 ln -sfn /proc/self/fd/1 /dev/stdout
 ln -sfn /proc/self/fd/2 /dev/stderr
+# Host directories under /tmp or /run that the guest must still see at the
+# same path (a build or source tree there: smcvm.keep=DIR,DIR...) are put
+# aside on the guest's /dev before the private /tmp and /run hide them.
+keep_dirs=()
+for word in $(</proc/cmdline); do
+    case "$word" in smcvm.keep=*) IFS=, read -r -a keep_dirs <<<"${word#smcvm.keep=}" ;; esac
+done
+for i in "${!keep_dirs[@]}"; do
+    mkdir -p "/dev/.smcvm-keep/$i"
+    mount --bind "${keep_dirs[$i]}" "/dev/.smcvm-keep/$i" || say "cannot keep ${keep_dirs[$i]}"
+done
 mount -t tmpfs -o mode=1777 tmpfs /tmp
 mount -t tmpfs -o mode=0755 tmpfs /run
+for i in "${!keep_dirs[@]}"; do
+    mkdir -p "${keep_dirs[$i]}"
+    mount --move "/dev/.smcvm-keep/$i" "${keep_dirs[$i]}" || say "cannot keep ${keep_dirs[$i]}"
+done
+rm -rf /dev/.smcvm-keep
 mkdir -p /run/lock /run/netns
 mount -t cgroup2 cgroup2 /sys/fs/cgroup 2>/dev/null || true
 hostname smcvm 2>/dev/null || echo smcvm >/proc/sys/kernel/hostname

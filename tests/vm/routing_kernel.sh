@@ -62,7 +62,9 @@ setup() {
         echo "system tests: native kernel $(uname -r)"
         return 0
     fi
-    bash "$VM" start "$session/vm" >"$session/vm.info" || die "the VM runner could not start a guest"
+    # The build tree may live under /tmp, which the guest has its own of.
+    SMCROUTE_VM_KEEP=$(dirname "$session") bash "$VM" start "$session/vm" >"$session/vm.info" \
+        || die "the VM runner could not start a guest"
     echo vm >"$session/mode"
     echo "system tests: in VM, $(cat "$session/vm.info")"
     # The guest must be able to do what the tests need.

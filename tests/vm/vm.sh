@@ -26,7 +26,9 @@
 #   --cpus N                   [SMCROUTE_VM_CPUS]    default: the host's cores
 # Also: SMCROUTE_VM_CACHE (default /var/cache/smcroute-vm),
 # SMCROUTE_VM_BOOT_TIMEOUT (seconds, default 300), SMCROUTE_VM_STAGE2 (the
-# guest's PID 1 script, default tests/vm/guest.sh; for the runner's own test).
+# guest's PID 1 script, default tests/vm/guest.sh; for the runner's own test),
+# SMCROUTE_VM_KEEP (directories under /tmp or /run the guest must see; this
+# source tree and the working directory always are).
 #
 # The command runs with the caller's environment and working directory. Its
 # output is streamed back; exit status 124 means its time limit ran out.
@@ -161,6 +163,28 @@ kvm_usable() {
     [ -c /dev/kvm ] && [ -r /dev/kvm ] && [ -w /dev/kvm ]
 }
 
+# keep_list: the directories under /tmp or /run (private in the guest) that
+# the guest must see: this source tree, the working directory and
+# SMCROUTE_VM_KEEP (colon-separated), as "smcvm.keep=A,B" or nothing.
+keep_list() {
+    local -a dirs=() out=()
+    local d k inner
+    IFS=: read -r -a dirs <<<"${SMCROUTE_VM_KEEP:-}"
+    dirs+=("$(cd "$HERE/../.." && pwd -P)" "$(pwd -P)" "$CACHE")
+    for d in "${dirs[@]}"; do
+        [ -n "$d" ] && [ -d "$d" ] || continue
+        d=$(cd "$d" && pwd -P)
+        case "$d" in /tmp/*|/run/*) ;; *) continue ;; esac
+        case "$d" in *[,\ ]*) die "cannot share $d with the guest (comma or space in its path)" ;; esac
+        inner=0
+        for k in "${out[@]}"; do
+            case "$d/" in "$k"/*) inner=1 ;; esac
+        done
+        [ "$inner" = 1 ] || out+=("$d")
+    done
+    [ ${#out[@]} = 0 ] || (IFS=,; echo "smcvm.keep=${out[*]}")
+}
+
 # launch DIR ACCEL MODE: start qemu; MODE agent daemonizes, shell runs on
 # the terminal.
 launch() {
@@ -168,7 +192,7 @@ launch() {
     local -a cmd=(qemu-system-x86_64 -nodefaults -no-user-config -display none -no-reboot
         -smp "$CPUS" -m "$MEM"
         -kernel "$KDIR/vmlinuz" -initrd "$KDIR/initrd.img"
-        -append "console=ttyS0 loglevel=4 panic=-1 mitigations=off smcvm.stage2=$STAGE2 smcvm.mode=$mode smcvm.modroot=$KDIR/root"
+        -append "console=ttyS0 loglevel=4 panic=-1 mitigations=off smcvm.stage2=$STAGE2 smcvm.mode=$mode smcvm.modroot=$KDIR/root $(keep_list)"
         -virtfs "local,path=/,mount_tag=hostroot,security_model=passthrough,multidevs=remap"
         -device virtio-rng-pci)
     if [ "$accel" = kvm ]; then
