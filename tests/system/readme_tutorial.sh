@@ -42,7 +42,8 @@ mount -t tmpfs -o mode=0755 tut-run /run || skip "cannot mount a tmpfs on /run"
 # The host's /tmp stays reachable under /run/host-tmp (the binary or the
 # source tree may live there) while the tutorial gets a /tmp of its own.
 mkdir -p /run/host-tmp
-mount --bind /tmp /run/host-tmp || skip "cannot bind-mount /tmp"
+# --rbind: a tree mounted below /tmp (the VM runner keeps a clone there) too.
+mount --rbind /tmp /run/host-tmp || skip "cannot bind-mount /tmp"
 mount -t tmpfs -o mode=1777 tut-tmp /tmp || skip "cannot mount a tmpfs on /tmp"
 case "$SMCROUTE" in /tmp/*) SMCROUTE=/run/host-tmp/${SMCROUTE#/tmp/} ;; esac
 case "$SRCDIR" in /tmp/*) SRCDIR=/run/host-tmp/${SRCDIR#/tmp/} ;; esac
