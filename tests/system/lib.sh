@@ -512,12 +512,16 @@ traffic() {
     local fam=$1 group=$2 count=$3; shift 3
     local six=() src=$SRC4 o
     if [ "$fam" = v6 ]; then six=(-6); src=$SRC6; fi
-    local has_src=0
+    local has_src=0 has_rate=0
     for o in "$@"; do
-        case "$o" in -s|-S) has_src=1 ;; esac
+        case "$o" in -s|-S) has_src=1 ;; -r) has_rate=1 ;; esac
     done
     local sendopts=()
     [ "$has_src" = 1 ] || sendopts+=(-s "$src")
+    # mcsend paces at 100 pps; a slower kernel (and daemon) gets a slower
+    # pace, so a new source's first datagrams, queued by the kernel while
+    # the daemon installs the route, are not dropped for lack of time.
+    [ "$has_rate" = 1 ] || [ "$TIME_SCALE" = 1 ] || sendopts+=(-r "$((100 / TIME_SCALE))")
     ROUND=$((ROUND + 1))
     local id=$ROUND ns pids=() ready=()
     for ns in $RECEIVERS; do

@@ -69,7 +69,8 @@ say "running $(wc -l <"$work/tutorial.sh") lines from README.md"
 
 cd "$work" || fail "cannot enter $work"
 # -e: any failing command of the tutorial fails the test; -x: show where.
-timeout 60 bash -ex "$work/tutorial.sh" >"$work/out" 2>&1
+# SMCT_TIME_SCALE: the VM runner under software emulation is slower.
+timeout $((60 * ${SMCT_TIME_SCALE:-1})) bash -ex "$work/tutorial.sh" >"$work/out" 2>&1
 rc=$?
 cat "$work/out"
 [ "$rc" = 0 ] || fail "the tutorial failed (status $rc), output above"
