@@ -28,10 +28,13 @@ die() { echo "routing_kernel: $*" >&2; exit 1; }
 
 in_ci() { [ "${CI:-}" = true ]; }
 
+# The probe, here or in the guest: a veth pair and both routing sockets in
+# a new network namespace.
+PROBE_CMD=(unshare -n sh -c 'ip link add rkprobe0 type veth peer name rkprobe1 && exec "$0"')
+
 native_probe() {
-    local probe=$1
     [ "$(id -u)" = 0 ] || return 1
-    unshare -n sh -c 'ip link add rkprobe0 type veth peer name rkprobe1 && exec "$0"' "$probe"
+    "${PROBE_CMD[@]}" "$1"
 }
 
 setup() {
@@ -68,8 +71,7 @@ setup() {
     echo vm >"$session/mode"
     echo "system tests: in VM, $(cat "$session/vm.info")"
     # The guest must be able to do what the tests need.
-    bash "$VM" exec "$session/vm" --timeout 120 -- \
-        unshare -n sh -c 'ip link add rkprobe0 type veth peer name rkprobe1 && exec "$0"' "$probe" \
+    bash "$VM" exec "$session/vm" --timeout 120 -- "${PROBE_CMD[@]}" "$probe" \
         || die "the guest's kernel cannot route multicast in a namespace"
 }
 
