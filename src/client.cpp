@@ -40,15 +40,35 @@ Result<std::chrono::milliseconds> client_timeout()
     return std::chrono::milliseconds(seconds * 1000ull);
 }
 
-void put(std::FILE* f, std::string_view text)
+// A stream the client writes to, and whether it is a terminal: a line of
+// text bound for one is escaped (terminal_escape()), since rows and messages
+// come from the daemon (interface names may hold control bytes) or from
+// whatever answers on its socket, and diagnostics quote config files.
+class Output {
+public:
+    explicit Output(std::FILE* f) : f_(f), tty_(::isatty(::fileno(f)) == 1) {}
+    std::FILE* file() const { return f_; }
+    bool tty() const { return tty_; }
+
+private:
+    std::FILE* f_;
+    bool tty_;
+};
+
+// Text as it is: JSON structure and the built-in help.
+void put(const Output& o, std::string_view text)
 {
-    std::fwrite(text.data(), 1, text.size(), f);
+    std::fwrite(text.data(), 1, text.size(), o.file());
 }
 
-void put_line(std::FILE* f, std::string_view text)
+// One line; escaped for a terminal (JSON has its own escapes, which stay).
+void put_line(const Output& o, std::string_view text)
 {
-    put(f, text);
-    std::fputc('\n', f);
+    if (o.tty() && needs_terminal_escape(text))
+        put(o, terminal_escape(text));
+    else
+        put(o, text);
+    std::fputc('\n', o.file());
 }
 
 
@@ -117,8 +137,8 @@ std::string daemon_command(const Invocation& inv)
 
 // `check` runs here, in the client: it reads the config (or takes one route
 // from the command line), probes the system and prints every finding.
-int run_check(const Invocation& inv, const ClientCommand& cmd, std::string_view prefix, std::FILE* out,
-              std::FILE* err)
+int run_check(const Invocation& inv, const ClientCommand& cmd, std::string_view prefix, const Output& out,
+              const Output& err)
 {
     CheckRequest req;
     req.daemon_command = daemon_command(inv);
@@ -209,14 +229,14 @@ int run_check(const Invocation& inv, const ClientCommand& cmd, std::string_view 
         else
             put_line(out, cat("check: ", plural(problems, "problem"), ", ", plural(warnings, "warning")));
     }
-    std::fflush(out);
+    std::fflush(out.file());
     return problems == 0 ? exit_code::ok : exit_code::failed;
 }
 
 // One connection, opened when the first command that needs the daemon comes.
 class Session {
 public:
-    Session(const Invocation& inv, std::chrono::milliseconds timeout, std::FILE* out, std::FILE* err)
+    Session(const Invocation& inv, std::chrono::milliseconds timeout, const Output& out, const Output& err)
         : inv_(inv), out_(out), err_(err), timeout_(timeout)
     {
         const auto& c = inv.client;
@@ -225,7 +245,7 @@ public:
             flags_ |= req_detail;
         if (c.json)
             flags_ |= req_json;
-        if ((c.plain || ::isatty(::fileno(out))) && !c.no_headings)
+        if ((c.plain || out.tty()) && !c.no_headings)
             flags_ |= req_headings;
     }
 
@@ -298,21 +318,21 @@ public:
     int report(const EndFrame& end, Verb verb, std::string_view prefix)
     {
         if (end.status != 0) {
-            std::fflush(out_);
+            std::fflush(out_.file());
             std::string_view msg = end.message;
             put_line(err_, msg.empty() ? cat(prefix, verb_info(verb).name, " failed") : cat(prefix, msg));
             return static_cast<int>(end.status);
         }
         if (!end.message.empty())
             put_line(out_, end.message);
-        std::fflush(out_);
+        std::fflush(out_.file());
         return exit_code::ok;
     }
 
     // The connection failed while a command waited for its answer.
     int lost(std::string_view prefix, const Error& error)
     {
-        std::fflush(out_);
+        std::fflush(out_.file());
         broken_ = true;
         put_line(err_, cat(prefix, error.message));
         return exit_code::failed;
@@ -368,8 +388,8 @@ private:
     }
 
     const Invocation& inv_;
-    std::FILE* out_;
-    std::FILE* err_;
+    Output out_;
+    Output err_;
     std::chrono::milliseconds timeout_;
     std::string socket_;
     uint32_t flags_ = 0;
@@ -479,7 +499,7 @@ public:
     static constexpr size_t window = 256;
     static constexpr size_t max_unsent = 256 * 1024;
 
-    Batch(Session& session, std::FILE* err) : session_(session), err_(err) {}
+    Batch(Session& session, const Output& err) : session_(session), err_(err) {}
 
     int run(std::FILE* in)
     {
@@ -567,7 +587,7 @@ private:
     }
 
     Session& session_;
-    std::FILE* err_;
+    Output err_;
     std::deque<Pending> pending_;
     int status_ = exit_code::ok;
 };
@@ -586,12 +606,13 @@ std::string runtime_dir(const std::string& ident)
 
 int run_client(const Invocation& inv, std::FILE* in, std::FILE* out, std::FILE* err)
 {
+    const Output to_out(out), to_err(err);
     auto timeout = client_timeout();
     if (!timeout) {
-        put_line(err, cat(program_name(inv.personality), ": ", timeout.error().message));
+        put_line(to_err, cat(program_name(inv.personality), ": ", timeout.error().message));
         return exit_code::usage;
     }
-    Session session(inv, *timeout, out, err);
+    Session session(inv, *timeout, to_out, to_err);
     int status = exit_code::ok;
     const bool name_commands = inv.commands.size() > 1;
     for (size_t i = 0; i < inv.commands.size(); ++i) {
@@ -607,7 +628,7 @@ int run_client(const Invocation& inv, std::FILE* in, std::FILE* out, std::FILE* 
             break;
     }
     if (inv.client.batch && session.usable()) {
-        int rc = Batch(session, err).run(in);
+        int rc = Batch(session, to_err).run(in);
         if (status == exit_code::ok)
             status = rc;
     }

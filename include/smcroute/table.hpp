@@ -1,5 +1,6 @@
 // runtime/table: renders `show` output — text tables aligned to the longest
-// value in each column, and JSON string escaping. Formatting only; it does not
+// value in each column, JSON string escaping, and escaping of text bound for
+// a terminal. Formatting only; it does not
 // know what the rows mean. Cells are kept in one compact buffer and column
 // widths as rows arrive, so rows can be rendered a slice at a time.
 #pragma once
@@ -45,5 +46,14 @@ private:
 std::string json_string(std::string_view text);
 // The same, appended to out.
 void append_json_string(std::string& out, std::string_view text);
+
+// Whether text holds a byte a terminal could act on: a C0 control other than
+// TAB, DEL, a C1 control (U+0080..U+009F), or a byte that is not part of
+// valid UTF-8 (a lone 0x80..0xff is a C1 control to an 8-bit terminal).
+bool needs_terminal_escape(std::string_view text);
+// text with each such byte written as \xNN (C1 controls: both of their UTF-8
+// bytes), so strings from the daemon or a config file cannot move the
+// cursor, retitle the window or inject input; printable UTF-8 stays as it is.
+std::string terminal_escape(std::string_view text);
 
 } // namespace smcroute

@@ -20,6 +20,12 @@ Usage:
   ipc_raw.py many SOCK N READY SECS   open N connections at once, create
                                       READY, hold them SECS seconds; prints
                                       how many connected
+  ipc_raw.py impostor SOCK READY N STATUS MESSAGE [ROW...]
+                                      play a daemon: listen on SOCK, create
+                                      READY, then answer the first request
+                                      of each of N connections with the ROWs
+                                      and END STATUS MESSAGE (arguments as
+                                      raw bytes: control bytes pass through)
 Pieces (concatenated, sent in one write):
   req:VERB[,ARG...]          a valid request frame
   hdr:MAGIC:LEN:TYPE:VER     a bare header (numbers, 0x.. allowed)
@@ -179,6 +185,30 @@ def many(path, n, ready, secs):
         s.close()
 
 
+def frame(ftype, body):
+    return header(MAGIC, len(body), ftype, VERSION) + body
+
+
+def impostor(path, ready, n, status, message, rows):
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(path)
+    listener.listen(8)
+    open(ready, "w").close()
+    for _ in range(n):
+        s, _ = listener.accept()
+        s.settimeout(10)
+        buf = b""
+        while len(buf) < 12 or len(buf) < 12 + struct.unpack(">IIHH", buf[:12])[1]:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            buf += chunk
+        out = b"".join(frame(T_ROW, os.fsencode(r)) for r in rows)
+        out += frame(T_END, struct.pack(">I", status) + os.fsencode(message))
+        s.sendall(out)
+        s.close()
+
+
 def main(argv):
     timeout, ends = 5.0, 0
     while len(argv) >= 2 and argv[0] in ("--timeout", "--ends"):
@@ -198,6 +228,8 @@ def main(argv):
         hangup(path, rest)
     elif cmd == "many" and len(rest) == 3:
         many(path, int(rest[0]), rest[1], float(rest[2]))
+    elif cmd == "impostor" and len(rest) >= 4:
+        impostor(path, rest[0], int(rest[1]), int(rest[2]), rest[3], rest[4:])
     else:
         raise SystemExit(__doc__)
 

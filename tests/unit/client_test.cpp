@@ -18,6 +18,8 @@
 #include <string>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <termios.h>
+#include <fcntl.h>
 #include <thread>
 #include <unistd.h>
 #include <vector>
@@ -189,6 +191,50 @@ public:
 
 private:
     std::FILE* f_;
+};
+
+// A FILE* on the slave side of a pseudo-terminal (so isatty() holds), raw
+// (no newline translation); what was written is read back from the master.
+class Terminal {
+public:
+    Terminal()
+    {
+        master_ = UniqueFd(::posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC));
+        if (!master_ || ::grantpt(master_.get()) != 0 || ::unlockpt(master_.get()) != 0)
+            return;
+        int slave = ::open(::ptsname(master_.get()), O_RDWR | O_NOCTTY | O_CLOEXEC);
+        if (slave < 0)
+            return;
+        termios t{};
+        ::tcgetattr(slave, &t);
+        ::cfmakeraw(&t);
+        ::tcsetattr(slave, TCSANOW, &t);
+        f_ = ::fdopen(slave, "w");
+    }
+    ~Terminal()
+    {
+        if (f_)
+            std::fclose(f_);
+    }
+    std::FILE* get() { return f_; }
+    std::string text()
+    {
+        std::fflush(f_);
+        std::string s;
+        char buf[1024];
+        pollfd p{master_.get(), POLLIN, 0};
+        while (::poll(&p, 1, 200) > 0) {
+            ssize_t n = ::read(master_.get(), buf, sizeof buf);
+            if (n <= 0)
+                break;
+            s.append(buf, static_cast<size_t>(n));
+        }
+        return s;
+    }
+
+private:
+    UniqueFd master_;
+    std::FILE* f_ = nullptr;
 };
 
 class Input {
@@ -599,4 +645,35 @@ TEST(Client, TimeoutFromEnvironment)
     EXPECT_EQ(out.text(), "row\n");
     ::unsetenv("SMCROUTE_CLIENT_TIMEOUT");
     EXPECT_EQ(daemon.requests().size(), 1u);
+}
+
+// Whatever answers on the socket (an impostor, or interface names holding
+// control bytes) cannot drive the operator's terminal: rows and messages
+// written to a terminal have their control bytes escaped; a pipe or file
+// gets the bytes as they are.
+TEST(Client, ControlBytesAreEscapedOnATerminal)
+{
+    const std::string evil_row = "eth\x1b[31mRED\x1b[0m \xc2\x9b" "2J tab\there caf\xc3\xa9";
+    const std::string evil_end = "no such interface '\x1b]0;pwned\x07\x7f'";
+    FakeDaemon daemon([&](const Request& r) {
+        if (r.args[0] == "show")
+            return Reply{{evil_row}, EndFrame{0, ""}};
+        return Reply{{}, EndFrame{1, evil_end}};
+    });
+    Input in("");
+    {
+        Terminal out, err;
+        ASSERT_NE(out.get(), nullptr);
+        ASSERT_NE(err.get(), nullptr);
+        auto show = parsed(Personality::ctl, {"show"}, daemon.path());
+        EXPECT_EQ(run_client(show, in.get(), out.get(), err.get()), 0);
+        EXPECT_EQ(out.text(), "eth\\x1b[31mRED\\x1b[0m \\xc2\\x9b2J tab\there caf\xc3\xa9\n");
+        auto add = parsed(Personality::ctl, {"add", "eth0", "225.1.2.3", "eth1"}, daemon.path());
+        EXPECT_EQ(run_client(add, in.get(), out.get(), err.get()), 1);
+        EXPECT_EQ(err.text(), "smcroutectl: no such interface '\\x1b]0;pwned\\x07\\x7f'\n");
+    }
+    Capture out, err;
+    auto show = parsed(Personality::ctl, {"show"}, daemon.path());
+    EXPECT_EQ(run_client(show, in.get(), out.get(), err.get()), 0);
+    EXPECT_EQ(out.text(), evil_row + "\n");
 }

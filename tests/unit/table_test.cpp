@@ -1,4 +1,5 @@
-// Unit tests for runtime/table: column alignment and JSON string escaping.
+// Unit tests for runtime/table: column alignment, JSON string escaping and
+// escaping for a terminal.
 #include "smcroute/table.hpp"
 
 #include <gtest/gtest.h>
@@ -141,6 +142,37 @@ TEST(JsonStringTest, Escapes)
     std::string out = "x";
     append_json_string(out, "a\"b");
     EXPECT_EQ(out, "x\"a\\\"b\"");
+}
+
+
+TEST(Table, JsonEscapesDelAndC1Controls)
+{
+    EXPECT_EQ(json_string("a\x7f" "b"), "\"a\\u007fb\"");
+    EXPECT_EQ(json_string("a\xc2\x9b" "b\xc2\x80"), "\"a\\u009bb\\u0080\"");
+    // U+00A0 and other UTF-8 with 0x80..0x9f continuation bytes stay.
+    EXPECT_EQ(json_string("\xc2\xa0\xe2\x80\xa6\xc3\x89"), "\"\xc2\xa0\xe2\x80\xa6\xc3\x89\"");
+}
+
+TEST(Table, TerminalEscape)
+{
+    EXPECT_FALSE(needs_terminal_escape("eth0 225.1.2.3\tcaf\xc3\xa9 \xe2\x80\xa6 \xf0\x9f\x98\x80"));
+    EXPECT_EQ(terminal_escape("eth0\tcaf\xc3\xa9"), "eth0\tcaf\xc3\xa9");
+    const std::pair<std::string, std::string> cases[] = {
+        {"\x1b[2J", "\\x1b[2J"},
+        {"a\nb\rc", "a\\x0ab\\x0dc"},
+        {std::string("n\0ul", 4), "n\\x00ul"},
+        {"del\x7f", "del\\x7f"},
+        {"csi\xc2\x9b" "1m", "csi\\xc2\\x9b1m"},       // U+009B
+        {"lone\x9b" "1m", "lone\\x9b1m"},               // 8-bit CSI
+        {"bad\xc3", "bad\\xc3"},                       // truncated sequence
+        {"over\xc0\xaf", "over\\xc0\\xaf"},          // overlong '/'
+        {"sur\xed\xa0\x80", "sur\\xed\\xa0\\x80"}, // UTF-16 surrogate
+        {"hi\xf5\x80\x80\x80", "hi\\xf5\\x80\\x80\\x80"},
+    };
+    for (const auto& [in, want] : cases) {
+        EXPECT_TRUE(needs_terminal_escape(in)) << want;
+        EXPECT_EQ(terminal_escape(in), want);
+    }
 }
 
 } // namespace
