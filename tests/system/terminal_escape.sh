@@ -13,7 +13,8 @@ topo
 start_daemon
 
 # on_tty CMD...: CMD with stdout and stderr on a pseudo-terminal.
-on_tty() { timeout $((10 * TIME_SCALE)) script -qec "$(printf '%q ' "$@")" /dev/null; }
+# script(1) runs the line with $SHELL: bash, for the $'...' quoting of %q.
+on_tty() { SHELL=/bin/bash timeout $((10 * TIME_SCALE)) script -qec "$(printf '%q ' "$@")" /dev/null; }
 # no_controls TEXT: no byte below 0x20 but TAB, CR and LF (script(1) adds
 # the CRs), no DEL, no C1 control (U+0080..U+009F as UTF-8).
 no_controls() { ! LC_ALL=C grep -q $'[\x01-\x08\x0b\x0c\x0e-\x1f\x7f]\|\xc2[\x80-\x9f]' <<<"$1"; }
