@@ -9,7 +9,10 @@
 # kernel's MFC and forwards), and the impostor must have received nothing.
 # The same after the daemon has stopped (its socket is left behind, dead):
 # nobody still cannot take the path, and root's client fails instead of
-# talking to anyone else.
+# talking to anyone else. And where an older smcroute left the runtime
+# directory to nobody, so that nobody's impostor does sit there, root's
+# client refuses to use that directory (and says why) until a new start
+# takes it back, removing the impostor's socket.
 . "$(dirname "$0")/lib.sh"
 nobody_setup
 topo
@@ -107,5 +110,23 @@ out=$(ctl add a1 10.0.1.2 225.1.2.5 b2 2>&1) || rc=$?
 say "root's smcroutectl add with no daemon: exit $rc: $out"
 no_request_reached_the_impostor "daemon stopped"
 [ "$rc" != 0 ] || fail "smcroutectl add exited 0 with no daemon running: $out"
+kill "$IMPOSTOR" 2>/dev/null
+
+# ---- an older smcroute left the runtime directory to nobody; no daemon runs
+must chown nobody:"$NOGROUP" "$RD"
+impostor "directory left to nobody"
+check "precondition: the impostor listens in $RD" grep -q "LISTENING $SOCK" "$IMP/log"
+rc=0
+out=$(ctl add a1 10.0.1.2 225.1.2.6 b2 2>&1) || rc=$?
+say "root's smcroutectl add: exit $rc: $out"
+no_request_reached_the_impostor "directory left to nobody"
+[ "$rc" != 0 ] || fail "smcroutectl add exited 0 with only an impostor there: $out"
+check "the client says why it does not use $SOCK" grep -q "not using $SOCK: directory $RD belongs to uid $(id -u nobody)" <<<"$out"
+# A new start takes the directory back and replaces the impostor's socket.
+start_daemon -p nobody
+check "runtime directory root's again" test "$(stat -c '%a %U' "$RD")" = "755 root"
+check "root's smcroutectl add (reaches the daemon)" ctl add a1 10.0.1.2 225.1.2.6 b2
+no_request_reached_the_impostor "after the new start"
+check "that route is in the kernel" wait_for 5 mfc_forwards 10.0.1.2 225.1.2.6
 kill "$IMPOSTOR" 2>/dev/null
 pass

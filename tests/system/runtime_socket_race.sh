@@ -5,9 +5,10 @@
 # root-only file between bind() and a chmod()/chown() by path, and root then
 # changes that file instead (0666 with --socket-mode 0666: world-writable).
 #
-# Performed for real: a racer running as nobody watches the runtime
-# directory and, as soon as the socket appears, renames a symbolic link to
-# a root-only file over it. The window is made wide and deterministic by
+# Performed for real: a racer running as nobody (tests/tools/swap_racer)
+# watches the runtime directory with inotify and, as soon as the socket
+# appears, renames a symbolic link to a root-only file over it. The window
+# is made wide and deterministic by
 # starting the daemon under strace(1), which delays every chmod/chown-like
 # system call by a second (times TIME_SCALE): an implementation that
 # adjusts the socket by path loses the race every time. The directory
@@ -38,24 +39,16 @@ must chown nobody:"$NOGROUP" "$RD"
 must chmod 0755 "$RD"
 
 # The racer, as nobody: swap the socket for a link to the victim as soon as
-# it appears (and again whenever it is a socket), until told to stop.
+# it appears (and again whenever it changes and is a socket).
+[ -x "$TOOLS/swap_racer" ] || fail "$TOOLS/swap_racer missing (build the test tools)"
+must cp "$TOOLS/swap_racer" "$NB/swap_racer"
+chmod 0755 "$NB/swap_racer"
 RACE=$TMP/race
 mkdir -p "$RACE" && must chown nobody:"$NOGROUP" "$RACE"
-as_nobody bash -c '
-    dir=$1 victim=$2 race=$3
-    sock=$dir/smcroute.sock
-    while [ ! -e "$race/stop" ]; do
-        if [ -S "$sock" ] && [ ! -L "$sock" ]; then
-            echo try >>"$race/tries"
-            if ln -sfn "$victim" "$dir/.swap" 2>>"$race/errors" \
-                && mv -Tf "$dir/.swap" "$sock" 2>>"$race/errors"; then
-                echo swapped >>"$race/swaps"
-            fi
-        fi
-        sleep 0.01
-    done' racer "$RD" "$VICTIM" "$RACE" &
+as_nobody "$NB/swap_racer" -d "$RD" -n smcroute.sock -t "$VICTIM" -R "$RACE/ready" >"$RACE/log" 2>&1 &
 RACER=$!
 RECV_PIDS+=("$RACER")
+wait_for $((10 * TIME_SCALE)) test -e "$RACE/ready" || fail "the racer did not start: $(cat "$RACE/log")"
 
 DELAY_US=$((1000000 * TIME_SCALE))
 CALLS=chmod,fchmod,fchmodat,chown,fchown,fchownat,lchown
@@ -70,18 +63,19 @@ RECV_PIDS+=("$TRACER")
 up() { grep -q ' ready, socket ' "$TMP/daemon.log" || ! alive "$TRACER"; }
 wait_for $((60 * TIME_SCALE)) up || fail "daemon under strace neither ready nor gone after $((60 * TIME_SCALE)) s"
 alive "$TRACER" || { wait "$TRACER"; fail "daemon under strace exited during start-up with status $?"; }
-touch "$RACE/stop"
+kill -TERM "$RACER"
 wait "$RACER" 2>/dev/null
-count() { if [ -f "$1" ]; then wc -l <"$1"; else echo 0; fi; }
-say "racer: $(count "$RACE/tries") attempt(s), $(count "$RACE/swaps") swap(s); first error: $(head -n 1 "$RACE/errors" 2>/dev/null)"
+tries=$(grep -c '^try' "$RACE/log")
+swaps=$(grep -c '^swapped' "$RACE/log")
+say "racer: $tries attempt(s), $swaps swap(s); first failure: $(grep -m1 '^failed' "$RACE/log")"
 say "delayed system calls: $(grep '(DELAYED)' "$TMP/strace.out" | sed 's/^[0-9]* *//' | cut -c1-100 | tr '\n' ';')"
 
 now=$(stat -c '%a %U:%G %s' "$VICTIM")
 [ "$now" = "$VICTIM_STATE" ] \
-    || fail "the root-only file was changed through the swapped link: now '$now', was '$VICTIM_STATE' (racer swapped $(count "$RACE/swaps") time(s))"
+    || fail "the root-only file was changed through the swapped link: now '$now', was '$VICTIM_STATE' (racer swapped $swaps time(s))"
 say "ok: root-only file untouched ($now)"
-check "the racer saw the socket and tried" test -s "$RACE/tries"
-check_not "the racer never swapped the socket" test -s "$RACE/swaps"
+check "the racer saw the socket and tried" test "$tries" -gt 0
+check "the racer never swapped the socket" test "$swaps" = 0
 check "$SOCK is a socket, not a link" eval "[ -S '$SOCK' ] && [ ! -L '$SOCK' ]"
 node=$(stat -c '%F %a %U:%G' "$SOCK")
 [ "$node" = "socket 666 root:$NOGROUP" ] || fail "$SOCK is '$node', want 'socket 666 root:$NOGROUP'"
