@@ -195,6 +195,8 @@ Status apply_common(State& st, std::string_view key, std::string_view val, bool&
     } else if (key == "version") {
         st.version = true;
     } else if (key == "ident") {
+        if (auto ok = check_ident(val); !ok)
+            return ok;
         d.ident = c.ident = std::string(val);
     } else if (key == "socket") {
         d.socket_path = c.socket_path = std::string(val);
@@ -662,6 +664,30 @@ void append_verbs(std::string& out)
 }
 
 } // namespace
+
+Status check_ident(std::string_view name)
+{
+    auto allowed = [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_'
+               || c == '-';
+    };
+    if (!name.empty() && name.size() <= max_ident_length && name.front() != '.'
+        && std::all_of(name.begin(), name.end(), allowed))
+        return {};
+    // The name as typed, but never a control byte on the terminal.
+    std::string shown;
+    for (char c : name.substr(0, 80)) {
+        auto u = static_cast<unsigned char>(c);
+        if (u < 0x20 || u >= 0x7f || c == '\\')
+            shown += cat("\\x", u < 0x10 ? "0" : "", hex(u));
+        else
+            shown += c;
+    }
+    if (name.size() > 80)
+        shown += "...";
+    return fail(cat("invalid identity '", shown, "': an identity names files, use 1 to ", max_ident_length,
+                    " letters, digits, '.', '_' or '-', not starting with '.'"));
+}
 
 std::string_view program_name(Personality who)
 {

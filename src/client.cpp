@@ -3,6 +3,7 @@
 #include "smcroute/control.hpp"
 #include "smcroute/diagnose.hpp"
 #include "smcroute/ipc_client.hpp"
+#include "smcroute/runtime_files.hpp"
 #include "smcroute/system_probe.hpp"
 #include "smcroute/table.hpp"
 
@@ -91,6 +92,25 @@ std::vector<std::string_view> split_words(std::string_view line)
     return words;
 }
 
+// The socket a daemon started with -p keeps in its runtime directory, tried
+// when the default socket does not exist. Used only when that directory is
+// fit (root's, or this user's, and nobody else may write it): one left to
+// the -p user by an older smcroute could hold that user's impostor.
+// nullopt with `why` empty when there is no such directory.
+std::optional<std::string> runtime_socket(const std::string& ident, std::string& why)
+{
+    why.clear();
+    const std::string dir = runtime_dir(ident);
+    auto checked = FileDir::open(dir);
+    if (!checked) {
+        if (checked.error().code == 0)
+            why = cat("not using ", dir, "/", ident, ".sock: ", checked.error().message,
+                      " (an older smcroute left it so; restarting the daemon takes it back)");
+        return std::nullopt;
+    }
+    return cat(dir, "/", ident, ".sock");
+}
+
 // ------------------------------------------------------------------ check
 
 std::string plural(size_t n, std::string_view word)
@@ -105,8 +125,10 @@ std::optional<std::string> answering_socket(const Invocation& inv)
     constexpr std::chrono::milliseconds timeout{2000};
     std::vector<std::string> paths{inv.client.socket_path.empty() ? default_socket_path(inv.client.ident)
                                                                   : inv.client.socket_path};
+    std::string why;
     if (paths.front() == default_socket_path(inv.client.ident))
-        paths.push_back(cat(runtime_dir(inv.client.ident), "/", inv.client.ident, ".sock"));
+        if (auto alt = runtime_socket(inv.client.ident, why))
+            paths.push_back(*alt);
     for (const auto& path : paths) {
         auto c = IpcClient::connect(path, timeout);
         if (!c)
@@ -364,10 +386,14 @@ private:
         auto c = IpcClient::connect(socket_, timeout_);
         if (!c && c.error().code == ENOENT && socket_ == default_socket_path(inv_.client.ident)) {
             // A daemon started with -p USER keeps its socket in its runtime directory.
-            std::string alt = cat(runtime_dir(inv_.client.ident), "/", inv_.client.ident, ".sock");
-            if (auto c2 = IpcClient::connect(alt, timeout_)) {
-                socket_ = alt;
-                c = std::move(c2);
+            std::string why;
+            if (auto alt = runtime_socket(inv_.client.ident, why)) {
+                if (auto c2 = IpcClient::connect(*alt, timeout_)) {
+                    socket_ = *alt;
+                    c = std::move(c2);
+                }
+            } else if (!why.empty()) {
+                c = Error{0, why};
             }
         }
         if (!c) {

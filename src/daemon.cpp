@@ -12,6 +12,7 @@
 #include "smcroute/notify.hpp"
 #include "smcroute/privileges.hpp"
 #include "smcroute/router.hpp"
+#include "smcroute/runtime_files.hpp"
 #include "smcroute/script.hpp"
 
 #include <algorithm>
@@ -160,6 +161,7 @@ private:
     std::unique_ptr<GroupManager> groups_;
     std::unique_ptr<Control> control_;
     std::unique_ptr<IpcServer> server_;
+    std::optional<PidFile> pid_file_; // once written
     std::optional<LinkMonitor> links_;
     Config running_;
     SystemdNotifier notifier_;
@@ -395,15 +397,17 @@ int Daemon::start_routing(Config cfg, Control::Hooks hooks, const std::vector<Cl
     // Refused or dropped upcalls that no later upcall reported.
     loop_.every(std::chrono::seconds(10), [this] { router_->report_upcall_losses(); });
 
-    UniqueFd pid_fd(::open(opts_.pid_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
-    if (pid_fd) {
-        std::string pid = cat(getpid(), "\n");
-        ssize_t rc = ::write(pid_fd.get(), pid.data(), pid.size());
-        (void)rc;
-        pid_fd.reset();
-    } else {
-        log_.warning(os_error(errno, cat("cannot write pid file ", opts_.pid_file)).message);
-    }
+    // Replaced, never truncated or followed (os/runtime_files). A path
+    // refused for safety stops the start; a pid file that merely cannot be
+    // written (no permission, no directory) is a warning, as it always was.
+    auto pid_file = PidFile::open(opts_.pid_file);
+    Status written = pid_file ? pid_file->write(getpid()) : Status(pid_file.error());
+    if (written)
+        pid_file_ = std::move(*pid_file);
+    else if (written.error().code == 0)
+        return fail_start(ready, exit_code::permission, written.error().message);
+    else
+        log_.warning(written.error().message);
 
     if (!opts_.user.empty())
         if (auto st = drop_privileges(opts_.user, log_); !st)
@@ -543,7 +547,11 @@ int Daemon::run(const std::vector<ClientCommand>& startup, ReadyPipe& ready)
     if (router_)
         router_->clear();
     server_.reset();
-    ::unlink(opts_.pid_file.c_str());
+    // After -p the files are root's, in root's directory: they stay, and the
+    // next start replaces them (a stale socket is one nobody answers on).
+    if (pid_file_)
+        if (auto st = pid_file_->remove(); !st)
+            log_.info(cat(st.error().message, "; left behind, the next start replaces it"));
     return status;
 }
 
@@ -582,14 +590,17 @@ int wait_for_child(int read_fd, pid_t child)
 
 } // namespace
 
-// With -p USER the daemon cannot remove files from root's /run after it has
-// dropped privileges, so default socket and pid paths move into a runtime
-// directory the user owns, /run/IDENT/ (clients look there too).
-Status use_runtime_dir(DaemonOptions& opts)
+// With -p USER the default socket and pid paths move into the runtime
+// directory /run/IDENT/ (clients look there too). It is root's, mode 0755,
+// so the user cannot replace the socket or plant links there; the price is
+// that the daemon, no longer root at exit, cannot remove its files: they
+// stay, and the next start replaces them. An existing directory is taken
+// back from whoever owns it (an older smcroute gave it to the user); a
+// symbolic link there is refused, never followed.
+Status use_runtime_dir(DaemonOptions& opts, Logger& log)
 {
-    auto ug = resolve_user_group(opts.user);
-    if (!ug)
-        return ug.take_error();
+    if (auto ok = check_ident(opts.ident); !ok)
+        return ok;
     const std::string dir = runtime_dir(opts.ident);
     bool moved = false;
     if (opts.socket_path == default_socket_path(opts.ident)) {
@@ -602,24 +613,49 @@ Status use_runtime_dir(DaemonOptions& opts)
     }
     if (!moved)
         return {};
-    if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST)
-        return os_error(errno, cat("cannot create runtime directory ", dir));
-    if (::chown(dir.c_str(), ug->uid, ug->gid) != 0)
-        return os_error(errno, cat("cannot give ", dir, " to ", opts.user));
+    auto made = make_runtime_dir("/run", opts.ident, log);
+    if (!made)
+        return made.take_error();
+    return {};
+}
+
+// Before anything else: the directories of the socket and the pid file are
+// fit to hold them (only root, or this user, may write there, unless
+// sticky), and no other user's file sits at the pid file's name in a sticky
+// one. A refusal ends the start here, in the foreground, with the reason.
+// (A pid file that cannot be written for other reasons stays a warning.)
+Status check_runtime_paths(const DaemonOptions& opts)
+{
+    auto sock = split_path(opts.socket_path);
+    if (!sock)
+        return Error{0, cat("IPC socket ", sock.error().message)};
+    if (auto dir = FileDir::open(sock->dir); !dir && dir.error().code == 0)
+        return Error{0, cat("cannot use ", opts.socket_path, " as IPC socket: ", dir.error().message)};
+    if (auto pid = PidFile::open(opts.pid_file); !pid && pid.error().code == 0)
+        return pid.take_error();
     return {};
 }
 
 int run_daemon(const DaemonOptions& given, const std::vector<ClientCommand>& startup)
 {
     DaemonOptions opts = given;
-    if (!opts.user.empty()) {
-        if (auto st = use_runtime_dir(opts); !st) {
-            std::fprintf(stderr, "smcroute: %s\n", st.error().message.c_str());
-            return exit_code::os_error;
-        }
-    }
     Logger log;
     log.set_level(opts.log_level);
+    // Refusals (code 0) are 77, like any other "not permitted"; OS errors 71.
+    auto refused = [](const Error& e) {
+        std::fprintf(stderr, "smcroute: %s\n", e.message.c_str());
+        return e.code == 0 ? exit_code::permission : exit_code::os_error;
+    };
+    if (!opts.user.empty()) {
+        if (auto ug = resolve_user_group(opts.user); !ug) { // before anything is made for that user
+            std::fprintf(stderr, "smcroute: %s\n", ug.error().message.c_str());
+            return exit_code::os_error;
+        }
+        if (auto st = use_runtime_dir(opts, log); !st)
+            return refused(st.error());
+    }
+    if (auto st = check_runtime_paths(opts); !st)
+        return refused(st.error());
     ReadyPipe ready;
     if (!opts.foreground) {
         int fds[2];

@@ -1,5 +1,7 @@
 #include "smcroute/ipc_server.hpp"
 
+#include "smcroute/runtime_files.hpp"
+
 #include <algorithm>
 #include <cerrno>
 #include <fcntl.h>
@@ -178,8 +180,7 @@ private:
     Handler handler_;
     IpcLimits limits_;
     UniqueFd listen_fd_;
-    dev_t dev_ = 0;
-    ino_t ino_ = 0;
+    std::optional<SocketNode> node_; // the socket's file, while it is ours
     std::map<uint64_t, std::unique_ptr<Client>> clients_;
     uint64_t next_id_ = 1;
     EventLoop::TimerId sweep_timer_ = 0;
@@ -221,49 +222,21 @@ private:
 
 Status ServerImpl::start()
 {
-    auto addr = make_address(path_);
-    if (!addr)
+    if (auto addr = make_address(path_); !addr) // clients must be able to reach it
         return addr.take_error();
-
-    struct stat st{};
-    if (::lstat(path_.c_str(), &st) == 0) {
-        if (!S_ISSOCK(st.st_mode))
-            return fail(cat("cannot use ", path_, " as IPC socket: it exists and is not a socket"));
-        UniqueFd probe(::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
-        if (!probe)
-            return os_error(errno, "IPC socket");
-        int rc = ::connect(probe.get(), reinterpret_cast<const sockaddr*>(&*addr), sizeof *addr);
-        if (rc == 0 || errno == EAGAIN || errno == EINPROGRESS)
-            return fail(cat("another daemon is already running on ", path_));
-        if (errno != ECONNREFUSED && errno != ENOENT)
-            return os_error(errno, cat("cannot check existing socket ", path_));
-        if (::unlink(path_.c_str()) < 0 && errno != ENOENT)
-            return os_error(errno, cat("cannot remove stale socket ", path_));
-        log_.debug(cat("removed stale IPC socket ", path_));
-    } else if (errno != ENOENT) {
-        return os_error(errno, path_);
-    }
-
     UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
     if (!fd)
         return os_error(errno, "IPC socket");
-    mode_t old_mask = ::umask(077);
-    int rc = ::bind(fd.get(), reinterpret_cast<const sockaddr*>(&*addr), sizeof *addr);
-    int bind_errno = errno;
-    ::umask(old_mask);
-    if (rc < 0)
-        return os_error(bind_errno, cat("cannot bind IPC socket ", path_));
-    if ((limits_.group != static_cast<gid_t>(-1) && ::chown(path_.c_str(), static_cast<uid_t>(-1), limits_.group) < 0) ||
-        ::chmod(path_.c_str(), limits_.mode) < 0 || ::stat(path_.c_str(), &st) < 0) {
-        int e = errno;
-        ::unlink(path_.c_str());
-        return os_error(e, cat("cannot set mode of IPC socket ", path_));
-    }
-    dev_ = st.st_dev;
-    ino_ = st.st_ino;
+    // The file: in a checked directory, exact mode and group, no symlink
+    // followed, a stale one replaced (os/runtime_files).
+    auto node = SocketNode::bind(fd.get(), path_, limits_.mode, limits_.group, log_);
+    if (!node)
+        return node.take_error();
+    node_ = std::move(*node);
     if (::listen(fd.get(), 64) < 0) {
         int e = errno;
-        ::unlink(path_.c_str());
+        (void)node_->remove();
+        node_.reset();
         return os_error(e, cat("cannot listen on IPC socket ", path_));
     }
     listen_fd_ = std::move(fd);
@@ -281,13 +254,16 @@ ServerImpl::~ServerImpl()
     for (auto& [id, c] : clients_)
         loop_.unwatch(c->fd.get());
     clients_.clear();
+    // The file first, while the open socket keeps its inode number from
+    // being reused; only if it is still ours, and only where this process
+    // may: after -p the socket is root's, in root's directory, and stays
+    // (dead) for the next start to replace.
+    if (node_)
+        if (auto st = node_->remove(); !st)
+            log_.info(cat(st.error().message, "; left behind, the next start replaces it"));
     if (listen_fd_) {
         loop_.unwatch(listen_fd_.get());
         listen_fd_.reset();
-        // Remove the socket only if it is still ours.
-        struct stat st{};
-        if (::lstat(path_.c_str(), &st) == 0 && st.st_dev == dev_ && st.st_ino == ino_)
-            ::unlink(path_.c_str());
     }
 }
 

@@ -22,6 +22,14 @@ Personality personality_from_argv0(std::string_view argv0);
 // "smcroute", "smcrouted" or "smcroutectl": how messages name the program.
 std::string_view program_name(Personality who);
 
+// The identity (-i NAME) names files: /etc/NAME.conf, /run/NAME.sock,
+// /run/NAME.pid and, with -p, the runtime directory /run/NAME/. So it is a
+// plain name: 1 to max_ident_length of [A-Za-z0-9._-], not starting with
+// '.'. Anything else: "invalid identity '...': ...", the name shown with
+// control bytes escaped.
+inline constexpr size_t max_ident_length = 64;
+Status check_ident(std::string_view name);
+
 struct DaemonOptions {
     std::string ident = "smcroute";
     std::string config_file;  // default "/etc/<ident>.conf"

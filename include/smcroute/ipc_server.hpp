@@ -73,13 +73,18 @@ public:
     // must call Reply::end() once (the server sends END 70 if it does not).
     using Handler = std::function<void(const Request&, const Peer&, Reply&)>;
 
-    // Bind and listen on path (mode 0660, created under umask 077). A stale
-    // socket file is removed; a live daemon answering on it is an error:
-    // "another daemon is already running on PATH".
+    // Bind and listen on path, its file made by os/runtime_files
+    // (SocketNode): in a directory only root (or this user) may write, or a
+    // sticky one; with exactly limits.mode and limits.group, never following
+    // a symbolic link. A stale socket file is removed; a live daemon
+    // answering on it is an error: "another daemon is already running on
+    // PATH".
     static Result<std::unique_ptr<IpcServer>> listen(EventLoop& loop, Logger& log, const std::string& path,
                                                      Handler handler, const IpcLimits& limits = {});
-    // Closes every client and unlinks the socket (if it is still ours). Must be
-    // destroyed before the EventLoop, and not from inside its own handler.
+    // Closes every client and unlinks the socket if it is still ours and this
+    // process may (after -p it may not: the socket stays, dead, and the next
+    // start replaces it). Must be destroyed before the EventLoop, and not
+    // from inside its own handler.
     virtual ~IpcServer() = default;
     virtual const std::string& path() const = 0;
     virtual size_t client_count() const = 0;

@@ -1,7 +1,7 @@
 #!/bin/bash
 # Started by a process that is not root but holds CAP_NET_ADMIN and
 # CAP_NET_RAW (multicast routing socket, raw IGMP socket), the daemon runs
-# with -u and -P in a directory that user may write: its config's routes
+# with -u and -P in a directory that user owns: its config's routes
 # forward ((S,G) and a (*,G) rule answered from upcalls), its join is held,
 # and SIGTERM from root (foreground run) or "smcroutectl kill" from root
 # (background run) stops it with status 0, routes and VIFs gone, socket and
@@ -14,9 +14,10 @@ nobody_setup
 NOBODY_UID=$(id -u nobody)
 topo
 
-# A runtime directory anyone may write.
+# A runtime directory of the user's own (one that anyone may write, and not
+# sticky, is refused: see runtime_given_paths.sh).
 RT=$TMP/rt
-mkdir -p "$RT" && chmod 0777 "$RT"
+mkdir -p "$RT" && chmod 0755 "$RT" && chown nobody:"$NOGROUP" "$RT"
 SOCK=$RT/smcroute.sock
 PIDF=$RT/smcroute.pid
 

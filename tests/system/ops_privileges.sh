@@ -5,11 +5,13 @@
 #   * forwards the config's routes;
 #   * applies a changed config on "smcroutectl reload" (sent by root);
 #   * activates a pending route when its interface appears later (new VIF);
-#   * exits cleanly on "smcroutectl kill": status 0, routes and VIFs gone,
-#     and its pid file and IPC socket removed: with -p the default socket
-#     and pid file live in the runtime directory /run/smcroute/, owned by
-#     the user, so that the user can remove them; clients find the socket
-#     there by themselves.
+#   * exits cleanly on "smcroutectl kill": status 0, routes and VIFs gone.
+#     With -p the default socket and pid file live in the runtime directory
+#     /run/smcroute/, which is root's (mode 0755) so that the user cannot
+#     replace them; clients find the socket there by themselves. The
+#     daemon, nobody by then, cannot remove them either: they are left
+#     behind (a dead socket, a pid file naming a gone process) with no
+#     error logged, and the next start with -p replaces them.
 # An unknown user is refused at start-up with "unknown user 'NAME'".
 . "$(dirname "$0")/lib.sh"
 topo
@@ -87,7 +89,8 @@ expect_forward v4 225.1.2.5 rcv3 10
 # ops_script.sh for the arguments); here: kill and clean up.
 check "socket in the runtime directory while running" test -S /run/smcroute/smcroute.sock
 check "pid file in the runtime directory while running" test -s /run/smcroute/smcroute.pid
-check "runtime directory owned by nobody" test "$(stat -c %u /run/smcroute)" = "$NOBODY_UID"
+check "runtime directory is root's, mode 755" test "$(stat -c '%a %u' /run/smcroute)" = "755 0"
+check "socket and pid file are root's" test "$(stat -c %u /run/smcroute/smcroute.sock /run/smcroute/smcroute.pid | sort -u)" = 0
 check_not "no socket at the root-owned default path" test -e /run/smcroute.sock
 check "smcroutectl kill" ctl kill
 check "daemon exits within 5 s" wait_for 5 eval "! alive $pid"
@@ -95,12 +98,19 @@ wait "$pid"
 rc=$?
 STOPPED[$pid]=1
 [ "$rc" = 0 ] || fail "daemon running as nobody exited $rc after kill, want 0 (log: $(tail -n 5 "$TMP/daemon.log"))"
-check_not "socket /run/smcroute/smcroute.sock removed" test -e /run/smcroute/smcroute.sock
-check_not "pid file /run/smcroute/smcroute.pid removed" test -e /run/smcroute/smcroute.pid
-left=$(find /run -path /run/netns -prune -o \( -name '*.sock' -o -name '*.pid' \) -print)
-[ -z "$left" ] || fail "files left in /run after kill: $left"
+left=$(find /run -path /run/netns -prune -o \( -name '*.sock' -o -name '*.pid' \) -print | sort | tr '\n' ' ')
+[ "$left" = "/run/smcroute/smcroute.pid /run/smcroute/smcroute.sock " ] \
+    || fail "after kill, want exactly the socket and pid file left in /run/smcroute, found: $left"
+check_not "nobody answers on the socket left behind" ctl_answers
 [ "$(mfc_count 4)" = 0 ] || fail "MFC not empty after kill: $(cat /proc/net/ip_mr_cache)"
 [ "$(vif_count 4)" = 0 ] || fail "VIFs left after kill: $(cat /proc/net/ip_mr_vif)"
 check_not "no error logged at exit" grep -E "^error: .*(Permission denied|Operation not permitted)" "$TMP/daemon.log"
+check "the files left behind are explained in the log" grep -q "left behind, the next start replaces it" "$TMP/daemon.log"
 say "ok: clean exit as nobody"
+
+# The next start replaces what was left behind.
+start_daemon -p nobody
+check "pid file holds the new daemon's pid" test "$(cat /run/smcroute/smcroute.pid)" = "$DAEMON_PID"
+check "the new daemon answers" ctl_answers
+expect_forward v4 225.1.2.4 rcv2 10
 pass

@@ -3,6 +3,10 @@
 # blocks the next start: with a stale socket (bound, then its owner gone) at
 # /run/smcroute.sock and a pid file naming a dead process, the daemon starts,
 # answers on the socket, rewrites the pid file and routes.
+# With -p nobody the socket and pid file live in root's runtime directory
+# /run/smcroute/, which the daemon (nobody by then) cannot remove them from
+# at exit: a stopped daemon leaves them behind, and the next start, with or
+# without -p, replaces them the same way.
 . "$(dirname "$0")/lib.sh"
 topo
 write_conf <<'CONF'
@@ -60,6 +64,32 @@ start_daemon
 [ "$(cat /run/smcroute.pid)" = "$DAEMON_PID" ] \
     || fail "pid file holds '$(cat /run/smcroute.pid)', want $DAEMON_PID"
 check "route back in the MFC after restart" mfc_forwards 10.0.1.2 225.1.2.3
+traffic v4 225.1.2.3 10
+expect_recv rcv1 10
+stop_daemon
+
+# ---- with -p nobody: the files stay in /run/smcroute/ after a clean stop
+getent passwd nobody >/dev/null || skip "no user 'nobody'"
+RD=/run/smcroute
+start_daemon -p nobody
+first=$DAEMON_PID
+stop_daemon
+check "-p: the socket stays behind in $RD" test -S "$RD/smcroute.sock"
+check "-p: the pid file stays behind, naming the stopped daemon" test "$(cat "$RD/smcroute.pid")" = "$first"
+check_not "-p: nobody answers on the socket left behind" ctl_answers
+check "-p: both are root's" test "$(stat -c %U "$RD/smcroute.sock" "$RD/smcroute.pid" | sort -u)" = root
+start_daemon -p nobody
+check "-p: the next start answers (stale socket replaced)" ctl_answers
+[ "$(cat "$RD/smcroute.pid")" = "$DAEMON_PID" ] \
+    || fail "-p: pid file holds '$(cat "$RD/smcroute.pid")', want $DAEMON_PID"
+say "ok: -p: pid file replaced, holds $DAEMON_PID"
+check "-p: route in the MFC" mfc_forwards 10.0.1.2 225.1.2.3
+# And after SIGKILL, the same.
+kill -KILL "$DAEMON_PID"
+wait "$DAEMON_PID" 2>/dev/null
+STOPPED[$DAEMON_PID]=1
+start_daemon -p nobody
+[ "$(cat "$RD/smcroute.pid")" = "$DAEMON_PID" ] || fail "-p after SIGKILL: pid file holds '$(cat "$RD/smcroute.pid")'"
 traffic v4 225.1.2.3 10
 expect_recv rcv1 10
 pass
