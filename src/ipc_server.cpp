@@ -2,13 +2,10 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <fcntl.h>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <map>
-#include <optional>
-#include <sstream>
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -30,68 +27,22 @@ constexpr size_t flush_threshold = 256 * 1024;
 constexpr size_t backlog_limit = 256 * 1024;
 constexpr size_t read_chunk = 64 * 1024;
 constexpr int reads_per_event = 16; // fairness between clients
-constexpr int cap_net_admin = 12;
-
-// The value after "KEY:" on its line of a /proc/PID/status text ("" when
-// there is no such line).
-std::string_view status_field(std::string_view status, std::string_view key)
+// The supplementary groups of the peer of fd as they were when it
+// connected (SO_PEERGROUPS).
+Result<std::vector<gid_t>> peer_groups(int fd)
 {
-    size_t at = 0;
-    while (at < status.size()) {
-        size_t eol = status.find('\n', at);
-        if (eol == std::string_view::npos)
-            eol = status.size();
-        std::string_view line = status.substr(at, eol - at);
-        if (line.size() > key.size() && line.substr(0, key.size()) == key && line[key.size()] == ':')
-            return line.substr(key.size() + 1);
-        at = eol + 1;
-    }
-    return {};
-}
-
-// /proc/PID/status ("" when unreadable), read with one open and read.
-std::string proc_status(pid_t pid)
-{
-    if (pid <= 0)
-        return {};
-    UniqueFd fd(::open(cat("/proc/", pid, "/status").c_str(), O_RDONLY | O_CLOEXEC));
-    if (!fd)
-        return {};
-    std::string text;
-    char buf[4096];
-    for (;;) {
-        ssize_t n = ::read(fd.get(), buf, sizeof buf);
-        if (n > 0) {
-            text.append(buf, static_cast<size_t>(n));
-            continue;
+    std::vector<gid_t> groups(64);
+    for (int attempt = 0; attempt < 3; ++attempt) {
+        socklen_t len = static_cast<socklen_t>(groups.size() * sizeof(gid_t));
+        if (::getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups.data(), &len) == 0) {
+            groups.resize(len / sizeof(gid_t));
+            return groups;
         }
-        if (n < 0 && errno == EINTR)
-            continue;
-        return text;
+        if (errno != ERANGE)
+            return os_error(errno, "SO_PEERGROUPS");
+        groups.resize(len / sizeof(gid_t) + 1); // len: the size needed
     }
-}
-
-// Whether a non-root peer may change state: CAP_NET_ADMIN in its CapEff, or
-// membership of group (primary, or supplementary in /proc/PID/status). Reads
-// /proc once, and only when the primary group does not already decide.
-bool may_change_state(const ucred& cred, gid_t group)
-{
-    const bool use_group = group != static_cast<gid_t>(-1);
-    if (use_group && cred.gid == group)
-        return true;
-    std::string status = proc_status(cred.pid);
-    std::istringstream caps_in{std::string(status_field(status, "CapEff"))};
-    unsigned long long caps = 0;
-    if ((caps_in >> std::hex >> caps) && ((caps >> cap_net_admin) & 1))
-        return true;
-    if (!use_group)
-        return false;
-    std::istringstream groups_in{std::string(status_field(status, "Groups"))};
-    unsigned long g = 0;
-    while (groups_in >> g)
-        if (static_cast<gid_t>(g) == group)
-            return true;
-    return false;
+    return fail("SO_PEERGROUPS: the peer's groups keep changing size");
 }
 
 Result<sockaddr_un> make_address(const std::string& path)
@@ -106,6 +57,18 @@ Result<sockaddr_un> make_address(const std::string& path)
 
 class ServerImpl;
 
+// Who a connection is from, read once at accept.
+struct PeerInfo {
+    Peer peer;
+    bool known = false; // false: SO_PEERCRED failed; no rights, uid -1
+};
+
+std::string peer_label(uint64_t id, const PeerInfo& who)
+{
+    return who.known ? cat("IPC client ", id, " (pid ", who.peer.pid, ", uid ", who.peer.uid, ")")
+                     : cat("IPC client ", id);
+}
+
 struct Client {
     uint64_t id = 0;
     UniqueFd fd;
@@ -113,21 +76,15 @@ struct Client {
     std::string out;
     size_t out_pos = 0;
     Clock::time_point last_progress;
-    std::optional<Peer> peer;
+    PeerInfo who;
     bool closing = false; // read no more; close once the output is written
     bool eof = false;     // the peer sent all it will; answer what is buffered
     bool doomed = false;  // drop as soon as the current dispatch returns
     bool replied = true;  // the current request has its END
     Reply::Producer producer; // the rest of a streamed answer
-    ucred cred{};             // read once, at accept
-    bool have_cred = false;
 
     // For log lines only (built when one is written).
-    std::string label() const
-    {
-        return have_cred ? cat("IPC client ", id, " (pid ", cred.pid, ", uid ", cred.uid, ")")
-                         : cat("IPC client ", id);
-    }
+    std::string label() const { return peer_label(id, who); }
 
     size_t pending() const { return out.size() - out_pos; }
     // Sending a streamed answer, or too much unsent: further requests wait.
@@ -170,7 +127,8 @@ private:
     // output cannot be sent. False when it was dropped.
     bool still_connected(uint64_t id, Client& c);
     void sweep_idle();
-    const Peer& peer_of(Client& c);
+    // The peer of a connection just accepted.
+    PeerInfo identify(int fd) const;
 
     EventLoop& loop_;
     Logger& log_;
@@ -319,11 +277,7 @@ void ServerImpl::on_listener(short)
         c->id = next_id_++;
         c->fd = std::move(cfd);
         c->last_progress = Clock::now();
-        socklen_t len = sizeof c->cred;
-        if (::getsockopt(c->fd.get(), SOL_SOCKET, SO_PEERCRED, &c->cred, &len) == 0)
-            c->have_cred = true;
-        else
-            log_.warning(cat(c->label(), ": cannot read peer credentials: ", std::strerror(errno)));
+        c->who = identify(c->fd.get());
         if (log_.enabled(LogLevel::debug))
             log_.debug(cat(c->label(), " connected"));
         uint64_t id = c->id;
@@ -338,6 +292,34 @@ void ServerImpl::on_listener(short)
         // it now rather than after another turn of the loop.
         on_client(id, POLLIN);
     }
+}
+
+PeerInfo ServerImpl::identify(int fd) const
+{
+    PeerInfo who;
+    ucred cred{};
+    socklen_t len = sizeof cred;
+    if (::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) {
+        log_.warning(cat("IPC: cannot read peer credentials: ", std::strerror(errno)));
+        who.peer.uid = static_cast<uid_t>(-1);
+        who.peer.gid = static_cast<gid_t>(-1);
+        return who;
+    }
+    who.known = true;
+    who.peer.pid = cred.pid;
+    who.peer.uid = cred.uid;
+    who.peer.gid = cred.gid;
+    const gid_t group = limits_.group;
+    if (cred.uid == 0 || (group != static_cast<gid_t>(-1) && cred.gid == group)) {
+        who.peer.may_change_state = true;
+    } else if (group != static_cast<gid_t>(-1)) {
+        auto groups = peer_groups(fd);
+        if (groups)
+            who.peer.may_change_state = std::find(groups->begin(), groups->end(), group) != groups->end();
+        else
+            log_.warning(cat("IPC: uid ", cred.uid, ": cannot read its groups: ", groups.error().message));
+    }
+    return who;
 }
 
 void ServerImpl::on_client(uint64_t id, short revents)
@@ -458,32 +440,11 @@ void ServerImpl::process_frames(Client& c)
     }
 }
 
-const Peer& ServerImpl::peer_of(Client& c)
-{
-    if (!c.peer) {
-        // Once per connection: the credentials read at accept, /proc only
-        // for a peer that is not root.
-        Peer peer;
-        if (c.have_cred) {
-            peer.pid = c.cred.pid;
-            peer.uid = c.cred.uid;
-            peer.gid = c.cred.gid;
-            peer.may_change_state = c.cred.uid == 0 || may_change_state(c.cred, limits_.group);
-        } else {
-            peer.uid = static_cast<uid_t>(-1);
-            peer.gid = static_cast<gid_t>(-1);
-        }
-        c.peer = peer;
-    }
-    return *c.peer;
-}
-
 void ServerImpl::handle_request(Client& c, const Request& req)
 {
-    const Peer& peer = peer_of(c);
     ClientReply reply(*this, c);
     c.replied = false;
-    handler_(req, peer, reply);
+    handler_(req, c.who.peer, reply);
     if (c.producer) {
         pump(c); // the first rows at once; the rest as the client reads
         return;

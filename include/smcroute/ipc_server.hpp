@@ -1,9 +1,10 @@
 // runtime/ipc_server: the daemon's UNIX stream socket. Accepts clients
-// without ever blocking, cuts their frames, identifies the peer with
-// SO_PEERCRED and hands each request to one handler; queues the reply rows and
-// END frame and writes them as the client reads, pulling streamed answers only
-// as the client drains them. Bounded in clients, frame size, output queue and
-// idle time. Knows nothing about routes.
+// without ever blocking, cuts their frames, identifies the peer once, at
+// accept, from facts fixed at connect (SO_PEERCRED, SO_PEERGROUPS) and hands
+// each request to one handler; queues the reply rows and END frame and
+// writes them as the client reads, pulling streamed answers only as the
+// client drains them. Bounded in clients, frame size, output queue and idle
+// time. Knows nothing about routes.
 #pragma once
 
 #include "smcroute/event_loop.hpp"
@@ -36,11 +37,16 @@ struct IpcLimits {
     gid_t group = static_cast<gid_t>(-1); // -1: root's group, no extra rights
 };
 
+// The peer as it connected: its credentials are the kernel's record of the
+// connecting process at connect() (SO_PEERCRED, SO_PEERGROUPS), which no
+// later exec, setuid or namespace of the client can change.
 struct Peer {
-    pid_t pid = 0;
+    pid_t pid = 0; // for log lines only: the pid may exec or be reused
     uid_t uid = 0;
     gid_t gid = 0;
-    bool may_change_state = false; // uid 0 or CAP_NET_ADMIN
+    // uid 0, or the socket group (IpcLimits::group) is its gid or one of its
+    // supplementary groups. Capabilities are not looked at.
+    bool may_change_state = false;
 };
 
 // What a handler writes its answer into. Rows first, then exactly one end().

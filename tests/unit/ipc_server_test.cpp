@@ -12,11 +12,13 @@
 #include <cstdlib>
 #include <cstring>
 #include <fcntl.h>
+#include <grp.h>
 #include <memory>
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <thread>
 #include <unistd.h>
 
@@ -954,4 +956,156 @@ TEST_F(IpcServerTest, PipelinedQueueRefusesOversizeRequestAlone)
     ASSERT_FALSE(big.ok());
     EXPECT_TRUE(st.ok());
     EXPECT_EQ(ends, (std::vector<EndFrame>{{0, "ok"}, {1, "unknown command bogus"}}));
+}
+
+// ---- who may change state (forked children take other uids and groups,
+// so these need root) ----
+
+namespace {
+
+struct Ids {
+    uid_t uid;
+    gid_t gid;
+    std::vector<gid_t> groups;
+};
+
+// Forks a child that takes ids (with keep_saved_root, a saved uid of 0 it
+// may switch back to) and exits with body()'s value (100 when it could not
+// take them). Only plain system calls in the child.
+template <class Fn>
+pid_t fork_as(const Ids& ids, Fn body, bool keep_saved_root = false)
+{
+    pid_t pid = ::fork();
+    if (pid != 0)
+        return pid;
+    int rc = 100;
+    if (::setgroups(ids.groups.size(), ids.groups.data()) == 0 && ::setresgid(ids.gid, ids.gid, ids.gid) == 0 &&
+        ::setresuid(ids.uid, ids.uid, keep_saved_root ? 0 : ids.uid) == 0)
+        rc = body();
+    ::_exit(rc);
+}
+
+// True once the child has exited (its exit status, or 1000 + the signal
+// that killed it, in status); again true, status untouched, when called
+// after that.
+bool reaped(pid_t pid, int& status)
+{
+    int st = 0;
+    pid_t r = ::waitpid(pid, &st, WNOHANG);
+    if (r == 0)
+        return false;
+    if (r == pid)
+        status = WIFEXITED(st) ? WEXITSTATUS(st) : 1000 + WTERMSIG(st);
+    return true;
+}
+
+// A blocking connection (invalid on failure), for children.
+UniqueFd dial(const std::string& path)
+{
+    UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    auto addr = address(path);
+    if (!fd || ::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) < 0)
+        return {};
+    return fd;
+}
+
+// Sends an "echo" request and reads until its END: true when one came.
+bool echo_exchange(int fd)
+{
+    auto frame = encode_request(Request{0, {"echo", "x"}});
+    if (!frame || ::send(fd, frame->data(), frame->size(), MSG_NOSIGNAL) != static_cast<ssize_t>(frame->size()))
+        return false;
+    timeval tv{5, 0};
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    FrameReader reader;
+    char buf[4096];
+    for (;;) {
+        ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+        if (n <= 0)
+            return false;
+        reader.feed(buf, static_cast<size_t>(n));
+        for (auto f = reader.next(); f && *f; f = reader.next())
+            if ((*f)->type == FrameType::end)
+                return true;
+    }
+}
+
+#define NEEDS_ROOT()                                                                                                   \
+    if (::geteuid() != 0)                                                                                              \
+    GTEST_SKIP() << "needs root: connects as other users"
+
+} // namespace
+
+TEST_F(IpcServerTest, RightsAreThoseTheClientHadWhenItConnected)
+{
+    // The connecting process gets root back after connecting (as one that
+    // execs a setuid-root program does): its requests still carry the
+    // rights it connected with.
+    NEEDS_ROOT();
+    ASSERT_EQ(::chmod(dir_.c_str(), 0755), 0);
+    IpcLimits limits;
+    limits.mode = 0666;
+    start(limits);
+    const std::string path = path_;
+    pid_t pid = fork_as(
+        {65534, 65534, {}},
+        [&] {
+            UniqueFd fd = dial(path);
+            if (!fd)
+                return 2;
+            if (::seteuid(0) != 0) // effective uid 0 and every capability again
+                return 3;
+            return echo_exchange(fd.get()) ? 0 : 4;
+        },
+        true);
+    ASSERT_GT(pid, 0);
+    int status = -1;
+    ASSERT_TRUE(pump_until([&] { return reaped(pid, status); }, 10000ms));
+    EXPECT_EQ(status, 0);
+    EXPECT_EQ(requests_, 1);
+    EXPECT_EQ(last_peer_.uid, 65534u);
+    EXPECT_EQ(last_peer_.gid, 65534u);
+    EXPECT_FALSE(last_peer_.may_change_state);
+}
+
+TEST_F(IpcServerTest, SocketGroupAsPrimaryOrSupplementaryGroupMayChangeState)
+{
+    NEEDS_ROOT();
+    ASSERT_EQ(::chmod(dir_.c_str(), 0755), 0);
+    IpcLimits limits;
+    limits.mode = 0666;
+    limits.group = 4242;
+    start(limits);
+    std::vector<gid_t> many; // more than fit the server's first SO_PEERGROUPS buffer
+    for (gid_t g = 5000; g < 5100; ++g)
+        many.push_back(g);
+    many.push_back(4242);
+    struct Case {
+        const char* what;
+        Ids ids;
+        bool may;
+    };
+    const std::vector<Case> cases = {
+        {"primary group", {65534, 4242, {}}, true},
+        {"supplementary group", {65534, 65534, {4242}}, true},
+        {"101st supplementary group", {65534, 65534, many}, true},
+        {"other groups", {65534, 65534, {4243, 5000}}, false},
+        {"no groups", {65533, 65533, {}}, false},
+    };
+    const std::string path = path_;
+    for (const Case& c : cases) {
+        const int before = requests_;
+        pid_t pid = fork_as(c.ids, [&] {
+            UniqueFd fd = dial(path);
+            return fd && echo_exchange(fd.get()) ? 0 : 2;
+        });
+        ASSERT_GT(pid, 0);
+        int status = -1;
+        ASSERT_TRUE(pump_until([&] { return reaped(pid, status); }, 10000ms)) << c.what;
+        EXPECT_EQ(status, 0) << c.what;
+        EXPECT_EQ(requests_, before + 1) << c.what;
+        EXPECT_EQ(last_peer_.uid, c.ids.uid) << c.what;
+        EXPECT_EQ(last_peer_.gid, c.ids.gid) << c.what;
+        EXPECT_EQ(last_peer_.may_change_state, c.may) << c.what;
+    }
 }
