@@ -3,14 +3,15 @@
 # (issue 13, finding 4). With the socket open to everyone (0666):
 #  (a) user nobody opens 300 connections -- more than the daemon's 256
 #      slots -- and trickles one byte every 2 s on each (a 4 KiB request
-#      that never completes), replacing every connection the daemon closes,
-#      for 40 s; eight more unprivileged uids do the same with 40 connections
-#      each, so together they want more than the slots not kept for root.
-#      For as long as that lasts, root's show, add and remove work, again and
-#      again; the daemon never holds more than 256 clients; the attackers
-#      are refused with "too many connections"; and no trickling connection
-#      lives much longer than the frame deadline (5 s, checked every second):
-#      the daemon drops it ("no complete request within 5000 ms").
+#      that never completes), replacing every connection the daemon closes;
+#      eight more unprivileged uids do the same with 40 connections each, so
+#      together they want more than the slots not kept for root. For as long
+#      as that lasts (at least 40 s, and until root has made 5 probes),
+#      root's show, add and remove work, again and again; the daemon never
+#      holds more than 256 clients; the attackers are refused with "too many
+#      connections"; and no trickling connection lives much longer than the
+#      frame deadline (5 s, checked every second): the daemon drops it ("no
+#      complete request within 5000 ms").
 #  (b) root opens 3 000 connections at once and holds them, silent: the
 #      daemon's descriptors stay within its 256 clients, it closes those it
 #      accepted once they have sent nothing for 5 s, and root's show works
@@ -28,9 +29,11 @@ chmod 0755 "$NB/ipc_attack"
 MAX_CLIENTS=256
 FRAME_DEADLINE=5 # s, ipc_frame_timeout
 # The longest a trickling connection may live: the deadline, the sweep
-# period (1 s), and slack for a loaded, emulated machine.
-LIFE_LIMIT_MS=$(( (FRAME_DEADLINE + 1 + 2 * TIME_SCALE) * 1000 ))
-ATTACK_SECS=40
+# period (1 s), and slack for a loaded, emulated machine. Without the
+# deadline they live as long as the attack.
+LIFE_LIMIT_MS=$(( (FRAME_DEADLINE + 1 + 4 * TIME_SCALE) * 1000 ))
+ATTACK_SECS=40 # at least
+[ "$LIFE_LIMIT_MS" -lt $((ATTACK_SECS * 1000)) ] || ATTACK_SECS=$((LIFE_LIMIT_MS / 1000 + 20))
 
 topo
 write_conf <<'CONF'
@@ -54,7 +57,7 @@ ATTACKERS=()
 attacker() { # NAME SETPRIV-IDS N
     local name=$1 ids=$2 n=$3
     # shellcheck disable=SC2086
-    setpriv $ids --clear-groups -- "$NB/ipc_attack" hold -n "$n" -i 2000 -r -t "$ATTACK_SECS" \
+    setpriv $ids --clear-groups -- "$NB/ipc_attack" hold -n "$n" -i 2000 -r -t 3600 \
         -R "$TMP/$name.report" "$SOCK" >"$TMP/$name.out" 2>&1 &
     ATTACKERS+=($!)
     RECV_PIDS+=($!)
@@ -71,7 +74,10 @@ say "attack on: the daemon holds $(( $(nfds) - FDS0 )) client connections"
 
 # Root, again and again while the attack lasts.
 probes=0 most=0 slowest=0
-while alive "${ATTACKERS[0]}"; do
+for ((;;)); do
+    for pid in "${ATTACKERS[@]}"; do
+        alive "$pid" || fail "an attacker (pid $pid) stopped: $(cat "$TMP"/*.out)"
+    done
     n=$(( $(nfds) - FDS0 ))
     [ "$n" -gt "$most" ] && most=$n
     [ "$(nfds)" -le "$FD_LIMIT" ] || fail "daemon holds $(nfds) descriptors, at most $FD_LIMIT allowed"
@@ -91,11 +97,12 @@ while alive "${ATTACKERS[0]}"; do
     t1=$(now_ms)
     [ $((t1 - t0)) -gt "$slowest" ] && slowest=$((t1 - t0))
     probes=$((probes + 1))
+    [ "$probes" -ge 5 ] && [ $((t1 - T_ATTACK)) -ge $((ATTACK_SECS * 1000)) ] && break
 done
-say "attack over after $(( $(now_ms) - T_ATTACK )) ms: root's show+add+remove worked $probes times (slowest $slowest ms); the daemon held at most $most clients"
-[ "$probes" -ge 5 ] || fail "only $probes probes by root during the attack"
+say "after $(( $(now_ms) - T_ATTACK )) ms of attack: root's show+add+remove worked $probes times (slowest $slowest ms); the daemon held at most $most clients"
 [ "$most" -le "$MAX_CLIENTS" ] || fail "the daemon held $most clients, more than $MAX_CLIENTS"
-for pid in "${ATTACKERS[@]}"; do wait "$pid" || fail "an attacker (pid $pid) failed"; done
+kill -TERM "${ATTACKERS[@]}"
+for pid in "${ATTACKERS[@]}"; do wait "$pid" || fail "an attacker (pid $pid) failed: $(cat "$TMP"/*.out)"; done
 RECV_PIDS=()
 for f in "$TMP"/*.out; do say "$(basename "$f" .out): $(tr '\n' '|' <"$f")"; done
 
@@ -105,7 +112,7 @@ R=$TMP/nobody.out
 [ "$(field longest_ms "$R")" -le "$LIFE_LIMIT_MS" ] \
     || fail "nobody's longest-lived connection lasted $(field longest_ms "$R") ms (limit $LIFE_LIMIT_MS): $(head -n 1 "$R")"
 [ "$(field oldest_ms "$R")" -le "$LIFE_LIMIT_MS" ] || fail "a connection of nobody outlived the limit: $(head -n 1 "$R")"
-[ "$(field dropped "$R")" -ge 32 ] || fail "the daemon dropped few of nobody's connections: $(head -n 1 "$R")"
+[ "$(field dropped "$R")" -ge 10 ] || fail "the daemon dropped few of nobody's connections: $(head -n 1 "$R")"
 [ "$(field refused "$R")" -ge 1 ] || fail "nobody's 300 connections were never refused: $(head -n 1 "$R")"
 grep -q '^refusal: 69 too many connections' "$R" || fail "refusals without a clear message: $(tr '\n' '|' <"$R")"
 say "ok: nobody: $(head -n 1 "$R")"
@@ -116,13 +123,13 @@ for u in 1 2 3 4 5 6 7 8; do
         || fail "uid 6000$u held a connection too long: $(head -n 1 "$R")"
 done
 drops=$(grep -c 'no complete request within' "$LOG")
-[ "$drops" -ge 32 ] || fail "the daemon logged $drops frame-deadline drops"
+[ "$drops" -ge 10 ] || fail "the daemon logged $drops frame-deadline drops"
 say "ok: the daemon dropped $drops trickling connections by the frame deadline: $(grep -m1 'no complete request within' "$LOG" | cut -c1-160)"
 fds_back() { [ "$(nfds)" -le "$FDS0" ]; }
 check "the daemon closed every attacker's connection" wait_for "$(scaled 5)" fds_back
 
 # ------------------------------------------- (b) 3 000 idle root connections
-(ulimit -n 8192 && exec "$TOOLS/ipc_attack" hold -n 3000 -t $((30 * TIME_SCALE)) -R "$TMP/idle.report" "$SOCK") \
+(ulimit -n 8192 && exec "$TOOLS/ipc_attack" hold -n 3000 -t 3600 -R "$TMP/idle.report" "$SOCK") \
     >"$TMP/idle.out" 2>&1 &
 IDLE=$!
 RECV_PIDS+=("$IDLE")

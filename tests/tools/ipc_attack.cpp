@@ -13,12 +13,13 @@
 //     printed an END, 1 otherwise.
 //
 //   ipc_attack hold [-n N] [-i MS] [-r] [-t SECS] [-R REPORT] SOCK
-//     Keeps N connections (default 1) for SECS seconds (default 30). With
-//     -i MS each sends the next byte of a 4 KiB request frame every MS ms,
-//     so its frame never completes; without -i they stay silent. A slot whose
-//     connect fails (backlog full) tries again later; with -r so does one
-//     the daemon closed (at most one attempt a slot every MS ms, 200 without
-//     -i). REPORT is rewritten (atomically) every 0.5 s and at the end:
+//     Keeps N connections (default 1) for SECS seconds (default 30) or until
+//     SIGTERM/SIGINT. Works in ticks, every MS ms (-i; 200 without it): with
+//     -i each open connection sends the next byte of a 4 KiB request frame
+//     every tick, so its frame never completes; without -i they stay silent.
+//     A slot whose connect failed (backlog full) connects again at the next
+//     tick; with -r so does one the daemon closed. REPORT is rewritten
+//     (atomically) every 0.5 s and at the end:
 //       open O connects C refused R dropped D failed F longest_ms L oldest_ms A sent B answers E
 //       refusal: MESSAGE-OF-THE-LAST-REFUSAL
 //     open: connections now open; connects: connect() calls that succeeded;
@@ -203,11 +204,17 @@ int run_exec(const std::string& sock, const char* program, const char* arg, cons
 struct Slot {
     UniqueFd fd;
     Clock::time_point opened;
-    Clock::time_point next; // next byte to send, or next connect attempt
-    size_t pos = 0;         // bytes of the frame sent
+    bool retry = true; // closed: connect again at the next tick
+    size_t pos = 0;    // bytes of the frame sent
     bool got_refusal = false;
     FrameReader reader;
 };
+
+volatile std::sig_atomic_t stop_requested = 0;
+void on_stop_signal(int)
+{
+    stop_requested = 1;
+}
 
 struct Stats {
     long long open = 0, connects = 0, refused = 0, dropped = 0, failed = 0, longest_ms = 0, oldest_ms = 0,
@@ -271,62 +278,70 @@ int run_hold(int argc, char** argv)
         return 1;
     }
 
+    struct sigaction sa{};
+    sa.sa_handler = on_stop_signal; // no SA_RESTART: poll() returns
+    ::sigaction(SIGTERM, &sa, nullptr);
+    ::sigaction(SIGINT, &sa, nullptr);
+
     // A request whose frame takes 4 KiB: trickled a byte at a time it never
     // completes while the test runs.
     const std::string frame = *encode_request(Request{0, {"show", std::string(4080, 'x')}});
-    const auto retry = std::chrono::milliseconds(interval_ms > 0 ? interval_ms : 200);
+    const auto tick = std::chrono::milliseconds(interval_ms > 0 ? interval_ms : 200);
     const auto start = Clock::now();
     const auto stop = start + std::chrono::seconds(secs);
     std::vector<Slot> slots(static_cast<size_t>(n));
     Stats st;
-    for (size_t i = 0; i < slots.size(); ++i)
-        slots[i].next = start; // every slot connects at once
 
     auto closed_by_daemon = [&](Slot& s, Clock::time_point now) {
         (s.got_refusal ? st.refused : st.dropped)++;
         st.longest_ms = std::max(st.longest_ms, ms_between(s.opened, now));
         s.fd.reset();
         s.reader = FrameReader();
-        s.next = reconnect ? now + retry : Clock::time_point::max();
+        s.retry = reconnect;
+    };
+    auto update = [&](Clock::time_point now) {
+        st.open = 0;
+        st.oldest_ms = 0;
+        for (const Slot& s : slots) {
+            if (s.fd) {
+                ++st.open;
+                st.oldest_ms = std::max(st.oldest_ms, ms_between(s.opened, now));
+            }
+        }
     };
 
-    auto next_report = start;
+    auto next_tick = start, next_report = start;
     std::vector<pollfd> pfds;
     std::vector<size_t> index;
-    for (;;) {
+    while (!stop_requested) {
         auto now = Clock::now();
         if (now >= stop)
             break;
-        // Connects and trickled bytes that are due.
-        for (Slot& s : slots) {
-            if (s.next > now)
-                continue;
-            if (!s.fd) {
-                UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
-                if (fd && ::connect(fd.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr) == 0) {
-                    ++st.connects;
-                    s.fd = std::move(fd);
-                    s.opened = now;
-                    s.pos = 0;
-                    s.got_refusal = false;
-                    s.next = interval_ms > 0 ? now + retry : Clock::time_point::max();
-                } else {
-                    ++st.failed;
-                    s.next = now + retry;
-                }
-                continue;
-            }
-            if (interval_ms > 0 && s.pos < frame.size()) {
-                if (::send(s.fd.get(), frame.data() + s.pos, 1, MSG_NOSIGNAL | MSG_DONTWAIT) == 1) {
+        if (now >= next_tick) {
+            // Connects, and a byte on every open connection.
+            for (Slot& s : slots) {
+                if (!s.fd) {
+                    if (!s.retry)
+                        continue;
+                    UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+                    if (fd && ::connect(fd.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr) == 0) {
+                        ++st.connects;
+                        s.fd = std::move(fd);
+                        s.opened = now;
+                        s.pos = 0;
+                        s.got_refusal = false;
+                    } else {
+                        ++st.failed;
+                    }
+                } else if (interval_ms > 0 && s.pos < frame.size() &&
+                           ::send(s.fd.get(), frame.data() + s.pos, 1, MSG_NOSIGNAL | MSG_DONTWAIT) == 1) {
                     ++s.pos;
                     ++st.sent;
                 }
-                s.next = now + retry;
-            } else {
-                s.next = Clock::time_point::max();
             }
+            next_tick = now + tick;
         }
-        // What the daemon says or whether it closed.
+        // What the daemon says, or whether it closed.
         pfds.clear();
         index.clear();
         for (size_t i = 0; i < slots.size(); ++i) {
@@ -335,61 +350,42 @@ int run_hold(int argc, char** argv)
                 index.push_back(i);
             }
         }
-        auto wake = std::min(stop, next_report);
-        for (const Slot& s : slots)
-            wake = std::min(wake, s.next);
+        auto wake = std::min({stop, next_report, next_tick});
         int timeout = static_cast<int>(std::clamp<long long>(ms_between(Clock::now(), wake), 0, 500));
         int ready = ::poll(pfds.data(), pfds.size(), timeout);
         now = Clock::now();
-        if (ready > 0) {
-            for (size_t k = 0; k < pfds.size(); ++k) {
-                if (!pfds[k].revents)
-                    continue;
-                Slot& s = slots[index[k]];
-                char buf[4096];
-                ssize_t got = ::recv(s.fd.get(), buf, sizeof buf, MSG_DONTWAIT);
-                if (got > 0) {
-                    s.reader.feed(buf, static_cast<size_t>(got));
-                    for (auto f = s.reader.next(); f && *f; f = s.reader.next()) {
-                        if ((*f)->type != FrameType::end)
-                            continue;
-                        auto end = decode_end((*f)->body);
-                        if (end && end->status == 0) {
-                            ++st.answers;
-                        } else if (end) {
-                            s.got_refusal = true;
-                            st.refusal = cat(end->status, " ", end->message);
-                        }
+        for (size_t k = 0; ready > 0 && k < pfds.size(); ++k) {
+            if (!pfds[k].revents)
+                continue;
+            Slot& s = slots[index[k]];
+            char buf[4096];
+            ssize_t got = ::recv(s.fd.get(), buf, sizeof buf, MSG_DONTWAIT);
+            if (got > 0) {
+                s.reader.feed(buf, static_cast<size_t>(got));
+                for (auto f = s.reader.next(); f && *f; f = s.reader.next()) {
+                    if ((*f)->type != FrameType::end)
+                        continue;
+                    auto end = decode_end((*f)->body);
+                    if (end && end->status == 0) {
+                        ++st.answers;
+                    } else if (end) {
+                        s.got_refusal = true;
+                        st.refusal = cat(end->status, " ", end->message);
                     }
-                    continue;
                 }
-                if (got < 0 && (errno == EAGAIN || errno == EINTR))
-                    continue;
-                closed_by_daemon(s, now);
+                continue;
             }
+            if (got < 0 && (errno == EAGAIN || errno == EINTR))
+                continue;
+            closed_by_daemon(s, now);
         }
         if (now >= next_report) {
-            st.open = 0;
-            st.oldest_ms = 0;
-            for (const Slot& s : slots) {
-                if (s.fd) {
-                    ++st.open;
-                    st.oldest_ms = std::max(st.oldest_ms, ms_between(s.opened, now));
-                }
-            }
+            update(now);
             write_report(report, st);
             next_report = now + std::chrono::milliseconds(500);
         }
     }
-    auto now = Clock::now();
-    st.open = 0;
-    st.oldest_ms = 0;
-    for (const Slot& s : slots) {
-        if (s.fd) {
-            ++st.open;
-            st.oldest_ms = std::max(st.oldest_ms, ms_between(s.opened, now));
-        }
-    }
+    update(Clock::now());
     write_report(report, st);
     std::printf("%s\nrefusal: %s\n", st.line().c_str(), st.refusal.c_str());
     return 0;
