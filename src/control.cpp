@@ -100,7 +100,7 @@ void Control::handle(const Request& req, const Peer& peer, Reply& reply)
     if (info.changes_state && !peer.may_change_state) {
         log_.notice(cat("refused '", info.name, "' from uid ", peer.uid, ": permission denied"));
         reply.end(exit_code::permission,
-                  cat(info.name, ": permission denied (only root or a process with CAP_NET_ADMIN may change state)"));
+                  cat(info.name, ": permission denied (only root or members of the socket group may change state)"));
         return;
     }
     const bool takes_words = *verb == Verb::add || *verb == Verb::remove || *verb == Verb::join ||

@@ -4,13 +4,11 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <fcntl.h>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <map>
 #include <optional>
-#include <sstream>
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -32,68 +30,26 @@ constexpr size_t flush_threshold = 256 * 1024;
 constexpr size_t backlog_limit = 256 * 1024;
 constexpr size_t read_chunk = 64 * 1024;
 constexpr int reads_per_event = 16; // fairness between clients
-constexpr int cap_net_admin = 12;
+constexpr uint32_t status_unavailable = 69; // EX_UNAVAILABLE: no slot now
+// At most one log line about refused connections in this period.
+constexpr auto refusal_log_period = std::chrono::seconds(10);
 
-// The value after "KEY:" on its line of a /proc/PID/status text ("" when
-// there is no such line).
-std::string_view status_field(std::string_view status, std::string_view key)
+// The supplementary groups of the peer of fd as they were when it
+// connected (SO_PEERGROUPS).
+Result<std::vector<gid_t>> peer_groups(int fd)
 {
-    size_t at = 0;
-    while (at < status.size()) {
-        size_t eol = status.find('\n', at);
-        if (eol == std::string_view::npos)
-            eol = status.size();
-        std::string_view line = status.substr(at, eol - at);
-        if (line.size() > key.size() && line.substr(0, key.size()) == key && line[key.size()] == ':')
-            return line.substr(key.size() + 1);
-        at = eol + 1;
-    }
-    return {};
-}
-
-// /proc/PID/status ("" when unreadable), read with one open and read.
-std::string proc_status(pid_t pid)
-{
-    if (pid <= 0)
-        return {};
-    UniqueFd fd(::open(cat("/proc/", pid, "/status").c_str(), O_RDONLY | O_CLOEXEC));
-    if (!fd)
-        return {};
-    std::string text;
-    char buf[4096];
-    for (;;) {
-        ssize_t n = ::read(fd.get(), buf, sizeof buf);
-        if (n > 0) {
-            text.append(buf, static_cast<size_t>(n));
-            continue;
+    std::vector<gid_t> groups(64);
+    for (int attempt = 0; attempt < 3; ++attempt) {
+        socklen_t len = static_cast<socklen_t>(groups.size() * sizeof(gid_t));
+        if (::getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups.data(), &len) == 0) {
+            groups.resize(len / sizeof(gid_t));
+            return groups;
         }
-        if (n < 0 && errno == EINTR)
-            continue;
-        return text;
+        if (errno != ERANGE)
+            return os_error(errno, "SO_PEERGROUPS");
+        groups.resize(len / sizeof(gid_t) + 1); // len: the size needed
     }
-}
-
-// Whether a non-root peer may change state: CAP_NET_ADMIN in its CapEff, or
-// membership of group (primary, or supplementary in /proc/PID/status). Reads
-// /proc once, and only when the primary group does not already decide.
-bool may_change_state(const ucred& cred, gid_t group)
-{
-    const bool use_group = group != static_cast<gid_t>(-1);
-    if (use_group && cred.gid == group)
-        return true;
-    std::string status = proc_status(cred.pid);
-    std::istringstream caps_in{std::string(status_field(status, "CapEff"))};
-    unsigned long long caps = 0;
-    if ((caps_in >> std::hex >> caps) && ((caps >> cap_net_admin) & 1))
-        return true;
-    if (!use_group)
-        return false;
-    std::istringstream groups_in{std::string(status_field(status, "Groups"))};
-    unsigned long g = 0;
-    while (groups_in >> g)
-        if (static_cast<gid_t>(g) == group)
-            return true;
-    return false;
+    return fail("SO_PEERGROUPS: the peer's groups keep changing size");
 }
 
 Result<sockaddr_un> make_address(const std::string& path)
@@ -108,6 +64,18 @@ Result<sockaddr_un> make_address(const std::string& path)
 
 class ServerImpl;
 
+// Who a connection is from, read once at accept.
+struct PeerInfo {
+    Peer peer;
+    bool known = false; // false: SO_PEERCRED failed; no rights, uid -1
+};
+
+std::string peer_label(uint64_t id, const PeerInfo& who)
+{
+    return who.known ? cat("IPC client ", id, " (pid ", who.peer.pid, ", uid ", who.peer.uid, ")")
+                     : cat("IPC client ", id);
+}
+
 struct Client {
     uint64_t id = 0;
     UniqueFd fd;
@@ -115,25 +83,27 @@ struct Client {
     std::string out;
     size_t out_pos = 0;
     Clock::time_point last_progress;
-    std::optional<Peer> peer;
+    PeerInfo who;
     bool closing = false; // read no more; close once the output is written
     bool eof = false;     // the peer sent all it will; answer what is buffered
     bool doomed = false;  // drop as soon as the current dispatch returns
     bool replied = true;  // the current request has its END
     Reply::Producer producer; // the rest of a streamed answer
-    ucred cred{};             // read once, at accept
-    bool have_cred = false;
+    // The frame deadline: while awaiting_frame (a new connection, or a frame
+    // begun and not yet whole), the frame must be whole by frame_started +
+    // IpcLimits::frame_timeout.
+    bool awaiting_frame = true;
+    Clock::time_point frame_started;
+    uint64_t frames_taken = 0;
 
     // For log lines only (built when one is written).
-    std::string label() const
-    {
-        return have_cred ? cat("IPC client ", id, " (pid ", cred.pid, ", uid ", cred.uid, ")")
-                         : cat("IPC client ", id);
-    }
+    std::string label() const { return peer_label(id, who); }
 
     size_t pending() const { return out.size() - out_pos; }
     // Sending a streamed answer, or too much unsent: further requests wait.
     bool busy() const { return producer || pending() >= backlog_limit; }
+    // The server waits for this client to send: the frame deadline runs.
+    bool waiting_for_input() const { return !busy() && !closing && !eof && !doomed; }
 };
 
 class ServerImpl final : public IpcServer {
@@ -161,7 +131,10 @@ private:
     void on_listener(short revents);
     void on_client(uint64_t id, short revents);
     void read_input(Client& c);
+    // Takes the whole frames buffered while the client is not busy, and
+    // keeps its frame deadline.
     void process_frames(Client& c);
+    void take_frames(Client& c);
     void handle_request(Client& c, const Request& req);
     void reply_error(Client& c, const std::string& message);
     bool admit(Client& c, size_t size); // false, and doomed, when over max_output
@@ -171,8 +144,19 @@ private:
     // After work on a client: drops it when it is doomed or its queued
     // output cannot be sent. False when it was dropped.
     bool still_connected(uint64_t id, Client& c);
-    void sweep_idle();
-    const Peer& peer_of(Client& c);
+    // Drops the clients past their frame deadline or idle timeout.
+    void sweep();
+    enum class Late { no, frame, idle };
+    Late lateness(const Client& c, Clock::time_point now) const;
+    // The peer of a connection just accepted.
+    PeerInfo identify(int fd) const;
+    // Why a connection from this peer gets no slot now ("" when it does).
+    std::string no_slot_for(const PeerInfo& who) const;
+    // Tell a refused connection why (END 69), close it, log now and then.
+    void refuse(UniqueFd fd, const PeerInfo& who, const std::string& why);
+    // Slot accounting of peers that may not change state.
+    void take_slot(const Client& c);
+    void release_slot(const Client& c);
 
     EventLoop& loop_;
     Logger& log_;
@@ -186,6 +170,12 @@ private:
     EventLoop::TimerId sweep_timer_ = 0;
     EventLoop::TimerId pause_timer_ = 0;
     std::vector<char> read_buf_;
+    // Connections of peers that may not change state: in all, and per uid.
+    size_t unprivileged_ = 0;
+    std::map<uid_t, size_t> per_uid_;
+    // Refusals not yet logged, and when the last line about them was.
+    size_t refused_unlogged_ = 0;
+    std::optional<Clock::time_point> refusal_logged_;
 };
 
 // Writes into the client's queue; the state of the answer lives in the
@@ -287,33 +277,114 @@ void ServerImpl::on_listener(short)
             return;
         }
         UniqueFd cfd(fd);
-        if (clients_.size() >= limits_.max_clients) {
-            log_.info(cat("IPC: too many clients (", clients_.size(), "), refusing a connection"));
-            continue; // cfd closes it
+        PeerInfo who = identify(cfd.get());
+        if (std::string why = no_slot_for(who); !why.empty()) {
+            refuse(std::move(cfd), who, why);
+            continue;
         }
         auto c = std::make_unique<Client>();
         c->id = next_id_++;
         c->fd = std::move(cfd);
         c->last_progress = Clock::now();
-        socklen_t len = sizeof c->cred;
-        if (::getsockopt(c->fd.get(), SOL_SOCKET, SO_PEERCRED, &c->cred, &len) == 0)
-            c->have_cred = true;
-        else
-            log_.warning(cat(c->label(), ": cannot read peer credentials: ", std::strerror(errno)));
+        c->frame_started = c->last_progress; // the first request's deadline
+        c->who = who;
+        take_slot(*c);
         if (log_.enabled(LogLevel::debug))
             log_.debug(cat(c->label(), " connected"));
         uint64_t id = c->id;
         loop_.watch(c->fd.get(), POLLIN, [this, id](short revents) { on_client(id, revents); });
         clients_.emplace(id, std::move(c));
         if (!sweep_timer_) {
-            auto period = std::clamp<Clock::duration>(limits_.idle_timeout / 4, std::chrono::milliseconds(5),
-                                                      std::chrono::seconds(1));
-            sweep_timer_ = loop_.every(period, [this] { sweep_idle(); });
+            auto period = std::clamp<Clock::duration>(std::min(limits_.idle_timeout, limits_.frame_timeout) / 4,
+                                                      std::chrono::milliseconds(5), std::chrono::seconds(1));
+            sweep_timer_ = loop_.every(period, [this] { sweep(); });
         }
         // A client usually sends its request right after connecting: answer
         // it now rather than after another turn of the loop.
         on_client(id, POLLIN);
     }
+}
+
+PeerInfo ServerImpl::identify(int fd) const
+{
+    PeerInfo who;
+    ucred cred{};
+    socklen_t len = sizeof cred;
+    if (::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) {
+        log_.warning(cat("IPC: cannot read peer credentials: ", std::strerror(errno)));
+        who.peer.uid = static_cast<uid_t>(-1);
+        who.peer.gid = static_cast<gid_t>(-1);
+        return who;
+    }
+    who.known = true;
+    who.peer.pid = cred.pid;
+    who.peer.uid = cred.uid;
+    who.peer.gid = cred.gid;
+    const gid_t group = limits_.group;
+    if (cred.uid == 0 || (group != static_cast<gid_t>(-1) && cred.gid == group)) {
+        who.peer.may_change_state = true;
+    } else if (group != static_cast<gid_t>(-1)) {
+        auto groups = peer_groups(fd);
+        if (groups)
+            who.peer.may_change_state = std::find(groups->begin(), groups->end(), group) != groups->end();
+        else
+            log_.warning(cat("IPC: uid ", cred.uid, ": cannot read its groups: ", groups.error().message));
+    }
+    return who;
+}
+
+std::string ServerImpl::no_slot_for(const PeerInfo& who) const
+{
+    if (clients_.size() >= limits_.max_clients)
+        return cat("too many connections: all ", limits_.max_clients, " are in use, try again later");
+    if (who.peer.may_change_state)
+        return {};
+    const size_t open_to_all = limits_.max_clients - std::min(limits_.reserved_clients, limits_.max_clients);
+    if (unprivileged_ >= open_to_all)
+        return cat("too many connections: the ", open_to_all,
+                   " not kept for root and the socket group are in use, try again later");
+    auto it = per_uid_.find(who.peer.uid);
+    if (it != per_uid_.end() && it->second >= limits_.max_clients_per_uid)
+        return cat("too many connections from uid ", who.peer.uid, " (at most ", limits_.max_clients_per_uid, ")");
+    return {};
+}
+
+void ServerImpl::refuse(UniqueFd fd, const PeerInfo& who, const std::string& why)
+{
+    // Best effort and never blocking: a new socket's buffer takes it.
+    std::string end = encode_end(EndFrame{status_unavailable, why});
+    (void)::send(fd.get(), end.data(), end.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    fd.reset();
+    ++refused_unlogged_;
+    auto now = Clock::now();
+    if (refusal_logged_ && now - *refusal_logged_ < refusal_log_period)
+        return;
+    std::string whom = who.known ? cat("pid ", who.peer.pid, ", uid ", who.peer.uid) : std::string("unknown peer");
+    if (refused_unlogged_ == 1)
+        log_.notice(cat("IPC: refused a connection (", whom, "): ", why));
+    else
+        log_.notice(cat("IPC: refused ", refused_unlogged_, " connections since the last such line; the last (",
+                        whom, "): ", why));
+    refused_unlogged_ = 0;
+    refusal_logged_ = now;
+}
+
+void ServerImpl::take_slot(const Client& c)
+{
+    if (c.who.peer.may_change_state)
+        return;
+    ++unprivileged_;
+    ++per_uid_[c.who.peer.uid];
+}
+
+void ServerImpl::release_slot(const Client& c)
+{
+    if (c.who.peer.may_change_state)
+        return;
+    --unprivileged_;
+    auto it = per_uid_.find(c.who.peer.uid);
+    if (it != per_uid_.end() && --it->second == 0)
+        per_uid_.erase(it);
 }
 
 void ServerImpl::on_client(uint64_t id, short revents)
@@ -386,6 +457,10 @@ void ServerImpl::read_input(Client& c)
         ssize_t n = ::recv(c.fd.get(), read_buf_.data(), read_buf_.size(), MSG_DONTWAIT);
         if (n > 0) {
             c.last_progress = Clock::now();
+            if (!c.awaiting_frame) { // these bytes begin a frame
+                c.awaiting_frame = true;
+                c.frame_started = c.last_progress;
+            }
             c.reader.feed(read_buf_.data(), static_cast<size_t>(n));
             process_frames(c);
             // Read again even after a short read: a one-shot client has
@@ -410,6 +485,18 @@ void ServerImpl::read_input(Client& c)
 
 void ServerImpl::process_frames(Client& c)
 {
+    const uint64_t before = c.frames_taken;
+    take_frames(c);
+    if (c.frames_taken == before)
+        return; // the frame awaited is still not whole: its deadline stands
+    // Bytes left over begin the next frame, now; none: no frame is awaited
+    // (the idle timeout applies).
+    c.awaiting_frame = c.reader.buffered() > 0;
+    c.frame_started = Clock::now();
+}
+
+void ServerImpl::take_frames(Client& c)
+{
     while (!c.doomed && !c.closing && !c.busy()) {
         // The body stays in the reader's buffer: nothing feeds it while
         // the request is handled.
@@ -420,6 +507,7 @@ void ServerImpl::process_frames(Client& c)
         }
         if (!*next)
             return;
+        ++c.frames_taken;
         const FrameView frame = **next;
         if (frame.type != FrameType::request) {
             reply_error(c, cat("unexpected frame type ", static_cast<unsigned>(frame.type), " from a client"));
@@ -434,32 +522,11 @@ void ServerImpl::process_frames(Client& c)
     }
 }
 
-const Peer& ServerImpl::peer_of(Client& c)
-{
-    if (!c.peer) {
-        // Once per connection: the credentials read at accept, /proc only
-        // for a peer that is not root.
-        Peer peer;
-        if (c.have_cred) {
-            peer.pid = c.cred.pid;
-            peer.uid = c.cred.uid;
-            peer.gid = c.cred.gid;
-            peer.may_change_state = c.cred.uid == 0 || may_change_state(c.cred, limits_.group);
-        } else {
-            peer.uid = static_cast<uid_t>(-1);
-            peer.gid = static_cast<gid_t>(-1);
-        }
-        c.peer = peer;
-    }
-    return *c.peer;
-}
-
 void ServerImpl::handle_request(Client& c, const Request& req)
 {
-    const Peer& peer = peer_of(c);
     ClientReply reply(*this, c);
     c.replied = false;
-    handler_(req, peer, reply);
+    handler_(req, c.who.peer, reply);
     if (c.producer) {
         pump(c); // the first rows at once; the rest as the client reads
         return;
@@ -568,6 +635,7 @@ void ServerImpl::drop(uint64_t id, LogLevel level, std::string_view why)
     if (log_.enabled(level))
         log_.log(level, cat(it->second->label(), ": ", why, ", closing"));
     loop_.unwatch(it->second->fd.get());
+    release_slot(*it->second);
     clients_.erase(it);
     if (clients_.empty() && sweep_timer_) {
         loop_.cancel(sweep_timer_);
@@ -575,15 +643,43 @@ void ServerImpl::drop(uint64_t id, LogLevel level, std::string_view why)
     }
 }
 
-void ServerImpl::sweep_idle()
+ServerImpl::Late ServerImpl::lateness(const Client& c, Clock::time_point now) const
+{
+    if (c.waiting_for_input() && c.awaiting_frame && now - c.frame_started >= limits_.frame_timeout)
+        return Late::frame;
+    if (now - c.last_progress >= limits_.idle_timeout)
+        return Late::idle;
+    return Late::no;
+}
+
+void ServerImpl::sweep()
 {
     auto now = Clock::now();
-    std::vector<uint64_t> idle;
-    for (const auto& [id, c] : clients_)
-        if (now - c->last_progress >= limits_.idle_timeout)
-            idle.push_back(id);
-    for (uint64_t id : idle)
-        drop(id, LogLevel::info, cat("no progress for ", limits_.idle_timeout.count(), " ms"));
+    std::vector<uint64_t> late;
+    for (const auto& [id, c] : clients_) {
+        if (!c->waiting_for_input())
+            c->frame_started = now; // not being read: its frame clock restarts when it is
+        if (lateness(*c, now) != Late::no)
+            late.push_back(id);
+    }
+    for (uint64_t id : late) {
+        // What it sent while the loop was busy elsewhere counts: read that
+        // first (this may answer it, or drop it).
+        on_client(id, POLLIN);
+        auto it = clients_.find(id);
+        if (it == clients_.end())
+            continue;
+        switch (lateness(*it->second, Clock::now())) {
+        case Late::frame:
+            drop(id, LogLevel::info, cat("no complete request within ", limits_.frame_timeout.count(), " ms"));
+            break;
+        case Late::idle:
+            drop(id, LogLevel::info, cat("no progress for ", limits_.idle_timeout.count(), " ms"));
+            break;
+        case Late::no:
+            break;
+        }
+    }
 }
 
 } // namespace

@@ -1,8 +1,10 @@
 // runtime/ipc_server: the daemon's UNIX stream socket. Accepts clients
-// without ever blocking, cuts their frames, identifies the peer with
-// SO_PEERCRED and hands each request to one handler; queues the reply rows and
-// END frame and writes them as the client reads, pulling streamed answers only
-// as the client drains them. Bounded in clients, frame size, output queue and
+// without ever blocking, cuts their frames, identifies the peer once, at
+// accept, from facts fixed at connect (SO_PEERCRED, SO_PEERGROUPS) and hands
+// each request to one handler; queues the reply rows and END frame and
+// writes them as the client reads, pulling streamed answers only as the
+// client drains them. Bounded in clients (in all, per uid, with slots kept
+// for peers that may change state), frame size and time, output queue and
 // idle time. Knows nothing about routes.
 #pragma once
 
@@ -18,17 +20,33 @@
 
 namespace smcroute {
 
+// Clients connected at once, in all.
 inline constexpr size_t ipc_max_clients = 256;
+// Of those, this many are kept for peers that may change state: the others
+// together hold at most ipc_max_clients - ipc_reserved_clients.
+inline constexpr size_t ipc_reserved_clients = 16;
+// Connections one uid that may not change state holds at once.
+inline constexpr size_t ipc_max_clients_per_uid = 32;
 inline constexpr size_t ipc_max_output = 64u * 1024 * 1024; // per client
 // A streamed answer (Reply::stream) is pulled while less than this is unsent.
 inline constexpr size_t ipc_stream_low_water = 64u * 1024;
+// A client that makes no progress (reads or writes nothing) this long is
+// dropped.
 inline constexpr auto ipc_idle_timeout = std::chrono::seconds(10);
+// A request frame must arrive whole within this long of its first byte, and
+// a new connection's first request within this long of its accept; time
+// the server spends not reading the client (its answers wait to be read)
+// does not count. Checked once a second.
+inline constexpr auto ipc_frame_timeout = std::chrono::seconds(5);
 
 // The bounds above, injectable so tests can use small ones.
 struct IpcLimits {
     size_t max_clients = ipc_max_clients;
+    size_t reserved_clients = ipc_reserved_clients; // at most max_clients
+    size_t max_clients_per_uid = ipc_max_clients_per_uid;
     size_t max_output = ipc_max_output;
     std::chrono::milliseconds idle_timeout = ipc_idle_timeout;
+    std::chrono::milliseconds frame_timeout = ipc_frame_timeout;
     size_t stream_low_water = ipc_stream_low_water;
     // Who may use the socket: its mode, and a group that owns it. Members of
     // that group (primary or supplementary) may also change state.
@@ -36,14 +54,18 @@ struct IpcLimits {
     gid_t group = static_cast<gid_t>(-1); // -1: root's group, no extra rights
 };
 
+// The peer as it connected: its credentials are the kernel's record of the
+// connecting process at connect() (SO_PEERCRED, SO_PEERGROUPS), which no
+// later exec, setuid or namespace of the client can change.
 struct Peer {
-    pid_t pid = 0;
+    pid_t pid = 0; // for log lines only: the pid may exec or be reused
     uid_t uid = 0;
     gid_t gid = 0;
-    bool may_change_state = false; // uid 0 or CAP_NET_ADMIN
+    // uid 0, or the socket group (IpcLimits::group) is its gid or one of its
+    // supplementary groups. Capabilities are not looked at.
+    bool may_change_state = false;
 };
 
-// What a handler writes its answer into. Rows first, then exactly one end().
 class Reply {
 public:
     // Writes the next few rows into the Reply it is given and returns true

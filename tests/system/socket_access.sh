@@ -5,6 +5,11 @@
 #   * --socket-group nogroup: the socket is 0660 root:nogroup; nobody (whose
 #     group is nogroup) may show, add and remove; the route forwards.
 #   * --socket-mode 0666 without a group: nobody may show, add gets 77.
+#   * --socket-mode 0666 --socket-group 4242 (a gid without a name): user
+#     nobody with 4242 as its primary group, and nobody with 4242 among its
+#     supplementary groups, may each add and remove; nobody without it may
+#     show, and add gets 77 with nothing added. Rights come from SO_PEERCRED
+#     (gid) and SO_PEERGROUPS, read when the client connects.
 #   * --socket-mode 0600 --socket-group nogroup: nobody cannot connect (77).
 . "$(dirname "$0")/lib.sh"
 nobody_setup
@@ -40,6 +45,36 @@ rc=$?
 [ "$rc" = 77 ] || fail "add by nobody without the group exited $rc, want 77: $out"
 case "$out" in *"permission denied"*) ;; *) fail "add by nobody: no 'permission denied' in: $out" ;; esac
 check_not "nothing added" mfc_has 10.0.1.2 225.1.2.4
+stop_daemon "$DAEMON_PID"
+
+# ---- a group by number, as primary or supplementary group
+G=4242
+as_primary() { setpriv --reuid=nobody --regid=$G --clear-groups -- "$@"; }
+as_supplementary() { setpriv --reuid=nobody --regid="$NOGROUP" --groups=$G -- "$@"; }
+[ "$(as_primary id -g)" = $G ] || fail "setpriv did not make $G nobody's primary group: $(as_primary id)"
+case " $(as_supplementary id -G) " in
+*" $G "*) [ "$(as_supplementary id -g)" != $G ] || fail "4242 is the primary group: $(as_supplementary id)" ;;
+*) fail "setpriv did not give nobody the supplementary group $G: $(as_supplementary id)" ;;
+esac
+start_daemon --socket-mode 0666 --socket-group $G
+mode=$(stat -c '%a %g' "$SOCK")
+[ "$mode" = "666 $G" ] || fail "socket is '$mode', want '666 $G'"
+check "primary member of $G may add" as_primary timeout 10 "$NB/smcroutectl" add a1 10.0.1.2 225.1.2.5 b2
+check "its route is in the kernel" wait_for 2 mfc_forwards 10.0.1.2 225.1.2.5
+check "supplementary member of $G may remove it" \
+    as_supplementary timeout 10 "$NB/smcroutectl" remove a1 10.0.1.2 225.1.2.5
+check "removed from the kernel" wait_for 2 mfc_lacks 10.0.1.2 225.1.2.5
+check "supplementary member of $G may add" as_supplementary timeout 10 "$NB/smcroutectl" add a1 10.0.1.2 225.1.2.6 b2
+check "its route is in the kernel" wait_for 2 mfc_forwards 10.0.1.2 225.1.2.6
+expect_forward v4 225.1.2.6 rcv2 10
+check "primary member of $G may remove it" as_primary timeout 10 "$NB/smcroutectl" remove a1 10.0.1.2 225.1.2.6
+check "removed from the kernel" wait_for 2 mfc_lacks 10.0.1.2 225.1.2.6
+check "nobody outside $G may show" nb_ctl show
+out=$(nb_ctl add a1 10.0.1.2 225.1.2.7 b2 2>&1)
+rc=$?
+[ "$rc" = 77 ] || fail "add by nobody outside $G exited $rc, want 77: $out"
+case "$out" in *"permission denied"*) say "ok: refused: $out" ;; *) fail "add outside $G: no 'permission denied' in: $out" ;; esac
+check_not "nothing added" mfc_has 10.0.1.2 225.1.2.7
 stop_daemon "$DAEMON_PID"
 
 # ---- 0600: even the group cannot connect

@@ -12,11 +12,14 @@
 #include <cstdlib>
 #include <cstring>
 #include <fcntl.h>
+#include <grp.h>
 #include <memory>
+#include <optional>
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <thread>
 #include <unistd.h>
 
@@ -99,7 +102,8 @@ protected:
     }
 
     // Default handler: "echo A B" -> rows A, B then END 0 "ok";
-    // "rows N SIZE" -> N rows of SIZE bytes; "fail" -> END 1.
+    // "rows N SIZE" -> N rows of SIZE bytes; "sleep MS" -> END 0 "slept"
+    // after holding up the loop; "fail" -> END 1.
     void start(const IpcLimits& limits = {})
     {
         auto s = IpcServer::listen(
@@ -117,6 +121,9 @@ protected:
                     for (size_t i = 0; i < n; ++i)
                         reply.row(std::string(size, 'r'));
                     reply.end(0, "");
+                } else if (req.args[0] == "sleep") { // "sleep MS": holds up the loop
+                    std::this_thread::sleep_for(std::chrono::milliseconds(std::stoul(req.args.at(1))));
+                    reply.end(0, "slept");
                 } else if (req.args[0] == "noend") {
                     reply.row("forgot the end");
                 } else if (req.args[0] == "stream" || req.args[0] == "streamnoend") {
@@ -508,15 +515,19 @@ TEST_F(IpcServerTest, TooManyClientsAreRefused)
 {
     IpcLimits limits;
     limits.max_clients = 2;
+    limits.reserved_clients = 0; // whoever runs the test
     start(limits);
     UniqueFd a = connect_raw(path_), b = connect_raw(path_);
     ASSERT_TRUE(pump_until([&] { return server_->client_count() == 2; }));
     UniqueFd c = connect_raw(path_);
     pump_for(30ms);
     EXPECT_EQ(server_->client_count(), 2u);
+    // Told why, then closed.
     bool eof = false;
-    (void)read_available(c.get(), eof);
+    auto frames = frames_of(read_available(c.get(), eof));
     EXPECT_TRUE(eof);
+    ASSERT_EQ(frames.size(), 1u);
+    EXPECT_EQ(*decode_end(frames[0].body), (EndFrame{69, "too many connections: all 2 are in use, try again later"}));
     // Once one leaves, a new one is served.
     a.reset();
     ASSERT_TRUE(pump_until([&] { return server_->client_count() == 1; }));
@@ -954,4 +965,479 @@ TEST_F(IpcServerTest, PipelinedQueueRefusesOversizeRequestAlone)
     ASSERT_FALSE(big.ok());
     EXPECT_TRUE(st.ok());
     EXPECT_EQ(ends, (std::vector<EndFrame>{{0, "ok"}, {1, "unknown command bogus"}}));
+}
+
+// ---- who may change state, and slots per peer (forked children take other
+// uids and groups, so these need root) ----
+
+namespace {
+
+struct Ids {
+    uid_t uid;
+    gid_t gid;
+    std::vector<gid_t> groups;
+};
+
+// Forks a child that takes ids (with keep_saved_root, a saved uid of 0 it
+// may switch back to) and exits with body()'s value (100 when it could not
+// take them). Only plain system calls in the child.
+template <class Fn>
+pid_t fork_as(const Ids& ids, Fn body, bool keep_saved_root = false)
+{
+    pid_t pid = ::fork();
+    if (pid != 0)
+        return pid;
+    int rc = 100;
+    if (::setgroups(ids.groups.size(), ids.groups.data()) == 0 && ::setresgid(ids.gid, ids.gid, ids.gid) == 0 &&
+        ::setresuid(ids.uid, ids.uid, keep_saved_root ? 0 : ids.uid) == 0)
+        rc = body();
+    ::_exit(rc);
+}
+
+// True once the child has exited (its exit status, or 1000 + the signal
+// that killed it, in status); again true, status untouched, when called
+// after that.
+bool reaped(pid_t pid, int& status)
+{
+    int st = 0;
+    pid_t r = ::waitpid(pid, &st, WNOHANG);
+    if (r == 0)
+        return false;
+    if (r == pid)
+        status = WIFEXITED(st) ? WEXITSTATUS(st) : 1000 + WTERMSIG(st);
+    return true;
+}
+
+// A blocking connection (invalid on failure), for children.
+UniqueFd dial(const std::string& path)
+{
+    UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    auto addr = address(path);
+    if (!fd || ::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) < 0)
+        return {};
+    return fd;
+}
+
+// Sends an "echo" request and reads until its END: true when one came.
+bool echo_exchange(int fd)
+{
+    auto frame = encode_request(Request{0, {"echo", "x"}});
+    if (!frame || ::send(fd, frame->data(), frame->size(), MSG_NOSIGNAL) != static_cast<ssize_t>(frame->size()))
+        return false;
+    timeval tv{5, 0};
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    FrameReader reader;
+    char buf[4096];
+    for (;;) {
+        ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+        if (n <= 0)
+            return false;
+        reader.feed(buf, static_cast<size_t>(n));
+        for (auto f = reader.next(); f && *f; f = reader.next())
+            if ((*f)->type == FrameType::end)
+                return true;
+    }
+}
+
+bool send_fds(int sock, const std::vector<int>& fds)
+{
+    char byte = 'x';
+    iovec iov{&byte, 1};
+    std::vector<char> ctrl(CMSG_SPACE(sizeof(int) * fds.size()));
+    msghdr msg{};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = ctrl.data();
+    msg.msg_controllen = ctrl.size();
+    cmsghdr* cm = CMSG_FIRSTHDR(&msg);
+    cm->cmsg_level = SOL_SOCKET;
+    cm->cmsg_type = SCM_RIGHTS;
+    cm->cmsg_len = CMSG_LEN(sizeof(int) * fds.size());
+    std::memcpy(CMSG_DATA(cm), fds.data(), sizeof(int) * fds.size());
+    return ::sendmsg(sock, &msg, 0) == 1;
+}
+
+std::vector<UniqueFd> recv_fds(int sock, size_t n)
+{
+    char byte = 0;
+    iovec iov{&byte, 1};
+    std::vector<char> ctrl(CMSG_SPACE(sizeof(int) * n));
+    msghdr msg{};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = ctrl.data();
+    msg.msg_controllen = ctrl.size();
+    std::vector<UniqueFd> out;
+    if (::recvmsg(sock, &msg, MSG_CMSG_CLOEXEC) != 1)
+        return out;
+    for (cmsghdr* cm = CMSG_FIRSTHDR(&msg); cm; cm = CMSG_NXTHDR(&msg, cm)) {
+        if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
+            continue;
+        size_t k = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+        for (size_t i = 0; i < k; ++i) {
+            int fd = -1;
+            std::memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int), sizeof fd);
+            out.emplace_back(fd);
+        }
+    }
+    return out;
+}
+
+// n connections made by a child with ids, in connect order, handed over.
+std::vector<UniqueFd> connections_as(const Ids& ids, const std::string& path, size_t n)
+{
+    int pair[2];
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) < 0)
+        return {};
+    UniqueFd mine(pair[0]), theirs(pair[1]);
+    pid_t pid = fork_as(ids, [&] {
+        std::vector<UniqueFd> held;
+        std::vector<int> fds;
+        for (size_t i = 0; i < n; ++i) {
+            held.push_back(dial(path));
+            if (!held.back())
+                return 2;
+            fds.push_back(held.back().get());
+        }
+        return send_fds(theirs.get(), fds) ? 0 : 3;
+    });
+    int st = 0;
+    if (pid < 0 || ::waitpid(pid, &st, 0) != pid || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
+        return {};
+    return recv_fds(mine.get(), n);
+}
+
+// The END a refused connection got, and that it was closed.
+std::optional<EndFrame> refusal_of(int fd)
+{
+    bool eof = false;
+    std::string got = read_available(fd, eof);
+    auto frames = frames_of(got);
+    if (!eof || frames.size() != 1 || frames[0].type != FrameType::end)
+        return std::nullopt;
+    auto end = decode_end(frames[0].body);
+    return end ? std::optional<EndFrame>(*end) : std::nullopt;
+}
+
+#define NEEDS_ROOT()                                                                                                   \
+    if (::geteuid() != 0)                                                                                              \
+    GTEST_SKIP() << "needs root: connects as other users"
+
+} // namespace
+
+TEST_F(IpcServerTest, RightsAreThoseTheClientHadWhenItConnected)
+{
+    // The connecting process gets root back after connecting (as one that
+    // execs a setuid-root program does): its requests still carry the
+    // rights it connected with.
+    NEEDS_ROOT();
+    ASSERT_EQ(::chmod(dir_.c_str(), 0755), 0);
+    IpcLimits limits;
+    limits.mode = 0666;
+    start(limits);
+    const std::string path = path_;
+    pid_t pid = fork_as(
+        {65534, 65534, {}},
+        [&] {
+            UniqueFd fd = dial(path);
+            if (!fd)
+                return 2;
+            if (::seteuid(0) != 0) // effective uid 0 and every capability again
+                return 3;
+            return echo_exchange(fd.get()) ? 0 : 4;
+        },
+        true);
+    ASSERT_GT(pid, 0);
+    int status = -1;
+    ASSERT_TRUE(pump_until([&] { return reaped(pid, status); }, 10000ms));
+    EXPECT_EQ(status, 0);
+    EXPECT_EQ(requests_, 1);
+    EXPECT_EQ(last_peer_.uid, 65534u);
+    EXPECT_EQ(last_peer_.gid, 65534u);
+    EXPECT_FALSE(last_peer_.may_change_state);
+}
+
+TEST_F(IpcServerTest, SocketGroupAsPrimaryOrSupplementaryGroupMayChangeState)
+{
+    NEEDS_ROOT();
+    ASSERT_EQ(::chmod(dir_.c_str(), 0755), 0);
+    IpcLimits limits;
+    limits.mode = 0666;
+    limits.group = 4242;
+    start(limits);
+    std::vector<gid_t> many; // more than fit the server's first SO_PEERGROUPS buffer
+    for (gid_t g = 5000; g < 5100; ++g)
+        many.push_back(g);
+    many.push_back(4242);
+    struct Case {
+        const char* what;
+        Ids ids;
+        bool may;
+    };
+    const std::vector<Case> cases = {
+        {"primary group", {65534, 4242, {}}, true},
+        {"supplementary group", {65534, 65534, {4242}}, true},
+        {"101st supplementary group", {65534, 65534, many}, true},
+        {"other groups", {65534, 65534, {4243, 5000}}, false},
+        {"no groups", {65533, 65533, {}}, false},
+    };
+    const std::string path = path_;
+    for (const Case& c : cases) {
+        const int before = requests_;
+        pid_t pid = fork_as(c.ids, [&] {
+            UniqueFd fd = dial(path);
+            return fd && echo_exchange(fd.get()) ? 0 : 2;
+        });
+        ASSERT_GT(pid, 0);
+        int status = -1;
+        ASSERT_TRUE(pump_until([&] { return reaped(pid, status); }, 10000ms)) << c.what;
+        EXPECT_EQ(status, 0) << c.what;
+        EXPECT_EQ(requests_, before + 1) << c.what;
+        EXPECT_EQ(last_peer_.uid, c.ids.uid) << c.what;
+        EXPECT_EQ(last_peer_.gid, c.ids.gid) << c.what;
+        EXPECT_EQ(last_peer_.may_change_state, c.may) << c.what;
+    }
+}
+
+TEST_F(IpcServerTest, ConnectionsPerUidAreLimited)
+{
+    NEEDS_ROOT();
+    ASSERT_EQ(::chmod(dir_.c_str(), 0755), 0);
+    IpcLimits limits;
+    limits.mode = 0666;
+    limits.max_clients = 10;
+    limits.reserved_clients = 2;
+    limits.max_clients_per_uid = 3;
+    start(limits);
+    auto a = connections_as({65534, 65534, {}}, path_, 5);
+    ASSERT_EQ(a.size(), 5u);
+    std::optional<EndFrame> r3, r4;
+    ASSERT_TRUE(pump_until([&] {
+        if (!r3)
+            r3 = refusal_of(a[3].get());
+        if (!r4)
+            r4 = refusal_of(a[4].get());
+        return r3 && r4;
+    }));
+    EXPECT_EQ(*r3, (EndFrame{69, "too many connections from uid 65534 (at most 3)"}));
+    EXPECT_EQ(*r4, *r3);
+    EXPECT_EQ(server_->client_count(), 3u);
+    for (size_t i = 0; i < 3; ++i) {
+        bool eof = false;
+        EXPECT_EQ(read_available(a[i].get(), eof), "");
+        EXPECT_FALSE(eof) << i;
+    }
+    // Another uid has its own 3; root is not limited per uid.
+    auto b = connections_as({65533, 65533, {}}, path_, 3);
+    ASSERT_EQ(b.size(), 3u);
+    ASSERT_TRUE(pump_until([&] { return server_->client_count() == 6; }));
+    std::vector<UniqueFd> root;
+    for (int i = 0; i < 4; ++i)
+        root.push_back(connect_raw(path_));
+    ASSERT_TRUE(pump_until([&] { return server_->client_count() == 10; }));
+    // One of the first uid leaves: it may connect once more.
+    a[0].reset();
+    ASSERT_TRUE(pump_until([&] { return server_->client_count() == 9; }));
+    auto again = connections_as({65534, 65534, {}}, path_, 1);
+    ASSERT_EQ(again.size(), 1u);
+    ASSERT_TRUE(pump_until([&] { return server_->client_count() == 10; }));
+}
+
+TEST_F(IpcServerTest, SlotsAreKeptForPeersThatMayChangeState)
+{
+    NEEDS_ROOT();
+    ASSERT_EQ(::chmod(dir_.c_str(), 0755), 0);
+    IpcLimits limits;
+    limits.mode = 0666;
+    limits.group = 4242;
+    limits.max_clients = 6;
+    limits.reserved_clients = 2;
+    limits.max_clients_per_uid = 2;
+    start(limits);
+    // Two users fill the 4 slots open to all.
+    auto a = connections_as({60001, 60001, {}}, path_, 2);
+    auto b = connections_as({60002, 60002, {}}, path_, 2);
+    ASSERT_EQ(a.size() + b.size(), 4u);
+    ASSERT_TRUE(pump_until([&] { return server_->client_count() == 4; }));
+    // A third is refused though under its own limit.
+    auto c = connections_as({60003, 60003, {}}, path_, 1);
+    ASSERT_EQ(c.size(), 1u);
+    std::optional<EndFrame> refused;
+    ASSERT_TRUE(pump_until([&] {
+        if (!refused)
+            refused = refusal_of(c[0].get());
+        return refused.has_value();
+    }));
+    EXPECT_EQ(*refused,
+              (EndFrame{69, "too many connections: the 4 not kept for root and the socket group are in use, try again later"}));
+    // A member of the socket group and root still get in.
+    auto member = connections_as({60004, 60004, {4242}}, path_, 1);
+    ASSERT_EQ(member.size(), 1u);
+    ASSERT_TRUE(pump_until([&] { return server_->client_count() == 5; }));
+    Result<EndFrame> end = fail("not run");
+    with_client([&] {
+        auto cl = IpcClient::connect(path_, 2000ms);
+        ASSERT_TRUE(cl.ok());
+        end = cl->call(Request{0, {"echo", "root"}}, nullptr);
+        // Held while the next one tries: all 6 are taken now.
+        UniqueFd extra = connect_raw(path_);
+        std::this_thread::sleep_for(50ms);
+        bool eof = false;
+        std::string got;
+        for (int i = 0; i < 100 && !eof; ++i) {
+            got += read_available(extra.get(), eof);
+            std::this_thread::sleep_for(10ms);
+        }
+        auto frames = frames_of(got);
+        ASSERT_EQ(frames.size(), 1u);
+        EXPECT_EQ(*decode_end(frames[0].body), (EndFrame{69, "too many connections: all 6 are in use, try again later"}));
+    });
+    ASSERT_TRUE(end.ok()) << end.error().message;
+    EXPECT_TRUE(last_peer_.may_change_state);
+    // A user leaves: the waiting one gets in.
+    a[0].reset();
+    ASSERT_TRUE(pump_until([&] { return server_->client_count() == 4; })); // a[0] and root's client gone
+    auto c2 = connections_as({60003, 60003, {}}, path_, 1);
+    ASSERT_EQ(c2.size(), 1u);
+    ASSERT_TRUE(pump_until([&] { return server_->client_count() == 5; }));
+}
+
+// ---- the frame deadline ----
+
+TEST_F(IpcServerTest, TricklingClientIsDroppedAtTheFrameDeadline)
+{
+    // A byte every 30 ms is progress, but the frame is not whole 200 ms
+    // after its first byte: the client is dropped, long before its idle
+    // timeout.
+    IpcLimits limits;
+    limits.frame_timeout = 200ms;
+    limits.idle_timeout = 10000ms;
+    start(limits);
+    UniqueFd fd = connect_raw(path_);
+    const std::string frame = *encode_request(Request{0, {"echo", std::string(100, 'x')}});
+    ASSERT_TRUE(pump_until([&] { return server_->client_count() == 1; }));
+    auto t0 = EventLoop::Clock::now();
+    size_t sent = 0;
+    bool eof = false;
+    while (!eof && sent < frame.size() && EventLoop::Clock::now() - t0 < 3000ms) {
+        if (::send(fd.get(), frame.data() + sent, 1, MSG_NOSIGNAL) == 1)
+            ++sent;
+        pump_for(30ms);
+        (void)read_available(fd.get(), eof);
+    }
+    auto lived = EventLoop::Clock::now() - t0;
+    EXPECT_TRUE(eof) << "still connected after " << sent << " bytes";
+    EXPECT_LT(sent, frame.size());
+    EXPECT_GE(lived, 180ms);
+    EXPECT_LT(lived, 1500ms);
+    EXPECT_EQ(requests_, 0);
+    EXPECT_TRUE(pump_until([&] { return server_->client_count() == 0; }));
+}
+
+TEST_F(IpcServerTest, SilentNewConnectionIsDroppedAtTheFrameDeadline)
+{
+    IpcLimits limits;
+    limits.frame_timeout = 150ms;
+    limits.idle_timeout = 10000ms;
+    start(limits);
+    UniqueFd fd = connect_raw(path_);
+    ASSERT_TRUE(pump_until([&] { return server_->client_count() == 1; }));
+    auto t0 = EventLoop::Clock::now();
+    ASSERT_TRUE(pump_until([&] { return server_->client_count() == 0; }, 2000ms));
+    EXPECT_GE(EventLoop::Clock::now() - t0, 120ms);
+    bool eof = false;
+    (void)read_available(fd.get(), eof);
+    EXPECT_TRUE(eof);
+}
+
+TEST_F(IpcServerTest, PausesBetweenRequestsAreNotFrameTime)
+{
+    // Whole requests with pauses longer than the frame deadline (but shorter
+    // than the idle timeout) between them: the client stays.
+    IpcLimits limits;
+    limits.frame_timeout = 100ms;
+    limits.idle_timeout = 3000ms;
+    start(limits);
+    int ok = 0;
+    with_client([&] {
+        auto c = IpcClient::connect(path_, 2000ms);
+        ASSERT_TRUE(c.ok());
+        for (int i = 0; i < 4; ++i) {
+            if (i)
+                std::this_thread::sleep_for(250ms);
+            if (c->call(Request{0, {"echo", "x"}}, nullptr).ok())
+                ++ok;
+        }
+    });
+    EXPECT_EQ(ok, 4);
+}
+
+TEST_F(IpcServerTest, AnswerReadSlowlyIsNotFrameTime)
+{
+    // A streamed answer the client reads over far longer than the frame
+    // deadline, with a request pipelined behind it: the server does not
+    // read that request while the answer waits, and that time is not
+    // counted: both are answered, the client kept.
+    IpcLimits limits;
+    limits.frame_timeout = 100ms;
+    limits.idle_timeout = 5000ms;
+    start(limits);
+    UniqueFd fd = connect_raw(path_);
+    send_all(fd.get(), *encode_request(Request{0, {"stream", "20000", "100"}}) +
+                           *encode_request(Request{0, {"echo", "after"}}));
+    std::vector<Frame> frames;
+    FrameReader reader;
+    bool eof = false;
+    auto t0 = EventLoop::Clock::now();
+    ASSERT_TRUE(pump_until(
+        [&] {
+            char buf[32 * 1024];
+            ssize_t n = ::recv(fd.get(), buf, sizeof buf, MSG_DONTWAIT);
+            if (n > 0)
+                reader.feed(buf, static_cast<size_t>(n));
+            else if (n == 0)
+                eof = true;
+            for (auto f = reader.next(); f && *f; f = reader.next())
+                frames.push_back(std::move(**f));
+            std::this_thread::sleep_for(2ms);
+            return frames.size() >= 20003 || eof;
+        },
+        20000ms));
+    EXPECT_GT(EventLoop::Clock::now() - t0, 300ms) << "read too fast to prove anything";
+    EXPECT_FALSE(eof);
+    ASSERT_EQ(frames.size(), 20003u);
+    EXPECT_EQ(frames[20001].body, "after");
+    EXPECT_EQ(server_->client_count(), 1u);
+}
+
+TEST_F(IpcServerTest, RequestSentWhileTheLoopWasHeldUpIsAnswered)
+{
+    // A connection that sent nothing yet; then the loop is held up (here by
+    // another client's request) past the frame deadline, and meanwhile the
+    // connection sends its whole request. The server reads it before it
+    // judges the connection late.
+    IpcLimits limits;
+    limits.frame_timeout = 100ms;
+    limits.idle_timeout = 5000ms;
+    start(limits);
+    UniqueFd b = connect_raw(path_);
+    ASSERT_TRUE(pump_until([&] { return server_->client_count() == 1; }));
+    UniqueFd a = connect_raw(path_);
+    std::thread sender([&] {
+        std::this_thread::sleep_for(50ms);
+        send_all(b.get(), *encode_request(Request{0, {"echo", "meanwhile"}}));
+    });
+    send_all(a.get(), *encode_request(Request{0, {"sleep", "300"}}));
+    std::string got;
+    bool eof = false;
+    bool answered = pump_until([&] {
+        got += read_available(b.get(), eof);
+        return frames_of(got).size() == 2 || eof;
+    });
+    sender.join();
+    ASSERT_TRUE(answered);
+    auto frames = frames_of(got);
+    ASSERT_EQ(frames.size(), 2u) << "eof: " << eof;
+    EXPECT_EQ(frames[0].body, "meanwhile");
+    EXPECT_EQ(requests_, 2);
 }
