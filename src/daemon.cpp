@@ -13,6 +13,7 @@
 #include "smcroute/privileges.hpp"
 #include "smcroute/router.hpp"
 #include "smcroute/script.hpp"
+#include "smcroute/signals.hpp"
 
 #include <algorithm>
 #include <cerrno>
@@ -126,7 +127,8 @@ public:
 class Daemon {
 public:
     Daemon(const DaemonOptions& opts, Logger& log)
-        : opts_(opts), log_(log), notifier_(SystemdNotifier::from_env()), script_(loop_, log_, opts.script)
+        : opts_(opts), log_(log), stray_log_(log), notifier_(SystemdNotifier::from_env()),
+          script_(loop_, log_, opts.script)
     {
     }
     // Returns the exit status.
@@ -152,6 +154,8 @@ private:
     const DaemonOptions& opts_;
     size_t config_routes_ = 0; // route lines of the running config
     Logger& log_;
+    StraySignalLog stray_log_;
+    std::vector<int> stop_signals_ = stop_signals();
     EventLoop loop_;
     std::unique_ptr<Mrdisc> mrdisc_; // terminations go out before loop_ ends
     std::unique_ptr<MrouteSocket> v4_, v6_;
@@ -465,10 +469,21 @@ void Daemon::read_links()
 
 int Daemon::run(const std::vector<ClientCommand>& startup, ReadyPipe& ready)
 {
+    // Every signal whose default would end or stop the daemon is caught:
+    // the stop signals and SIGHUP act, the stray ones are logged and
+    // ignored, SIGPIPE is ignored (writes say EPIPE). Fault signals keep
+    // their default. Children (-e) start with every default back.
     ::signal(SIGPIPE, SIG_IGN);
-    if (auto st = loop_.init_signals({SIGTERM, SIGINT, SIGHUP, SIGQUIT}); !st)
+    if (auto st = ignore_reserved_signals(); !st)
+        log_.warning(st.error().message);
+    std::vector<int> caught = stop_signals_;
+    caught.push_back(SIGHUP);
+    const std::vector<int> stray = stray_signals();
+    caught.insert(caught.end(), stray.begin(), stray.end());
+    if (auto st = loop_.init_signals(caught); !st)
         return fail_start(ready, exit_code::os_error, st.error().message);
-
+    for (int signo : stray)
+        loop_.on_signal(signo, [this](const SignalInfo& s) { stray_log_.note(s.signo, s.pid, s.uid); });
 
     auto cfg = load_config(true);
     if (!cfg)
