@@ -6,8 +6,9 @@
 #     listed by show; the times are printed. ((*,G) rules, because the VM's
 #     emulated kernel takes some 20 ms per MFC entry; tests/bench measures
 #     100 000 (S,G) routes into a native kernel.)
-#   * A legal config of 900 002 lines (the limit is 1 000 000) takes long
-#     to parse ("smcrouted -F" accepts it; its time is printed). SIGTERM
+#   * A legal config of 949 003 lines and 249 001 routes (the limits are
+#     1 000 000 and 250 000) takes long to parse ("smcrouted -F" accepts
+#     it; its time is printed). SIGTERM
 #     sent while the daemon reloads it ends the daemon well within the
 #     time the parse alone takes and within 3 (scaled) seconds, cleanly: it
 #     abandons the reload ("reload abandoned"), exits 0, the kernel MFC and
@@ -27,15 +28,6 @@ awk 'BEGIN { for (i = 0; i < 100000; i++)
 
 # reloads_done: how many times the log says "reload done".
 reloads_done() { grep -c "reload done" "$TMP/daemon.log"; }
-# rules_listed: (*,G) rules of 100k.conf that show lists (a show of them
-# all takes seconds in the VM, so start_daemon's probe would time out).
-rules_listed() {
-    local t0 n
-    t0=$(ms)
-    n=$(timeout "$(scaled 100)" "$BIN/smcroutectl" -t show | grep -c '^(\*, 225\.10[01]\.')
-    say "show of 100 001 routes: $(( $(ms) - t0 )) ms" >&2
-    echo "$n"
-}
 
 # ---- 100 001 routes: load and reload
 t0=$(ms)
@@ -46,8 +38,6 @@ DAEMON_PIDS+=("$pid")
 DAEMON_PID=$pid
 check "daemon ready" wait_for "$(scaled 100)" grep -q " ready, socket " "$TMP/daemon.log"
 say "start-up with 100 001 routes: ready after $(( $(ms) - t0 )) ms"
-n=$(rules_listed)
-[ "$n" = 100000 ] || fail "show lists $n of the 100 000 (*,G) rules"
 check "(S,G) route in the kernel" mfc_forwards 10.0.1.2 225.1.2.3
 expect_forward v4 225.1.2.3 rcv1 10
 
@@ -57,9 +47,14 @@ check "reload of the unchanged 100 001 routes" wait_for "$(scaled 60)" eval '[ "
 say "reload, unchanged: $(( $(ms) - t0 )) ms (SIGHUP to \"reload done\")"
 echo "mroute from a1 group 225.102.0.0 to b2" >>"$CONF"
 t0=$(ms)
-ctl reload || fail "smcroutectl reload of 100 002 routes failed"
+say "+ smcroutectl reload"
+timeout "$(scaled 100)" "$BIN/smcroutectl" reload || fail "smcroutectl reload of 100 002 routes failed"
 say "reload, one rule more: $(( $(ms) - t0 )) ms (smcroutectl reload)"
+# A show of them all takes seconds in the VM (start_daemon's probe, a
+# show with a short timeout, would give up: hence the start above).
+t0=$(ms)
 timeout "$(scaled 100)" "$BIN/smcroutectl" -t show >"$TMP/show.out" || fail "show failed after the reloads"
+say "show of 100 002 routes: $(( $(ms) - t0 )) ms"
 check "the new rule is listed" grep -qF '(*, 225.102.0.0)' "$TMP/show.out"
 n=$(grep -c '^(\*, 225\.10[01]\.' "$TMP/show.out")
 [ "$n" = 100000 ] || fail "show lists $n of the 100 000 (*,G) rules after the reloads"
@@ -67,14 +62,14 @@ check_not "no error logged" grep -q "error:" "$TMP/daemon.log"
 expect_forward v4 225.1.2.3 rcv1 10
 
 # ---- a long, legal reload, interrupted by SIGTERM
-yes "$ROUTE" | head -n 800000 >"$TMP/long.conf"
+{ yes "$ROUTE" | head -n 149000; yes "# padding, as long as a route line ........" | head -n 700000; } >"$TMP/long.conf"
 { echo "$ROUTE"; echo "include 100k.conf"; echo "include long.conf"; } | write_conf
 t0=$(ms)
 timeout "$(scaled 120)" "$BIN/smcrouted" -F "$CONF" >"$TMP/check.out" 2>&1
 rc=$?
 check_ms=$(( $(ms) - t0 ))
-[ "$rc" = 0 ] || fail "smcrouted -F on the 900 003-line config: exit $rc: $(head -c 2000 "$TMP/check.out")"
-say "smcrouted -F accepts the 900 003-line config, in $check_ms ms"
+[ "$rc" = 0 ] || fail "smcrouted -F on the 949 003-line config: exit $rc: $(head -c 2000 "$TMP/check.out")"
+say "smcrouted -F accepts the 949 003-line config, in $check_ms ms"
 
 kill -HUP "$pid"
 check "the reload has begun" wait_for "$(scaled 5)" eval '[ "$(grep -c "^.*reloading " "$TMP/daemon.log")" = 3 ]'
