@@ -21,6 +21,7 @@ namespace {
 
 constexpr size_t max_shown_line = 160; // longer lines are shown as a window
 constexpr size_t window_before = 80;   // bytes shown before the column
+constexpr size_t max_kept_line = 1024; // longer lines are kept as an excerpt
 
 bool is_control(char c)
 {
@@ -50,22 +51,25 @@ std::string Diagnostic::format() const
     out += printable(message, false);
 
     if (line > 0 && !source_line.empty()) {
+        const size_t length = line_length ? line_length : source_line.size();
         size_t c = col > 0 ? col - 1 : 0;
-        c = std::min(c, source_line.size());
+        c = std::min(c, length);
         std::string shown;
         size_t caret = c;
-        if (source_line.size() <= max_shown_line) {
+        if (length <= max_shown_line) {
             shown = source_line;
         } else {
             size_t start = c > window_before ? c - window_before : 0;
-            size_t end = std::min(source_line.size(), start + max_shown_line);
+            size_t end = std::min(length, start + max_shown_line);
             if (end - start < max_shown_line)
                 start = end - max_shown_line;
             if (start > 0)
                 shown = "...";
-            shown.append(source_line, start, end - start);
+            // The window lies within the excerpt kept (see Parser::report).
+            size_t from = std::max(start, source_offset) - source_offset;
+            shown.append(source_line, std::min(from, source_line.size()), end - start);
             caret = c - start + (start > 0 ? 3 : 0);
-            if (end < source_line.size())
+            if (end < length)
                 shown += "...";
         }
         shown = printable(shown, true);
@@ -285,7 +289,17 @@ public:
             for (const char* p = text.data(), *end = p + text.size();
                  (p = static_cast<const char*>(std::memchr(p, '\n', static_cast<size_t>(end - p)))); ++p)
                 ++lines;
-            out_.config.routes.reserve(std::min({lines, text.size() / 32 + 1, size_t{1} << 20}));
+            out_.config.routes.reserve(std::min({lines, text.size() / 32 + 1, opts_.max_entries}));
+        }
+        files_read_ = 1;
+        bytes_read_ = text.size();
+        if (bytes_read_ > opts_.max_bytes) {
+            Diagnostic d;
+            d.file = name;
+            d.message = cat("'", name, "' is larger than the limit of ", size_text(opts_.max_bytes),
+                            " per config (includes and repeats counted)");
+            out_.diagnostics.push_back(std::move(d));
+            return;
         }
         stack_.push_back(normalize(name));
         parse_text(text, name);
@@ -298,29 +312,114 @@ private:
         unsigned number = 0;
         std::string_view text; // without '\n' and a trailing '\r'
     };
+    // An include line whose file is being read.
+    struct Include {
+        Line at;
+        unsigned col = 0;  // of the path
+        std::string typed; // the path as written (or the glob's match)
+    };
 
     FileSource& files_;
     const ParseOptions& opts_;
     ParseResult& out_;
     std::vector<std::string> stack_;  // normalized paths of files being read
-    std::vector<SourceLoc> chain_;    // include lines, outermost first
+    std::vector<Include> chain_;      // include lines, outermost first
     std::vector<Word> words_;         // reused for every line
     RouteText route_text_;            // reused for every mroute line
     Line line_;
+    // What the config has expanded to so far, includes and repeats counted.
+    size_t files_read_ = 0;
+    size_t lines_read_ = 0;
+    size_t bytes_read_ = 0;
+    size_t entries_ = 0;
+    uint64_t joins_ = 0;
+    size_t errors_ = 0, warnings_ = 0;
+    // A limit was reached or the caller interrupted: read nothing more.
+    bool stopped_ = false;
 
     void report(unsigned col, Severity sev, std::string message)
     {
+        if (stopped_)
+            return;
+        if (sev == Severity::warning) {
+            if (warnings_ >= opts_.max_warnings)
+                return;
+            ++warnings_;
+        } else if (++errors_ > opts_.max_errors) {
+            message = cat("more than ", opts_.max_errors, " errors: not checking further");
+            stopped_ = true; // the last one
+        }
         Diagnostic d;
         d.file = *line_.file;
         d.line = line_.number;
         d.col = col;
         d.severity = sev;
         d.message = std::move(message);
-        d.source_line = std::string(line_.text);
-        d.include_chain.assign(chain_.rbegin(), chain_.rend());
+        if (line_.text.size() <= max_kept_line) {
+            d.source_line = std::string(line_.text);
+        } else {
+            // Enough around the column for format()'s window, not the whole
+            // line: many errors on one long line must not copy it each time.
+            size_t c = std::min<size_t>(col > 0 ? col - 1 : 0, line_.text.size());
+            size_t from = c > max_kept_line / 2 ? c - max_kept_line / 2 : 0;
+            d.source_line = std::string(line_.text.substr(from, max_kept_line));
+            d.source_offset = from;
+            d.line_length = line_.text.size();
+        }
+        for (auto it = chain_.rbegin(); it != chain_.rend(); ++it)
+            d.include_chain.push_back(SourceLoc{*it->at.file, it->at.number});
         out_.diagnostics.push_back(std::move(d));
     }
     void error(unsigned col, std::string message) { report(col, Severity::error, std::move(message)); }
+
+    static std::string size_text(size_t bytes)
+    {
+        return bytes % (size_t{1} << 20) == 0 ? cat(bytes >> 20, " MiB") : cat(bytes, " bytes");
+    }
+
+    // The config went over a limit: one error naming the limit, at the
+    // include line whose file was being read (saying which line of it went
+    // over), or, in the top file, at column col of the current line; the
+    // parse stops.
+    void over_limit(std::string_view limit, unsigned col = 1)
+    {
+        std::string what = cat("over the limit of ", limit, " (includes and repeats counted)");
+        if (chain_.empty()) {
+            error(col, std::move(what));
+        } else {
+            Include inc = chain_.back();
+            bool inside = line_.file != inc.at.file || line_.number != inc.at.number;
+            if (inside)
+                what += cat(", reached at ", *line_.file, ':', line_.number);
+            chain_.pop_back();
+            Line saved = line_;
+            line_ = inc.at;
+            error(inc.col, cat("cannot include ", quote(inc.typed), ": ", what));
+            line_ = saved;
+            chain_.push_back(std::move(inc));
+        }
+        stopped_ = true;
+    }
+
+    // One more phyint, mroute or mgroup line kept; false past the limit
+    // (the parse stops).
+    bool count_entry()
+    {
+        if (++entries_ <= opts_.max_entries)
+            return true;
+        over_limit(cat(opts_.max_entries, " mroute, mgroup and phyint lines per config"), words_[0].col);
+        return false;
+    }
+
+    // The caller's interrupted() said stop.
+    bool interrupted()
+    {
+        if (opts_.interrupted && opts_.interrupted()) {
+            out_.interrupted = true;
+            stopped_ = true;
+        }
+        return stopped_;
+    }
 
     SourceLoc here() const { return SourceLoc{*line_.file, line_.number}; }
 
@@ -337,7 +436,15 @@ private:
             if (!l.empty() && l.back() == '\r')
                 l.remove_suffix(1);
             line_ = Line{&file, number, l};
+            if (++lines_read_ > opts_.max_lines) {
+                over_limit(cat(opts_.max_lines, " lines per config"));
+                return;
+            }
+            if (opts_.interrupt_every && lines_read_ % opts_.interrupt_every == 0 && interrupted())
+                return;
             parse_line();
+            if (stopped_)
+                return;
         }
     }
 
@@ -448,7 +555,7 @@ private:
                 ok = false;
             }
         }
-        if (ok)
+        if (ok && count_entry())
             out_.config.phyints.push_back(Located<PhyintSpec>{spec, here()});
     }
 
@@ -570,14 +677,20 @@ private:
                 text.oifs.push_back(words_[k].text);
             auto checked = check_route(text, true);
             report_issues(checked.issues);
-            if (ok && checked.value)
+            if (ok && checked.value && count_entry())
                 out_.config.routes.push_back(Located<RouteSpec>{std::move(*checked.value), here()});
         } else {
             JoinText text{text_of(from_val), text_of(source_val), text_of(group_val)};
             auto checked = check_join(text, opts_.max_join_expansion);
             report_issues(checked.issues);
-            if (ok && checked.value)
+            if (ok && checked.value && count_entry()) {
+                joins_ += checked.value->expansion();
+                if (joins_ > opts_.max_joins) {
+                    over_limit(cat(opts_.max_joins, " joins per config, ranges expanded"), words_[0].col);
+                    return;
+                }
                 out_.config.joins.push_back(Located<JoinSpec>{std::move(*checked.value), here()});
+            }
         }
     }
 
@@ -597,8 +710,17 @@ private:
         const std::string typed(words_[1].text);
         std::string path = typed[0] == '/' ? typed : dir_of(*line_.file) + typed;
         if (has_glob_chars(typed)) {
-            for (const auto& match : files_.glob(path))
+            auto matches = files_.glob(path);
+            if (matches.size() > opts_.max_include_matches) {
+                error(col, cat("cannot include ", quote(typed), ": ", matches.size(), " files match, over the limit of ",
+                               opts_.max_include_matches, " files per include"));
+                return;
+            }
+            for (const auto& match : matches) {
                 include_one(match, match, col);
+                if (stopped_)
+                    return;
+            }
         } else {
             include_one(path, typed, col);
         }
@@ -623,14 +745,28 @@ private:
                            " levels deep"));
             return;
         }
+        if (interrupted())
+            return;
+        // The nested file overwrites line_, so save it for the lines after.
+        Line saved = line_;
+        chain_.push_back(Include{line_, col, typed});
+        if (++files_read_ > opts_.max_files) {
+            over_limit(cat(opts_.max_files, " files per config"));
+            chain_.pop_back();
+            return;
+        }
         auto text = files_.read(norm);
         if (!text) {
+            chain_.pop_back();
             error(col, cat("cannot read include '", typed, "': ", text.error().message));
             return;
         }
-        // The nested file overwrites line_, so save it for the lines after.
-        Line saved = line_;
-        chain_.push_back(here());
+        bytes_read_ += text->size();
+        if (bytes_read_ > opts_.max_bytes) {
+            over_limit(cat(size_text(opts_.max_bytes), " per config"));
+            chain_.pop_back();
+            return;
+        }
         stack_.push_back(norm);
         parse_text(*text, norm);
         stack_.pop_back();

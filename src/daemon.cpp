@@ -14,6 +14,7 @@
 #include "smcroute/router.hpp"
 #include "smcroute/runtime_files.hpp"
 #include "smcroute/script.hpp"
+#include "smcroute/signals.hpp"
 
 #include <algorithm>
 #include <cerrno>
@@ -127,19 +128,27 @@ public:
 class Daemon {
 public:
     Daemon(const DaemonOptions& opts, Logger& log)
-        : opts_(opts), log_(log), notifier_(SystemdNotifier::from_env()), script_(loop_, log_, opts.script)
+        : opts_(opts), log_(log), stray_log_(log), notifier_(SystemdNotifier::from_env()),
+          script_(loop_, log_, opts.script)
     {
     }
     // Returns the exit status.
     int run(const std::vector<ClientCommand>& startup, ReadyPipe& ready);
 
 private:
+    // Errors with code EINTR when a stop signal came meanwhile (exit_pending).
     Result<Config> load_config(bool at_start);
     // Routes live only in the router: the config keeps phyints and joins.
     void forget_routes(Config& cfg);
-    void apply_config(const Config& cfg);
-    void add_routes_and_joins(const Config& cfg);
+    // Both false when they gave up, part-way, for a stop signal.
+    bool apply_config(const Config& cfg);
+    bool add_routes_and_joins(const Config& cfg);
     Status reload();
+    // SIGTERM, SIGINT or SIGQUIT waits in the signalfd: loading or applying
+    // a big config gives up, so the loop reads it and the daemon exits
+    // promptly. Checked every check_every routes.
+    bool exit_pending() const { return EventLoop::signal_pending(stop_signals_); }
+    static constexpr size_t check_every = 1024;
     void drain_upcalls(MrouteSocket& s);
     void read_links();
     // Router discovery on the interfaces a running phyint marks mrdisc.
@@ -153,6 +162,8 @@ private:
     const DaemonOptions& opts_;
     size_t config_routes_ = 0; // route lines of the running config
     Logger& log_;
+    StraySignalLog stray_log_;
+    std::vector<int> stop_signals_ = stop_signals();
     EventLoop loop_;
     std::unique_ptr<Mrdisc> mrdisc_; // terminations go out before loop_ ends
     std::unique_ptr<MrouteSocket> v4_, v6_;
@@ -186,7 +197,12 @@ Result<Config> Daemon::load_config(bool at_start)
         log_.info(cat("no config file ", opts_.config_file, ", starting with no routes"));
         return Config{};
     }
-    ParseResult parsed = parse_config_file(opts_.config_file, *files);
+    ParseOptions popts;
+    popts.interrupted = [this] { return exit_pending(); };
+    ParseResult parsed = parse_config_file(opts_.config_file, *files, popts);
+    if (parsed.interrupted)
+        return Error{EINTR, cat(opts_.config_file, ": ", at_start ? "start-up" : "reload",
+                                " abandoned: asked to exit", at_start ? "" : ", keeping the running config")};
     size_t errors = parsed.error_count();
     // Each diagnostic is printed once: here when the config is used anyway,
     // else by the caller, in the error that refuses it.
@@ -211,19 +227,22 @@ void Daemon::forget_routes(Config& cfg)
     ::malloc_trim(0);
 }
 
-void Daemon::apply_config(const Config& cfg)
+bool Daemon::apply_config(const Config& cfg)
 {
     std::vector<PhyintSpec> phyints;
     for (const auto& p : cfg.phyints)
         phyints.push_back(p.spec);
     router_->set_phyints(phyints);
-    add_routes_and_joins(cfg);
+    return add_routes_and_joins(cfg);
 }
 
-void Daemon::add_routes_and_joins(const Config& cfg)
+bool Daemon::add_routes_and_joins(const Config& cfg)
 {
     router_->reserve(router_->static_count() + cfg.routes.size());
+    size_t n = 0;
     for (const auto& r : cfg.routes) {
+        if (++n % check_every == 0 && exit_pending())
+            return false;
         if (!router_->has_family(r.spec.family())) {
             log_.error(cat(r.loc.file, ":", r.loc.line, ": ", family_name(r.spec.family()),
                            " multicast routing is not available, route ", r.spec.key_str(), " ignored"));
@@ -232,9 +251,13 @@ void Daemon::add_routes_and_joins(const Config& cfg)
         if (auto st = router_->add(r.spec, Origin::config); !st)
             log_.error(cat(r.loc.file, ":", r.loc.line, ": ", st.error().message));
     }
-    for (const auto& j : cfg.joins)
+    for (const auto& j : cfg.joins) {
+        if (++n % check_every == 0 && exit_pending())
+            return false;
         if (auto st = groups_->add(j.spec, Origin::config); !st)
             log_.error(cat(j.loc.file, ":", j.loc.line, ": ", st.error().message));
+    }
+    return true;
 }
 
 Status Daemon::reload()
@@ -251,10 +274,21 @@ Status Daemon::reload()
     // whose OIFs changed is re-programmed in place (its traffic never stops).
     // The router's own table is the old side: no copy of the routes is kept.
     // Lines with the same key merge their OIFs, as adding them would.
+    // A stop signal meanwhile abandons the reload, before the first change
+    // if it comes in time, else part-way: the daemon exits next anyway.
+    size_t n = 0;
+    bool changed = false;
+    auto abandoned = [&] {
+        return Error{EINTR, cat(opts_.config_file, ": reload abandoned: asked to exit",
+                                changed ? " (part-way)" : ", keeping the running config")};
+    };
+    auto give_up = [&] { return ++n % check_every == 0 && exit_pending(); };
     std::unordered_map<RouteSpec, size_t, RouteKeyHash, SameRouteKey> next_by_key;
     std::vector<Located<RouteSpec>> next;
     next.reserve(cfg->routes.size());
     for (auto& r : cfg->routes) {
+        if (give_up())
+            return abandoned();
         auto [it, inserted] = next_by_key.emplace(RouteSpec{r.spec.iif, r.spec.source, r.spec.group, {}}, next.size());
         if (inserted) {
             next.push_back(std::move(r));
@@ -266,10 +300,16 @@ Status Daemon::reload()
                 merged.push_back(o);
     }
     std::vector<Located<RouteSpec>>().swap(cfg->routes);
+    if (exit_pending())
+        return abandoned();
+    changed = true;
     router_->remove_origin(Origin::client);
-    for (const auto& old : router_->keys_of(Origin::config))
+    for (const auto& old : router_->keys_of(Origin::config)) {
+        if (give_up())
+            return abandoned();
         if (!next_by_key.count(old))
             (void)router_->remove(old, false);
+    }
     std::vector<PhyintSpec> phyints;
     for (const auto& p : cfg->phyints)
         phyints.push_back(p.spec);
@@ -277,6 +317,8 @@ Status Daemon::reload()
         router_->set_phyints(phyints);
     Config added;
     for (auto& r : next) {
+        if (give_up())
+            return abandoned();
         auto found = router_->find(r.spec);
         if (!found) {
             added.routes.push_back(std::move(r));
@@ -303,7 +345,8 @@ Status Daemon::reload()
     for (const auto& j : cfg->joins)
         if (!old_joins.count(j.spec))
             added.joins.push_back(j);
-    add_routes_and_joins(added);
+    if (!add_routes_and_joins(added))
+        return abandoned();
     running_ = std::move(*cfg);
     forget_routes(added);
     update_mrdisc();
@@ -374,7 +417,8 @@ int Daemon::start_routing(Config cfg, Control::Hooks hooks, const std::vector<Cl
     groups_->set_interfaces(router_->interfaces());
 
     running_ = std::move(cfg);
-    apply_config(running_);
+    if (!apply_config(running_))
+        log_.notice("asked to exit while adding the config's routes: stopped adding them");
     config_routes_ = running_.routes.size();
     forget_routes(running_);
     mrdisc_ = std::make_unique<Mrdisc>(loop_, log_, std::chrono::seconds(opts_.mrdisc_interval));
@@ -469,12 +513,28 @@ void Daemon::read_links()
 
 int Daemon::run(const std::vector<ClientCommand>& startup, ReadyPipe& ready)
 {
+    // Every signal whose default would end or stop the daemon is caught:
+    // the stop signals and SIGHUP act, the stray ones are logged and
+    // ignored, SIGPIPE is ignored (writes say EPIPE). Fault signals keep
+    // their default. Children (-e) start with every default back.
     ::signal(SIGPIPE, SIG_IGN);
-    if (auto st = loop_.init_signals({SIGTERM, SIGINT, SIGHUP, SIGQUIT}); !st)
+    if (auto st = ignore_reserved_signals(); !st)
+        log_.warning(st.error().message);
+    std::vector<int> caught = stop_signals_;
+    caught.push_back(SIGHUP);
+    const std::vector<int> stray = stray_signals();
+    caught.insert(caught.end(), stray.begin(), stray.end());
+    if (auto st = loop_.init_signals(caught); !st)
         return fail_start(ready, exit_code::os_error, st.error().message);
-
+    for (int signo : stray)
+        loop_.on_signal(signo, [this](const SignalInfo& s) { stray_log_.note(s.signo, s.pid, s.uid); });
 
     auto cfg = load_config(true);
+    if (!cfg && cfg.error().code == EINTR) { // a stop signal during a long load
+        log_.notice(cfg.error().message);
+        ready.report(exit_code::ok, cfg.error().message);
+        return exit_code::ok;
+    }
     if (!cfg)
         return fail_start(ready, exit_code::config, cfg.error().message);
 
@@ -513,7 +573,7 @@ int Daemon::run(const std::vector<ClientCommand>& startup, ReadyPipe& ready)
             return;
         }
         if (auto st = reload(); !st)
-            log_.log_plain(LogLevel::err, st.error().message);
+            log_.log_plain(st.error().code == EINTR ? LogLevel::notice : LogLevel::err, st.error().message);
     });
 
     // With -d SEC clients are told "starting" until routing begins.

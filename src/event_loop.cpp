@@ -38,7 +38,28 @@ Status EventLoop::init_signals(const std::vector<int>& signals)
 
 void EventLoop::on_signal(int signo, std::function<void()> handler)
 {
+    if (!handler) {
+        signal_handlers_.erase(signo);
+        return;
+    }
+    signal_handlers_[signo] = [fn = std::move(handler)](const SignalInfo&) { fn(); };
+}
+
+void EventLoop::on_signal(int signo, std::function<void(const SignalInfo&)> handler)
+{
+    if (!handler) {
+        signal_handlers_.erase(signo);
+        return;
+    }
     signal_handlers_[signo] = std::move(handler);
+}
+
+bool EventLoop::signal_pending(const std::vector<int>& signals)
+{
+    sigset_t pending;
+    if (sigpending(&pending) < 0)
+        return false;
+    return std::any_of(signals.begin(), signals.end(), [&](int s) { return sigismember(&pending, s) == 1; });
 }
 
 void EventLoop::handle_signalfd()
@@ -54,8 +75,8 @@ void EventLoop::handle_signalfd()
         if (it == signal_handlers_.end())
             continue;
         auto fn = it->second; // the handler may replace itself
-        if (fn)
-            fn();
+        fn(SignalInfo{static_cast<int>(info.ssi_signo), static_cast<pid_t>(info.ssi_pid),
+                      static_cast<uid_t>(info.ssi_uid)});
     }
 }
 

@@ -11,9 +11,17 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <sys/types.h>
 #include <vector>
 
 namespace smcroute {
+
+// A signal read from the signalfd, with its sender.
+struct SignalInfo {
+    int signo = 0;
+    pid_t pid = 0; // sender (0: the kernel)
+    uid_t uid = 0; // sender's real uid
+};
 
 class EventLoop {
 public:
@@ -26,8 +34,13 @@ public:
     EventLoop& operator=(const EventLoop&) = delete;
 
     // Block these signals and deliver them through a signalfd to on_signal().
+    // One without a handler is read and dropped.
     Status init_signals(const std::vector<int>& signals);
     void on_signal(int signo, std::function<void()> handler);
+    void on_signal(int signo, std::function<void(const SignalInfo&)> handler);
+    // One of these (blocked) signals waits to be read: lets a long piece of
+    // work inside a handler give up early, e.g. when asked to exit.
+    static bool signal_pending(const std::vector<int>& signals);
 
     // Watch fd for events (POLLIN/POLLOUT). Re-watching replaces the handler.
     // Safe to call from inside any handler.
@@ -68,7 +81,7 @@ private:
 
     std::map<int, Watch> watches_;
     std::map<TimerId, Timer> timers_;
-    std::map<int, std::function<void()>> signal_handlers_;
+    std::map<int, std::function<void(const SignalInfo&)>> signal_handlers_;
     std::vector<int> signals_;
     UniqueFd signal_fd_;
     TimerId next_timer_ = 1;

@@ -42,6 +42,12 @@ void examine(const ParseResult& r, const ParseOptions& opts)
             ++errors;
     }
     check(errors == r.error_count(), "error_count() disagrees with the diagnostics");
+    check(r.config.phyints.size() + r.config.routes.size() + r.config.joins.size() <= opts.max_lines,
+          "more entries than lines allowed");
+    uint64_t joined = 0;
+    for (const auto& join : r.config.joins)
+        joined += join.spec.expansion();
+    check(joined <= opts.max_joins, "joins past the limit");
     for (const auto& route : r.config.routes) {
         check(route.spec.oifs.size() <= max_oifs, "route with too many OIFs");
         check(route.spec.source.len == 0 || route.spec.source.family() == route.spec.family(),
@@ -83,10 +89,20 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
     const ParseOptions defaults;
     examine(parse_config_file(std::string(kMain), files), defaults);
     examine(parse_config_text(main_text, std::string(kMain), files), defaults);
-    // Tight limits reach the expansion and depth errors with short inputs.
+    // Tight limits reach the expansion, depth, fan-out and size errors
+    // with short inputs, and an interruption part-way.
     ParseOptions tight;
     tight.max_join_expansion = 4;
     tight.max_include_depth = 2;
+    tight.max_include_matches = 2;
+    tight.max_files = 6;
+    tight.max_lines = 64;
+    tight.max_bytes = 4096;
+    tight.max_joins = 16;
+    examine(parse_config_file(std::string(kMain), files, tight), tight);
+    int polls = 0;
+    tight.interrupt_every = 8;
+    tight.interrupted = [&polls] { return ++polls == 3; };
     examine(parse_config_file(std::string(kMain), files, tight), tight);
     return 0;
 }

@@ -47,6 +47,12 @@ std::string first_line(const ParseResult& r)
     return f.substr(0, f.find('\n'));
 }
 
+std::string first_line_of(const Diagnostic& d)
+{
+    std::string f = d.format();
+    return f.substr(0, f.find('\n'));
+}
+
 size_t entries(const ParseResult& r)
 {
     return r.config.phyints.size() + r.config.routes.size() + r.config.joins.size();
@@ -421,6 +427,64 @@ TEST(ConfigTest, LongLineWindow)
     EXPECT_EQ(caret.back(), '^');
 }
 
+TEST(ConfigTest, ManyErrorsOnALongLineCostLittle)
+{
+    // 100 KB: one line with 25 000 unknown keywords. Each error keeps only
+    // the part of the line it shows, the first 1000 are kept, then one
+    // error says so and the parse stops.
+    std::string line = "mroute";
+    for (int i = 0; i < 25000; ++i)
+        line += " a b";
+    auto r = parse(line + "\nmrote\n");
+    ASSERT_EQ(r.diagnostics.size(), 1001u);
+    EXPECT_EQ(r.error_count(), 1001u);
+    size_t kept = 0;
+    for (const auto& d : r.diagnostics)
+        kept += d.source_line.size();
+    EXPECT_LE(kept, 1001u * 1024);
+    EXPECT_EQ(r.diagnostics[1000].message, "more than 1000 errors: not checking further");
+    EXPECT_EQ(r.diagnostics[1000].line, 1u);
+    // The excerpt shows just what the whole line would.
+    for (size_t i : {size_t{0}, size_t{1}, size_t{40}, size_t{500}, size_t{999}}) {
+        Diagnostic whole = r.diagnostics[i];
+        whole.source_line = line;
+        whole.source_offset = 0;
+        whole.line_length = 0;
+        EXPECT_EQ(r.diagnostics[i].format(), whole.format()) << i;
+        EXPECT_EQ(r.diagnostics[i].line_length, line.size());
+    }
+    // At the end of a long line too.
+    const std::string tail = std::string(5000, ' ') + "mroute from eth0 group 225.1.2.3 to eth1 name-of-16-bytes ";
+    auto end = parse(tail + "\n");
+    ASSERT_EQ(end.diagnostics.size(), 1u) << all(end);
+    EXPECT_EQ(end.diagnostics[0].col, 5042u);
+    Diagnostic whole = end.diagnostics[0];
+    whole.source_line = tail;
+    whole.source_offset = 0;
+    whole.line_length = 0;
+    EXPECT_EQ(end.diagnostics[0].format(), whole.format());
+}
+
+TEST(ConfigTest, ErrorsAndWarningsAreCapped)
+{
+    std::string errors, warnings;
+    for (int i = 0; i < 1500; ++i) {
+        errors += "mrote\n";
+        warnings += "mroute from eth0 group 224.0.0.7 to eth1\n"; // link-local: a warning
+    }
+    auto r = parse(errors);
+    ASSERT_EQ(r.diagnostics.size(), 1001u);
+    EXPECT_EQ(first_line_of(r.diagnostics[1000]), "test.conf:1001:1: error: more than 1000 errors: not checking further");
+    auto w = parse(warnings);
+    EXPECT_EQ(w.diagnostics.size(), 1000u);
+    EXPECT_EQ(w.error_count(), 0u);
+    EXPECT_EQ(w.config.routes.size(), 1500u); // the lines themselves are fine
+    ParseOptions opts;
+    opts.max_errors = 3;
+    MemoryFiles files;
+    EXPECT_EQ(parse("mrote\nmrote\nmrote\nmrote\nmrote\n", files, opts).diagnostics.size(), 4u);
+}
+
 TEST(ConfigTest, DiagnosticFormatVariants)
 {
     Diagnostic d;
@@ -573,6 +637,262 @@ TEST(ConfigTest, IncludeDepthLimit)
     EXPECT_EQ(ok.config.phyints.size(), 1u);
 }
 
+// ---------------------------------------------------------------- expansion limits
+
+namespace {
+
+// levels files l0.conf .. l<levels>.conf: each includes the next `fanout`
+// times, the last holds `leaf` route lines. l0.conf expands to
+// fanout^levels * leaf routes from a few hundred bytes.
+MemoryFiles fan_out(int levels, int fanout, int leaf,
+                    const std::string& leaf_line = "mroute from eth0 source 10.0.0.1 group 225.1.2.3 to eth1")
+{
+    MemoryFiles files;
+    for (int l = 0; l < levels; ++l) {
+        std::string text;
+        for (int i = 0; i < fanout; ++i)
+            text += "include l" + std::to_string(l + 1) + ".conf\n";
+        files.files["l" + std::to_string(l) + ".conf"] = text;
+    }
+    std::string text;
+    for (int i = 0; i < leaf; ++i)
+        text += leaf_line + "\n";
+    files.files["l" + std::to_string(levels) + ".conf"] = text;
+    return files;
+}
+
+} // namespace
+
+TEST(ConfigTest, LinesLimitLocatedAtTheIncludeThatWentOver)
+{
+    MemoryFiles files = fan_out(3, 10, 10); // 10 000 routes in 1 111 files, 11 110 lines
+    ParseOptions opts;
+    opts.max_lines = 5005;
+    auto r = parse_config_file("l0.conf", files, opts);
+    // Line 5006 is a route of an l3.conf: the error is at the line of
+    // l2.conf that includes it, the innermost include being read.
+    ASSERT_EQ(r.diagnostics.size(), 1u) << all(r);
+    const Diagnostic& d = r.diagnostics[0];
+    EXPECT_EQ(d.file, "l2.conf");
+    EXPECT_EQ(d.col, 9u);
+    EXPECT_EQ(d.message.substr(0, d.message.find(", reached at ")),
+              "cannot include 'l3.conf': over the limit of 5005 lines per config (includes and repeats counted)");
+    EXPECT_NE(d.message.find(", reached at l3.conf:"), std::string::npos) << d.message;
+    EXPECT_EQ(d.source_line, "include l3.conf");
+    ASSERT_EQ(d.include_chain.size(), 2u);
+    EXPECT_EQ(d.include_chain[0].file, "l1.conf");
+    EXPECT_EQ(d.include_chain[1].file, "l0.conf");
+    EXPECT_EQ(r.error_count(), 1u);
+    EXPECT_FALSE(r.interrupted);
+    EXPECT_LT(r.config.routes.size(), 5005u); // nothing read past the limit
+
+    // The same limit, hit by the top file's own lines: at that line.
+    MemoryFiles none;
+    opts.max_lines = 3;
+    EXPECT_EQ(all(parse("phyint eth0\n\n# c\nphyint eth1\nphyint eth2\n", none, opts)),
+              "test.conf:4:1: error: over the limit of 3 lines per config (includes and repeats counted)\n"
+              "  phyint eth1\n"
+              "  ^");
+    opts.max_lines = 5;
+    EXPECT_TRUE(parse("phyint eth0\n\n# c\nphyint eth1\nphyint eth2\n", none, opts).diagnostics.empty());
+}
+
+TEST(ConfigTest, FilesPerIncludeLimit)
+{
+    MemoryFiles files;
+    for (int i = 0; i < 5; ++i)
+        files.files["conf.d/" + std::to_string(i) + ".conf"] = "phyint eth" + std::to_string(i) + "\n";
+    ParseOptions opts;
+    opts.max_include_matches = 4;
+    auto r = parse("phyint eth9\ninclude conf.d/*.conf\nphyint eth8\n", files, opts);
+    EXPECT_EQ(all(r), "test.conf:2:9: error: cannot include 'conf.d/*.conf': 5 files match, over the limit of 4 "
+                      "files per include\n"
+                      "  include conf.d/*.conf\n"
+                      "          ^");
+    EXPECT_EQ(r.config.phyints.size(), 2u); // none of the five; the lines around it still parsed
+    opts.max_include_matches = 5;
+    r = parse("include conf.d/*.conf\n", files, opts);
+    EXPECT_TRUE(r.diagnostics.empty()) << all(r);
+    EXPECT_EQ(r.config.phyints.size(), 5u);
+}
+
+TEST(ConfigTest, FilesInAllLimitCountsRepeats)
+{
+    MemoryFiles files;
+    files.files["x.conf"] = "phyint eth0\n";
+    ParseOptions opts;
+    opts.max_files = 5; // the top file and four includes
+    std::string text;
+    for (int i = 0; i < 10; ++i)
+        text += "include x.conf\n";
+    auto r = parse(text, files, opts);
+    EXPECT_EQ(all(r), "test.conf:5:9: error: cannot include 'x.conf': over the limit of 5 files per config "
+                      "(includes and repeats counted)\n"
+                      "  include x.conf\n"
+                      "          ^");
+    EXPECT_EQ(r.config.phyints.size(), 4u);
+
+    // Nested: the include that went over is named, with its chain.
+    MemoryFiles deep = fan_out(3, 10, 1);
+    opts.max_files = 20;
+    r = parse_config_file("l0.conf", deep, opts);
+    ASSERT_EQ(r.diagnostics.size(), 1u) << all(r);
+    // l0, l1, l2, then ten l3 (13), l2 (14), seven l3 (21 > 20).
+    EXPECT_EQ(r.diagnostics[0].file, "l2.conf");
+    EXPECT_EQ(r.diagnostics[0].line, 7u);
+    EXPECT_EQ(r.diagnostics[0].message,
+              "cannot include 'l3.conf': over the limit of 20 files per config (includes and repeats counted)");
+    ASSERT_EQ(r.diagnostics[0].include_chain.size(), 2u);
+    EXPECT_EQ(r.diagnostics[0].include_chain[0].file, "l1.conf");
+    EXPECT_EQ(r.diagnostics[0].include_chain[0].line, 2u);
+    EXPECT_EQ(r.config.routes.size(), 16u);
+}
+
+TEST(ConfigTest, BytesInAllLimit)
+{
+    MemoryFiles files;
+    files.files["big.conf"] = std::string(1000, '#') + "\n";
+    ParseOptions opts;
+    opts.max_bytes = 2500;
+    auto r = parse("include big.conf\ninclude big.conf\ninclude big.conf\n", files, opts);
+    EXPECT_EQ(first_line(r), "test.conf:3:9: error: cannot include 'big.conf': over the limit of 2500 bytes per "
+                             "config (includes and repeats counted)");
+    opts.max_bytes = 10;
+    r = parse("phyint eth0 # more than ten bytes\n", files, opts);
+    EXPECT_EQ(first_line(r), "test.conf: error: 'test.conf' is larger than the limit of 10 bytes per config "
+                             "(includes and repeats counted)");
+    EXPECT_EQ(entries(r), 0u);
+    // The default: 256 MiB, as much as one file may hold.
+    EXPECT_EQ(ParseOptions{}.max_bytes, size_t{256} << 20);
+}
+
+TEST(ConfigTest, EntriesLimit)
+{
+    MemoryFiles files;
+    files.files["r.conf"] = "# two routes\nmroute from eth0 group 225.1.1.1 to eth1\n\n"
+                            "mroute from eth0 group 225.1.1.2 to eth1\n";
+    ParseOptions opts;
+    opts.max_entries = 3;
+    // At the top: the line that went over.
+    auto r = parse("phyint eth0\nmroute from eth0 group 225.1.1.1 to eth1\n\n mgroup from eth0 group 225.1.1.1\n"
+                   "   mroute from eth0 group 225.1.1.2 to eth1\n",
+                   files, opts);
+    EXPECT_EQ(first_line(r), "test.conf:5:4: error: over the limit of 3 mroute, mgroup and phyint lines per config "
+                             "(includes and repeats counted)");
+    EXPECT_EQ(entries(r), 3u);
+    // In an include: the include that went over, and where.
+    r = parse("include r.conf\ninclude r.conf\nphyint eth0\n", files, opts);
+    EXPECT_EQ(all(r), "test.conf:2:9: error: cannot include 'r.conf': over the limit of 3 mroute, mgroup and phyint "
+                      "lines per config (includes and repeats counted), reached at r.conf:4\n"
+                      "  include r.conf\n"
+                      "          ^");
+    EXPECT_EQ(entries(r), 3u);
+    // Comments and blank lines are not entries.
+    opts.max_entries = 2;
+    EXPECT_TRUE(parse("include r.conf\n# c\n\n", files, opts).diagnostics.empty());
+    EXPECT_EQ(ParseOptions{}.max_entries, 250000u);
+}
+
+TEST(ConfigTest, JoinsInAllLimit)
+{
+    MemoryFiles files;
+    ParseOptions opts;
+    opts.max_joins = 600;
+    auto r = parse("mgroup from eth0 group 225.1.1.0/24\n"
+                   "mgroup from eth0 group 225.1.2.0/24\n"
+                   "  mgroup from eth0 group 225.1.3.0/24\n"
+                   "mgroup from eth0 group 225.1.4.1\n",
+                   files, opts);
+    EXPECT_EQ(all(r), "test.conf:3:3: error: over the limit of 600 joins per config, ranges expanded (includes and "
+                      "repeats counted)\n"
+                      "    mgroup from eth0 group 225.1.3.0/24\n"
+                      "    ^");
+    EXPECT_EQ(r.config.joins.size(), 2u);
+    opts.max_joins = 769;
+    EXPECT_TRUE(parse("mgroup from eth0 group 225.1.1.0/24\nmgroup from eth0 group 225.1.2.0/24\n"
+                      "mgroup from eth0 group 225.1.3.0/24\nmgroup from eth0 group 225.1.4.1\n",
+                      files, opts)
+                    .diagnostics.empty());
+}
+
+TEST(ConfigTest, ExpansionAttackStopsFastWithDefaults)
+{
+    // 1.3 KB that would expand to 10^7 route lines (10 includes a file,
+    // 7 levels): the files limit stops it after 4096 files.
+    MemoryFiles files = fan_out(7, 10, 1);
+    size_t bytes = 0;
+    for (const auto& [path, text] : files.files)
+        bytes += text.size();
+    EXPECT_LT(bytes, 1400u);
+    auto start = std::chrono::steady_clock::now();
+    auto r = parse_config_file("l0.conf", files);
+    std::chrono::duration<double> took = std::chrono::steady_clock::now() - start;
+    ASSERT_EQ(r.diagnostics.size(), 1u) << all(r);
+    EXPECT_NE(r.diagnostics[0].message.find("over the limit of 4096 files per config"), std::string::npos)
+        << all(r);
+    EXPECT_EQ(r.diagnostics[0].include_chain.size(), 6u);
+    EXPECT_LT(r.config.routes.size(), 4096u);
+    EXPECT_LT(took.count(), 2.0);
+
+    // Big leaves: the lines limit stops it at a million lines.
+    MemoryFiles leaves = fan_out(3, 10, 2000, "# a comment"); // 2 001 110 lines
+    r = parse_config_file("l0.conf", leaves);
+    ASSERT_EQ(r.diagnostics.size(), 1u) << all(r);
+    EXPECT_NE(r.diagnostics[0].message.find("over the limit of 1000000 lines per config"), std::string::npos)
+        << all(r);
+}
+
+TEST(ConfigTest, HundredThousandRoutesThroughIncludesFitTheDefaults)
+{
+    // 100 000 distinct routes in 100 included files, each route line
+    // preceded by a comment: 200 000 lines, well inside every default.
+    MemoryFiles files;
+    std::string main;
+    for (int f = 0; f < 100; ++f) {
+        std::string text;
+        for (int i = 0; i < 1000; ++i) {
+            int n = f * 1000 + i;
+            text += "# route " + std::to_string(n) + "\nmroute from eth0 source 10." + std::to_string(n >> 16) + "." +
+                    std::to_string((n >> 8) & 255) + "." + std::to_string(n & 255) +
+                    " group 225.1.2.3 to eth1 eth2\n";
+        }
+        std::string name = "conf.d/" + std::to_string(1000 + f) + ".conf";
+        files.files[name] = text;
+    }
+    auto r = parse("include conf.d/*.conf\nmgroup from eth0 group 225.2.0.0/22\n", files);
+    EXPECT_TRUE(r.diagnostics.empty()) << all(r);
+    EXPECT_EQ(r.config.routes.size(), 100000u);
+}
+
+TEST(ConfigTest, InterruptedParseStopsAndSaysSo)
+{
+    MemoryFiles files = fan_out(2, 10, 1000); // 100 000 routes
+    int polls = 0;
+    ParseOptions opts;
+    opts.interrupt_every = 1000;
+    opts.interrupted = [&] { return ++polls == 5; };
+    auto r = parse_config_file("l0.conf", files, opts);
+    EXPECT_TRUE(r.interrupted);
+    EXPECT_TRUE(r.diagnostics.empty()) << all(r);
+    EXPECT_EQ(polls, 5);
+    EXPECT_LT(r.config.routes.size(), 6000u);
+
+    // Polled before each include as well, so a config of many tiny
+    // includes is interrupted too.
+    MemoryFiles tiny = fan_out(4, 10, 0);
+    polls = 0;
+    opts.interrupted = [&] { return ++polls == 3; };
+    r = parse_config_file("l0.conf", tiny, opts);
+    EXPECT_TRUE(r.interrupted);
+    EXPECT_EQ(polls, 3);
+
+    // Never interrupted: the whole config.
+    opts.interrupted = [] { return false; };
+    r = parse_config_file("l0.conf", files, opts);
+    EXPECT_FALSE(r.interrupted);
+    EXPECT_EQ(r.config.routes.size(), 100000u);
+}
+
 TEST(ConfigTest, TopLevelUnreadable)
 {
     MemoryFiles files;
@@ -664,12 +984,15 @@ std::string many_errors(int n)
     return text;
 }
 
-// Milliseconds to parse text; checks the expected number of routes and errors.
+// Milliseconds to parse text (every error kept); checks the expected
+// number of routes and errors.
 double parse_ms(const std::string& text, size_t routes, size_t errors)
 {
     MemoryFiles files;
+    ParseOptions opts;
+    opts.max_errors = errors;
     auto start = std::chrono::steady_clock::now();
-    auto r = parse_config_text(text, "big.conf", files);
+    auto r = parse_config_text(text, "big.conf", files, opts);
     std::chrono::duration<double, std::milli> elapsed = std::chrono::steady_clock::now() - start;
     EXPECT_EQ(r.config.routes.size(), routes);
     EXPECT_EQ(r.error_count(), errors);
@@ -689,7 +1012,14 @@ TEST(ConfigTest, LinearTime)
     EXPECT_LT(large, 10 * small + 50) << small << " ms vs " << large << " ms";
 }
 
-#if !defined(__SANITIZE_ADDRESS__) && defined(__OPTIMIZE__)
+// Timed only where it means something: optimised, no AddressSanitizer (gcc
+// says so with __SANITIZE_ADDRESS__, clang with __has_feature).
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define CONFIG_TEST_ASAN 1
+#endif
+#endif
+#if !defined(__SANITIZE_ADDRESS__) && !defined(CONFIG_TEST_ASAN) && defined(__OPTIMIZE__)
 TEST(ConfigTest, HundredThousandLinesUnderASecond)
 {
     EXPECT_LT(parse_ms(many_routes(100000), 100000, 0), 1000.0);
