@@ -17,6 +17,17 @@
 # default) and would read as growth; a small one keeps the RSS bounds
 # meaningful. A build without ASan ignores this.
 export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=8"
+# The kernel's tables hold 50 000 entries: lib.sh's diagnostics, shortened.
+diag() {
+    echo "---- diagnostics ----"
+    echo "# kernel MFC entries: $(mfc_count 4); VIFs: $(vif_count 4)"
+    [ -n "${PID0:-}" ] && grep -E '^(VmRSS|VmHWM|Threads):' "/proc/$PID0/status" 2>/dev/null
+    local f
+    for f in "$TMP"/slow.out "$TMP"/mute.out "$TMP"/last.out; do
+        [ -s "$f" ] && echo "# $(basename "$f"): $(cat "$f")"
+    done
+    echo "---------------------"
+}
 nobody_setup
 [ -x "$TOOLS/show_flood" ] || fail "$TOOLS/show_flood missing (build the test tools)"
 cp "$TOOLS/show_flood" "$NB/show_flood" && chmod 0755 "$NB/show_flood" || fail "cannot copy show_flood"
