@@ -243,59 +243,11 @@ void Control::show(const Request& req, Reply& reply)
 
 namespace {
 
-// Rows handed to the client per pull of a streamed listing.
+// Rows handed to the client per pull of a streamed listing, and rows the
+// first pass of a text listing measures per pull (it sends nothing, so the
+// IPC server pulls it again at once: small pulls keep each turn short).
 constexpr size_t rows_per_pull = 256;
-
-// One `show routes` answer, taken in a single pass over the router when the
-// request arrives and then streamed: a point-in-time snapshot that holds no
-// reference into the Router, so routes added or removed (or a reload) while
-// a long listing is still being sent cannot affect it or make it unsafe.
-// Text keeps its cells in one compact Table buffer with the column widths;
-// JSON keeps each object's text back to back.
-struct RouteListing {
-    bool json = false;
-    bool headings = false;
-    bool only_pending = false;
-    Table table;
-    std::string objects;          // JSON: every object, with its leading ','
-    std::vector<uint32_t> ends;   // JSON: end of each object in objects
-    size_t next = 0;              // the next row to send
-    bool opened = false;          // heading line or JSON opening sent
-
-    explicit RouteListing(std::vector<std::string> headings) : table(std::move(headings)) {}
-    size_t size() const { return json ? ends.size() : table.size(); }
-
-    // One pull: the opening line, then up to rows_per_pull rows; after the
-    // last, the closing line and END.
-    bool produce(Reply& out)
-    {
-        if (!opened) {
-            opened = true;
-            if (json)
-                out.row(only_pending ? "{\"pending\": [" : "{\"routes\": [");
-            else if (size() && headings)
-                table.render_heading([&](std::string_view line) { out.row(line); });
-        }
-        size_t last = std::min(size(), next + rows_per_pull);
-        if (json) {
-            for (; next < last; ++next) {
-                size_t begin = next ? ends[next - 1] : 0;
-                out.row(std::string_view(objects).substr(begin, ends[next] - begin));
-            }
-        } else {
-            table.render_rows(next, last - next, headings, [&](std::string_view line) { out.row(line); });
-            next = last;
-        }
-        if (next < size())
-            return true;
-        if (json)
-            out.row("]}");
-        else if (size() == 0)
-            out.row(only_pending ? "No pending routes." : "No routes.");
-        out.end(exit_code::ok, "");
-        return false;
-    }
-};
+constexpr size_t measures_per_pull = 64;
 
 std::string_view kind_name(RouteView::Kind k)
 {
@@ -308,113 +260,222 @@ std::string_view kind_name(RouteView::Kind k)
     return "?";
 }
 
+// One `show routes` answer, streamed from the live table through a
+// Router::Listing (see there what a listing shows of routes that change
+// while it is being sent). It keeps a cursor and the buffers of one row,
+// never the rows: it costs the same for ten routes or a million, however
+// slowly the client reads. JSON goes in one pass. Text columns are as wide
+// as their widest value, so text takes two passes: the first only
+// measures, the second sends each row padded to those widths. A row that
+// grew in between (a counter gained a digit, a longer route was added)
+// pushes the rest of its line to the right. The widths of a first pass
+// during which the table did not change are kept (Control::ShowWidths),
+// so listings of an unchanged table, the usual case, take one pass.
+class RouteStream {
+public:
+    // widths: where text column widths are kept between listings (unused
+    // with -d or JSON).
+    RouteStream(const Router& router, uint32_t flags, bool only_pending, Control::ShowWidths& widths)
+        : router_(router), listing_(router.list()), json_(flags & req_json), detail_(flags & req_detail),
+          headings_(flags & req_headings), only_pending_(only_pending), table_(headings_of(detail_, only_pending)),
+          widths_(json_ || detail_ ? nullptr : &widths), measuring_(!json_), measured_at_(router.version())
+    {
+        if (widths_ && widths_->valid && widths_->version == measured_at_) {
+            table_.set_column_widths(widths_->widths); // the same table as last measured
+            measuring_ = false;
+        }
+    }
+
+    // One pull; false once the answer is complete (END sent).
+    bool produce(Reply& out)
+    {
+        if (measuring_) {
+            bool more = listing_.next(measures_per_pull, [&](const RouteView& v) {
+                if (!wanted(v))
+                    return;
+                render(v);
+                if (detail_)
+                    table_.measure({key_, iif_, state_, packets_, bytes_, wrong_if_, oifs_});
+                else
+                    table_.measure({key_, iif_, state_, oifs_});
+                ++measured_;
+            });
+            if (more)
+                return true;
+            measuring_ = false;
+            listing_.rewind();
+            if (widths_ && router_.version() == measured_at_) // the table did not change meanwhile
+                *widths_ = Control::ShowWidths{true, measured_at_, table_.column_widths()};
+            if (measured_ == 0) // nothing to align: none listed now either
+                return finish(out);
+            return true;
+        }
+        if (!opened_) {
+            opened_ = true;
+            if (json_)
+                out.row(only_pending_ ? "{\"pending\": [" : "{\"routes\": [");
+        }
+        bool more = listing_.next(rows_per_pull, [&](const RouteView& v) {
+            if (!wanted(v))
+                return;
+            render(v);
+            if (json_) {
+                out.row(json_object(v));
+            } else {
+                if (sent_ == 0 && headings_)
+                    table_.render_heading([&](std::string_view line) { out.row(line); });
+                auto emit = [&](std::string_view line) { out.row(line); };
+                if (detail_)
+                    table_.render_row({key_, iif_, state_, packets_, bytes_, wrong_if_, oifs_}, headings_, emit);
+                else
+                    table_.render_row({key_, iif_, state_, oifs_}, headings_, emit);
+            }
+            ++sent_;
+        });
+        return more ? true : finish(out);
+    }
+
+private:
+    static std::vector<std::string> headings_of(bool detail, bool only_pending)
+    {
+        std::vector<std::string> headings{"ROUTE (S,G)", "IIF", "STATE"};
+        if (detail)
+            headings.insert(headings.end(), {"PACKETS", "BYTES", "WRONGIF"});
+        headings.push_back(only_pending ? "REASON" : "OIFS");
+        return headings;
+    }
+
+    bool wanted(const RouteView& v) const { return !only_pending_ || !v.active; }
+
+    bool finish(Reply& out)
+    {
+        if (json_) {
+            if (!opened_)
+                out.row(only_pending_ ? "{\"pending\": [" : "{\"routes\": [");
+            out.row("]}");
+        } else if (sent_ == 0) {
+            out.row(only_pending_ ? "No pending routes." : "No routes.");
+        }
+        out.end(exit_code::ok, "");
+        return false;
+    }
+
+    // The row's cells into the buffers (reused: no allocation per row once warm).
+    void render(const RouteView& v)
+    {
+        named_oifs_ = nullptr; // else v.oifs
+        key_.clear();
+        if (v.kind == RouteView::Kind::rule) {
+            key_ = v.spec->key_str();
+            iif_ = v.spec->iif.view();
+            source_ = v.spec->any_source() ? "*" : v.spec->source.str();
+            group_ = v.spec->group.str();
+            named_oifs_ = &v.spec->oifs;
+        } else {
+            source_ = v.key.source.str();
+            group_ = v.key.group.str();
+            key_.append("(").append(source_).append(", ").append(group_).append(")");
+            iif_ = v.iif;
+            if (v.kind == RouteView::Kind::route || (v.kind == RouteView::Kind::stop && v.spec))
+                named_oifs_ = &v.spec->oifs;
+        }
+        n_oifs_ = named_oifs_ ? named_oifs_->size() : v.oifs.size();
+        have_counters_ = false;
+        if (detail_ && v.active && v.kind != RouteView::Kind::rule) {
+            if (auto r = router_.counters(v.key)) {
+                counters_ = *r;
+                have_counters_ = true;
+            }
+        }
+        state_ = state_name(v);
+        if (json_)
+            return;
+        oifs_.clear();
+        if (only_pending_) {
+            oifs_ = v.pending_reason;
+        } else {
+            for (size_t i = 0; i < n_oifs_; ++i) {
+                if (i)
+                    oifs_ += ' ';
+                oifs_ += oif(v, i);
+            }
+        }
+        if (detail_) {
+            packets_ = have_counters_ ? cat(counters_.packets) : "-";
+            bytes_ = have_counters_ ? cat(counters_.bytes) : "-";
+            wrong_if_ = have_counters_ ? cat(counters_.wrong_if) : "-";
+        }
+    }
+
+    std::string_view oif(const RouteView& v, size_t i) const
+    {
+        return named_oifs_ ? (*named_oifs_)[i].view() : std::string_view(v.oifs[i]);
+    }
+
+    const std::string& json_object(const RouteView& v)
+    {
+        std::string& o = object_;
+        o.clear();
+        o += sent_ == 0 ? "{\"kind\": " : ",{\"kind\": ";
+        append_json_string(o, kind_name(v.kind));
+        o += ", \"source\": ";
+        append_json_string(o, source_);
+        o += ", \"group\": ";
+        append_json_string(o, group_);
+        o += ", \"iif\": ";
+        append_json_string(o, iif_);
+        o += ", \"oifs\": [";
+        for (size_t i = 0; i < n_oifs_; ++i) {
+            if (i)
+                o += ", ";
+            append_json_string(o, oif(v, i));
+        }
+        o += "], \"state\": ";
+        append_json_string(o, state_);
+        o += ", \"origin\": ";
+        append_json_string(o, v.origin == Origin::config ? "config" : "client");
+        if (!v.pending_reason.empty()) {
+            o += ", \"reason\": ";
+            append_json_string(o, v.pending_reason);
+        }
+        if (v.kind == RouteView::Kind::rule)
+            o += cat(", \"learned\": ", v.learned);
+        if (v.kind == RouteView::Kind::learned) {
+            o += ", \"rule\": ";
+            append_json_string(o, v.spec->key_str());
+        }
+        if (have_counters_)
+            o += cat(", \"packets\": ", counters_.packets, ", \"bytes\": ", counters_.bytes,
+                     ", \"wrong_if\": ", counters_.wrong_if);
+        o += "}";
+        return o;
+    }
+
+    const Router& router_;
+    Router::Listing listing_;
+    const bool json_, detail_, headings_, only_pending_;
+    Table table_; // text: the headings and column widths, no rows
+    Control::ShowWidths* widths_;
+    bool measuring_;
+    uint64_t measured_at_;     // the Router's version when the first pass began
+    bool opened_ = false;
+    size_t measured_ = 0; // rows the first pass saw
+    size_t sent_ = 0;     // rows sent
+    // The current row.
+    std::string key_, source_, group_, iif_, oifs_, packets_, bytes_, wrong_if_, object_;
+    std::string_view state_;
+    const std::vector<IfName>* named_oifs_ = nullptr;
+    size_t n_oifs_ = 0;
+    MfcCounters counters_;
+    bool have_counters_ = false;
+};
+
 } // namespace
 
 void Control::show_routes(const Request& req, Reply& reply, bool only_pending)
 {
-    const bool detail = req.flags & req_detail;
-    const bool json = req.flags & req_json;
-    std::vector<std::string> headings{"ROUTE (S,G)", "IIF", "STATE"};
-    if (detail)
-        headings.insert(headings.end(), {"PACKETS", "BYTES", "WRONGIF"});
-    headings.push_back(only_pending ? "REASON" : "OIFS");
-    auto listing = std::make_shared<RouteListing>(std::move(headings));
-    listing->json = json;
-    listing->headings = req.flags & req_headings;
-    listing->only_pending = only_pending;
-
-    // Scratch buffers reused for every route: no allocation per row once warm.
-    std::string key, source, group, oifs, packets, bytes, wrong_if, o;
-    router_.for_each_route([&](const RouteView& v) {
-        if (only_pending && v.active)
-            return;
-        std::string_view iif;
-        const std::vector<IfName>* named_oifs = nullptr; // else v.oifs
-        key.clear();
-        if (v.kind == RouteView::Kind::rule) {
-            key = v.spec->key_str();
-            iif = v.spec->iif.view();
-            source = v.spec->any_source() ? "*" : v.spec->source.str();
-            group = v.spec->group.str();
-            named_oifs = &v.spec->oifs;
-        } else {
-            source = v.key.source.str();
-            group = v.key.group.str();
-            key.append("(").append(source).append(", ").append(group).append(")");
-            iif = v.iif;
-            if (v.kind == RouteView::Kind::route || (v.kind == RouteView::Kind::stop && v.spec))
-                named_oifs = &v.spec->oifs;
-        }
-        const size_t n_oifs = named_oifs ? named_oifs->size() : v.oifs.size();
-        auto oif = [&](size_t i) -> std::string_view {
-            return named_oifs ? (*named_oifs)[i].view() : std::string_view(v.oifs[i]);
-        };
-        MfcCounters c;
-        bool have_counters = false;
-        if (detail && v.active && v.kind != RouteView::Kind::rule) {
-            if (auto r = router_.counters(v.key)) {
-                c = *r;
-                have_counters = true;
-            }
-        }
-        std::string_view state = state_name(v);
-        if (json) {
-            o.clear();
-            o += listing->ends.empty() ? "{\"kind\": " : ",{\"kind\": ";
-            append_json_string(o, kind_name(v.kind));
-            o += ", \"source\": ";
-            append_json_string(o, source);
-            o += ", \"group\": ";
-            append_json_string(o, group);
-            o += ", \"iif\": ";
-            append_json_string(o, iif);
-            o += ", \"oifs\": [";
-            for (size_t i = 0; i < n_oifs; ++i) {
-                if (i)
-                    o += ", ";
-                append_json_string(o, oif(i));
-            }
-            o += "], \"state\": ";
-            append_json_string(o, state);
-            o += ", \"origin\": ";
-            append_json_string(o, v.origin == Origin::config ? "config" : "client");
-            if (!v.pending_reason.empty()) {
-                o += ", \"reason\": ";
-                append_json_string(o, v.pending_reason);
-            }
-            if (v.kind == RouteView::Kind::rule)
-                o += cat(", \"learned\": ", v.learned);
-            if (v.kind == RouteView::Kind::learned) {
-                o += ", \"rule\": ";
-                append_json_string(o, v.spec->key_str());
-            }
-            if (have_counters)
-                o += cat(", \"packets\": ", c.packets, ", \"bytes\": ", c.bytes, ", \"wrong_if\": ", c.wrong_if);
-            o += "}";
-            listing->objects += o;
-            listing->ends.push_back(static_cast<uint32_t>(listing->objects.size()));
-            return;
-        }
-        oifs.clear();
-        if (only_pending) {
-            oifs = v.pending_reason;
-        } else {
-            for (size_t i = 0; i < n_oifs; ++i) {
-                if (i)
-                    oifs += ' ';
-                oifs += oif(i);
-            }
-        }
-        if (!detail) {
-            listing->table.add({key, iif, state, oifs});
-            return;
-        }
-        packets = have_counters ? cat(c.packets) : "-";
-        bytes = have_counters ? cat(c.bytes) : "-";
-        wrong_if = have_counters ? cat(c.wrong_if) : "-";
-        listing->table.add({key, iif, state, packets, bytes, wrong_if, oifs});
-    });
-    reply.stream([listing](Reply& out) { return listing->produce(out); });
+    auto stream = std::make_shared<RouteStream>(router_, req.flags, only_pending, show_widths_[only_pending]);
+    reply.stream([stream](Reply& out) { return stream->produce(out); });
 }
 
 void Control::show_interfaces(const Request& req, Reply& reply)

@@ -402,6 +402,12 @@ void ServerImpl::on_client(uint64_t id, short revents)
         drop(id, LogLevel::debug, "hung up");
         return;
     }
+    // Gone while its streamed answer is still being produced (a first pass
+    // that sends nothing yet would not notice): stop working for it.
+    if ((revents & POLLHUP) && c.producer) {
+        drop(id, LogLevel::debug, "hung up");
+        return;
+    }
     if (!c.closing && !c.eof && (revents & (POLLIN | POLLHUP)))
         read_input(c);
     else if ((revents & POLLHUP) && !c.eof) {
@@ -540,6 +546,10 @@ void ServerImpl::handle_request(Client& c, const Request& req)
 void ServerImpl::pump(Client& c)
 {
     ClientReply reply(*this, c);
+    // The answer moves on: time spent producing it (a first pass that sends
+    // nothing yet) is not the client's lack of progress.
+    if (c.producer && c.pending() < limits_.stream_low_water)
+        c.last_progress = Clock::now();
     // Bounded pulls per call: a producer that returns true without writing
     // cannot hold up the loop (POLLOUT brings the next round).
     for (int pulls = 0; pulls < 64 && c.producer && !c.doomed && c.pending() < limits_.stream_low_water;

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <bit>
 #include <cassert>
+#include <cstring>
+#include <utility>
 
 namespace smcroute {
 
@@ -14,7 +16,10 @@ Router::Router(Logger& log, MrouteSocket* v4, MrouteSocket* v6) : log_(log)
         v6_ = std::make_unique<FamilyState>(FamilyState{v6, VifTable(*v6, log), {}});
 }
 
-Router::~Router() = default;
+Router::~Router()
+{
+    assert(listings_ == 0 && "a Router::Listing outlived its Router");
+}
 
 Router::FamilyState* Router::family_state(Family f)
 {
@@ -50,6 +55,7 @@ std::optional<unsigned> Router::vif_of(Family f, unsigned ifindex) const
 
 void Router::set_interfaces(const std::vector<Interface>& list)
 {
+    ++version_;
     // Interfaces that vanished or changed index lose their entries first.
     std::map<unsigned, Interface> next;
     for (const auto& i : list)
@@ -71,6 +77,7 @@ void Router::set_interfaces(const std::vector<Interface>& list)
 
 void Router::link_event(const LinkEvent& ev)
 {
+    ++version_;
     if (ev.kind == LinkEvent::Kind::removed) {
         auto it = ifaces_.find(ev.iface.index);
         if (it == ifaces_.end())
@@ -117,6 +124,7 @@ void Router::link_event(const LinkEvent& ev)
 
 void Router::set_phyints(const std::vector<PhyintSpec>& phyints)
 {
+    ++version_;
     phyints_ = phyints;
     reconcile_all();
 }
@@ -624,11 +632,13 @@ void Router::unindex_rule(Rule& rule)
 
 Status Router::add(const RouteSpec& spec, Origin origin)
 {
+    ++version_;
     if (!has_family(spec.family()))
         return fail(cat(family_name(spec.family()), " multicast routing is not available"));
     if (!spec.is_template()) {
         SgKey key{spec.source.addr, spec.group.addr};
         auto [nit, inserted] = static_.try_emplace(key);
+        static_added_ += inserted;
         if (!inserted) {
             StaticEntry& e = *nit;
             const IfacesKey& ifs = *e.second.ifs->key;
@@ -697,6 +707,7 @@ void Router::erase_rule(std::map<RuleKey, Rule>::iterator it)
 
 Status Router::remove(const RouteSpec& spec, bool only_oifs)
 {
+    ++version_;
     auto drop_names = [&](std::vector<IfName>& oifs) -> Status {
         for (const auto& o : spec.oifs)
             if (std::find(oifs.begin(), oifs.end(), o) == oifs.end())
@@ -741,6 +752,7 @@ Status Router::remove(const RouteSpec& spec, bool only_oifs)
 
 void Router::remove_origin(Origin origin)
 {
+    ++version_;
     std::vector<SgKey> statics;
     for (const auto& [key, r] : static_)
         if (r.origin == origin)
@@ -872,6 +884,7 @@ void Router::learn(FamilyState& fs, Rule* rule, const Interface& iif, unsigned v
     }
     auto [it, inserted] = dynamic_.try_emplace(key);
     assert(inserted);
+    ++dynamic_added_;
     Dynamic& d = it->second;
     d.rule = rule;
     d.hold = h;
@@ -893,6 +906,7 @@ void Router::learn(FamilyState& fs, Rule* rule, const Interface& iif, unsigned v
 
 void Router::handle_upcall(Family family, const Upcall& up)
 {
+    ++version_;
     FamilyState* fs = family_state(family);
     if (!fs)
         return;
@@ -1004,6 +1018,7 @@ void Router::reevaluate_stop_filters(Rule& rule)
 
 size_t Router::flush_dynamic()
 {
+    ++version_;
     std::vector<SgKey> keys;
     keys.reserve(dynamic_.size());
     for (const auto& [key, d] : dynamic_)
@@ -1015,6 +1030,7 @@ size_t Router::flush_dynamic()
 
 size_t Router::expire_idle()
 {
+    ++version_;
     std::vector<SgKey> idle;
     for (auto& [key, d] : dynamic_) {
         const FamilyState* fs = family_state(key.group.family());
@@ -1038,6 +1054,7 @@ size_t Router::expire_idle()
 
 Status Router::replace_oifs(const RouteSpec& spec)
 {
+    ++version_;
     if (!spec.is_template()) {
         auto it = static_.find(SgKey{spec.source.addr, spec.group.addr});
         if (it == static_.end() || !(it->second.ifs->key->iif == spec.iif))
@@ -1057,6 +1074,7 @@ Status Router::replace_oifs(const RouteSpec& spec)
 
 void Router::clear()
 {
+    ++version_;
     flush_dynamic();
     for (auto it = static_.begin(); it != static_.end();)
         it = erase_static(it);
@@ -1073,13 +1091,6 @@ void Router::clear()
 
 namespace {
 
-// An SgKey as words that compare like (group, source) do (IpAddr orders by
-// family, then bytes): sorting on them avoids byte-wise comparisons.
-struct SortKey {
-    std::array<uint64_t, 6> words;
-    friend bool operator<(const SortKey& a, const SortKey& b) { return a.words < b.words; }
-};
-
 uint64_t load_be64(const uint8_t* p)
 {
     uint64_t v = 0;
@@ -1088,27 +1099,25 @@ uint64_t load_be64(const uint8_t* p)
     return v;
 }
 
-SortKey sort_key(const SgKey& k)
+void store_be64(uint64_t v, uint8_t* p)
 {
-    const uint8_t* g = k.group.bytes().data();
-    const uint8_t* s = k.source.bytes().data();
-    return SortKey{{static_cast<uint64_t>(k.group.family()), load_be64(g), load_be64(g + 8),
-                    static_cast<uint64_t>(k.source.family()), load_be64(s), load_be64(s + 8)}};
+    for (int i = 7; i >= 0; --i, v >>= 8)
+        p[i] = static_cast<uint8_t>(v);
 }
 
-template <class Map>
-std::vector<const typename Map::value_type*> sorted_entries(const Map& map)
+IpAddr addr_of(uint64_t family, uint64_t high, uint64_t low)
 {
-    std::vector<std::pair<SortKey, const typename Map::value_type*>> keyed;
-    keyed.reserve(map.size());
-    for (const auto& e : map)
-        keyed.emplace_back(sort_key(e.first), &e);
-    std::sort(keyed.begin(), keyed.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
-    std::vector<const typename Map::value_type*> out;
-    out.reserve(keyed.size());
-    for (const auto& [k, e] : keyed)
-        out.push_back(e);
-    return out;
+    uint8_t b[16];
+    store_be64(high, b);
+    store_be64(low, b + 8);
+    if (family == static_cast<uint64_t>(Family::inet)) {
+        in_addr a{};
+        std::memcpy(&a, b, sizeof a);
+        return IpAddr::from_v4(a);
+    }
+    in6_addr a{};
+    std::memcpy(&a, b, sizeof a);
+    return IpAddr::from_v6(a);
 }
 
 } // namespace
@@ -1124,48 +1133,184 @@ std::vector<std::string> Router::mask_names(const FamilyState& fs, uint32_t mask
     return names;
 }
 
+Router::ListKey Router::list_key(const SgKey& k)
+{
+    const uint8_t* g = k.group.bytes().data();
+    const uint8_t* s = k.source.bytes().data();
+    return ListKey{{static_cast<uint64_t>(k.group.family()), load_be64(g), load_be64(g + 8),
+                    static_cast<uint64_t>(k.source.family()), load_be64(s), load_be64(s + 8)}};
+}
+
+SgKey Router::sg_key(const ListKey& k)
+{
+    return SgKey{addr_of(k.words[3], k.words[4], k.words[5]), addr_of(k.words[0], k.words[1], k.words[2])};
+}
+
+template <class Map>
+void Router::sorted_keys(const Map& map, std::vector<ListKey>& out)
+{
+    out.clear();
+    out.shrink_to_fit(); // not two copies at once
+    out.reserve(map.size());
+    for (const auto& e : map)
+        out.push_back(list_key(e.first));
+    std::sort(out.begin(), out.end());
+}
+
+RouteView Router::view_of(const Rule& rule) const
+{
+    RouteView v;
+    v.kind = RouteView::Kind::rule;
+    v.spec = &rule.spec;
+    v.active = rule.pending_reason.empty();
+    v.pending_reason = rule.pending_reason;
+    v.learned = rule.learned.size();
+    v.origin = rule.origin;
+    return v;
+}
+
+RouteView Router::view_of(const StaticEntry& e) const
+{
+    const StaticRoute& r = e.second;
+    RouteView v;
+    const RouteSpec& spec = v.owned_spec.emplace(spec_of(e));
+    v.kind = spec.oifs.empty() ? RouteView::Kind::stop : RouteView::Kind::route;
+    v.spec = &spec;
+    v.key = e.first;
+    v.iif = spec.iif.str();
+    v.active = r.hold.in_kernel;
+    v.pending_reason = reason_of(e);
+    v.origin = r.origin;
+    return v;
+}
+
+RouteView Router::view_of(const DynamicEntry& e) const
+{
+    const Dynamic& d = e.second;
+    const FamilyState* fs = family_state(e.first.group.family());
+    RouteView v;
+    v.kind = d.rule ? RouteView::Kind::learned : RouteView::Kind::stop;
+    v.spec = d.rule ? &d.rule->spec : nullptr;
+    v.key = e.first;
+    auto it = ifaces_.find(fs->vifs.ifindex_of(d.hold.iif_vif));
+    v.iif = it == ifaces_.end() ? "?" : it->second.name.str();
+    v.oifs = mask_names(*fs, d.hold.oif_mask);
+    v.active = true;
+    v.origin = d.rule ? d.rule->origin : Origin::config;
+    return v;
+}
+
 void Router::for_each_route(const std::function<void(const RouteView&)>& fn) const
 {
-    for (const auto& [key, rule] : rules_) {
-        RouteView v;
-        v.kind = RouteView::Kind::rule;
-        v.spec = &rule.spec;
-        v.active = rule.pending_reason.empty();
-        v.pending_reason = rule.pending_reason;
-        v.learned = rule.learned.size();
-        v.origin = rule.origin;
-        fn(v);
+    Listing all = list();
+    while (all.next(SIZE_MAX, fn)) {
     }
-    // Static routes in (group, source) order for stable output.
-    auto sorted = sorted_entries(static_);
-    for (const auto* e : sorted) {
-        const StaticRoute& r = e->second;
-        RouteView v;
-        const RouteSpec& spec = v.owned_spec.emplace(spec_of(*e));
-        v.kind = spec.oifs.empty() ? RouteView::Kind::stop : RouteView::Kind::route;
-        v.spec = &spec;
-        v.key = e->first;
-        v.iif = spec.iif.str();
-        v.active = r.hold.in_kernel;
-        v.pending_reason = reason_of(*e);
-        v.origin = r.origin;
-        fn(v);
+}
+
+Router::Listing Router::list() const
+{
+    return Listing(*this);
+}
+
+const std::vector<Router::ListKey>& Router::listed_statics() const
+{
+    assert(list_index_);
+    ListIndex& ix = *list_index_;
+    if (!ix.statics_built) {
+        sorted_keys(static_, ix.statics);
+        ix.statics_added = static_added_;
+        ix.statics_built = true;
     }
-    auto dyn = sorted_entries(dynamic_);
-    for (const auto* e : dyn) {
-        const Dynamic& d = e->second;
-        const FamilyState* fs = family_state(e->first.group.family());
-        RouteView v;
-        v.kind = d.rule ? RouteView::Kind::learned : RouteView::Kind::stop;
-        v.spec = d.rule ? &d.rule->spec : nullptr;
-        v.key = e->first;
-        auto it = ifaces_.find(fs->vifs.ifindex_of(d.hold.iif_vif));
-        v.iif = it == ifaces_.end() ? "?" : it->second.name.str();
-        v.oifs = mask_names(*fs, d.hold.oif_mask);
-        v.active = true;
-        v.origin = d.rule ? d.rule->origin : Origin::config;
-        fn(v);
+    return ix.statics;
+}
+
+const std::vector<Router::ListKey>& Router::listed_dynamics() const
+{
+    assert(list_index_);
+    ListIndex& ix = *list_index_;
+    if (!ix.dynamics_built) {
+        sorted_keys(dynamic_, ix.dynamics);
+        ix.dynamics_added = dynamic_added_;
+        ix.dynamics_built = true;
     }
+    return ix.dynamics;
+}
+
+// The index is rebuilt only when a Listing starts (here) with keys added
+// since its build, never in the middle of a step. So every key present when
+// a Listing starts is in every index it uses: with the cursor moving only
+// forwards by key, a route present throughout is listed exactly once.
+Router::Listing::Listing(const Router& router) : router_(&router)
+{
+    if (router.listings_++ == 0)
+        router.list_index_ = std::make_unique<ListIndex>();
+    ListIndex& ix = *router.list_index_;
+    if (ix.statics_built && ix.statics_added != router.static_added_)
+        ix.statics_built = false;
+    if (ix.dynamics_built && ix.dynamics_added != router.dynamic_added_)
+        ix.dynamics_built = false;
+}
+
+Router::Listing::Listing(Listing&& o) noexcept
+    : router_(std::exchange(o.router_, nullptr)), part_(o.part_), started_(o.started_), last_rule_(o.last_rule_),
+      last_(o.last_)
+{
+}
+
+Router::Listing::~Listing()
+{
+    if (router_ && --router_->listings_ == 0)
+        router_->list_index_.reset();
+}
+
+void Router::Listing::rewind()
+{
+    part_ = Part::rules;
+    started_ = false;
+}
+
+bool Router::Listing::next(size_t max, const std::function<void(const RouteView&)>& fn)
+{
+    assert(router_);
+    const Router& r = *router_;
+    size_t n = 0;
+    while (part_ != Part::done && n < max) {
+        if (part_ == Part::rules) {
+            auto it = started_ ? r.rules_.upper_bound(last_rule_) : r.rules_.begin();
+            for (; it != r.rules_.end() && n < max; ++it, ++n) {
+                last_rule_ = it->first;
+                started_ = true;
+                fn(r.view_of(it->second));
+            }
+            if (it == r.rules_.end()) {
+                part_ = Part::statics;
+                started_ = false;
+            }
+            continue;
+        }
+        const bool statics = part_ == Part::statics;
+        const std::vector<ListKey>& keys = statics ? r.listed_statics() : r.listed_dynamics();
+        auto at = started_ ? std::upper_bound(keys.begin(), keys.end(), last_) : keys.begin();
+        for (; at != keys.end() && n < max; ++at) {
+            last_ = *at;
+            started_ = true;
+            const SgKey key = sg_key(last_);
+            if (statics) {
+                if (auto e = r.static_.find(key); e != r.static_.end()) {
+                    ++n;
+                    fn(r.view_of(*e));
+                }
+            } else if (auto e = r.dynamic_.find(key); e != r.dynamic_.end()) {
+                ++n;
+                fn(r.view_of(*e));
+            }
+        }
+        if (at == keys.end()) {
+            part_ = statics ? Part::dynamics : Part::done;
+            started_ = false;
+        }
+    }
+    return part_ != Part::done;
 }
 
 Result<MfcCounters> Router::counters(const SgKey& key) const

@@ -41,7 +41,8 @@ void Table::put_line(std::string& line, const std::vector<std::string_view>& cel
         line += cells[c];
         if (c + 1 < cells.size()) {
             size_t w = headings ? std::max(width_[c], headings_[c].size()) : width_[c];
-            line.append(w - cells[c].size(), ' ');
+            if (w > cells[c].size())
+                line.append(w - cells[c].size(), ' ');
         }
     }
     while (!line.empty() && line.back() == ' ')
@@ -73,6 +74,30 @@ void Table::render_rows(size_t first, size_t count, bool headings,
         put_line(line, cells, headings);
         emit(line);
     }
+}
+
+void Table::measure(std::initializer_list<std::string_view> row)
+{
+    size_t col = 0;
+    for (auto cell : row) {
+        if (col < width_.size())
+            width_[col] = std::max(width_[col], cell.size());
+        ++col;
+    }
+}
+
+void Table::set_column_widths(const std::vector<size_t>& widths)
+{
+    for (size_t c = 0; c < width_.size(); ++c)
+        width_[c] = c < widths.size() ? widths[c] : 0;
+}
+
+void Table::render_row(std::initializer_list<std::string_view> row, bool headings,
+                       const std::function<void(std::string_view)>& emit)
+{
+    cells_.assign(row.begin(), row.end());
+    put_line(line_, cells_, headings);
+    emit(line_);
 }
 
 void Table::render(bool headings, const std::function<void(std::string_view)>& emit) const

@@ -8,6 +8,7 @@
 #include "smcroute/ipc_server.hpp"
 #include "smcroute/router.hpp"
 
+#include <array>
 #include <functional>
 
 namespace smcroute {
@@ -44,8 +45,21 @@ private:
     void show_memberships(const Request& req, Reply& reply);
     Status check_interfaces(const RouteSpec& spec) const;
 
+public:
+    // Text column widths found by the last complete first pass of `show`
+    // (routes or pending; never -d: counters change while the table does
+    // not), with the Router::version() the table had throughout: a text
+    // listing of the same table reuses them and skips its first pass.
+    struct ShowWidths {
+        bool valid = false;
+        uint64_t version = 0;
+        std::vector<size_t> widths;
+    };
+
+private:
     Router& router_;
     Logger& log_;
+    std::array<ShowWidths, 2> show_widths_; // [only_pending]
     Hooks hooks_;
     GroupManager* groups_;
     size_t max_join_expansion_;

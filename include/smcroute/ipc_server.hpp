@@ -27,7 +27,10 @@ inline constexpr size_t ipc_max_clients = 256;
 inline constexpr size_t ipc_reserved_clients = 16;
 // Connections one uid that may not change state holds at once.
 inline constexpr size_t ipc_max_clients_per_uid = 32;
-inline constexpr size_t ipc_max_output = 64u * 1024 * 1024; // per client
+// Output queued for one client: an answer built whole (show groups,
+// interfaces, memberships) must fit; streamed ones stay near the low-water
+// mark below. A hard bound on what one client can make the daemon hold.
+inline constexpr size_t ipc_max_output = 4u * 1024 * 1024;
 // A streamed answer (Reply::stream) is pulled while less than this is unsent.
 inline constexpr size_t ipc_stream_low_water = 64u * 1024;
 // A client that makes no progress (reads or writes nothing) this long is
@@ -70,8 +73,9 @@ class Reply {
 public:
     // Writes the next few rows into the Reply it is given and returns true
     // while more remain; the call that returns false has called end() (the
-    // server sends END 70 if it did not). It must own what it reads: it runs
-    // later, from the event loop, after the handler has returned.
+    // server sends END 70 if it did not). It runs later, from the event
+    // loop, after the handler has returned: it must own what it reads, or
+    // read only what outlives the IPC server (the daemon's Router).
     using Producer = std::function<bool(Reply&)>;
 
     virtual ~Reply() = default;

@@ -162,7 +162,16 @@ public:
     void clear();
 
     // Views --------------------------------------------------------------------
+    // Every route: rules by (IIF, source, group), then static routes, then
+    // learned entries and stop filters, each by (group, source).
     void for_each_route(const std::function<void(const RouteView&)>& fn) const;
+    // The same routes in the same order, a few at a time from the live
+    // table, for a listing that is sent as a slow client reads it.
+    class Listing;
+    Listing list() const;
+    // Changes whenever anything a listing shows may have changed (every
+    // change of the table or the interfaces; not the kernel's counters).
+    uint64_t version() const { return version_; }
     Result<MfcCounters> counters(const SgKey& key) const;
     size_t static_count() const { return static_.size(); }
     size_t rule_count() const { return rules_.size(); }
@@ -293,6 +302,36 @@ private:
     void unindex_rule_names(Rule& rule);
     void erase_rule(std::map<RuleKey, Rule>::iterator it);
     std::vector<std::string> mask_names(const FamilyState& fs, uint32_t mask) const;
+    RouteView view_of(const Rule& rule) const;
+    RouteView view_of(const StaticEntry& e) const;
+    RouteView view_of(const DynamicEntry& e) const;
+
+    // An SgKey as words that compare as listings order keys (by group, then
+    // source; IpAddr orders by family, then bytes), and back.
+    struct ListKey {
+        std::array<uint64_t, 6> words;
+        friend bool operator<(const ListKey& a, const ListKey& b) { return a.words < b.words; }
+    };
+    static ListKey list_key(const SgKey& k);
+    static SgKey sg_key(const ListKey& k);
+    template <class Map>
+    static void sorted_keys(const Map& map, std::vector<ListKey>& out);
+    // The keys of the static routes and of the learned entries and stop
+    // filters in listing order, for Listings: built when one needs it after
+    // a Listing started with keys added since the last build (only new keys
+    // make it stale: a key no longer in the table is skipped), shared by
+    // every open Listing and freed with the last. Listings keep keys, not
+    // positions, so a rebuild never moves them.
+    struct ListIndex {
+        std::vector<ListKey> statics;
+        std::vector<ListKey> dynamics;
+        uint64_t statics_added = 0; // static_added_ when statics was built
+        uint64_t dynamics_added = 0;
+        bool statics_built = false;
+        bool dynamics_built = false;
+    };
+    const std::vector<ListKey>& listed_statics() const;
+    const std::vector<ListKey>& listed_dynamics() const;
 
     Logger& log_;
     std::unique_ptr<FamilyState> v4_, v6_;
@@ -309,6 +348,11 @@ private:
     std::unordered_map<IfName, std::unordered_set<Rule*>> rules_by_name_; // exact IIF and named OIFs
     std::unordered_set<Rule*> wildcard_rules_;                            // wildcard IIF or OIF
     std::unordered_map<SgKey, Dynamic, SgKeyHash> dynamic_;
+    uint64_t version_ = 0;       // see version()
+    uint64_t static_added_ = 0;  // keys ever inserted into static_
+    uint64_t dynamic_added_ = 0; // and into dynamic_
+    mutable std::unique_ptr<ListIndex> list_index_;
+    mutable size_t listings_ = 0; // open Listings
     uint64_t next_seq_ = 1;
     std::function<void(const SgKey&, std::string_view)> on_learned_;
     size_t max_learned_ = 0;
@@ -316,6 +360,41 @@ private:
     uint64_t upcalls_refused_ = 0;
     UpcallStats reported_;
     std::chrono::steady_clock::time_point last_report_{};
+};
+
+// A listing of the routes (Router::list()) taken a few at a time from the
+// live table, in for_each_route's order, with nothing but the last key it
+// passed remembered between steps (never a pointer into the table): adding,
+// removing or reloading routes between two steps is always safe, and the
+// listing always ends. Like a /proc seq file, it lists each route present
+// for the whole listing exactly once; a route removed before the listing
+// reaches it is left out; a route added meanwhile may or may not be listed
+// (once at most); each route is shown as it is when listed. Costs its key
+// and a share of one sorted index of keys, whatever the table's size.
+// Move-only; must not outlive its Router.
+class Router::Listing {
+public:
+    Listing(Listing&& o) noexcept;
+    Listing& operator=(Listing&&) = delete;
+    Listing(const Listing&) = delete;
+    Listing& operator=(const Listing&) = delete;
+    ~Listing();
+
+    // Passes up to max more routes to fn; false once the listing is
+    // complete (fn may have been called for the last few).
+    bool next(size_t max, const std::function<void(const RouteView&)>& fn);
+    // Back to the start: the next step lists from the first route again.
+    void rewind();
+
+private:
+    friend class Router;
+    enum class Part : uint8_t { rules, statics, dynamics, done };
+    explicit Listing(const Router& router);
+    const Router* router_;
+    Part part_ = Part::rules;
+    bool started_ = false; // last_rule_ or last_ holds the key last passed in part_
+    RuleKey last_rule_;
+    ListKey last_{};
 };
 
 } // namespace smcroute

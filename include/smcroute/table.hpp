@@ -2,7 +2,9 @@
 // value in each column, JSON string escaping, and escaping of text bound for
 // a terminal. Formatting only; it does not
 // know what the rows mean. Cells are kept in one compact buffer and column
-// widths as rows arrive, so rows can be rendered a slice at a time.
+// widths as rows arrive, so rows can be rendered a slice at a time; or, for
+// tables too large to keep, rows are only measured in a first pass and
+// rendered one by one in a second.
 #pragma once
 
 #include <cstdint>
@@ -29,6 +31,17 @@ public:
     void render_heading(const std::function<void(std::string_view)>& emit) const;
     void render_rows(size_t first, size_t count, bool headings,
                      const std::function<void(std::string_view)>& emit) const;
+    // Without keeping rows: widen the columns to fit this row (a first
+    // pass), then render_row() each row as render() would (a second pass).
+    // A cell wider than its column (its row changed between the passes)
+    // is not cut: it pushes the rest of its line to the right.
+    void measure(std::initializer_list<std::string_view> row);
+    // The widths measured so far, to reuse for a table known to hold the
+    // same rows.
+    const std::vector<size_t>& column_widths() const { return width_; }
+    void set_column_widths(const std::vector<size_t>& widths);
+    void render_row(std::initializer_list<std::string_view> row, bool headings,
+                    const std::function<void(std::string_view)>& emit);
     // Bytes held for the rows (cells and their bounds).
     size_t memory() const { return text_.capacity() + ends_.capacity() * 4 + row_start_.capacity() * 4; }
 
@@ -40,6 +53,8 @@ private:
     std::string text_;                 // every cell, back to back
     std::vector<uint32_t> ends_;       // end of each cell in text_
     std::vector<uint32_t> row_start_;  // index of each row's first cell in ends_
+    std::vector<std::string_view> cells_; // render_row's scratch
+    std::string line_;
 };
 
 // "text" with JSON escapes, including the quotes.

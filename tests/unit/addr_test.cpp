@@ -31,6 +31,27 @@ TEST(AddrTest, ParseAndFormatV4)
     EXPECT_EQ(a->bytes()[3], 3);
 }
 
+// Every octet value formats as inet_ntop formats it (str() does IPv4 by hand).
+TEST(AddrTest, FormatV4AsInetNtop)
+{
+    for (unsigned v = 0; v < 256; ++v) {
+        for (unsigned pos = 0; pos < 4; ++pos) {
+            in_addr a{};
+            auto* b = reinterpret_cast<unsigned char*>(&a);
+            b[0] = 10;
+            b[1] = 0;
+            b[2] = 99;
+            b[3] = 255;
+            b[pos] = static_cast<unsigned char>(v);
+            char want[INET_ADDRSTRLEN];
+            ASSERT_TRUE(inet_ntop(AF_INET, &a, want, sizeof want));
+            EXPECT_EQ(IpAddr::from_v4(a).str(), want);
+        }
+    }
+    EXPECT_EQ(IpAddr::any(Family::inet).str(), "0.0.0.0");
+    EXPECT_EQ(ip("255.255.255.255").str(), "255.255.255.255");
+}
+
 TEST(AddrTest, ParseAndFormatV6)
 {
     auto a = IpAddr::parse("FF0E:0:0::1");

@@ -10,6 +10,7 @@
 #include <net/if.h>
 
 #include <cctype>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -564,32 +565,191 @@ TEST_F(ControlStreamTest, ColumnsAlignAcrossPieces)
     }
 }
 
-TEST_F(ControlStreamTest, TableChangesDuringAStreamDoNotAffectIt)
+// Pulls until the answer has at least n rows (or has ended).
+void pull_until_rows(PullingReply& r, size_t n)
+{
+    while (r.rows.size() < n && r.pull()) {
+    }
+}
+
+// Mid-stream the table changes under the listing (a client removes routes
+// not yet sent, adds one, then every client route goes): the answer stays
+// one complete, well-formed listing whose rows already sent are those of
+// the table before, and lists nothing that was removed before its turn.
+TEST_F(ControlStreamTest, TableChangesDuringAStreamAreSafe)
 {
     add_routes(800);
-    for (uint32_t flags : {0u, req_json, req_detail}) {
+    for (uint32_t flags : {0u, req_json, req_detail, req_headings}) {
         auto before = run({"show"}, flags);
+        ASSERT_EQ(before.rows.size(), (flags & req_json ? 802u : flags & req_headings ? 801u : 800u));
         PullingReply r = start_show(flags);
-        ASSERT_TRUE(r.pull());
-        ASSERT_TRUE(r.pull());
-        // Mid-stream: a client removes routes not yet sent and adds new ones,
-        // and even everything of its origin goes.
+        pull_until_rows(r, 300);
+        ASSERT_EQ(r.ends, 0);
+        const size_t sent = r.rows.size();
+        ASSERT_LT(sent, 700u) << "the stream is still going";
         ASSERT_EQ(run({"remove", "eth0", "10.0.3.1", "225.1.3.1"}).status, 0u);
         ASSERT_EQ(run({"add", "eth0", "10.9.9.9", "225.9.9.9", "eth1"}).status, 0u);
         router.remove_origin(Origin::client);
         ASSERT_EQ(router.static_count(), 0u);
-        while (r.pull()) {
-        }
+        size_t pulls = 0;
+        while (r.pull())
+            ASSERT_LT(++pulls, 100u) << "the stream ends";
         EXPECT_EQ(r.ends, 1);
         EXPECT_EQ(r.status, 0u);
-        // The listing is the table as it was when the request came.
-        EXPECT_EQ(r.rows, before.rows) << "flags " << flags;
-        EXPECT_EQ(r.all().find("10.9.9.9"), std::string::npos);
+        // What was sent before the change is the table as it was; nothing
+        // removed since is sent; the answer is closed properly.
+        std::vector<std::string> head(r.rows.begin(), r.rows.begin() + static_cast<long>(sent));
+        EXPECT_EQ(head, std::vector<std::string>(before.rows.begin(), before.rows.begin() + static_cast<long>(sent)))
+            << "flags " << flags;
         if (flags & req_json) {
+            ASSERT_EQ(r.rows.size(), sent + 1) << r.all();
+            EXPECT_EQ(r.rows.back(), "]}");
             std::string why;
             EXPECT_TRUE(json_well_formed(r.all(), why)) << why;
+        } else {
+            EXPECT_EQ(r.rows.size(), sent) << "flags " << flags;
         }
+        EXPECT_EQ(r.all().find("10.9.9.9"), std::string::npos);
+        EXPECT_EQ(r.all().find("10.0.3.1,"), std::string::npos);
         add_routes(800);
+    }
+}
+
+// Routes present for the whole listing are each listed exactly once even
+// while others come and go and other listings start; each row shows the
+// route as it is when sent.
+TEST_F(ControlStreamTest, RoutesPresentThroughoutAreListedOnce)
+{
+    add_routes(800);
+    PullingReply r = start_show(req_headings);
+    pull_until_rows(r, 400);
+    ASSERT_EQ(r.ends, 0);
+    // Routes 700-749 (not sent yet) go; new ones come before and after the
+    // place the listing has reached; another listing starts meanwhile.
+    for (size_t i = 700; i < 750; ++i)
+        ASSERT_EQ(run({"remove", "eth0", cat("10.0.", i / 250, ".", i % 250 + 1),
+                       cat("225.1.", i / 250, ".", i % 250 + 1)})
+                      .status,
+                  0u);
+    ASSERT_EQ(run({"add", "eth0", "10.0.0.1", "225.0.0.1", "eth1"}).status, 0u);
+    ASSERT_EQ(run({"add", "eth0", "10.9.9.9", "225.9.9.9", "eth2"}).status, 0u);
+    // Route 790 changes its OIFs before its turn: its row shows the new ones.
+    ASSERT_EQ(run({"add", "eth0", "10.0.3.41", "225.1.3.41", "eth2"}).status, 0u);
+    EXPECT_EQ(run({"show"}).rows.size(), 752u);
+    while (r.pull()) {
+    }
+    EXPECT_EQ(r.status, 0u);
+    const std::string& h = r.rows.at(0);
+    ASSERT_EQ(h.rfind("ROUTE (S,G)", 0), 0u) << h;
+    std::map<std::string, int> seen;
+    for (size_t i = 1; i < r.rows.size(); ++i) {
+        const std::string& row = r.rows[i];
+        EXPECT_EQ(++seen[row.substr(0, row.find(')') + 1)], 1) << row << " listed twice";
+        EXPECT_EQ(row.substr(h.find("IIF"), 4), "eth0") << "aligned: " << row;
+        EXPECT_EQ(row.substr(h.find("STATE"), 6), "active") << "aligned: " << row;
+    }
+    for (size_t i = 0; i < 800; ++i) {
+        std::string key = cat("(10.0.", i / 250, ".", i % 250 + 1, ", 225.1.", i / 250, ".", i % 250 + 1, ")");
+        EXPECT_EQ(seen.count(key), i >= 700 && i < 750 ? 0u : 1u) << key;
+    }
+    EXPECT_EQ(seen.count("(10.0.0.1, 225.0.0.1)"), 0u) << "added behind the listing";
+    EXPECT_EQ(seen.count("(10.9.9.9, 225.9.9.9)"), 1u) << "added ahead, seen by a rebuilt index";
+    for (const auto& row : r.rows)
+        if (row.rfind("(10.0.3.41, 225.1.3.41)", 0) == 0)
+            EXPECT_NE(row.find("eth1 eth2"), std::string::npos) << row;
+}
+
+// Text takes two passes: widths, then rows. A row that is wider when sent
+// than anything the first pass saw is sent whole, and the other rows keep
+// their alignment; everything gone by the second pass gives "No routes."
+TEST_F(ControlStreamTest, RowsChangingBetweenThePassesAreSentWhole)
+{
+    add_routes(600);
+    PullingReply r = start_show(req_headings);
+    ASSERT_TRUE(r.pull()); // the first pass has begun
+    ASSERT_TRUE(r.rows.empty());
+    // Not in the first pass (added after it began); seen in the second
+    // because another listing starts meanwhile.
+    ASSERT_EQ(run({"add", "eth2", "10.200.200.200", "225.200.200.200", "eth0", "eth1"}).status, 0u);
+    pull_until_rows(r, 2);
+    EXPECT_EQ(run({"show"}).rows.size(), 601u);
+    while (r.pull()) {
+    }
+    ASSERT_EQ(r.rows.size(), 602u);
+    const std::string& h = r.rows[0];
+    EXPECT_EQ(h.find("IIF"), std::string("(10.0.2.100, 225.1.2.100)  ").size()) << h;
+    for (size_t i = 1; i + 1 < r.rows.size(); ++i)
+        EXPECT_EQ(r.rows[i].substr(h.find("IIF"), 4), "eth0") << r.rows[i];
+    EXPECT_EQ(r.rows.back(), "(10.200.200.200, 225.200.200.200)  eth2  active  eth0 eth1");
+
+    // A change, so the next listing measures again; every route goes while
+    // it measures.
+    ASSERT_EQ(run({"remove", "eth2", "10.200.200.200", "225.200.200.200"}).status, 0u);
+    PullingReply gone = start_show(req_headings);
+    ASSERT_TRUE(gone.pull());
+    ASSERT_TRUE(gone.rows.empty()) << "measuring";
+    router.remove_origin(Origin::client);
+    while (gone.pull()) {
+    }
+    EXPECT_EQ(gone.rows, std::vector<std::string>{"No routes."}) << "no heading without rows";
+    EXPECT_EQ(gone.status, 0u);
+}
+
+// The widths of a first pass are kept while the table does not change: the
+// next text listing sends rows from its first pull, with the same text.
+// Any change, or a change during the first pass, measures again; -d
+// (counters change on their own) always measures.
+TEST_F(ControlStreamTest, UnchangedTableSkipsTheFirstPass)
+{
+    add_routes(600);
+    auto whole = [](PullingReply& r) {
+        while (r.pull()) {
+        }
+        return r.rows;
+    };
+    PullingReply first = start_show(req_headings);
+    ASSERT_TRUE(first.pull());
+    EXPECT_TRUE(first.rows.empty()) << "measuring";
+    auto text = whole(first);
+    PullingReply again = start_show(req_headings);
+    ASSERT_TRUE(again.pull());
+    EXPECT_FALSE(again.rows.empty()) << "widths reused: rows at once";
+    EXPECT_EQ(whole(again), text);
+    PullingReply plain = start_show(0);
+    ASSERT_TRUE(plain.pull());
+    EXPECT_FALSE(plain.rows.empty()) << "headings do not change the measured widths";
+    EXPECT_EQ(whole(plain), std::vector<std::string>(text.begin() + 1, text.end()));
+
+    // show pending keeps its own.
+    PullingReply pending = start_show(0, {"show", "pending"});
+    whole(pending);
+    EXPECT_EQ(pending.rows, std::vector<std::string>{"No pending routes."});
+
+    // A change: measured again, to the new widths.
+    ASSERT_EQ(run({"add", "eth2", "10.200.200.200", "225.200.200.200", "eth1"}).status, 0u);
+    PullingReply changed = start_show(req_headings);
+    ASSERT_TRUE(changed.pull());
+    EXPECT_TRUE(changed.rows.empty()) << "the table changed: measuring";
+    auto text2 = whole(changed);
+    ASSERT_EQ(text2.size(), 602u);
+    EXPECT_EQ(text2[0].find("IIF"), std::string("(10.200.200.200, 225.200.200.200)  ").size()) << text2[0];
+
+    // A change during the first pass: those widths are not kept.
+    PullingReply during = start_show(req_headings);
+    ASSERT_TRUE(during.pull());
+    ASSERT_EQ(run({"remove", "eth2", "10.200.200.200", "225.200.200.200"}).status, 0u);
+    whole(during);
+    PullingReply after = start_show(req_headings);
+    ASSERT_TRUE(after.pull());
+    EXPECT_TRUE(after.rows.empty()) << "measuring again";
+    auto text3 = whole(after);
+    EXPECT_EQ(text3, text) << "back to the first table's text";
+
+    for (int i = 0; i < 2; ++i) {
+        PullingReply d = start_show(req_detail);
+        ASSERT_TRUE(d.pull());
+        EXPECT_TRUE(d.rows.empty()) << "-d always measures";
+        whole(d);
     }
 }
 

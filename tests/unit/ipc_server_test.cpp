@@ -147,6 +147,20 @@ protected:
                             out.end(0, "streamed");
                         return false;
                     });
+                } else if (req.args[0] == "slowstart") {
+                    // "slowstart MS N": nothing for MS ms (a first pass
+                    // that only measures), then N rows.
+                    auto from = EventLoop::Clock::now() + std::chrono::milliseconds(std::stoul(req.args.at(1)));
+                    size_t n = std::stoul(req.args.at(2));
+                    reply.stream([this, from, n](Reply& out) {
+                        ++pulls_;
+                        if (EventLoop::Clock::now() < from)
+                            return true;
+                        for (size_t i = 0; i < n; ++i)
+                            out.row(cat("row ", i));
+                        out.end(0, "late");
+                        return false;
+                    });
                 } else {
                     reply.end(1, cat("unknown command ", req.args[0]));
                 }
@@ -735,6 +749,39 @@ TEST_F(IpcServerTest, ClientThatStopsReadingAStreamIsDroppedWhenIdle)
     ASSERT_TRUE(pump_until([&] { return server_->client_count() == 0; }, 3000ms));
     EXPECT_TRUE(stream_alive_.expired()) << "dropping the client frees its producer";
     EXPECT_LT(produced_, 10u * 1024 * 1024) << "only what the client could have read was produced";
+}
+
+// Time the daemon spends on an answer before its first row (the first,
+// measuring pass of a long text listing) is not the client's idleness.
+TEST_F(IpcServerTest, StreamSlowToStartIsNotIdle)
+{
+    IpcLimits limits;
+    limits.idle_timeout = 150ms;
+    start(limits);
+    std::vector<std::string> rows;
+    Result<EndFrame> end = fail("not run");
+    with_client([&] {
+        auto c = IpcClient::connect(path_, 5000ms);
+        ASSERT_TRUE(c.ok());
+        end = c->call(Request{0, {"slowstart", "600", "3"}}, [&](std::string_view r) { rows.emplace_back(r); });
+    });
+    ASSERT_TRUE(end.ok()) << end.error().message;
+    EXPECT_EQ(*end, (EndFrame{0, "late"}));
+    EXPECT_EQ(rows, (std::vector<std::string>{"row 0", "row 1", "row 2"}));
+    EXPECT_GT(pulls_, 1u);
+}
+
+// A client gone while its answer is still silent (slow to start) is
+// dropped at once, not when the answer would first be written.
+TEST_F(IpcServerTest, HangupBeforeAStreamsFirstRowFreesTheProducer)
+{
+    start();
+    {
+        UniqueFd fd = connect_raw(path_);
+        send_all(fd.get(), *encode_request(Request{0, {"slowstart", "60000", "3"}}));
+        ASSERT_TRUE(pump_until([&] { return pulls_ > 0; }));
+    }
+    EXPECT_TRUE(pump_until([&] { return server_->client_count() == 0; }, 2000ms));
 }
 
 TEST_F(IpcServerTest, HangupMidStreamFreesTheProducer)

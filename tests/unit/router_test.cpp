@@ -9,8 +9,11 @@
 #include <net/if.h>
 
 #include <chrono>
+#include <map>
+#include <random>
 #include <set>
 #include <string>
+#include <tuple>
 
 namespace smcroute {
 namespace {
@@ -1146,6 +1149,251 @@ TEST_F(RouterTest, RoutesSharingInterfacesStayIndependent)
     EXPECT_EQ(router.static_count(), 0u);
     EXPECT_EQ(router.rule_count(), 1u);
     EXPECT_TRUE(k4.mfc.empty());
+}
+
+// Listings ------------------------------------------------------------------------------
+
+// Which entry a view is: its part of the listing and its key.
+std::string listed_id(const RouteView& v)
+{
+    if (v.kind == RouteView::Kind::rule)
+        return cat("rule ", v.spec->iif.view(), " ", v.spec->key_str());
+    const bool is_static = v.owned_spec.has_value();
+    return cat(is_static ? "static " : "dynamic ", v.key.source.str(), " ", v.key.group.str());
+}
+
+class RouterListingTest : public RouterTest {
+protected:
+    // n static routes 10.0.x.y -> 225.1.x.y from eth0 to eth1.
+    void add_statics(size_t n, size_t first = 0)
+    {
+        for (size_t i = first; i < first + n; ++i)
+            ASSERT_TRUE(router.add(static_route(i), Origin::client)) << i;
+    }
+    static RouteSpec static_route(size_t i)
+    {
+        return spec("eth0", cat("10.0.", i / 250, ".", i % 250 + 1), cat("225.1.", i / 250, ".", i % 250 + 1),
+                    {"eth1"});
+    }
+    std::vector<std::string> all_ids() const
+    {
+        std::vector<std::string> out;
+        router.for_each_route([&](const RouteView& v) { out.push_back(listed_id(v)); });
+        return out;
+    }
+    // Steps through a listing, max routes a step, checking that no step
+    // gives more and that each part comes in strictly ascending key order.
+    struct Walker {
+        explicit Walker(Router::Listing l) : listing(std::move(l)) {}
+        bool step(size_t max)
+        {
+            size_t got = 0;
+            bool more = listing.next(max, [&](const RouteView& v) {
+                ++got;
+                ids.push_back(listed_id(v));
+                check_order(v);
+            });
+            EXPECT_LE(got, max);
+            return more;
+        }
+        void check_order(const RouteView& v)
+        {
+            if (v.kind == RouteView::Kind::rule) {
+                auto k = std::make_tuple(v.spec->iif, v.spec->source, v.spec->group);
+                EXPECT_TRUE(!last_rule || *last_rule < k) << "rules out of order at " << listed_id(v);
+                last_rule = k;
+                return;
+            }
+            int part = v.owned_spec ? 1 : 2;
+            EXPECT_GE(part, last_part) << "parts out of order at " << listed_id(v);
+            auto k = std::make_tuple(v.key.group, v.key.source);
+            if (part == last_part)
+                EXPECT_LT(last_key, k) << "keys out of order at " << listed_id(v);
+            last_part = part;
+            last_key = k;
+        }
+        void rewind()
+        {
+            listing.rewind();
+            last_rule.reset();
+            last_part = 0;
+        }
+        Router::Listing listing;
+        std::vector<std::string> ids;
+        std::optional<std::tuple<IfName, Prefix, Prefix>> last_rule;
+        int last_part = 0;
+        std::tuple<IpAddr, IpAddr> last_key;
+    };
+};
+
+TEST_F(RouterListingTest, StepsListWhatForEachRouteDoesInItsOrder)
+{
+    add_statics(300);
+    ASSERT_TRUE(router.add(spec("eth0", "", "225.4.4.0/24", {"eth1"}), Origin::config));
+    ASSERT_TRUE(router.add(spec("eth1", "", "225.3.3.3", {"eth2"}), Origin::config));
+    ASSERT_TRUE(router.add(spec("eth0", "10.0.0.9", "225.9.9.9"), Origin::config)); // a static stop filter
+    router.handle_upcall(Family::inet, nocache(must_vif("eth0"), "10.0.0.7", "225.4.4.7"));  // learned
+    router.handle_upcall(Family::inet, nocache(must_vif("eth0"), "10.0.0.7", "225.77.0.1")); // stop filter
+    ASSERT_EQ(router.dynamic_count(), 2u);
+    const auto whole = all_ids();
+    ASSERT_EQ(whole.size(), 2u + 301u + 2u);
+    EXPECT_EQ(whole.front(), "rule eth0 (*, 225.4.4.0/24)");
+    EXPECT_EQ(whole.back(), "dynamic 10.0.0.7 225.77.0.1");
+    for (size_t max : {1u, 2u, 7u, 64u, 1000u}) {
+        Walker w(router.list());
+        size_t steps = 0;
+        while (w.step(max))
+            ASSERT_LT(++steps, 1000u) << "a listing always ends";
+        EXPECT_EQ(w.ids, whole) << "steps of " << max;
+        EXPECT_FALSE(w.step(max)) << "and stays ended";
+        EXPECT_EQ(w.ids.size(), whole.size());
+    }
+    // rewind() starts again.
+    Walker w(router.list());
+    while (w.step(50)) {
+    }
+    w.rewind();
+    while (w.step(50)) {
+    }
+    ASSERT_EQ(w.ids.size(), 2 * whole.size());
+    EXPECT_TRUE(std::equal(whole.begin(), whole.end(), w.ids.begin() + static_cast<long>(whole.size())));
+}
+
+TEST_F(RouterListingTest, RoutesRemovedBeforeTheirTurnAreLeftOutOthersListedOnce)
+{
+    add_statics(500);
+    const auto whole = all_ids();
+    Walker w(router.list());
+    ASSERT_TRUE(w.step(100));
+    // Routes behind the cursor and ahead of it go; others are added ahead
+    // and behind; another listing starts (the index is rebuilt).
+    for (size_t i : {10u, 20u, 300u, 301u, 499u})
+        ASSERT_TRUE(router.remove(static_route(i), false));
+    add_statics(5, 600);
+    ASSERT_TRUE(router.add(spec("eth0", "10.0.0.1", "225.0.0.1", {"eth1"}), Origin::client)); // before all
+    EXPECT_EQ(all_ids().size(), whole.size() + 1);
+    while (w.step(100)) {
+    }
+    std::map<std::string, int> seen;
+    for (const auto& id : w.ids)
+        EXPECT_EQ(++seen[id], 1) << id << " listed twice";
+    for (size_t i = 0; i < 500; ++i) {
+        const std::string id = cat("static ", static_route(i).source.str(), " ", static_route(i).group.str());
+        if (i == 300 || i == 301 || i == 499)
+            EXPECT_FALSE(seen.count(id)) << id << " was removed before its turn";
+        else if (i != 10 && i != 20)
+            EXPECT_TRUE(seen.count(id)) << id << " was there all along";
+    }
+    EXPECT_TRUE(seen.count("static 10.0.0.1 225.0.0.1") == 0) << "added behind the cursor";
+    for (size_t i = 600; i < 605; ++i)
+        EXPECT_TRUE(seen.count(cat("static ", static_route(i).source.str(), " ", static_route(i).group.str())))
+            << "added ahead of the cursor, and another listing rebuilt the index";
+}
+
+TEST_F(RouterListingTest, ListingOutlivesEveryRouteSafely)
+{
+    add_statics(400);
+    ASSERT_TRUE(router.add(spec("eth0", "", "225.4.4.0/24", {"eth1"}), Origin::config));
+    router.handle_upcall(Family::inet, nocache(must_vif("eth0"), "10.0.0.7", "225.4.4.7"));
+    for (int how = 0; how < 3; ++how) {
+        Walker w(router.list());
+        ASSERT_TRUE(w.step(3));
+        const size_t before = w.ids.size();
+        if (how == 0)
+            router.clear();
+        else if (how == 1)
+            router.remove_origin(Origin::client);
+        else
+            router.flush_dynamic();
+        size_t steps = 0;
+        while (w.step(10))
+            ASSERT_LT(++steps, 1000u);
+        if (how == 0)
+            EXPECT_EQ(w.ids.size(), before) << "nothing listed once everything is gone";
+        if (how == 1)
+            for (size_t i = before; i < w.ids.size(); ++i)
+                EXPECT_EQ(w.ids[i].rfind("static ", 0), std::string::npos) << w.ids[i];
+        if (how == 2)
+            for (size_t i = before; i < w.ids.size(); ++i)
+                EXPECT_EQ(w.ids[i].rfind("dynamic ", 0), std::string::npos) << w.ids[i];
+        // Put everything back for the next round.
+        add_statics(400);
+        if (router.rule_count() == 0)
+            ASSERT_TRUE(router.add(spec("eth0", "", "225.4.4.0/24", {"eth1"}), Origin::config));
+        router.handle_upcall(Family::inet, nocache(must_vif("eth0"), "10.0.0.7", "225.4.4.7"));
+    }
+}
+
+// Random churn between the steps of several listings at once: each listing
+// lists every route present all through it exactly once, never one twice,
+// always in order, and always ends.
+TEST_F(RouterListingTest, RandomChurnKeepsTheListingPromises)
+{
+    std::mt19937 rng(1234);
+    auto pick = [&](size_t n) { return static_cast<size_t>(rng() % n); };
+    ASSERT_TRUE(router.add(spec("eth0", "", "225.4.0.0/16", {"eth1"}), Origin::config)); // learns 225.4.x.x
+    add_statics(200);
+    for (int round = 0; round < 30; ++round) {
+        std::set<std::string> at_start;
+        for (const auto& id : all_ids())
+            at_start.insert(id);
+        Walker w(router.list());
+        std::set<std::string> removed; // removed at some point during the listing
+        bool flushed = false;
+        std::optional<Walker> other;
+        size_t steps = 0;
+        while (w.step(1 + pick(20))) {
+            ASSERT_LT(++steps, 10000u);
+            switch (pick(8)) {
+            case 0: // add a static route (maybe back)
+                (void)router.add(static_route(pick(400)), Origin::client);
+                break;
+            case 1: { // remove one
+                size_t i = pick(400);
+                if (router.remove(static_route(i), false))
+                    removed.insert(cat("static ", static_route(i).source.str(), " ", static_route(i).group.str()));
+                break;
+            }
+            case 2: // learned entries and stop filters
+                router.handle_upcall(Family::inet, nocache(must_vif("eth0"), cat("10.1.0.", 1 + pick(200)),
+                                                           cat(pick(2) ? "225.4.0." : "226.0.0.", 1 + pick(200))));
+                break;
+            case 3:
+                if (pick(4) == 0) {
+                    router.flush_dynamic();
+                    flushed = true;
+                }
+                break;
+            case 4: { // a rule comes or goes
+                auto r = spec("eth1", "", cat("225.8.", pick(5), ".0/24"), {"eth2"});
+                if (router.remove(r, false))
+                    removed.insert(cat("rule eth1 ", r.key_str()));
+                else
+                    (void)router.add(r, Origin::client);
+                break;
+            }
+            case 5: // another listing starts (rebuilding the index) or goes on
+                if (!other || !other->step(1 + pick(50)))
+                    other.emplace(router.list());
+                break;
+            case 6: // a whole other listing, start to end
+                (void)all_ids();
+                break;
+            default: break;
+            }
+        }
+        std::map<std::string, int> seen;
+        for (const auto& id : w.ids)
+            EXPECT_EQ(++seen[id], 1) << "round " << round << ": " << id << " listed twice";
+        std::set<std::string> at_end;
+        for (const auto& id : all_ids())
+            at_end.insert(id);
+        for (const auto& id : at_start) {
+            const bool steady = at_end.count(id) && !removed.count(id) && !(flushed && id.rfind("dynamic ", 0) == 0);
+            if (steady)
+                EXPECT_EQ(seen[id], 1) << "round " << round << ": " << id << " was there all along";
+        }
+    }
 }
 
 // Missing family ------------------------------------------------------------------------

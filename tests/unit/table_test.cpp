@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <array>
 #include <string>
 #include <vector>
 
@@ -104,6 +105,53 @@ TEST(TableTest, SlicesRenderAsTheWhole)
     t.render_rows(50, 1, false, [&](std::string_view l) { tail.emplace_back(l); });
     t.render_rows(1000, 1, false, [&](std::string_view l) { tail.emplace_back(l); });
     EXPECT_EQ(tail.size(), 2u);
+}
+
+// Two passes without keeping rows: measure every row, then render each
+// alone; the lines are those of the table that keeps its rows, and nothing
+// is kept.
+TEST(TableTest, MeasuredRowsRenderAsTheWhole)
+{
+    Table kept({"ROUTE", "IIF", "OIFS"});
+    Table streamed({"ROUTE", "IIF", "OIFS"});
+    auto cells = [](int i) {
+        return std::array<std::string, 3>{std::string(static_cast<size_t>(i % 13), 'k'),
+                                          i % 5 ? "eth0" : "veth-long", i % 3 ? "a b" : ""};
+    };
+    for (int i = 0; i < 50; ++i) {
+        auto c = cells(i);
+        kept.add({c[0], c[1], c[2]});
+        streamed.measure({c[0], c[1], c[2]});
+    }
+    EXPECT_TRUE(streamed.empty());
+    for (bool headings : {true, false}) {
+        std::vector<std::string> lines;
+        auto emit = [&](std::string_view l) { lines.emplace_back(l); };
+        if (headings)
+            streamed.render_heading(emit);
+        for (int i = 0; i < 50; ++i) {
+            auto c = cells(i);
+            streamed.render_row({c[0], c[1], c[2]}, headings, emit);
+        }
+        EXPECT_EQ(lines, render(kept, headings));
+    }
+}
+
+// A row wider than what was measured (it changed between the passes) is
+// rendered whole: its wide cell pushes the rest of the line to the right.
+TEST(TableTest, RowWiderThanMeasuredIsNotCut)
+{
+    Table t({"ROUTE", "IIF", "OIFS"});
+    t.measure({"(1, 2)", "eth0", "x"});
+    std::vector<std::string> lines;
+    auto emit = [&](std::string_view l) { lines.emplace_back(l); };
+    t.render_row({"(1, 2)", "eth0", "x"}, true, emit);
+    t.render_row({"(10.0.0.1, 225.1.2.3)", "veth-longer", "y z"}, true, emit);
+    t.render_row({"(1, 2)", "eth0", ""}, false, emit);
+    ASSERT_EQ(lines.size(), 3u);
+    EXPECT_EQ(lines[0], "(1, 2)  eth0  x");
+    EXPECT_EQ(lines[1], "(10.0.0.1, 225.1.2.3)  veth-longer  y z");
+    EXPECT_EQ(lines[2], "(1, 2)  eth0");
 }
 
 TEST(TableTest, VectorAndListRowsAreTheSame)
