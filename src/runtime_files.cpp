@@ -2,11 +2,11 @@
 
 #include <cerrno>
 #include <cstring>
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
-#include <sys/xattr.h>
 #include <unistd.h>
 
 namespace smcroute {
@@ -155,6 +155,46 @@ Result<SplitPath> split_path(const std::string& path)
 
 // ---------------------------------------------------------- runtime directory
 
+namespace {
+
+// A runtime directory another user owns (an older smcroute gave it to the
+// -p user), or one that others may write, is renamed aside, made root's, emptied and removed; a fresh one
+// then takes its name. So no directory of root's ever holds that user's
+// entries: a socket there could be an impostor that root's client would
+// trust. /run is root's, so only root can rename in it. What cannot be
+// removed stays under the aside name, which nothing uses.
+Status set_aside(const FileDir& up, const std::string& leaf, UniqueFd old, uid_t owner, Logger& log)
+{
+    const std::string path = up.join(leaf);
+    const std::string aside = cat(".", leaf, ".taken-", ::getpid());
+    if (::renameat2(up.fd(), leaf.c_str(), up.fd(), aside.c_str(), RENAME_NOREPLACE) != 0)
+        return os_error(errno, cat("cannot move aside runtime directory ", path, " of uid ", owner));
+    // Root's and closed to others from here on: its owner can add nothing.
+    if (::fchown(old.get(), ::geteuid(), ::getegid()) != 0 || ::fchmod(old.get(), 0700) != 0)
+        return os_error(errno, cat("cannot take runtime directory ", up.join(aside), " from uid ", owner));
+    UniqueFd list(::openat(old.get(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    DIR* d = list ? ::fdopendir(list.get()) : nullptr;
+    if (d) {
+        (void)list.release(); // closedir closes it
+        while (const dirent* e = ::readdir(d)) {
+            const std::string_view n = e->d_name;
+            if (n == "." || n == "..")
+                continue;
+            if (::unlinkat(::dirfd(d), e->d_name, 0) != 0 && errno == EISDIR)
+                ::unlinkat(::dirfd(d), e->d_name, AT_REMOVEDIR);
+        }
+        ::closedir(d);
+    }
+    if (::unlinkat(up.fd(), aside.c_str(), AT_REMOVEDIR) != 0)
+        log.warning(cat("left ", up.join(aside), " (the runtime directory taken from uid ", owner,
+                        "): ", std::strerror(errno)));
+    log.notice(cat("took back runtime directory ", path, " from uid ", owner,
+                   ": replaced by a new one of root's, so the user of -p cannot replace the daemon's files in it"));
+    return {};
+}
+
+} // namespace
+
 Result<FileDir> make_runtime_dir(const std::string& parent, std::string_view name, Logger& log)
 {
     if (!is_plain_name(name))
@@ -164,44 +204,44 @@ Result<FileDir> make_runtime_dir(const std::string& parent, std::string_view nam
         return up.take_error();
     const std::string leaf(name);
     const std::string path = up->join(leaf);
-    if (::mkdirat(up->fd(), leaf.c_str(), 0755) == 0)
-        log.debug(cat("created runtime directory ", path));
-    else if (errno != EEXIST)
-        return os_error(errno, cat("cannot create runtime directory ", path));
-
-    UniqueFd fd(::openat(up->fd(), leaf.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-    if (!fd) {
-        const int e = errno;
-        auto there = entry_at(*up, leaf);
-        if (there && *there && S_ISLNK((*there)->st_mode))
-            return fail(cat("runtime directory ", path,
-                            " is a symbolic link: refusing to follow it (remove it; the daemon creates the directory)"));
-        if (there && *there && !S_ISDIR((*there)->st_mode))
-            return fail(cat("runtime directory ", path, " exists and is ", kind_of((*there)->st_mode),
-                            ", not a directory: remove it"));
-        return os_error(e, cat("cannot open runtime directory ", path));
-    }
-    struct stat st{};
-    if (::fstat(fd.get(), &st) != 0)
-        return os_error(errno, cat("runtime directory ", path));
     const uid_t uid = ::geteuid();
     const gid_t gid = ::getegid();
-    if (st.st_uid != uid || st.st_gid != gid) {
-        // Left to the -p user by an older smcroute, or made by someone else:
-        // from here on only root may change what is in it.
-        if (::fchown(fd.get(), uid, gid) != 0)
-            return os_error(errno, cat("cannot take back runtime directory ", path, " from uid ", st.st_uid));
-        if (st.st_uid != uid) {
-            for (const char* acl : {"system.posix_acl_access", "system.posix_acl_default"})
-                if (::fremovexattr(fd.get(), acl) != 0 && errno != ENODATA && errno != EOPNOTSUPP)
-                    return os_error(errno, cat("cannot drop the ACLs of runtime directory ", path));
-            log.notice(cat("took back runtime directory ", path, " from uid ", st.st_uid,
-                           ": it is root's now, so the user of -p cannot replace the daemon's files in it"));
+    for (int attempt = 0;; ++attempt) {
+        if (::mkdirat(up->fd(), leaf.c_str(), 0755) == 0)
+            log.debug(cat("created runtime directory ", path));
+        else if (errno != EEXIST)
+            return os_error(errno, cat("cannot create runtime directory ", path));
+
+        UniqueFd fd(::openat(up->fd(), leaf.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+        if (!fd) {
+            const int e = errno;
+            auto there = entry_at(*up, leaf);
+            if (there && *there && S_ISLNK((*there)->st_mode))
+                return fail(cat("runtime directory ", path,
+                                " is a symbolic link: refusing to follow it (remove it; the daemon creates the directory)"));
+            if (there && *there && !S_ISDIR((*there)->st_mode))
+                return fail(cat("runtime directory ", path, " exists and is ", kind_of((*there)->st_mode),
+                                ", not a directory: remove it"));
+            return os_error(e, cat("cannot open runtime directory ", path));
         }
+        struct stat st{};
+        if (::fstat(fd.get(), &st) != 0)
+            return os_error(errno, cat("runtime directory ", path));
+        // Another user's, or one others could write: what is in it may be
+        // theirs.
+        if (st.st_uid != uid || (st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
+            if (attempt > 0)
+                return fail(cat("runtime directory ", path, " was replaced while it was made"));
+            if (auto aside = set_aside(*up, leaf, std::move(fd), st.st_uid, log); !aside)
+                return aside.take_error();
+            continue;
+        }
+        if (st.st_gid != gid && ::fchown(fd.get(), uid, gid) != 0)
+            return os_error(errno, cat("cannot give runtime directory ", path, " to gid ", gid));
+        if ((st.st_mode & 07777) != 0755 && ::fchmod(fd.get(), 0755) != 0)
+            return os_error(errno, cat("cannot set the mode of runtime directory ", path));
+        return FileDir::adopt(std::move(fd), path);
     }
-    if ((st.st_mode & 07777) != 0755 && ::fchmod(fd.get(), 0755) != 0)
-        return os_error(errno, cat("cannot set the mode of runtime directory ", path));
-    return FileDir::adopt(std::move(fd), path);
 }
 
 // ------------------------------------------------------------------ PidFile

@@ -69,10 +69,12 @@ bool is_plain_name(std::string_view name);
 
 // The runtime directory PARENT/NAME of a daemon started with -p USER
 // (/run/IDENT): created with mode 0755, owned by this process's user and
-// group (root); one that exists is taken back through its descriptor
-// (owner, group, mode 0755, and its ACLs dropped when it was another
-// user's) if it is a real directory, and refused if it is a symbolic link
-// or anything else. NAME must be a plain name. Logs a take-back (notice).
+// group (root). One that exists and is root's gets that group and mode
+// through its descriptor; one of another user's, or that others may write,
+// is renamed aside, emptied and removed, and a new one made (never, even
+// for a moment, a directory of root's holding another user's entries).
+// A symbolic link or anything else is refused. NAME must be a plain name.
+// Logs a take-back (notice).
 Result<FileDir> make_runtime_dir(const std::string& parent, std::string_view name, Logger& log);
 
 // The identity of a file made here: it is removed only while it is that one.

@@ -8,6 +8,7 @@
 
 #include <cerrno>
 #include <cstdlib>
+#include <filesystem>
 #include <fcntl.h>
 #include <fstream>
 #include <sstream>
@@ -171,12 +172,31 @@ TEST_F(RuntimeFiles, RuntimeDirCreatedAndTakenBack)
     // Left to the user by an older smcroute, and opened up by that user.
     ASSERT_EQ(::chown((root_ + "/ident").c_str(), other_uid, other_gid), 0);
     ASSERT_EQ(::chmod((root_ + "/ident").c_str(), 0777), 0);
+    // with that user's entry in it (an impostor socket, say)
+    int f = ::open((root_ + "/ident/planted").c_str(), O_CREAT | O_WRONLY | O_CLOEXEC, 0644);
+    ASSERT_GE(f, 0);
+    ASSERT_EQ(::fchown(f, other_uid, other_gid), 0);
+    ::close(f);
     auto back = make_runtime_dir(root_, "ident", log_);
     ASSERT_TRUE(back.ok()) << back.error().message;
     st = lstat_of(root_ + "/ident");
     EXPECT_EQ(st.st_uid, 0u);
     EXPECT_EQ(st.st_gid, ::getegid());
     EXPECT_EQ(st.st_mode & 07777, 0755u);
+    EXPECT_NE(::access((root_ + "/ident/planted").c_str(), F_OK), 0) << "the user's entry stayed in root's directory";
+    // The old directory went: only the new one is left.
+    std::vector<std::string> names;
+    for (const auto& e : std::filesystem::directory_iterator(root_))
+        names.push_back(e.path().filename().string());
+    EXPECT_EQ(names, std::vector<std::string>{"ident"});
+    // One of root's that others may write is replaced too.
+    ASSERT_EQ(::chmod((root_ + "/ident").c_str(), 0777), 0);
+    f = ::open((root_ + "/ident/planted").c_str(), O_CREAT | O_WRONLY | O_CLOEXEC, 0644);
+    ASSERT_GE(f, 0);
+    ::close(f);
+    ASSERT_TRUE(make_runtime_dir(root_, "ident", log_).ok());
+    EXPECT_EQ(lstat_of(root_ + "/ident").st_mode & 07777, 0755u);
+    EXPECT_NE(::access((root_ + "/ident/planted").c_str(), F_OK), 0);
 }
 
 TEST_F(RuntimeFiles, RuntimeDirSymlinkIsRefusedNotFollowed)
