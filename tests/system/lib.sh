@@ -762,5 +762,9 @@ nobody_setup() {
     chmod 0755 "$NB/smcroute"
     ln -sf smcroute "$NB/smcrouted"
     ln -sf smcroute "$NB/smcroutectl"
+    AS_NOBODY=(setpriv --reuid=nobody --regid="$NOGROUP" --clear-groups --)
 }
-as_nobody() { setpriv --reuid=nobody --regid="$NOGROUP" --clear-groups -- "$@"; }
+# as_nobody CMD...: CMD as user nobody. In the background use
+# "${AS_NOBODY[@]}" CMD... & instead: a function run with & is a subshell,
+# and $! would be that shell, which a kill leaves CMD running past.
+as_nobody() { "${AS_NOBODY[@]}" "$@"; }

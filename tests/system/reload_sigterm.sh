@@ -9,10 +9,10 @@
 #   * A legal config of 949 003 lines and 249 001 routes (the limits are
 #     1 000 000 and 250 000) takes long to parse ("smcrouted -F" accepts
 #     it; its time is printed). SIGTERM
-#     sent while the daemon reloads it ends the daemon well within the
-#     time the parse alone takes and within 3 (scaled) seconds, cleanly: it
-#     abandons the reload ("reload abandoned"), exits 0, the kernel MFC and
-#     VIFs are empty, its socket and pid file gone.
+#     sent while the daemon reloads it makes it abandon the reload within 3
+#     (scaled) seconds ("reload abandoned") and exit well within the time
+#     the parse alone takes, cleanly: exit 0, the kernel MFC and VIFs
+#     empty, its socket and pid file gone.
 . "$(dirname "$0")/lib.sh"
 topo
 
@@ -76,7 +76,17 @@ check "the reload has begun" wait_for "$(scaled 5)" eval '[ "$(grep -c "^.*reloa
 t0=$(ms)
 say "+ kill -TERM $pid"
 kill -TERM "$pid"
+# The reload is abandoned within 3 (scaled) seconds of the signal; the
+# exit, which then removes 100 001 routes (seconds in the VM), is over well
+# within what the parse alone takes (half of it): a daemon that finished
+# the reload before it looked at the signal could make neither.
+abandoned() { grep -qF "reload abandoned: asked to exit" "$TMP/daemon.log"; }
 limit=$(( 3000 * TIME_SCALE ))
+while ! abandoned && [ $(( $(ms) - t0 )) -lt "$limit" ]; do sleep 0.05; done
+took=$(( $(ms) - t0 ))
+abandoned || fail "the reload not abandoned ${took} ms after SIGTERM (parsing alone takes ~${check_ms} ms)"
+say "reload abandoned ${took} ms after SIGTERM"
+limit=$(( check_ms / 2 ))
 while alive "$pid" && [ $(( $(ms) - t0 )) -lt "$limit" ]; do sleep 0.05; done
 took=$(( $(ms) - t0 ))
 if alive "$pid"; then
@@ -89,8 +99,6 @@ say "daemon exited ${took} ms after SIGTERM, status $rc"
 [ "$rc" = 0 ] || fail "daemon exited with status $rc on SIGTERM during a reload, want 0"
 check "reload abandoned, said so" grep -qF "reload abandoned: asked to exit" "$TMP/daemon.log"
 [ "$(reloads_done)" = 2 ] || fail "the long reload completed before SIGTERM was taken: the test proves nothing"
-[ $((took * 2)) -lt "$check_ms" ] \
-    || fail "exit took ${took} ms, not well under the ${check_ms} ms the parse alone takes: the test proves nothing"
 [ "$(mfc_count 4)" = 0 ] || fail "MFC not empty after SIGTERM: $(mfc_count 4) entries"
 [ "$(vif_count 4)" = 0 ] || fail "VIFs left after SIGTERM: $(cat /proc/net/ip_mr_vif)"
 check_not "socket removed" test -e /run/smcroute.sock

@@ -76,7 +76,7 @@ chmod 0644 "$IMP/impostor.py"
 # impostor LABEL: run the impostor as nobody; returns once it has tried.
 impostor() {
     rm -f "$IMP/log" "$IMP/log.ready"
-    as_nobody python3 "$IMP/impostor.py" "$IMP/log" "$SOCK" /run/smcroute.sock &
+    "${AS_NOBODY[@]}" python3 "$IMP/impostor.py" "$IMP/log" "$SOCK" /run/smcroute.sock &
     IMPOSTOR=$!
     RECV_PIDS+=("$IMPOSTOR")
     wait_for $((10 * TIME_SCALE)) test -e "$IMP/log.ready" || fail "$1: the impostor did not start"

@@ -45,7 +45,7 @@ must cp "$TOOLS/swap_racer" "$NB/swap_racer"
 chmod 0755 "$NB/swap_racer"
 RACE=$TMP/race
 mkdir -p "$RACE" && must chown nobody:"$NOGROUP" "$RACE"
-as_nobody "$NB/swap_racer" -d "$RD" -n smcroute.sock -t "$VICTIM" -R "$RACE/ready" >"$RACE/log" 2>&1 &
+"${AS_NOBODY[@]}" "$NB/swap_racer" -d "$RD" -n smcroute.sock -t "$VICTIM" -R "$RACE/ready" >"$RACE/log" 2>&1 &
 RACER=$!
 RECV_PIDS+=("$RACER")
 wait_for $((10 * TIME_SCALE)) test -e "$RACE/ready" || fail "the racer did not start: $(cat "$RACE/log")"

@@ -100,7 +100,8 @@ sample_for() {
 attack() {
     local name=$1 n=$2 json=$3 bytes=$4
     rm -f "$ATT/$name.ready"
-    as_nobody "$NB/show_flood" -u "$SOCK" -n "$n" -j "$json" -b "$bytes" -i 500 -t 3600 \
+    # $! is show_flood itself, which must get the SIGTERM to print its counts.
+    "${AS_NOBODY[@]}" "$NB/show_flood" -u "$SOCK" -n "$n" -j "$json" -b "$bytes" -i 500 -t 3600 \
         -R "$ATT/$name.ready" >"$TMP/$name.out" 2>&1 &
     BG_PID[$name]=$!
     RECV_PIDS+=("$!")
