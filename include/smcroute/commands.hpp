@@ -17,7 +17,7 @@ struct VerbInfo {
     std::string_view name;     // canonical, sent on the wire
     std::string_view synopsis; // "IIF [SOURCE[/LEN]] GROUP[/LEN] OIF [OIF ...]"
     std::string_view help;     // one line
-    bool changes_state;        // needs uid 0 / CAP_NET_ADMIN
+    bool changes_state;        // only root and the socket group may
 };
 
 enum class ShowWhat { routes, groups, interfaces, pending, memberships };
