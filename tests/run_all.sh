@@ -29,4 +29,8 @@ fi
 cmake -S . -B build-test -DCMAKE_CXX_COMPILER=clang++ \
     -DSMCROUTE_WERROR=ON -DSMCROUTE_SANITIZE=ON -DSMCROUTE_FUZZ=ON
 cmake --build build-test -j2
-ctest --test-dir build-test --output-on-failure -j2
+rc=0
+ctest --test-dir build-test --output-on-failure -j2 || rc=$?
+# Where the routing-kernel tests ran (native, or which kernel in the VM).
+[ -f build-test/routing-kernel/choice ] && cat build-test/routing-kernel/choice
+exit "$rc"

@@ -19,7 +19,8 @@ for k in "${kernels[@]}"; do
         ctest --test-dir "$build" -L routing-kernel -j2 --output-on-failure >"$log" 2>&1
     rc=$?
     [ "$rc" = 0 ] || status=1
-    where=$(grep -m1 -o 'system tests: in VM, Debian kernel [^ ]*' "$log" | sed 's/.*Debian kernel //')
+    where=$(sed 's/^system tests: //' "$build/routing-kernel/choice" 2>/dev/null)
+    echo "    ${where:-no guest}"
     result=$(grep -m1 -E '^[0-9]+% tests passed' "$log")
     summary[$k]="${where:-no guest} | ${result:-no result} | $((SECONDS - start)) s"
     grep -E '\(Failed\)|\(Timeout\)|\(Not Run\)|\(Skipped\)' "$log" | sed 's/^/    /'

@@ -37,6 +37,13 @@ native_probe() {
     "${PROBE_CMD[@]}" "$1"
 }
 
+# say_choice SESSION LINE: where the routing-kernel tests run, said now and
+# kept in SESSION/choice (ctest shows a passing test's output only with -V:
+# tests/run_all.sh and matrix.sh print it from there).
+say_choice() {
+    echo "$2" | tee "$1/choice"
+}
+
 setup() {
     local session=$1 probe=$2
     local want=${SMCROUTE_TEST_KERNEL:-auto}
@@ -62,14 +69,14 @@ setup() {
     fi
     if [ "$want" = native ]; then
         echo native >"$session/mode"
-        echo "system tests: native kernel $(uname -r)"
+        say_choice "$session" "system tests: native kernel $(uname -r)"
         return 0
     fi
     # The build tree may live under /tmp, which the guest has its own of.
     SMCROUTE_VM_KEEP=$(dirname "$session") bash "$VM" start "$session/vm" >"$session/vm.info" \
         || die "the VM runner could not start a guest"
     echo vm >"$session/mode"
-    echo "system tests: in VM, $(cat "$session/vm.info")"
+    say_choice "$session" "system tests: in VM, $(cat "$session/vm.info")"
     # The guest must be able to do what the tests need.
     bash "$VM" exec "$session/vm" --timeout 120 -- "${PROBE_CMD[@]}" "$probe" \
         || die "the guest's kernel cannot route multicast in a namespace"
