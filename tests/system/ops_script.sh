@@ -8,8 +8,8 @@
 #   * "install" when traffic matches a (*,G) rule and the daemon installs the
 #     (S,G) route, with source=S group=G iif=IIF in the environment.
 # The daemon never waits for the script: while a script is held (it cannot
-# finish before the test opens its gate), the daemon answers. Each exit is logged: "script PATH ACTION exited with
-# status N" (debug level for 0).
+# finish before the test opens its gate), the daemon answers. Each exit is
+# logged: "script PATH ACTION exited with status N" (debug level for 0).
 . "$(dirname "$0")/lib.sh"
 topo
 
