@@ -11,24 +11,12 @@
 . "$(dirname "$0")/lib.sh"
 nobody_setup
 topo
-write_conf <<'CONF'
-mroute from a1 source 10.0.1.2 group 225.1.2.3 to b1
-CONF
-chmod 0644 "$CONF"
+one_route_conf
 
-VICTIM=$TMP/victim
-printf 'root-only\n' >"$VICTIM"
-chmod 0600 "$VICTIM"
+victim_make
 # /run/../run/smct-NAME/victim is the victim: the identity is a path to it.
 EVIL=../run/smct-$TESTNAME/victim
 before=$(ls -A /run)
-
-victim_intact() {
-    local now
-    now=$(stat -c '%a %U:%G' "$VICTIM")
-    [ "$now" = "600 root:root" ] || fail "$1: the root-only file $VICTIM is now $now (want 600 root:root)"
-    say "ok: $1: $VICTIM still 600 root:root"
-}
 
 # refused LABEL COMMAND...: a usage error naming the identity; nothing changed.
 refused() {

@@ -746,6 +746,71 @@ bg_send_wait() {
 # bg_alive NAME: that sender/receiver is still running.
 bg_alive() { alive "${BG_PID[$1]}"; }
 
+# ---- two streams across reloads (reload_no_loss, sighup_storm)
+# STREAMS_BASE: an (S,G) route 10.0.1.2 -> 225.1.2.3 and a (*,G) rule for
+# 225.3.3.3 (source 10.0.1.3), both a1 -> b1 b2; STREAMS_EXTRA: an
+# unrelated route the reloads add and remove.
+STREAMS_BASE='mroute from a1 source 10.0.1.2 group 225.1.2.3 to b1 b2
+mroute from a1 group 225.3.3.3 to b1 b2'
+STREAMS_EXTRA='mroute from a1 source 10.0.1.2 group 225.5.5.5 to b2'
+
+# streams_conf with|without: the config is STREAMS_BASE, with or without
+# STREAMS_EXTRA, replaced atomically (a reload never reads half a file).
+streams_conf() {
+    if [ "$1" = with ]; then printf '%s\n%s\n' "$STREAMS_BASE" "$STREAMS_EXTRA"; else echo "$STREAMS_BASE"; fi >"$CONF.new"
+    mv -f "$CONF.new" "$CONF"
+}
+
+# streams_ready: with the daemon running STREAMS_BASE, the (*,G) stream's
+# source is learned (the first packet of a new source is
+# star_g_first_packet.sh's business) and a monitor of the kernel's MFC
+# changes runs (MON, output in $TMP/monitor.out).
+streams_ready() {
+    traffic v4 225.3.3.3 2 -s 10.0.1.3
+    check "(10.0.1.3, 225.3.3.3) learned" wait_for 3 mfc_forwards 10.0.1.3 225.3.3.3
+    check "(10.0.1.2, 225.1.2.3) installed" mfc_forwards 10.0.1.2 225.1.2.3
+    ip -4 monitor mroute >"$TMP/monitor.out" 2>&1 &
+    MON=$!
+    RECV_PIDS+=("$MON")
+}
+
+# streams_start N RATE ID: N datagrams at RATE pps on each stream (sender
+# names sg and sx, stream ids ID and ID+1), received in rcv1 and
+# rcv2.
+streams_start() {
+    local n=$1 rate=$2 id=$3 ns
+    for ns in rcv1 rcv2; do
+        bg_recv_start "sg-$ns" "$ns" 225.1.2.3 "$id"
+        bg_recv_start "sx-$ns" "$ns" 225.3.3.3 $((id + 1))
+    done
+    bg_send_start sg -g 225.1.2.3 -s 10.0.1.2 -n "$n" -r "$rate" -I "$id"
+    bg_send_start sx -g 225.3.3.3 -s 10.0.1.3 -n "$n" -r "$rate" -I $((id + 1))
+}
+
+# streams_all_arrived N ACROSS: after the senders finish, both receivers got
+# all N datagrams of both streams, the kernel never deleted either entry,
+# and the monitor saw the extra route deleted (so it was watching). ACROSS
+# names what they went through, for the messages.
+streams_all_arrived() {
+    local n=$1 across=$2 ns
+    bg_send_wait sg
+    bg_send_wait sx
+    sleep 0.5  # let the last forwarded datagrams arrive
+    for ns in rcv1 rcv2; do
+        bg_recv_stop "sg-$ns"
+        bg_recv_stop "sx-$ns"
+        say "$ns: (S,G) stream ${BG_COUNT[sg-$ns]}/$n, (*,G) stream ${BG_COUNT[sx-$ns]}/$n"
+        [ "${BG_COUNT[sg-$ns]}" = "$n" ] || fail "$ns received ${BG_COUNT[sg-$ns]} of $n (S,G) datagrams across $across"
+        [ "${BG_COUNT[sx-$ns]}" = "$n" ] || fail "$ns received ${BG_COUNT[sx-$ns]} of $n (*,G)-learned datagrams across $across"
+    done
+    say "ok: no datagram lost on either stream"
+    kill -TERM "$MON" 2>/dev/null
+    wait "$MON" 2>/dev/null
+    check_not "the kernel never deleted (10.0.1.2, 225.1.2.3)" grep -q 'Deleted.*(10.0.1.2,225.1.2.3)' "$TMP/monitor.out"
+    check_not "the kernel never deleted (10.0.1.3, 225.3.3.3)" grep -q 'Deleted.*(10.0.1.3,225.3.3.3)' "$TMP/monitor.out"
+    check "the monitor saw the extra route come and go" grep -q 'Deleted.*(10.0.1.2,225.5.5.5)' "$TMP/monitor.out"
+}
+
 # ------------------------------------------------ running things as nobody
 
 # nobody_setup: skip unless setpriv(1) and user nobody exist; set NOGROUP
@@ -768,3 +833,27 @@ nobody_setup() {
 # "${AS_NOBODY[@]}" CMD... & instead: a function run with & is a subshell,
 # and $! would be that shell, which a kill leaves CMD running past.
 as_nobody() { "${AS_NOBODY[@]}" "$@"; }
+
+# one_route_conf: the config is one (S,G) route a1 -> b1, readable by
+# everyone (a daemon started as another user reads it too).
+one_route_conf() {
+    echo 'mroute from a1 source 10.0.1.2 group 225.1.2.3 to b1' | write_conf
+    chmod 0644 "$CONF"
+}
+
+# victim_make: VICTIM, a root-only file (0600, known content) that an attack
+# tries to reach through a link or a path; victim_intact LABEL fails unless
+# its mode, owner, size and content are as they were.
+victim_make() {
+    VICTIM=$TMP/victim
+    printf 'root-only secret\n' >"$VICTIM"
+    chmod 0600 "$VICTIM"
+    VICTIM_STATE="$(stat -c '%a %U:%G %s' "$VICTIM") $(md5sum <"$VICTIM")"
+}
+victim_intact() {
+    local now
+    now="$(stat -c '%a %U:%G %s' "$VICTIM") $(md5sum <"$VICTIM")"
+    [ "$now" = "$VICTIM_STATE" ] \
+        || fail "$1: the root-only file $VICTIM was changed: now '$(stat -c '%a %U:%G %s' "$VICTIM")', content '$(head -c 80 "$VICTIM")' (was 600 root:root, 'root-only secret')"
+    say "ok: $1: root-only file untouched (600 root:root, 'root-only secret')"
+}

@@ -15,19 +15,9 @@
 . "$(dirname "$0")/lib.sh"
 nobody_setup
 topo
-write_conf <<'CONF'
-mroute from a1 source 10.0.1.2 group 225.1.2.3 to b1
-CONF
-chmod 0644 "$CONF"
+one_route_conf
 
-VICTIM=$TMP/victim
-printf 'root-only secret\n' >"$VICTIM"
-chmod 0600 "$VICTIM"
-victim_intact() {
-    [ "$(stat -c '%a %U:%G %s' "$VICTIM")" = "600 root:root 17" ] && [ "$(cat "$VICTIM")" = "root-only secret" ] \
-        || fail "$1: the root-only file was changed: $(stat -c '%a %U:%G' "$VICTIM"), '$(head -c 60 "$VICTIM")'"
-    say "ok: $1: root-only file untouched"
-}
+victim_make
 
 # refused LABEL WANT-RC PATTERN DAEMON-ARGS...: the start fails with that
 # status and a message matching PATTERN.

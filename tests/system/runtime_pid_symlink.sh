@@ -17,25 +17,11 @@
 . "$(dirname "$0")/lib.sh"
 nobody_setup
 topo
-write_conf <<'CONF'
-mroute from a1 source 10.0.1.2 group 225.1.2.3 to b1
-CONF
-chmod 0644 "$CONF"
+one_route_conf
 
 RD=/run/smcroute
 PIDF=$RD/smcroute.pid
-VICTIM=$TMP/victim
-printf 'root-only secret\n' >"$VICTIM"
-chmod 0600 "$VICTIM"
-VICTIM_STATE="$(stat -c '%a %U:%G %s' "$VICTIM") $(md5sum <"$VICTIM")"
-
-victim_intact() {
-    local now
-    now="$(stat -c '%a %U:%G %s' "$VICTIM") $(md5sum <"$VICTIM")"
-    [ "$now" = "$VICTIM_STATE" ] \
-        || fail "$1: the root-only file $VICTIM was written through the planted link: now '$(stat -c '%a %U:%G' "$VICTIM")', content '$(head -c 80 "$VICTIM")' (was 'root-only secret')"
-    say "ok: $1: root-only file untouched ($(stat -c '%a %U:%G' "$VICTIM"), 'root-only secret')"
-}
+victim_make
 
 # pid_file_is_the_daemons: a regular file (not a link), root's, holding the pid.
 pid_file_is_the_daemons() {

@@ -17,10 +17,7 @@
 nobody_setup
 topo
 command -v python3 >/dev/null 2>&1 || skip "python3 not found"
-write_conf <<'CONF'
-mroute from a1 source 10.0.1.2 group 225.1.2.3 to b1
-CONF
-chmod 0644 "$CONF"
+one_route_conf
 
 RD=/run/smcroute
 SOCK=$RD/smcroute.sock
