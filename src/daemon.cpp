@@ -7,6 +7,7 @@
 #include "smcroute/groups.hpp"
 #include "smcroute/interfaces.hpp"
 #include "smcroute/ipc_server.hpp"
+#include "smcroute/memory.hpp"
 #include "smcroute/membership.hpp"
 #include "smcroute/mrdisc.hpp"
 #include "smcroute/notify.hpp"
@@ -24,7 +25,6 @@
 #include <cstdio>
 #include <cstring>
 #include <fcntl.h>
-#include <malloc.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -224,7 +224,7 @@ void Daemon::forget_routes(Config& cfg)
     std::vector<Located<RouteSpec>>().swap(cfg.routes);
     // The parser's buffers (file text, located routes) are free now: give
     // the pages back rather than keep the load's peak for the daemon's life.
-    ::malloc_trim(0);
+    release_free_memory();
 }
 
 bool Daemon::apply_config(const Config& cfg)

@@ -1,5 +1,6 @@
 #include "smcroute/ipc_server.hpp"
 
+#include "smcroute/memory.hpp"
 #include "smcroute/runtime_files.hpp"
 
 #include <algorithm>
@@ -154,6 +155,8 @@ private:
     std::string no_slot_for(const PeerInfo& who) const;
     // Tell a refused connection why (END 69), close it, log now and then.
     void refuse(UniqueFd fd, const PeerInfo& who, const std::string& why);
+    // Give free memory back release_delay from now, unless already due.
+    void schedule_release();
     // Slot accounting of peers that may not change state.
     void take_slot(const Client& c);
     void release_slot(const Client& c);
@@ -169,6 +172,7 @@ private:
     uint64_t next_id_ = 1;
     EventLoop::TimerId sweep_timer_ = 0;
     EventLoop::TimerId pause_timer_ = 0;
+    EventLoop::TimerId release_timer_ = 0;
     std::vector<char> read_buf_;
     // Connections of peers that may not change state: in all, and per uid.
     size_t unprivileged_ = 0;
@@ -241,6 +245,8 @@ ServerImpl::~ServerImpl()
         loop_.cancel(sweep_timer_);
     if (pause_timer_)
         loop_.cancel(pause_timer_);
+    if (release_timer_)
+        loop_.cancel(release_timer_);
     for (auto& [id, c] : clients_)
         loop_.unwatch(c->fd.get());
     clients_.clear();
@@ -646,11 +652,29 @@ void ServerImpl::drop(uint64_t id, LogLevel level, std::string_view why)
         log_.log(level, cat(it->second->label(), ": ", why, ", closing"));
     loop_.unwatch(it->second->fd.get());
     release_slot(*it->second);
+    // A queue's capacity is its peak (clear() keeps it): this client held a
+    // large answer, and a crowd of them leaves the heap full of free pages.
+    const bool held_much = it->second->out.capacity() >= limits_.stream_low_water;
     clients_.erase(it);
     if (clients_.empty() && sweep_timer_) {
         loop_.cancel(sweep_timer_);
         sweep_timer_ = 0;
     }
+    if (held_much)
+        schedule_release();
+}
+
+void ServerImpl::schedule_release()
+{
+    if (release_timer_)
+        return;
+    release_timer_ = loop_.after(limits_.release_delay, [this] {
+        release_timer_ = 0;
+        if (limits_.release_memory)
+            limits_.release_memory();
+        else
+            release_free_memory();
+    });
 }
 
 ServerImpl::Late ServerImpl::lateness(const Client& c, Clock::time_point now) const

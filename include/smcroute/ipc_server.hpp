@@ -5,7 +5,8 @@
 // writes them as the client reads, pulling streamed answers only as the
 // client drains them. Bounded in clients (in all, per uid, with slots kept
 // for peers that may change state), frame size and time, output queue and
-// idle time. Knows nothing about routes.
+// idle time; gives memory back after clients with large answers leave.
+// Knows nothing about routes.
 #pragma once
 
 #include "smcroute/event_loop.hpp"
@@ -42,6 +43,11 @@ inline constexpr auto ipc_idle_timeout = std::chrono::seconds(10);
 // does not count. Checked once a second.
 inline constexpr auto ipc_frame_timeout = std::chrono::seconds(5);
 
+// After a client whose output queue grew to the stream low-water mark (it
+// was sent a large answer) leaves, free heap memory is given back to the
+// kernel this long after: once for a crowd of such clients leaving together.
+inline constexpr auto ipc_release_delay = std::chrono::seconds(1);
+
 // The bounds above, injectable so tests can use small ones.
 struct IpcLimits {
     size_t max_clients = ipc_max_clients;
@@ -51,6 +57,10 @@ struct IpcLimits {
     std::chrono::milliseconds idle_timeout = ipc_idle_timeout;
     std::chrono::milliseconds frame_timeout = ipc_frame_timeout;
     size_t stream_low_water = ipc_stream_low_water;
+    std::chrono::milliseconds release_delay = ipc_release_delay;
+    // How memory is given back (empty: os/memory's release_free_memory());
+    // tests count the calls.
+    std::function<void()> release_memory;
     // Who may use the socket: its mode, and a group that owns it. Members of
     // that group (primary or supplementary) may also change state.
     mode_t mode = 0660;

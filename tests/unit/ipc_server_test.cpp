@@ -183,6 +183,18 @@ protected:
         pump_until([] { return false; }, d);
     }
 
+    // Pump until no stream is pulled any more: each client that does not
+    // read has its unsent output at the low-water mark.
+    void stall_streams()
+    {
+        size_t seen = 0;
+        for (int i = 0; i < 100 && (pulls_ == 0 || pulls_ != seen); ++i) {
+            seen = pulls_;
+            pump_for(100ms);
+        }
+        EXPECT_EQ(pulls_, seen) << "the streams never stalled";
+    }
+
     // Run fn on a helper thread while pumping the loop here.
     template <class Fn>
     void with_client(Fn fn)
@@ -802,6 +814,54 @@ TEST_F(IpcServerTest, HangupMidStreamFreesTheProducer)
         end = c->call(Request{0, {"echo"}}, nullptr);
     });
     EXPECT_TRUE(end.ok());
+}
+
+// ---- memory given back after a crowd with large answers leaves ----
+
+TEST_F(IpcServerTest, MemoryIsGivenBackOnceAfterClientsWithLargeAnswersLeave)
+{
+    IpcLimits limits;
+    limits.release_delay = 100ms;
+    int releases = 0;
+    limits.release_memory = [&] { ++releases; };
+    start(limits);
+    // Small answers come and go: nothing to give back.
+    for (int i = 0; i < 3; ++i) {
+        UniqueFd fd = connect_raw(path_);
+        send_all(fd.get(), *encode_request(Request{0, {"echo", "a", "b"}}));
+        ASSERT_TRUE(pump_until([&] { return server_->client_count() == 1 && requests_ == i + 1; }));
+        fd.reset();
+        ASSERT_TRUE(pump_until([&] { return server_->client_count() == 0; }));
+    }
+    pump_for(300ms);
+    EXPECT_EQ(releases, 0);
+    // Five clients each get a large streamed answer they do not read, then
+    // leave together: one release, release_delay after the first left.
+    {
+        std::vector<UniqueFd> crowd;
+        for (int i = 0; i < 5; ++i) {
+            crowd.push_back(connect_raw(path_));
+            send_all(crowd.back().get(), *encode_request(Request{0, {"stream", "1000000", "100"}}));
+        }
+        ASSERT_TRUE(pump_until([&] { return server_->client_count() == 5; }));
+        stall_streams(); // every queue at the low-water mark
+        EXPECT_EQ(releases, 0);
+    }
+    ASSERT_TRUE(pump_until([&] { return server_->client_count() == 0; }));
+    EXPECT_TRUE(pump_until([&] { return releases > 0; }, 2000ms));
+    pump_for(300ms);
+    EXPECT_EQ(releases, 1);
+    // The server gone before a release is due: the timer goes with it.
+    {
+        UniqueFd fd = connect_raw(path_);
+        send_all(fd.get(), *encode_request(Request{0, {"stream", "1000000", "100"}}));
+        ASSERT_TRUE(pump_until([&] { return server_->client_count() == 1; }));
+        stall_streams();
+    }
+    ASSERT_TRUE(pump_until([&] { return server_->client_count() == 0; }));
+    server_.reset();
+    EXPECT_EQ(loop_.timer_count(), 0u);
+    EXPECT_EQ(releases, 1);
 }
 
 TEST_F(IpcServerTest, RequestsAfterAStreamWaitForIt)
