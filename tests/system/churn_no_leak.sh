@@ -3,7 +3,7 @@
 # distinct routes and 4 000 join/leave cycles through "smcroutectl -b" (the
 # 20 000 measured add/remove cycles on one connection, the 3 600 measured
 # join/leave cycles on another), while a configured route forwards.
-#  * The daemon that runs is the UNSANITIZED build (VALGRIND_SMCROUTE; the
+#  * The daemon that runs is the UNSANITIZED build (PLAIN_SMCROUTE; the
 #    program itself when the build is not sanitized), so VmRSS means what it
 #    says: after a warm-up of 2 000 + 400 cycles, the remaining 20 000 +
 #    3 600 may grow VmRSS by at most LEAK_BOUND_KB (see below).
@@ -19,8 +19,6 @@
 # tables, a join socket not closed once empty. Proved by a scratch edit that
 # leaked one new char[24] per add: VmRSS +752 kB, the test failed.
 . "$(dirname "$0")/lib.sh"
-PLAIN=$(readlink -f "${VALGRIND_SMCROUTE:-$SMCROUTE}")
-[ -x "$PLAIN" ] || fail "VALGRIND_SMCROUTE=$PLAIN is not executable"
 # The bound: 512 kB over 23 600 measured cycles is ~22 bytes a cycle; one
 # 32-byte chunk per add alone is 625 kB. The noise it must tolerate, measured
 # in the Debian 12 VM (kernel 6.1): VmRSS did not move at all after the
@@ -36,16 +34,13 @@ write_conf <<'CONF'
 mroute from a1 source 10.0.1.2 group 225.1.2.3 to b1
 mgroup from b2 group 225.9.9.9
 CONF
-# start_daemon runs $BIN/smcrouted: make that the unsanitized program
-# (clients keep the ordinary one).
-ln -sf "$PLAIN" "$BIN/smcrouted"
+use_plain_daemon
 # -l notice: no log line per request (the messages are still formatted).
-# That halves the time under emulation, where the unsanitized -O0 daemon
+# That halves the time under emulation, where the unsanitized daemon
 # takes milliseconds per request; valgrind_daemon.sh covers debug logging.
 start_daemon -l notice
 PID0=$DAEMON_PID
-[ "$(readlink -f "/proc/$PID0/exe")" = "$PLAIN" ] || fail "the daemon runs $(readlink -f "/proc/$PID0/exe"), not $PLAIN"
-say "daemon is $PLAIN"
+plain_daemon_runs
 check "kernel MFC has (10.0.1.2, 225.1.2.3)" wait_for 3 mfc_forwards 10.0.1.2 225.1.2.3
 check "225.9.9.9 joined on b2" wait_for 3 kernel_joined b2 225.9.9.9
 expect_forward v4 225.1.2.3 rcv1 10

@@ -834,6 +834,22 @@ nobody_setup() {
 # and $! would be that shell, which a kill leaves CMD running past.
 as_nobody() { "${AS_NOBODY[@]}" "$@"; }
 
+# use_plain_daemon: from now on start_daemon runs the UNSANITIZED build
+# (PLAIN_SMCROUTE; the program itself when the build is not sanitized), so
+# VmRSS means what it says: AddressSanitizer's allocator holds freed memory
+# in a quarantine and never gives it back. Clients keep the ordinary
+# program. plain_daemon_runs: the daemon started last is that build.
+use_plain_daemon() {
+    PLAIN=$(readlink -f "${PLAIN_SMCROUTE:-$SMCROUTE}")
+    [ -x "$PLAIN" ] || fail "PLAIN_SMCROUTE=$PLAIN is not executable"
+    ln -sf "$PLAIN" "$BIN/smcrouted"
+}
+plain_daemon_runs() {
+    [ "$(readlink -f "/proc/$DAEMON_PID/exe")" = "$PLAIN" ] \
+        || fail "the daemon runs $(readlink -f "/proc/$DAEMON_PID/exe"), not $PLAIN"
+    say "daemon is $PLAIN"
+}
+
 # one_route_conf: the config is one (S,G) route a1 -> b1, readable by
 # everyone (a daemon started as another user reads it too).
 one_route_conf() {

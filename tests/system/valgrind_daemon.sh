@@ -9,13 +9,13 @@
 # exit 0 on its own.
 #
 # A sanitized build cannot run under valgrind, so CMake hands this test an
-# unsanitized copy of the daemon in VALGRIND_SMCROUTE (the program itself
+# unsanitized copy of the daemon in PLAIN_SMCROUTE (the program itself
 # when the build is not sanitized). Clients run the ordinary binary.
 . "$(dirname "$0")/lib.sh"
 command -v valgrind >/dev/null 2>&1 || skip "valgrind not found"
 command -v python3 >/dev/null 2>&1 || skip "python3 not found (needed by tests/tools/ipc_raw.py)"
-VG_BIN=$(readlink -f "${VALGRIND_SMCROUTE:-$SMCROUTE}")
-[ -x "$VG_BIN" ] || fail "VALGRIND_SMCROUTE=$VG_BIN is not executable"
+VG_BIN=$(readlink -f "${PLAIN_SMCROUTE:-$SMCROUTE}")
+[ -x "$VG_BIN" ] || fail "PLAIN_SMCROUTE=$VG_BIN is not executable"
 IPC_RAW=$(dirname "$(readlink -f "$0")")/../tools/ipc_raw.py
 [ -r "$IPC_RAW" ] || fail "$IPC_RAW missing"
 SOCK=/run/smcroute.sock
