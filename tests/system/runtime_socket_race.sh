@@ -13,10 +13,11 @@
 # system call by a second (times TIME_SCALE): an implementation that
 # adjusts the socket by path loses the race every time. The directory
 # starts out owned by nobody, as an older smcroute left it, so the racer
-# has every chance. Afterwards the root-only file must be untouched, the
-# socket must be a socket with exactly mode 0666, owner root and group
-# nogroup, and it must answer; the racer must have seen the socket and
-# tried.
+# has every chance; the daemon replaces it with a directory of root's, and
+# the racer follows (it watches /run too) and tries there. Afterwards the
+# root-only file must be untouched, the socket must be a socket with
+# exactly mode 0666, owner root and group nogroup, and it must answer; the
+# racer must have seen the socket and tried.
 . "$(dirname "$0")/lib.sh"
 nobody_setup
 topo

@@ -2,16 +2,21 @@
 // an unprivileged user, it watches a directory (inotify) and, the moment a
 // socket named NAME appears there, replaces it with a symbolic link to
 // TARGET (a link made beside it, renamed over NAME): the swap that turns a
-// chmod()/chown() by path into one of TARGET. Plain system calls only, on
-// purpose independent of the code under test.
+// chmod()/chown() by path into one of TARGET. It also watches DIR's parent:
+// when DIR is replaced by a new directory of that name, it watches the new
+// one. Plain system calls only, on purpose independent of the code under
+// test.
 //
 //   swap_racer -d DIR -n NAME -t TARGET -R READYFILE [-w SECONDS]
 //
 // Prints one line per event to stdout, flushed at once: "try" when it sees
-// the socket, then "swapped" or "failed: REASON". READYFILE is created once
+// the socket, then "swapped" or "failed: REASON"; "watching DIR (new)" when
+// it follows a replaced DIR, or "cannot watch DIR (new): REASON". READYFILE
+// is created once
 // the watch is in place. Runs until SIGTERM/SIGINT, or SECONDS (default
 // 600); exit 0, 1 when it cannot watch, 64 on bad usage.
 #include <cerrno>
+#include <cstdint>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -81,9 +86,14 @@ int main(int argc, char** argv)
     std::signal(SIGTERM, on_signal);
     std::signal(SIGINT, on_signal);
 
+    constexpr uint32_t events = IN_CREATE | IN_MOVED_TO | IN_ATTRIB;
+    const auto slash = dir.find_last_of('/');
+    const std::string parent = slash == std::string::npos ? "." : slash == 0 ? "/" : dir.substr(0, slash);
     int in = ::inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
-    if (in < 0 || ::inotify_add_watch(in, dir.c_str(), IN_CREATE | IN_MOVED_TO | IN_ATTRIB) < 0) {
-        std::fprintf(stderr, "swap_racer: cannot watch %s: %s\n", dir.c_str(), std::strerror(errno));
+    int dir_wd = in < 0 ? -1 : ::inotify_add_watch(in, dir.c_str(), events);
+    if (dir_wd < 0 || ::inotify_add_watch(in, parent.c_str(), IN_CREATE | IN_MOVED_TO) < 0) {
+        std::fprintf(stderr, "swap_racer: cannot watch %s and %s: %s\n", dir.c_str(), parent.c_str(),
+                     std::strerror(errno));
         return 1;
     }
     int fd = ::open(ready.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
@@ -93,17 +103,28 @@ int main(int argc, char** argv)
     const long deadline_ms = seconds * 1000L;
     long waited_ms = 0;
     alignas(inotify_event) char buf[4096];
+    int last_errno = 0;
     while (!stop && waited_ms < deadline_ms) {
         pollfd p{in, POLLIN, 0};
         int n = ::poll(&p, 1, 100);
-        if (n == 0) {
-            waited_ms += 100;
-            continue;
-        }
         if (n < 0)
             continue; // EINTR: the loop checks stop
-        // Drain the events; any of them may be NAME appearing.
+        if (n == 0)
+            waited_ms += 100;
+        // Drain the events; any of them may be NAME appearing, or DIR
+        // replaced (the parent's). Every 100 ms without events too: watch
+        // the DIR there now (a new one may not be readable at first).
         while (::read(in, buf, sizeof buf) > 0) {
+        }
+        int wd = ::inotify_add_watch(in, dir.c_str(), events);
+        if (wd < 0 && errno != ENOENT && errno != last_errno) {
+            last_errno = errno;
+            std::printf("cannot watch %s (new): %s\n", dir.c_str(), std::strerror(errno));
+            std::fflush(stdout);
+        } else if (wd >= 0 && wd != dir_wd) {
+            dir_wd = wd;
+            std::printf("watching %s (new)\n", dir.c_str());
+            std::fflush(stdout);
         }
         race(dir, name, target);
     }
