@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
-# tests/package_deb.sh BUILD_DIR: `cpack -G DEB` of that build directory makes
+# tests/package_deb.sh BUILD_DIR [RUNNER...]: `cpack -G DEB` of that build
+# directory makes
 # a .deb named smcroute with the project's version, computed Depends, no
 # self-relations, the /etc files as conffiles and every file in its place;
 # the binary extracted from it starts a daemon in a private network
 # namespace, takes a route through the smcroutectl link and stops with -k.
+# The package is made and checked here; only that last run goes through
+# RUNNER (tests/vm/routing_kernel.sh run ...: the routing kernel, in a VM
+# where this one cannot route), which sees the files under BUILD_DIR.
 # Exit 0 pass, 1 fail, 77 skip (no cpack/dpkg-deb; the run needs root and
 # namespaces: the package checks run anyway, then the test skips).
 set -euo pipefail
@@ -56,7 +60,9 @@ if [ -n "${PKGDEB_INSIDE:-}" ]; then
 fi
 
 # ------------------------------------------------------ build the package
-build=$(readlink -f "${1:?usage: package_deb.sh BUILD_DIR}")
+build=$(readlink -f "${1:?usage: package_deb.sh BUILD_DIR [RUNNER...]}")
+shift
+runner=("$@")
 for tool in cpack dpkg-deb dpkg; do
     command -v "$tool" >/dev/null 2>&1 || skip "$tool not found"
 done
@@ -64,7 +70,8 @@ done
 version=$(sed -n 's/^CMAKE_PROJECT_VERSION:STATIC=//p' "$build/CMakeCache.txt")
 [ -n "$version" ] || fail "no project version in $build/CMakeCache.txt"
 
-work=$(mktemp -d)
+# Under BUILD_DIR, not /tmp: a VM runner shares the build tree, not /tmp.
+work=$(mktemp -d "$build/package_deb.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 chmod 0755 "$work"
 if ! cpack -G DEB --config "$build/CPackConfig.cmake" -B "$work/out" >"$work/cpack.log" 2>&1; then
@@ -195,5 +202,5 @@ ns=(unshare -mn --propagation private)
 if unshare -mnp --fork --kill-child --mount-proc --propagation private true 2>/dev/null; then
     ns=(unshare -mnp --fork --kill-child --mount-proc --propagation private)
 fi
-PKGDEB_INSIDE=1 timeout 30 "${ns[@]}" bash "$(readlink -f "$0")" "$work/root"
+PKGDEB_INSIDE=1 "${runner[@]}" timeout 30 "${ns[@]}" bash "$(readlink -f "$0")" "$work/root"
 echo "PASS: package_deb"
