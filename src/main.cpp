@@ -1,5 +1,5 @@
 // main: picks the personality from argv[0] and hands over. Nothing else.
-#include "smcroute/app.hpp"
+#include "smcroute/runtime/app.hpp"
 
 #include <string_view>
 #include <vector>

@@ -2,7 +2,7 @@
 // The input is split into argv words at NUL bytes and newlines (so words may
 // hold spaces); parse_command_line, parse_client_command and help_text run on
 // them, and the first word is also tried as argv[0].
-#include "smcroute/cli.hpp"
+#include "smcroute/model/cli.hpp"
 
 #include <cstdint>
 #include <cstdio>

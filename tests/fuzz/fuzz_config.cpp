@@ -3,7 +3,7 @@
 // main file /etc/smcroute.conf and the include files listed in kIncludes, so
 // includes, globs, loops and depth limits are reached. Every diagnostic is
 // formatted; structural invariants of the result are checked (abort on breach).
-#include "smcroute/config.hpp"
+#include "smcroute/model/config.hpp"
 
 #include <cstdint>
 #include <cstdlib>

@@ -8,8 +8,8 @@
 // invariant.
 #include "fake_kernel.hpp"
 
-#include "smcroute/control.hpp"
-#include "smcroute/ipc_protocol.hpp"
+#include "smcroute/runtime/control.hpp"
+#include "smcroute/model/ipc_protocol.hpp"
 
 #include <net/if.h>
 

@@ -1,6 +1,6 @@
 // tests/fuzz/fuzz_netlink: the rtnetlink link-message decoder on arbitrary
 // bytes, copied into an aligned buffer as recv() would fill it.
-#include "smcroute/interfaces.hpp"
+#include "smcroute/os/interfaces.hpp"
 
 #include <cstdint>
 #include <cstdio>

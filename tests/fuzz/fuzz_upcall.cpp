@@ -5,7 +5,7 @@
 // (*,G), prefix and wildcard rules. Aborts if the router misuses the kernel.
 #include "fake_kernel.hpp"
 
-#include "smcroute/router.hpp"
+#include "smcroute/runtime/router.hpp"
 
 #include <net/if.h>
 

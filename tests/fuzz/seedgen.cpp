@@ -2,7 +2,7 @@
 // request streams, kernel upcalls, rtnetlink link messages) from the real
 // encoders and the kernel's struct layouts. Run: fuzz_seedgen tests/fuzz/corpus
 // The output is committed; run again only when the formats change.
-#include "smcroute/ipc_protocol.hpp"
+#include "smcroute/model/ipc_protocol.hpp"
 
 #include <arpa/inet.h>
 #include <linux/if.h>

@@ -29,9 +29,9 @@
 //     connection the daemon closed; oldest_ms: the age of the oldest open
 //     one; sent: bytes trickled; answers: END frames with status 0.
 //     The same line goes to stdout at the end. Exit 0, or 64 on bad usage.
-#include "smcroute/ipc_protocol.hpp"
-#include "smcroute/log.hpp"
-#include "smcroute/unique_fd.hpp"
+#include "smcroute/model/ipc_protocol.hpp"
+#include "smcroute/base/log.hpp"
+#include "smcroute/base/unique_fd.hpp"
 
 #include <algorithm>
 #include <cerrno>

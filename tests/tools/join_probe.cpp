@@ -7,9 +7,9 @@
 //   join_probe [N]       (default 5000)
 // Exit 0 when every check passed, 1 otherwise, 77 when not root or without
 // network namespaces.
-#include "smcroute/kernel_groups.hpp"
-#include "smcroute/log.hpp"
-#include "smcroute/membership.hpp"
+#include "smcroute/os/kernel_groups.hpp"
+#include "smcroute/base/log.hpp"
+#include "smcroute/os/membership.hpp"
 
 #include <net/if.h>
 #include <sched.h>

@@ -5,7 +5,7 @@
 // kernel and the VM runner, and by the VM runner's own test. Run it in a
 // private namespace (unshare -n): it takes table 0 for a moment.
 // Exit 0 when both families work, 1 otherwise.
-#include "smcroute/mroute.hpp"
+#include "smcroute/os/mroute.hpp"
 
 #include <iostream>
 

@@ -5,10 +5,10 @@
 // SECONDS stop it, which sends the terminations.
 //   mrdisc_probe [-m INTERVAL] [-w SECONDS] [-l LEVEL] IFNAME...
 // Exit 0 on a clean run, 1 on errors, 2 on usage.
-#include "smcroute/event_loop.hpp"
-#include "smcroute/interfaces.hpp"
-#include "smcroute/log.hpp"
-#include "smcroute/mrdisc.hpp"
+#include "smcroute/runtime/event_loop.hpp"
+#include "smcroute/os/interfaces.hpp"
+#include "smcroute/base/log.hpp"
+#include "smcroute/runtime/mrdisc.hpp"
 
 #include <unistd.h>
 

@@ -13,9 +13,9 @@
 // forwarded copy loops back through the pair until its TTL runs out, so the
 // forwarded count is >= 1). Prints the kernel's tables; exit 0 when
 // every check passed, 1 otherwise, 77 when not root.
-#include "smcroute/interfaces.hpp"
-#include "smcroute/log.hpp"
-#include "smcroute/mroute.hpp"
+#include "smcroute/os/interfaces.hpp"
+#include "smcroute/base/log.hpp"
+#include "smcroute/os/mroute.hpp"
 
 #include <arpa/inet.h>
 #include <net/if.h>

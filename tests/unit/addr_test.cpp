@@ -1,4 +1,4 @@
-#include "smcroute/addr.hpp"
+#include "smcroute/base/addr.hpp"
 
 #include <arpa/inet.h>
 #include <gtest/gtest.h>

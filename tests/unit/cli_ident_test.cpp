@@ -1,7 +1,7 @@
 // -i/--ident names files (/etc/NAME.conf, /run/NAME.sock, /run/NAME.pid,
 // /run/NAME/): the parser takes only a plain name, in every personality,
 // and refuses anything else as a usage error that says what is allowed.
-#include "smcroute/cli.hpp"
+#include "smcroute/model/cli.hpp"
 
 #include <gtest/gtest.h>
 

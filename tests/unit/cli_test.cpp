@@ -1,4 +1,4 @@
-#include "smcroute/cli.hpp"
+#include "smcroute/model/cli.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,9 +1,9 @@
 // The client against a scripted fake daemon on a UNIX socket: what it sends,
 // what it prints, and its exit status.
-#include "smcroute/client.hpp"
-#include "smcroute/ipc_protocol.hpp"
-#include "smcroute/log.hpp"
-#include "smcroute/unique_fd.hpp"
+#include "smcroute/runtime/client.hpp"
+#include "smcroute/model/ipc_protocol.hpp"
+#include "smcroute/base/log.hpp"
+#include "smcroute/base/unique_fd.hpp"
 
 #include <gtest/gtest.h>
 

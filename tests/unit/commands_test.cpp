@@ -1,4 +1,4 @@
-#include "smcroute/commands.hpp"
+#include "smcroute/model/commands.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "smcroute/config.hpp"
+#include "smcroute/model/config.hpp"
 
 #include <gtest/gtest.h>
 

@@ -3,8 +3,8 @@
 // as text and JSON.
 #include "fake_kernel.hpp"
 
-#include "smcroute/commands.hpp"
-#include "smcroute/control.hpp"
+#include "smcroute/model/commands.hpp"
+#include "smcroute/runtime/control.hpp"
 
 #include <gtest/gtest.h>
 #include <net/if.h>

@@ -1,5 +1,5 @@
-#include "smcroute/diagnose.hpp"
-#include "smcroute/log.hpp"
+#include "smcroute/model/diagnose.hpp"
+#include "smcroute/base/log.hpp"
 
 #include <gtest/gtest.h>
 

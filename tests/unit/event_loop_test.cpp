@@ -1,4 +1,4 @@
-#include "smcroute/event_loop.hpp"
+#include "smcroute/runtime/event_loop.hpp"
 
 #include <gtest/gtest.h>
 

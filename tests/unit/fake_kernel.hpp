@@ -5,7 +5,7 @@
 // syscalls; fd() is -1.
 #pragma once
 
-#include "smcroute/mroute.hpp"
+#include "smcroute/os/mroute.hpp"
 
 #include <cerrno>
 #include <map>

@@ -1,7 +1,7 @@
 // Regression tests for defects the libFuzzer targets in tests/fuzz/ found.
 // Each test names the target and its reproducer in tests/fuzz/corpus/; the
 // memory errors show as failures under -fsanitize=address (SMCROUTE_SANITIZE).
-#include "smcroute/config.hpp"
+#include "smcroute/model/config.hpp"
 
 #include <gtest/gtest.h>
 

@@ -4,8 +4,8 @@
 // that come, go and come back, transactional rollback, exact-match leave,
 // origins, views; then, as root in a private network namespace, the same
 // over the real MembershipPool with a veth that appears, vanishes, returns.
-#include "smcroute/groups.hpp"
-#include "smcroute/kernel_groups.hpp"
+#include "smcroute/runtime/groups.hpp"
+#include "smcroute/os/kernel_groups.hpp"
 
 #include <gtest/gtest.h>
 

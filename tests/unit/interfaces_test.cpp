@@ -1,6 +1,6 @@
 // Tests for os/interfaces: the rtnetlink decoder on crafted, truncated and
 // random buffers, and the live interface list / monitor (no root needed).
-#include "smcroute/interfaces.hpp"
+#include "smcroute/os/interfaces.hpp"
 
 #include <gtest/gtest.h>
 

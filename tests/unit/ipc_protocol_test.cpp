@@ -1,4 +1,4 @@
-#include "smcroute/ipc_protocol.hpp"
+#include "smcroute/model/ipc_protocol.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,8 +1,8 @@
 // IpcServer and IpcClient over a real UNIX socket in a temporary directory.
 // The event loop runs on the test thread; blocking IpcClient calls run on a
 // helper thread while the test thread pumps the loop.
-#include "smcroute/ipc_client.hpp"
-#include "smcroute/ipc_server.hpp"
+#include "smcroute/runtime/ipc_client.hpp"
+#include "smcroute/runtime/ipc_server.hpp"
 
 #include <gtest/gtest.h>
 

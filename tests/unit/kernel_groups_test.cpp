@@ -2,8 +2,8 @@
 // real kernel (6.x, x86_64) with ASM, SSM and blocked-source (EXCLUDE) joins
 // of both families, damaged input, and - as root in a private network
 // namespace - the live files after joins made through MembershipPool.
-#include "smcroute/kernel_groups.hpp"
-#include "smcroute/membership.hpp"
+#include "smcroute/os/kernel_groups.hpp"
+#include "smcroute/os/membership.hpp"
 
 #include <gtest/gtest.h>
 

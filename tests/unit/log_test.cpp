@@ -1,5 +1,5 @@
 // Unit tests of base/log: cat() formats like a stream, log levels parse.
-#include "smcroute/log.hpp"
+#include "smcroute/base/log.hpp"
 
 #include <gtest/gtest.h>
 

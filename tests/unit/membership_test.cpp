@@ -3,8 +3,8 @@
 // with igmp_max_memberships = 20 spread over 50 sockets, SSM sources shared up
 // to igmp_max_msf per socket, leave, errors, descriptor exhaustion, interfaces
 // that vanish. Without root: messages, and joins on lo (they need no privilege).
-#include "smcroute/kernel_groups.hpp"
-#include "smcroute/membership.hpp"
+#include "smcroute/os/kernel_groups.hpp"
+#include "smcroute/os/membership.hpp"
 
 #include <gtest/gtest.h>
 

@@ -3,8 +3,8 @@
 // over a real EventLoop with a recording send function, and (root only) the
 // real sockets on a veth pair in a private network namespace, captured on the
 // wire with a packet socket.
-#include "smcroute/mrdisc.hpp"
-#include "smcroute/mrdisc_packet.hpp"
+#include "smcroute/runtime/mrdisc.hpp"
+#include "smcroute/model/mrdisc_packet.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,7 +1,7 @@
 // Tests for os/mroute: the upcall decoder on crafted, truncated and random
 // bytes (no privileges), and the real kernel API inside a private network
 // namespace when run as root (skipped otherwise).
-#include "smcroute/mroute.hpp"
+#include "smcroute/os/mroute.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "smcroute/notify.hpp"
+#include "smcroute/os/notify.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,6 +1,6 @@
 // model/plan: the changes a reload makes, as data. Configs are parsed from
 // text, so the specs are those the daemon would see.
-#include "smcroute/plan.hpp"
+#include "smcroute/model/plan.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "smcroute/privileges.hpp"
+#include "smcroute/os/privileges.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "smcroute/route_spec.hpp"
+#include "smcroute/model/route_spec.hpp"
 
 #include <gtest/gtest.h>
 

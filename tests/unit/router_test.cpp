@@ -3,7 +3,7 @@
 // recorded (VIF slots by ifindex, MFC entries with their iif and OIF TTLs).
 #include "fake_kernel.hpp"
 
-#include "smcroute/router.hpp"
+#include "smcroute/runtime/router.hpp"
 
 #include <gtest/gtest.h>
 #include <net/if.h>

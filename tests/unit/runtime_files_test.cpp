@@ -2,7 +2,7 @@
 // directory checks, the runtime directory taken back, pid files that never
 // write through a link, socket nodes with exact modes. Cases that need a
 // second user (another uid owning a file) run as root only.
-#include "smcroute/runtime_files.hpp"
+#include "smcroute/os/runtime_files.hpp"
 
 #include <gtest/gtest.h>
 

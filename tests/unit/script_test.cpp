@@ -1,5 +1,5 @@
-#include "smcroute/script.hpp"
-#include "smcroute/signals.hpp"
+#include "smcroute/runtime/script.hpp"
+#include "smcroute/os/signals.hpp"
 
 #include <gtest/gtest.h>
 

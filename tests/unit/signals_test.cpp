@@ -1,7 +1,7 @@
 // Unit tests for runtime/signals: which signals are stray, that glibc's
 // reserved ones can be ignored, and the rate-limited log of stray signals.
-#include "smcroute/event_loop.hpp"
-#include "smcroute/signals.hpp"
+#include "smcroute/runtime/event_loop.hpp"
+#include "smcroute/os/signals.hpp"
 
 #include <gtest/gtest.h>
 

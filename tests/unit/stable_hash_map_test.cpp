@@ -1,7 +1,7 @@
 // Unit tests of base/stable_hash_map: agrees with std::unordered_map under
 // random inserts and erases (with good and with colliding hashes), entries
 // keep their address, iteration and erase-while-iterating work.
-#include "smcroute/stable_hash_map.hpp"
+#include "smcroute/base/stable_hash_map.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,6 +1,6 @@
 // Unit tests for runtime/table: column alignment, JSON string escaping and
 // escaping for a terminal.
-#include "smcroute/table.hpp"
+#include "smcroute/base/table.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,7 +1,7 @@
 // Unit tests for runtime/vif_table against the fake kernel.
 #include "fake_kernel.hpp"
 
-#include "smcroute/vif_table.hpp"
+#include "smcroute/runtime/vif_table.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,0 +1,145 @@
+// os/runtime_files: the daemon's files in the file system: the runtime
+// directory /run/IDENT/ (with -p USER), the pid file and the IPC socket's
+// node. Each is made through a descriptor of its directory, checked first
+// (owned by root or this process's user; others may write it only when it
+// is sticky, like /tmp), with *at() calls that never follow a symbolic link
+// in the last component and never open an existing file: a pid file is
+// removed and created anew (O_EXCL|O_NOFOLLOW), a socket gets its mode from
+// the umask it is bound under and its group by fchownat(AT_SYMLINK_NOFOLLOW),
+// so there is no window in which another user's swap could redirect root.
+// Removal at exit touches only the very file that was made. Knows nothing
+// of what the files are for beyond that.
+//
+// Errors: a refusal by these rules has code 0 and says why; an OS failure
+// carries its errno.
+#pragma once
+
+#include "smcroute/base/log.hpp"
+#include "smcroute/base/result.hpp"
+#include "smcroute/base/unique_fd.hpp"
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <sys/types.h>
+
+namespace smcroute {
+
+// A directory fit to hold the daemon's files, open for *at() calls.
+class FileDir {
+public:
+    // Opens the directory PATH (symbolic links on the way are followed: the
+    // checks apply to the directory reached). Refused: a directory owned by
+    // a user other than root or this process's, and one its group or others
+    // may write unless it is sticky.
+    static Result<FileDir> open(const std::string& path);
+    // The same checks on a directory already open.
+    static Result<FileDir> adopt(UniqueFd fd, std::string path);
+
+    int fd() const { return fd_.get(); }
+    const std::string& path() const { return path_; }
+    // Others may write it (it is sticky): their entries are never replaced.
+    bool shared() const { return shared_; }
+    // PATH/NAME, for messages.
+    std::string join(std::string_view name) const;
+    // A path that reaches NAME in this very directory, whatever becomes of
+    // PATH meanwhile ("/proc/self/fd/N/NAME"): for bind() and connect(),
+    // which have no *at() form.
+    std::string fd_path(std::string_view name) const;
+
+private:
+    FileDir(UniqueFd fd, std::string path, bool shared) : fd_(std::move(fd)), path_(std::move(path)), shared_(shared)
+    {
+    }
+    UniqueFd fd_;
+    std::string path_;
+    bool shared_ = false;
+};
+
+// PATH as its directory and last component ("x" is "." and "x"). Refused
+// when the last component is empty, "." or "..".
+struct SplitPath {
+    std::string dir;
+    std::string name;
+};
+Result<SplitPath> split_path(const std::string& path);
+
+// A plain file name: not empty, no '/', not "." or "..".
+bool is_plain_name(std::string_view name);
+
+// The runtime directory PARENT/NAME of a daemon started with -p USER
+// (/run/IDENT): created with mode 0755, owned by this process's user and
+// group (root). One that exists and is root's gets that group and mode
+// through its descriptor; one of another user's, or that others may write,
+// is renamed aside, emptied and removed, and a new one made (never, even
+// for a moment, a directory of root's holding another user's entries).
+// A symbolic link or anything else is refused. NAME must be a plain name.
+// Logs a take-back (notice).
+Result<FileDir> make_runtime_dir(const std::string& parent, std::string_view name, Logger& log);
+
+// The identity of a file made here: it is removed only while it is that one.
+struct FileId {
+    dev_t dev = 0;
+    ino_t ino = 0;
+};
+
+// The pid file.
+class PidFile {
+public:
+    // Checks PATH's directory (FileDir::open) and what is at PATH now:
+    // refused when it is a directory, or another user's entry in a shared
+    // directory.
+    static Result<PidFile> open(const std::string& path);
+    // Removes what is at PATH (never following it, so a link or a hard link
+    // to another file leaves that file alone) and creates PATH anew
+    // (O_CREAT|O_EXCL|O_NOFOLLOW, mode 0644) holding "PID\n".
+    Status write(pid_t pid);
+    // Removes the file written, if it is still that one. Fails when this
+    // process may not (after -p, in root's directory): the file stays, and
+    // the next start replaces it.
+    Status remove();
+    const std::string& path() const { return path_; }
+
+private:
+    PidFile(FileDir dir, std::string name, std::string path)
+        : dir_(std::move(dir)), name_(std::move(name)), path_(std::move(path))
+    {
+    }
+    FileDir dir_;
+    std::string name_;
+    std::string path_;
+    std::optional<FileId> written_;
+    UniqueFd file_; // the file written, open until remove()
+};
+
+// The IPC socket's node in the file system.
+class SocketNode {
+public:
+    // Binds FD (an AF_UNIX socket) at PATH, with exactly MODE (0 to 0777)
+    // and, unless GROUP is -1, that group. What is at PATH first: a socket of
+    // this process's user or root is probed, and removed when nobody answers
+    // (stale); a live one is "another daemon is already running on PATH". A
+    // symbolic link, or another user's socket, is removed (never followed)
+    // in a directory nobody else may write, refused in a shared one;
+    // anything else is refused ("it exists and is not a socket"). Sets the
+    // process umask around bind(): call it while single-threaded.
+    static Result<SocketNode> bind(int fd, const std::string& path, mode_t mode, gid_t group, Logger& log);
+    // Removes the node if it is still the one bound; call it before closing
+    // the socket, which keeps the node's inode number from being reused.
+    // Fails when this process may not (after -p, in root's runtime
+    // directory): the node stays, dead, and the next start replaces it.
+    Status remove();
+    const std::string& path() const { return path_; }
+
+private:
+    SocketNode(FileDir dir, std::string name, std::string path)
+        : dir_(std::move(dir)), name_(std::move(name)), path_(std::move(path))
+    {
+    }
+    FileDir dir_;
+    std::string name_;
+    std::string path_;
+    std::optional<FileId> bound_;
+};
+
+} // namespace smcroute

@@ -1,0 +1,32 @@
+// runtime/client: the client personality. Sends each command of an
+// Invocation (or, with -b, each line of stdin, pipelined: requests go out
+// ahead of the answers) to the daemon over one connection, prints rows to
+// stdout and failures to stderr, and returns the process exit status. Never
+// touches kernel state itself.
+#pragma once
+
+#include "smcroute/model/cli.hpp"
+
+#include <cstdio>
+#include <string>
+
+namespace smcroute {
+
+// Default socket path for an ident: "/run/<ident>.sock".
+std::string default_socket_path(const std::string& ident);
+// Where a daemon started with -p USER keeps its socket and pid file:
+// "/run/<ident>"; the client tries "<dir>/<ident>.sock" when the default
+// socket does not exist, and only while that directory is root's (or this
+// user's) and nobody else may write it (os/runtime_files, FileDir).
+std::string runtime_dir(const std::string& ident);
+
+// Runs inv.commands (or batch from `in` when inv.client.batch). Output to
+// `out`, errors to `err`, each error prefixed "smcroute: " or, in batch
+// mode, "line N: ", in line order. Exit status: 0 when every command
+// succeeded, else the first failure's status (1 when the daemon cannot be
+// reached). A batch reads the descriptor of `in` directly (a FILE without
+// one, like a memory stream, through stdio), so `in` must hold no buffered
+// input.
+int run_client(const Invocation& inv, std::FILE* in, std::FILE* out, std::FILE* err);
+
+} // namespace smcroute

@@ -1,0 +1,400 @@
+// runtime/router: the routing engine. Holds the static (S,G) routes, the
+// (*,G)/prefix rules and the kernel entries learned from them or installed as
+// stop filters; allocates VIFs through VifTable and programs the kernel only
+// through MrouteSocket, touching an entry only when its kernel state changes.
+// Knows nothing of sockets to clients or of the config file's syntax.
+// Every operation is a hash or ordered lookup; a link event touches only the
+// routes and rules naming (or wildcard-matching) that interface.
+#pragma once
+
+#include "smcroute/os/interfaces.hpp"
+#include "smcroute/base/log.hpp"
+#include "smcroute/os/mroute.hpp"
+#include "smcroute/model/route_spec.hpp"
+#include "smcroute/base/stable_hash_map.hpp"
+#include "smcroute/runtime/vif_table.hpp"
+
+#include <array>
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+namespace smcroute {
+
+enum class Origin : uint8_t { config, client };
+
+struct SgKey {
+    IpAddr source;
+    IpAddr group;
+    friend bool operator==(const SgKey&, const SgKey&) = default;
+};
+
+struct SgKeyHash {
+    size_t operator()(const SgKey& k) const noexcept
+    {
+        return std::hash<IpAddr>{}(k.source) * 31 + std::hash<IpAddr>{}(k.group);
+    }
+};
+
+// Upcall counts, all families together.
+struct UpcallStats {
+    uint64_t received = 0;       // upcalls handled
+    uint64_t kernel_dropped = 0; // dropped by the kernel (socket queue full) before they were read
+    uint64_t refused = 0;        // NOCACHE not answered: the learned-route limit was reached
+};
+
+// Default limit on learned entries plus stop filters (daemon --max-learned).
+inline constexpr size_t default_max_learned = 65536;
+
+// One line of `show routes`.
+struct RouteView {
+    enum class Kind { rule, route, learned, stop };
+    Kind kind = Kind::route;
+    const RouteSpec* spec = nullptr; // rule or static route; for learned: its rule
+    SgKey key;                       // route, learned, stop
+    std::string iif;                 // learned/stop: the interface it arrived on
+    std::vector<std::string> oifs;   // learned: the expanded OIFs
+    bool active = false;             // in the kernel (route/learned/stop) or listening (rule)
+    std::string pending_reason;      // why not active
+    size_t learned = 0;              // rule: entries learned from it
+    Origin origin = Origin::config;
+    // A static route's spec is built for its view (the table stores it
+    // compactly) and lives here; copies of the view point at their own.
+    std::optional<RouteSpec> owned_spec;
+
+    RouteView() = default;
+    RouteView(const RouteView& o) { *this = o; }
+    RouteView& operator=(const RouteView& o)
+    {
+        if (this == &o)
+            return *this;
+        kind = o.kind;
+        key = o.key;
+        iif = o.iif;
+        oifs = o.oifs;
+        active = o.active;
+        pending_reason = o.pending_reason;
+        learned = o.learned;
+        origin = o.origin;
+        owned_spec = o.owned_spec;
+        spec = o.owned_spec && o.spec == &*o.owned_spec ? &*owned_spec : o.spec;
+        return *this;
+    }
+};
+
+class Router {
+public:
+    // Either kernel may be null when the family is unavailable.
+    Router(Logger& log, MrouteSocket* v4, MrouteSocket* v6);
+    ~Router();
+    Router(const Router&) = delete;
+    Router& operator=(const Router&) = delete;
+
+    bool has_family(Family f) const { return family_state(f) != nullptr; }
+    // Called after a rule installs an (S,G) (for the -e script).
+    void on_learned(std::function<void(const SgKey&, std::string_view iif)> fn) { on_learned_ = std::move(fn); }
+
+    // Interfaces ------------------------------------------------------------
+    void set_interfaces(const std::vector<Interface>& ifaces); // full resync
+    void link_event(const LinkEvent& ev);
+    const Interface* find_interface(std::string_view name) const;
+    const std::map<unsigned, Interface>& interfaces() const { return ifaces_; }
+    // VIF/MIF of an interface, when it has one.
+    std::optional<unsigned> vif_of(Family f, unsigned ifindex) const;
+
+    // phyint settings; applies to VIFs created from now on and re-evaluates.
+    void set_phyints(const std::vector<PhyintSpec>& phyints);
+    const std::vector<PhyintSpec>& phyints() const { return phyints_; }
+
+    // Routes -----------------------------------------------------------------
+    // Room for this many static routes (avoids rehashing while loading).
+    void reserve(size_t static_routes) { static_.reserve(static_routes); }
+    // Add a route or rule. An existing one with the same key gains the new
+    // OIFs. An (S,G) already routed from another IIF is refused.
+    // Unknown interfaces make it pending (caller decides whether to allow that).
+    Status add(const RouteSpec& spec, Origin origin);
+    // Remove by key (IIF, SOURCE, GROUP). With oifs: drop only those OIFs (a
+    // route left with none still blocks, as a stop filter).
+    Status remove(const RouteSpec& spec, bool only_oifs);
+    // Remove every route and rule of this origin.
+    void remove_origin(Origin origin);
+    // The route or rule with spec's key (IIF, SOURCE, GROUP; OIFs ignored):
+    // its OIFs and origin. For diffing a reloaded config against the table.
+    struct Found {
+        std::vector<IfName> oifs;
+        Origin origin = Origin::config;
+    };
+    std::optional<Found> find(const RouteSpec& key) const;
+    // The keys (OIFs left empty) of every route and rule of an origin.
+    std::vector<RouteSpec> keys_of(Origin origin) const;
+
+    // Kernel upcalls -----------------------------------------------------------
+    // NOCACHE: answer from the rules (or a stop filter). WRONGVIF: a source
+    // now arriving on another interface moves its learned entry there when a
+    // rule matches it (at most once a second per entry); static routes never move.
+    // With max_learned entries (learned plus stop filters) a NOCACHE upcall
+    // is refused: not answered (the kernel drops its unresolved entry after
+    // about 10 s), counted and logged (rate-limited).
+    void handle_upcall(Family family, const Upcall& up);
+    // 0: no limit (the default here; the daemon sets --max-learned).
+    void set_max_learned(size_t n) { max_learned_ = n; }
+    size_t max_learned() const { return max_learned_; }
+    UpcallStats upcall_stats() const;
+    // Log refusals and kernel drops since the last such line, at most one
+    // line every 10 s. Called on refusals, after reading upcalls and on a timer.
+    void report_upcall_losses();
+    // Remove every learned entry and stop filter now; returns how many.
+    size_t flush_dynamic();
+    // Remove learned entries and stop filters that forwarded no packet since
+    // the previous call (kernel counters); the first call only records.
+    // Static routes never expire. Returns how many were removed.
+    size_t expire_idle();
+    // Give an existing route or rule (same IIF, source and group) the OIFs of
+    // spec, re-programming only what changed: its traffic never stops.
+    Status replace_oifs(const RouteSpec& spec);
+
+    // Everything out of the kernel: entries, then VIFs. For exit.
+    void clear();
+
+    // Views --------------------------------------------------------------------
+    // Every route: rules by (IIF, source, group), then static routes, then
+    // learned entries and stop filters, each by (group, source).
+    void for_each_route(const std::function<void(const RouteView&)>& fn) const;
+    // The same routes in the same order, a few at a time from the live
+    // table, for a listing that is sent as a slow client reads it.
+    class Listing;
+    Listing list() const;
+    // Changes whenever anything a listing shows may have changed (every
+    // change of the table or the interfaces; not the kernel's counters).
+    uint64_t version() const { return version_; }
+    Result<MfcCounters> counters(const SgKey& key) const;
+    size_t static_count() const { return static_.size(); }
+    size_t rule_count() const { return rules_.size(); }
+    size_t dynamic_count() const { return dynamic_.size(); }
+
+private:
+    // What one kernel entry holds: VIF references on its IIF and every OIF.
+    struct Hold {
+        bool in_kernel = false;
+        unsigned iif_vif = 0;
+        uint32_t oif_mask = 0;
+        friend bool operator==(const Hold&, const Hold&) = default;
+    };
+    // Why a static route is not in the kernel; rendered into text on show.
+    enum class Pending : uint8_t { none, iif_missing, iif_disabled, oif_missing, oif_disabled, kernel };
+    struct Why {
+        Pending code = Pending::none;
+        uint8_t oif = 0; // which OIF, for oif_*
+        friend bool operator==(const Why&, const Why&) = default;
+    };
+    struct StaticRoute;
+    using StaticEntry = std::pair<const SgKey, StaticRoute>;
+    // The interfaces of static routes, interned: one per distinct (IIF,
+    // OIFs), shared by its routes, which hang off it in a list so a link
+    // event reaches exactly the routes naming the interface.
+    struct IfacesKey {
+        IfName iif;
+        std::vector<IfName> oifs;
+        friend auto operator<=>(const IfacesKey&, const IfacesKey&) = default;
+        friend bool operator==(const IfacesKey&, const IfacesKey&) = default;
+    };
+    struct IfaceSet {
+        const IfacesKey* key = nullptr; // its key in iface_sets_
+        size_t refs = 0;
+        StaticEntry* members = nullptr;
+        bool wildcard_oif = false;
+    };
+    struct StaticRoute {
+        IfaceSet* ifs = nullptr;
+        StaticEntry* prev = nullptr; // in ifs->members
+        StaticEntry* next = nullptr;
+        Hold hold;
+        Origin origin = Origin::config;
+        Why why;
+    };
+    struct RuleKey {
+        IfName iif;
+        Prefix source;
+        Prefix group;
+        friend auto operator<=>(const RuleKey&, const RuleKey&) = default;
+        friend bool operator==(const RuleKey&, const RuleKey&) = default;
+    };
+    struct Rule {
+        RouteSpec spec;
+        Origin origin;
+        uint64_t seq = 0;
+        std::vector<unsigned> iif_vifs; // held, so upcalls arrive from them
+        std::unordered_set<SgKey, SgKeyHash> learned;
+        std::string pending_reason;
+    };
+    struct Dynamic;
+    using DynamicEntry = std::pair<const SgKey, Dynamic>;
+    struct Dynamic {
+        Rule* rule = nullptr; // null: stop filter
+        Hold hold;
+        uint64_t last_packets = 0; // kernel count at the last expiry check
+        bool checked = false;      // seen by at least one expiry check
+        std::chrono::steady_clock::time_point last_move{}; // WRONGVIF rate limit
+        DynamicEntry* prev = nullptr; // in the list of its IIF's VIF
+        DynamicEntry* next = nullptr;
+    };
+    struct FamilyState {
+        MrouteSocket* kernel;
+        VifTable vifs;
+        // Rules by group prefix length, then masked group address.
+        std::map<uint8_t, std::unordered_map<IpAddr, std::vector<Rule*>>, std::greater<>> rule_index;
+        // Learned entries and stop filters by the VIF they arrive on.
+        std::array<DynamicEntry*, max_vifs> dynamic_on_vif{};
+    };
+
+    FamilyState* family_state(Family f);
+    const FamilyState* family_state(Family f) const;
+    uint8_t ttl_threshold(std::string_view ifname) const;
+    bool disabled(std::string_view ifname) const;
+
+    // Acquire VIFs for an (S,G) entry: iif, and oifs (wildcards expanded, the
+    // iif itself excluded). On failure nothing stays acquired. strict: a
+    // missing or disabled named OIF fails, saying which in *why.
+    Result<Hold> acquire(FamilyState& fs, const Interface& iif, const std::vector<IfName>& oifs, bool strict,
+                         Why* why);
+    void release(FamilyState& fs, const Hold& h);
+    Status program(FamilyState& fs, const SgKey& key, const Hold& h);
+    void unprogram(FamilyState& fs, const SgKey& key);
+
+    // Static routes and their interned interfaces.
+    IfaceSet* intern(const IfName& iif, const std::vector<IfName>& oifs);
+    void attach(StaticEntry& e, IfaceSet* set);
+    void detach(StaticEntry& e); // frees the set with its last route
+    void set_oifs(StaticEntry& e, const std::vector<IfName>& oifs);
+    RouteSpec spec_of(const StaticEntry& e) const;
+    std::string reason_of(const StaticEntry& e) const;
+    using StaticTable = StableHashMap<SgKey, StaticRoute, SgKeyHash>;
+    // Returns the entry after it.
+    StaticTable::iterator erase_static(StaticTable::iterator it);
+    // Bring one static route's kernel entry in line. Errors only for a kernel
+    // refusal; a missing interface just leaves the route pending.
+    Status reconcile_static(StaticEntry& e);
+    void reconcile_rule(Rule& rule);
+    void drop_learned(Rule& rule);
+    // Re-derive each learned entry of a rule from the current interfaces:
+    // unchanged entries are not touched, changed ones re-programmed, entries
+    // whose inbound interface no longer matches removed.
+    void reconcile_learned(Rule& rule);
+    void drop_dynamic(const SgKey& key, bool delete_from_kernel);
+    Rule* match_rule(FamilyState& fs, const Interface& iif, const SgKey& key);
+    bool rule_matches(const Rule& rule, const Interface& iif, const SgKey& key) const;
+    void learn(FamilyState& fs, Rule* rule, const Interface& iif, unsigned vif, const SgKey& key);
+    void reevaluate_stop_filters(Rule& rule);
+    void handle_wrongvif(FamilyState& fs, const Upcall& up);
+    // Everything (interfaces or phyints resynchronised).
+    void reconcile_all();
+    // Only what names or matches this interface; removed_ifindex != 0 when
+    // it vanished (entries arriving on it go).
+    void reconcile_interface(const IfName& name, unsigned removed_ifindex);
+    void index_rule(Rule& rule);
+    void unindex_rule(Rule& rule);
+    void index_rule_names(Rule& rule);
+    void unindex_rule_names(Rule& rule);
+    void erase_rule(std::map<RuleKey, Rule>::iterator it);
+    std::vector<std::string> mask_names(const FamilyState& fs, uint32_t mask) const;
+    RouteView view_of(const Rule& rule) const;
+    RouteView view_of(const StaticEntry& e) const;
+    RouteView view_of(const DynamicEntry& e) const;
+
+    // An SgKey as words that compare as listings order keys (by group, then
+    // source; IpAddr orders by family, then bytes), and back.
+    struct ListKey {
+        std::array<uint64_t, 6> words;
+        friend bool operator<(const ListKey& a, const ListKey& b) { return a.words < b.words; }
+    };
+    static ListKey list_key(const SgKey& k);
+    static SgKey sg_key(const ListKey& k);
+    template <class Map>
+    static void sorted_keys(const Map& map, std::vector<ListKey>& out);
+    // The keys of the static routes and of the learned entries and stop
+    // filters in listing order, for Listings: built when one needs it after
+    // a Listing started with keys added since the last build (only new keys
+    // make it stale: a key no longer in the table is skipped), shared by
+    // every open Listing and freed with the last. Listings keep keys, not
+    // positions, so a rebuild never moves them.
+    struct ListIndex {
+        std::vector<ListKey> statics;
+        std::vector<ListKey> dynamics;
+        uint64_t statics_added = 0; // static_added_ when statics was built
+        uint64_t dynamics_added = 0;
+        bool statics_built = false;
+        bool dynamics_built = false;
+    };
+    const std::vector<ListKey>& listed_statics() const;
+    const std::vector<ListKey>& listed_dynamics() const;
+
+    Logger& log_;
+    std::unique_ptr<FamilyState> v4_, v6_;
+    std::map<unsigned, Interface> ifaces_; // by ifindex
+    std::unordered_map<IfName, unsigned> index_by_name_;
+    std::vector<PhyintSpec> phyints_;
+    StaticTable static_;
+    std::map<IfacesKey, IfaceSet> iface_sets_;
+    IfaceSet* last_interned_ = nullptr; // the set intern() returned last, while it lives
+    std::unordered_map<IfName, std::unordered_set<IfaceSet*>> sets_by_name_; // IIF and named OIFs
+    std::unordered_set<IfaceSet*> wildcard_sets_;                            // with a wildcard OIF
+    std::unordered_map<SgKey, std::string, SgKeyHash> kernel_errors_;        // Pending::kernel texts
+    std::map<RuleKey, Rule> rules_;
+    std::unordered_map<IfName, std::unordered_set<Rule*>> rules_by_name_; // exact IIF and named OIFs
+    std::unordered_set<Rule*> wildcard_rules_;                            // wildcard IIF or OIF
+    std::unordered_map<SgKey, Dynamic, SgKeyHash> dynamic_;
+    uint64_t version_ = 0;       // see version()
+    uint64_t static_added_ = 0;  // keys ever inserted into static_
+    uint64_t dynamic_added_ = 0; // and into dynamic_
+    mutable std::unique_ptr<ListIndex> list_index_;
+    mutable size_t listings_ = 0; // open Listings
+    uint64_t next_seq_ = 1;
+    std::function<void(const SgKey&, std::string_view)> on_learned_;
+    size_t max_learned_ = 0;
+    uint64_t upcalls_received_ = 0;
+    uint64_t upcalls_refused_ = 0;
+    UpcallStats reported_;
+    std::chrono::steady_clock::time_point last_report_{};
+};
+
+// A listing of the routes (Router::list()) taken a few at a time from the
+// live table, in for_each_route's order, with nothing but the last key it
+// passed remembered between steps (never a pointer into the table): adding,
+// removing or reloading routes between two steps is always safe, and the
+// listing always ends. Like a /proc seq file, it lists each route present
+// for the whole listing exactly once; a route removed before the listing
+// reaches it is left out; a route added meanwhile may or may not be listed
+// (once at most); each route is shown as it is when listed. Costs its key
+// and a share of one sorted index of keys, whatever the table's size.
+// Move-only; must not outlive its Router.
+class Router::Listing {
+public:
+    Listing(Listing&& o) noexcept;
+    Listing& operator=(Listing&&) = delete;
+    Listing(const Listing&) = delete;
+    Listing& operator=(const Listing&) = delete;
+    ~Listing();
+
+    // Passes up to max more routes to fn; false once the listing is
+    // complete (fn may have been called for the last few).
+    bool next(size_t max, const std::function<void(const RouteView&)>& fn);
+    // Back to the start: the next step lists from the first route again.
+    void rewind();
+
+private:
+    friend class Router;
+    enum class Part : uint8_t { rules, statics, dynamics, done };
+    explicit Listing(const Router& router);
+    const Router* router_;
+    Part part_ = Part::rules;
+    bool started_ = false; // last_rule_ or last_ holds the key last passed in part_
+    RuleKey last_rule_;
+    ListKey last_{};
+};
+
+} // namespace smcroute

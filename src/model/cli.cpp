@@ -1,0 +1,857 @@
+#include "smcroute/model/cli.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <charconv>
+#include <cstdint>
+#include <limits>
+
+namespace smcroute {
+
+namespace {
+
+// ---------------------------------------------------------------------------
+// Option tables: the parser looks options up here and help_text() prints them.
+// An option is identified in the parser by its long name, or by its letter
+// when it has no long name.
+
+constexpr std::array<OptionInfo, 21> daemon_options{{
+    {'c', "cache-timeout", "SEC", "Expire idle learned routes after SEC (60, 0: never)"},
+    {'d', "startup-delay", "SEC", "Wait SEC before probing interfaces and config"},
+    {'e', "exec", "CMD", "Run CMD after (re)load and (*,G) route installs"},
+    {'f', "config", "FILE", "Configuration file (default /etc/NAME.conf)"},
+    {'F', "check", "FILE", "Check a config file's syntax and exit"},
+    {'h', "help", "", "Show this help text and exit"},
+    {'i', "ident", "NAME", "Identity: .conf, .pid, .sock, syslog (smcroute)"},
+    {'l', "log-level", "LVL", "Log level: none, err, notice*, info, debug"},
+    {'m', "mrdisc-interval", "SEC", "Router discovery interval, 4-180 (default 20)"},
+    {'n', "foreground", "", "Run in the foreground, do not detach"},
+    {'N', "", "", "Accepted for compatibility and ignored"},
+    {'p', "user", "USER[:GROUP]", "Drop root, keep only CAP_NET_ADMIN"},
+    {'P', "pidfile", "FILE", "PID file (default /run/NAME.pid)"},
+    {'s', "syslog", "", "Log to syslog (default in the background)"},
+    {'t', "table", "ID", "Multicast routing table (default 0)"},
+    {'u', "socket", "FILE", "IPC socket (default /run/NAME.sock)"},
+    {'v', "version", "", "Show the program version and exit"},
+    {0, "ignore-errors", "", "Start with the valid lines of a bad config"},
+    {0, "socket-mode", "MODE", "IPC socket mode, octal (default 0660)"},
+    {0, "socket-group", "GROUP", "IPC socket group; its members may change state"},
+    {0, "max-learned", "N", "Limit learned routes + stop filters (65536, 0: none)"},
+}};
+
+constexpr std::array<OptionInfo, 11> ctl_options{{
+    {'b', "batch", "", "Batch mode: commands from stdin, one a line"},
+    {'d', "detail", "", "Detailed show output (counters)"},
+    {'f', "config", "FILE", "Config file for check (default /etc/NAME.conf)"},
+    {0, "table", "ID", "Multicast routing table for check (default 0)"},
+    {'i', "ident", "NAME", "Identity of the daemon (default smcroute)"},
+    {'j', "json", "", "JSON show output"},
+    {'p', "plain", "", "Table headings even when not a terminal"},
+    {'t', "no-headings", "", "Print no table headings"},
+    {'u', "socket", "FILE", "IPC socket (default /run/NAME.sock)"},
+    {'h', "help", "", "Show this help text and exit"},
+    {'v', "version", "", "Show the program version and exit"},
+}};
+
+// Legacy smcroute: its own letters; the daemon options (daemon_options) are
+// accepted in long form as well.
+constexpr std::array<OptionInfo, 17> legacy_options{{
+    {'d', "daemon", "", "Start the daemon, then run the commands"},
+    {'k', "kill", "", "Tell the running daemon to exit"},
+    {'a', "add", "IIF SOURCE GROUP OIF [OIF ...]", "Add a route (SOURCE *, 0.0.0.0 or :: for (*,G))"},
+    {'r', "remove", "IIF SOURCE GROUP", "Remove a route (OIFs given are ignored)"},
+    {'j', "join", "IIF GROUP [SOURCE]", "Join a group (with SOURCE: source-specific)"},
+    {'l', "leave", "IIF GROUP [SOURCE]", "Leave a joined group"},
+    {'h', "help", "", "Show this help text and exit"},
+    {'v', "verbose", "", "Verbose output"},
+    {'D', "debug", "", "Debug logging"},
+    {0, "version", "", "Show the program version and exit"},
+    {'i', "ident", "NAME", "Identity of the daemon (default smcroute)"},
+    {'u', "socket", "FILE", "IPC socket (default /run/NAME.sock)"},
+    {'b', "batch", "", "Batch: VERB ARGS lines from stdin"},
+    {'p', "plain", "", "Table headings even when not a terminal"},
+    {'t', "no-headings", "", "Print no table headings"},
+    {0, "detail", "", "Detailed show output"},
+    {0, "json", "", "JSON show output"},
+}};
+
+
+std::string_view key_of(const OptionInfo& o)
+{
+    if (!o.long_name.empty())
+        return o.long_name;
+    // The letter itself, as a one-character view into the table entry.
+    return std::string_view(&o.letter, 1);
+}
+
+std::string option_display(const OptionInfo& o)
+{
+    return o.letter != 0 ? cat('-', o.letter) : cat("--", o.long_name);
+}
+
+// A word that is an option: '-' followed by a letter, or "--...".
+bool is_option_word(std::string_view w)
+{
+    return w.size() >= 2 && w[0] == '-' && (std::isalpha(static_cast<unsigned char>(w[1])) || w[1] == '-');
+}
+
+bool is_long_word(std::string_view w)
+{
+    return w.size() > 2 && w.substr(0, 2) == "--";
+}
+
+const OptionInfo* find_short(std::span<const OptionInfo> table, char c)
+{
+    for (const auto& o : table)
+        if (o.letter != 0 && o.letter == c)
+            return &o;
+    return nullptr;
+}
+
+// Exact long name in any of the tables (earlier tables win), then a unique
+// prefix over all of them.
+Result<const OptionInfo*> find_long(std::initializer_list<std::span<const OptionInfo>> tables, std::string_view name)
+{
+    for (auto table : tables)
+        for (const auto& o : table)
+            if (!o.long_name.empty() && o.long_name == name)
+                return &o;
+    std::vector<const OptionInfo*> hits;
+    for (auto table : tables)
+        for (const auto& o : table) {
+            if (o.long_name.empty() || o.long_name.substr(0, name.size()) != name)
+                continue;
+            bool dup = false;
+            for (const auto* h : hits)
+                dup = dup || h->long_name == o.long_name;
+            if (!dup)
+                hits.push_back(&o);
+        }
+    if (hits.size() == 1)
+        return hits.front();
+    if (hits.empty())
+        return fail(cat("unknown option '--", name, "'"));
+    std::string list;
+    for (const auto* h : hits)
+        list += cat(list.empty() ? "" : ", ", "--", h->long_name);
+    return fail(cat("ambiguous option '--", name, "' (could be: ", list, ")"));
+}
+
+Result<uint64_t> parse_number(std::string_view word, uint64_t max)
+{
+    uint64_t v = 0;
+    const char* end = word.data() + word.size();
+    auto [p, ec] = std::from_chars(word.data(), end, v);
+    if (word.empty() || ec != std::errc() || p != end || v > max)
+        return fail("bad number");
+    return v;
+}
+
+// Legacy -a -r -j -l: their words are collected by the handler, up to the
+// next option word; `arg` only documents them.
+bool takes_words(const OptionInfo& o)
+{
+    std::string_view k = o.long_name;
+    return k == "add" || k == "remove" || k == "join" || k == "leave";
+}
+
+std::string default_path(std::string_view dir, const std::string& ident, std::string_view suffix)
+{
+    return cat(dir, ident, suffix);
+}
+
+// Parse state shared by the personalities.
+struct State {
+    Invocation inv;
+    bool help = false;
+    bool version = false;
+    bool check = false;
+    bool start_daemon = false;
+};
+
+Status set_unsigned(unsigned& out, std::string_view val, std::string_view what, uint64_t min = 0,
+                    uint64_t max = std::numeric_limits<unsigned>::max())
+{
+    auto n = parse_number(val, max);
+    if (!n || *n < min) {
+        if (min > 0 || max < std::numeric_limits<unsigned>::max())
+            return fail(cat("invalid ", what, " '", val, "' (", min, "-", max, ")"));
+        return fail(cat("invalid ", what, " '", val, "'"));
+    }
+    out = static_cast<unsigned>(*n);
+    return {};
+}
+
+// Options common to all personalities and the daemon's options.
+// Returns false in `handled` when the key is none of them.
+Status apply_common(State& st, std::string_view key, std::string_view val, bool& handled)
+{
+    auto& d = st.inv.daemon;
+    auto& c = st.inv.client;
+    handled = true;
+    if (key == "help") {
+        st.help = true;
+    } else if (key == "version") {
+        st.version = true;
+    } else if (key == "ident") {
+        if (auto ok = check_ident(val); !ok)
+            return ok;
+        d.ident = c.ident = std::string(val);
+    } else if (key == "socket") {
+        d.socket_path = c.socket_path = std::string(val);
+    } else if (key == "cache-timeout") {
+        return set_unsigned(d.cache_timeout, val, "cache timeout");
+    } else if (key == "startup-delay") {
+        return set_unsigned(d.startup_delay, val, "startup delay");
+    } else if (key == "mrdisc-interval") {
+        return set_unsigned(d.mrdisc_interval, val, "mrdisc interval", 4, 180);
+    } else if (key == "exec") {
+        d.script = std::string(val);
+    } else if (key == "config") {
+        d.config_file = std::string(val);
+        d.config_given = true;
+    } else if (key == "check") {
+        d.config_file = std::string(val);
+        d.config_given = true;
+        st.check = true;
+    } else if (key == "log-level") {
+        auto lvl = parse_log_level(val);
+        if (!lvl)
+            return fail(cat("invalid log level '", val, "' (none, err, notice, info, debug)"));
+        d.log_level = *lvl;
+    } else if (key == "foreground") {
+        d.foreground = true;
+    } else if (key == "N") {
+        // accepted and ignored
+    } else if (key == "user") {
+        d.user = std::string(val);
+    } else if (key == "pidfile") {
+        d.pid_file = std::string(val);
+    } else if (key == "syslog") {
+        d.syslog = true;
+    } else if (key == "table") {
+        auto n = parse_number(val, std::numeric_limits<uint32_t>::max());
+        if (!n)
+            return fail(cat("invalid table id '", val, "'"));
+        d.table = static_cast<uint32_t>(*n);
+    } else if (key == "ignore-errors") {
+        d.start_despite_errors = true;
+    } else if (key == "socket-mode") {
+        unsigned mode = 0;
+        auto [end, ec] = std::from_chars(val.data(), val.data() + val.size(), mode, 8);
+        if (val.empty() || ec != std::errc() || end != val.data() + val.size() || mode > 0777)
+            return fail(cat("invalid socket mode '", val, "' (octal, e.g. 0660)"));
+        d.socket_mode = mode;
+    } else if (key == "max-learned") {
+        return set_unsigned(d.max_learned, val, "learned-route limit");
+    } else if (key == "socket-group") {
+        d.socket_group = std::string(val);
+    } else if (key == "batch") {
+        c.batch = true;
+    } else if (key == "detail") {
+        c.detail = true;
+    } else if (key == "json") {
+        c.json = true;
+    } else if (key == "plain") {
+        c.plain = true;
+    } else if (key == "no-headings") {
+        c.no_headings = true;
+    } else {
+        handled = false;
+    }
+    return {};
+}
+
+// Reads an option's argument (attached or the next word) and checks it.
+Result<std::string_view> option_value(const OptionInfo& o, std::string_view shown, std::optional<std::string_view> attached,
+                                      const std::vector<std::string_view>& args, size_t& i)
+{
+    std::string_view val;
+    if (attached) {
+        val = *attached;
+    } else if (i + 1 < args.size()) {
+        val = args[++i];
+    } else {
+        return fail(cat("option '", shown, "' needs an argument ", o.arg));
+    }
+    if (val.empty())
+        return fail(cat("option '", shown, "' needs a non-empty ", o.arg));
+    return val;
+}
+
+using Handler = Status (*)(State&, const OptionInfo&, std::string_view val, const std::vector<std::string_view>& args,
+                           size_t& i);
+
+// getopt-like: clusters of letters ("-ns"), attached values ("-fFILE",
+// "--config=FILE"), long names by unique prefix. Stops at the first word that
+// is not an option (returned index) or after "--".
+Result<size_t> parse_options(State& st, std::initializer_list<std::span<const OptionInfo>> long_tables,
+                             std::span<const OptionInfo> short_table, const std::vector<std::string_view>& args,
+                             size_t i, Handler handler)
+{
+    for (; i < args.size(); ++i) {
+        std::string_view w = args[i];
+        if (w == "--")
+            return i + 1;
+        if (!is_option_word(w))
+            return i;
+        if (is_long_word(w)) {
+            std::string_view body = w.substr(2);
+            std::optional<std::string_view> attached;
+            if (auto eq = body.find('='); eq != std::string_view::npos) {
+                attached = body.substr(eq + 1);
+                body = body.substr(0, eq);
+            }
+            auto found = find_long(long_tables, body);
+            if (!found)
+                return found.take_error();
+            const OptionInfo& o = **found;
+            std::string shown = cat("--", o.long_name);
+            std::string_view val;
+            if (!o.arg.empty() && !takes_words(o)) {
+                auto v = option_value(o, shown, attached, args, i);
+                if (!v)
+                    return v.take_error();
+                val = *v;
+            } else if (attached) {
+                return fail(cat("option '", shown, "' takes no argument"));
+            }
+            if (auto s = handler(st, o, val, args, i); !s)
+                return s.take_error();
+            continue;
+        }
+        for (size_t k = 1; k < w.size(); ++k) {
+            const OptionInfo* o = find_short(short_table, w[k]);
+            if (!o)
+                return fail(cat("unknown option '-", w[k], "'"));
+            std::string_view val;
+            if (!o->arg.empty() && !takes_words(*o)) {
+                std::optional<std::string_view> attached;
+                if (k + 1 < w.size())
+                    attached = w.substr(k + 1);
+                auto v = option_value(*o, cat('-', o->letter), attached, args, i);
+                if (!v)
+                    return v.take_error();
+                val = *v;
+                k = w.size();
+            }
+            if (auto s = handler(st, *o, val, args, i); !s)
+                return s.take_error();
+        }
+    }
+    return i;
+}
+
+// smcrouted and smcroutectl: every option of their tables is a common one.
+Status common_handler(State& st, const OptionInfo& o, std::string_view val, const std::vector<std::string_view>&,
+                      size_t&)
+{
+    bool handled = false;
+    auto s = apply_common(st, key_of(o), val, handled);
+    assert(handled);
+    return s;
+}
+
+// Legacy options that take their arguments up to the next option word.
+Status legacy_command(State& st, const OptionInfo& o, const std::vector<std::string_view>& args, size_t& i)
+{
+    std::string shown = option_display(o);
+    if (key_of(o) == "kill") {
+        st.inv.commands.push_back(ClientCommand{Verb::kill, {}, shown});
+        return {};
+    }
+    std::vector<std::string> words;
+    while (i + 1 < args.size() && !is_option_word(args[i + 1]))
+        words.emplace_back(args[++i]);
+    std::string label = shown;
+    for (const auto& w : words)
+        label += cat(' ', w);
+    auto needs = [&] { return fail(cat(shown, " needs ", o.arg)); };
+    ClientCommand cmd{Verb::add, {}, label};
+    std::string_view key = key_of(o);
+    if (key == "add") {
+        if (words.size() < 4)
+            return needs();
+        cmd.args = std::move(words);
+    } else if (key == "remove") {
+        if (words.size() < 3)
+            return needs();
+        cmd.verb = Verb::remove;
+        cmd.args.assign(words.begin(), words.begin() + 3);
+    } else if (key == "join" || key == "leave") {
+        if (words.size() < 2 || words.size() > 3)
+            return needs();
+        cmd.verb = key == "join" ? Verb::join : Verb::leave;
+        // -j IIF GROUP [SOURCE] -> join IIF [SOURCE] GROUP
+        cmd.args.push_back(words[0]);
+        if (words.size() == 3)
+            cmd.args.push_back(words[2]);
+        cmd.args.push_back(words[1]);
+    } else {
+        assert(false && "not a legacy command option");
+    }
+    st.inv.commands.push_back(std::move(cmd));
+    return {};
+}
+
+// Legacy form (no VERB word): -d, -k, -a, -r, -j, -l, ... in order.
+Status legacy_handler(State& st, const OptionInfo& o, std::string_view val, const std::vector<std::string_view>& args,
+                      size_t& i)
+{
+    std::string_view key = key_of(o);
+    if (key == "add" || key == "remove" || key == "join" || key == "leave" || key == "kill")
+        return legacy_command(st, o, args, i);
+    if (key == "daemon") {
+        st.start_daemon = true;
+        return {};
+    }
+    if (key == "verbose") {
+        st.inv.verbose = true;
+        return {};
+    }
+    if (key == "debug") {
+        st.inv.debug = true;
+        st.inv.daemon.log_level = LogLevel::debug;
+        return {};
+    }
+    bool handled = false;
+    auto s = apply_common(st, key, val, handled);
+    assert(handled);
+    return s;
+}
+
+// Legacy options before a VERB word: -d and -j mean detail and JSON, as in
+// smcroutectl.
+Status legacy_verb_handler(State& st, const OptionInfo& o, std::string_view val, const std::vector<std::string_view>& args,
+                           size_t& i)
+{
+    std::string_view key = key_of(o);
+    if (key == "daemon") {
+        st.inv.client.detail = true;
+        return {};
+    }
+    if (key == "join") {
+        st.inv.client.json = true;
+        return {};
+    }
+    if (key == "add" || key == "remove" || key == "leave" || key == "kill")
+        return fail(cat("option '", option_display(o), "' cannot be combined with a command word"));
+    return legacy_handler(st, o, val, args, i);
+}
+
+bool is_legacy_command_letter(char c)
+{
+    return c == 'a' || c == 'r' || c == 'l' || c == 'k' || c == 'h';
+}
+
+// Where the VERB word of `smcroute [OPTIONS] VERB ...` is, if this is that
+// form: the first word that is neither an option nor an option's argument,
+// reached before any legacy command option. A word right after -j is a verb
+// only when it names one (otherwise it is -j's interface).
+std::optional<size_t> find_verb_word(const std::vector<std::string_view>& args)
+{
+    for (size_t i = 0; i < args.size(); ++i) {
+        std::string_view w = args[i];
+        if (w == "--")
+            return i + 1 < args.size() ? std::optional<size_t>(i + 1) : std::nullopt;
+        if (!is_option_word(w))
+            return i;
+        if (is_long_word(w)) {
+            std::string_view body = w.substr(2);
+            if (body.find('=') != std::string_view::npos)
+                continue;
+            auto found = find_long({legacy_options, daemon_options}, body);
+            if (!found)
+                continue; // reported by the real parse
+            std::string_view key = (*found)->long_name;
+            if (key == "add" || key == "remove" || key == "leave" || key == "kill" || key == "join" || key == "help")
+                return std::nullopt;
+            if (!(*found)->arg.empty())
+                ++i;
+            continue;
+        }
+        for (size_t k = 1; k < w.size(); ++k) {
+            char c = w[k];
+            if (is_legacy_command_letter(c))
+                return std::nullopt;
+            if (c == 'u' || c == 'i') {
+                if (k + 1 == w.size())
+                    ++i;
+                break;
+            }
+            if (c == 'j') {
+                if (k + 1 == w.size() && i + 1 < args.size() && !is_option_word(args[i + 1])
+                    && match_verb(args[i + 1]).ok())
+                    return i + 1;
+                return std::nullopt;
+            }
+        }
+    }
+    return std::nullopt;
+}
+
+Status finish(State& st)
+{
+    auto& inv = st.inv;
+    inv.daemon.apply_defaults();
+    if (inv.client.socket_path.empty())
+        inv.client.socket_path = default_path("/run/", inv.client.ident, ".sock");
+    if (inv.client.batch && !inv.commands.empty())
+        return fail("-b reads commands from stdin; no command expected on the command line");
+    if (st.help)
+        inv.mode = Invocation::Mode::help;
+    else if (st.version)
+        inv.mode = Invocation::Mode::version;
+    else if (st.check)
+        inv.mode = Invocation::Mode::check_config;
+    else if (st.start_daemon)
+        inv.mode = Invocation::Mode::daemon;
+    else
+        inv.mode = Invocation::Mode::client;
+    return {};
+}
+
+Result<Invocation> parse_daemon(const std::vector<std::string_view>& args)
+{
+    State st;
+    st.inv.personality = Personality::daemon;
+    st.start_daemon = true;
+    auto end = parse_options(st, {daemon_options}, daemon_options, args, 0, common_handler);
+    if (!end)
+        return end.take_error();
+    if (*end < args.size())
+        return fail(cat("unexpected argument '", args[*end], "'"));
+    if (auto s = finish(st); !s)
+        return s.take_error();
+    return std::move(st.inv);
+}
+
+Status parse_verb_and_args(State& st, const std::vector<std::string_view>& args, size_t from)
+{
+    if (from >= args.size()) {
+        if (!st.inv.client.batch)
+            st.inv.commands.push_back(ClientCommand{Verb::show, {std::string(show_name(ShowWhat::routes))}});
+        return {};
+    }
+    std::vector<std::string_view> words(args.begin() + static_cast<std::ptrdiff_t>(from), args.end());
+    auto cmd = parse_client_command(words);
+    if (!cmd)
+        return cmd.take_error();
+    st.inv.commands.push_back(std::move(*cmd));
+    return {};
+}
+
+Result<Invocation> parse_ctl(const std::vector<std::string_view>& args)
+{
+    State st;
+    st.inv.personality = Personality::ctl;
+    auto end = parse_options(st, {ctl_options}, ctl_options, args, 0, common_handler);
+    if (!end)
+        return end.take_error();
+    if (!st.help && !st.version)
+        if (auto s = parse_verb_and_args(st, args, *end); !s)
+            return s.take_error();
+    if (auto s = finish(st); !s)
+        return s.take_error();
+    return std::move(st.inv);
+}
+
+Result<Invocation> parse_legacy(const std::vector<std::string_view>& args)
+{
+    State st;
+    st.inv.personality = Personality::legacy;
+    if (auto verb_at = find_verb_word(args)) {
+        // Options before the verb, then VERB ARGS as in smcroutectl.
+        std::vector<std::string_view> head(args.begin(), args.begin() + static_cast<std::ptrdiff_t>(*verb_at));
+        if (!head.empty() && head.back() == "--")
+            head.pop_back();
+        auto end = parse_options(st, {legacy_options, daemon_options}, legacy_options, head, 0, legacy_verb_handler);
+        if (!end)
+            return end.take_error();
+        if (*end < head.size())
+            return fail(cat("unexpected argument '", head[*end], "'"));
+        if (!st.help && !st.version)
+            if (auto s = parse_verb_and_args(st, args, *verb_at); !s)
+                return s.take_error();
+    } else {
+        auto end = parse_options(st, {legacy_options, daemon_options}, legacy_options, args, 0, legacy_handler);
+        if (!end)
+            return end.take_error();
+        if (*end < args.size())
+            return fail(cat("unexpected argument '", args[*end], "'"));
+        if (!st.help && !st.version && !st.check && !st.start_daemon && !st.inv.client.batch
+            && st.inv.commands.empty())
+            return fail("no command given");
+    }
+    if (auto s = finish(st); !s)
+        return s.take_error();
+    return std::move(st.inv);
+}
+
+Result<std::vector<std::string>> parse_show_args(std::span<const std::string_view> words)
+{
+    std::optional<ShowWhat> subject;
+    std::vector<std::string> rest;
+    for (size_t i = 0; i < words.size(); ++i) {
+        std::string_view w = words[i];
+        if (w == "-i") {
+            if (i + 1 >= words.size() || words[i + 1].empty())
+                return fail("show -i needs an interface name");
+            rest.emplace_back(w);
+            rest.emplace_back(words[++i]);
+        } else if (w == "-f") {
+            if (i + 1 >= words.size() || (words[i + 1] != "inet" && words[i + 1] != "inet6"))
+                return fail("show -f needs inet or inet6");
+            rest.emplace_back(w);
+            rest.emplace_back(words[++i]);
+        } else if (!w.empty() && w[0] == '-') {
+            return fail(cat("unknown show option '", w, "'"));
+        } else if (subject) {
+            return fail(cat("unexpected argument '", w, "' to show"));
+        } else {
+            auto m = match_show(w);
+            if (!m)
+                return m.take_error();
+            subject = *m;
+        }
+    }
+    rest.insert(rest.begin(), std::string(show_name(subject.value_or(ShowWhat::routes))));
+    return rest;
+}
+
+// long_only: the daemon options as the legacy form takes them, leaving out
+// those the legacy table already lists.
+void append_option_rows(std::string& out, std::span<const OptionInfo> table, bool long_only)
+{
+    for (const auto& o : table) {
+        if (long_only && (o.long_name.empty() || std::any_of(legacy_options.begin(), legacy_options.end(), [&](const OptionInfo& l) {
+                                                         return l.long_name == o.long_name;
+                                                     })))
+            continue;
+        std::string left;
+        if (long_only)
+            left = cat("--", o.long_name);
+        else if (o.letter != 0 && !o.long_name.empty())
+            left = cat('-', o.letter, ", --", o.long_name);
+        else if (o.letter != 0)
+            left = cat('-', o.letter);
+        else
+            left = cat("    --", o.long_name);
+        if (!o.arg.empty())
+            left += cat(' ', o.arg);
+        constexpr size_t column = 30;
+        if (left.size() + 2 < column)
+            out += cat("  ", left, std::string(column - 2 - left.size(), ' '), o.help, '\n');
+        else
+            out += cat("  ", left, '\n', std::string(column, ' '), o.help, '\n');
+    }
+}
+
+void append_verbs(std::string& out)
+{
+    for (const auto& v : all_verbs()) {
+        std::string name(v.name);
+        name.resize(std::max<size_t>(name.size(), 7), ' ');
+        if (v.synopsis.empty())
+            out += cat("  ", name, ' ', v.help, '\n');
+        else
+            out += cat("  ", name, ' ', v.synopsis, '\n', std::string(10, ' '), v.help, '\n');
+    }
+    out += "\nShow SUBJECT (may be abbreviated):\n";
+    for (const auto& s : all_show_subjects())
+        out += cat("  ", s.name, std::string(14 - s.name.size(), ' '), s.help, '\n');
+}
+
+} // namespace
+
+Status check_ident(std::string_view name)
+{
+    auto allowed = [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_'
+               || c == '-';
+    };
+    if (!name.empty() && name.size() <= max_ident_length && name.front() != '.'
+        && std::all_of(name.begin(), name.end(), allowed))
+        return {};
+    // The name as typed, but never a control byte on the terminal.
+    std::string shown;
+    for (char c : name.substr(0, 80)) {
+        auto u = static_cast<unsigned char>(c);
+        if (u < 0x20 || u >= 0x7f || c == '\\')
+            shown += cat("\\x", u < 0x10 ? "0" : "", hex(u));
+        else
+            shown += c;
+    }
+    if (name.size() > 80)
+        shown += "...";
+    return fail(cat("invalid identity '", shown, "': an identity names files, use 1 to ", max_ident_length,
+                    " letters, digits, '.', '_' or '-', not starting with '.'"));
+}
+
+std::string_view program_name(Personality who)
+{
+    switch (who) {
+    case Personality::daemon:
+        return "smcrouted";
+    case Personality::ctl:
+        return "smcroutectl";
+    case Personality::legacy:
+        break;
+    }
+    return "smcroute";
+}
+
+Personality personality_from_argv0(std::string_view argv0)
+{
+    auto slash = argv0.rfind('/');
+    std::string_view base = slash == std::string_view::npos ? argv0 : argv0.substr(slash + 1);
+    if (base == "smcrouted")
+        return Personality::daemon;
+    if (base == "smcroutectl")
+        return Personality::ctl;
+    return Personality::legacy;
+}
+
+void DaemonOptions::apply_defaults()
+{
+    if (config_file.empty())
+        config_file = default_path("/etc/", ident, ".conf");
+    if (socket_path.empty())
+        socket_path = default_path("/run/", ident, ".sock");
+    if (pid_file.empty())
+        pid_file = default_path("/run/", ident, ".pid");
+}
+
+Result<ClientCommand> parse_client_command(const std::vector<std::string_view>& words)
+{
+    if (words.empty())
+        return fail("no command given");
+    auto verb = match_verb(words.front());
+    if (!verb)
+        return verb.take_error();
+    const VerbInfo& info = verb_info(*verb);
+    std::span<const std::string_view> rest(words.begin() + 1, words.end());
+    auto needs = [&] { return fail(cat(info.name, " needs ", info.synopsis)); };
+    auto too_many = [&] {
+        return info.synopsis.empty() ? fail(cat(info.name, " takes no arguments"))
+                                     : fail(cat("too many arguments to ", info.name, " (usage: ", info.name, " ",
+                                                info.synopsis, ")"));
+    };
+    ClientCommand cmd{*verb, {}};
+    switch (*verb) {
+    case Verb::add:
+        if (rest.size() < 3)
+            return needs();
+        break;
+    case Verb::remove:
+        if (rest.size() < 2)
+            return needs();
+        break;
+    case Verb::join:
+    case Verb::leave:
+        if (rest.size() < 2)
+            return needs();
+        if (rest.size() > 3)
+            return too_many();
+        break;
+    case Verb::show: {
+        auto a = parse_show_args(rest);
+        if (!a)
+            return a.take_error();
+        cmd.args = std::move(*a);
+        return cmd;
+    }
+    case Verb::check:
+        if (rest.size() == 1)
+            return fail(cat("check needs no arguments (the whole config) or ", info.synopsis.substr(1, info.synopsis.size() - 2)));
+        break;
+    case Verb::flush:
+    case Verb::reload:
+    case Verb::kill:
+    case Verb::version:
+        if (!rest.empty())
+            return too_many();
+        break;
+    case Verb::help:
+        if (rest.size() > 1)
+            return too_many();
+        if (rest.size() == 1) {
+            auto topic = match_verb(rest.front());
+            if (!topic)
+                return topic.take_error();
+            cmd.args.emplace_back(verb_info(*topic).name);
+        }
+        return cmd;
+    }
+    for (auto w : rest)
+        cmd.args.emplace_back(w);
+    return cmd;
+}
+
+std::span<const OptionInfo> option_table(Personality who)
+{
+    switch (who) {
+    case Personality::daemon:
+        return daemon_options;
+    case Personality::ctl:
+        return ctl_options;
+    case Personality::legacy:
+        break;
+    }
+    return legacy_options;
+}
+
+Result<Invocation> parse_command_line(Personality who, const std::vector<std::string_view>& args)
+{
+    switch (who) {
+    case Personality::daemon:
+        return parse_daemon(args);
+    case Personality::ctl:
+        return parse_ctl(args);
+    case Personality::legacy:
+        break;
+    }
+    return parse_legacy(args);
+}
+
+std::string help_text(Personality who)
+{
+    std::string_view prog = program_name(who);
+    std::string out = "Usage:\n";
+    switch (who) {
+    case Personality::daemon:
+        out += cat("  ", prog, " [OPTIONS]\n\nOptions:\n");
+        append_option_rows(out, daemon_options, false);
+        break;
+    case Personality::ctl:
+        out += cat("  ", prog, " [OPTIONS] [COMMAND [ARGS]]     (no COMMAND: show routes)\n");
+        out += cat("  ", prog, " [OPTIONS] -b < FILE\n\nOptions:\n");
+        append_option_rows(out, ctl_options, false);
+        out += "\nCommands (may be abbreviated to an unambiguous prefix):\n";
+        append_verbs(out);
+        break;
+    case Personality::legacy:
+        out += cat("  ", prog, " [-v] [-D] [-d [DAEMON-OPTIONS]] [COMMAND ...]\n");
+        out += cat("  ", prog, " [-bdjpt] [-i NAME] [-u FILE] VERB [ARGS]\n\nOptions and commands:\n");
+        append_option_rows(out, legacy_options, false);
+        out += "  Before a VERB, -d means --detail and -j means --json, as in smcroutectl.\n";
+        out += "\nDaemon options (long form, e.g. after -d):\n";
+        append_option_rows(out, daemon_options, true);
+        out += "\nVerbs (as in smcroutectl; may be abbreviated to an unambiguous prefix):\n";
+        append_verbs(out);
+        break;
+    }
+    return out;
+}
+
+#ifndef SMCROUTE_VERSION
+#define SMCROUTE_VERSION "unknown"
+#endif
+
+std::string version_text()
+{
+    return "smcroute " SMCROUTE_VERSION;
+}
+
+} // namespace smcroute

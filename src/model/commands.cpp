@@ -1,0 +1,119 @@
+#include "smcroute/model/commands.hpp"
+
+#include "smcroute/base/log.hpp"
+
+#include <algorithm>
+#include <array>
+#include <string>
+#include <vector>
+
+namespace smcroute {
+
+namespace {
+
+constexpr std::array<VerbInfo, 11> verbs{{
+    {Verb::add, "add", "IIF [SOURCE[/LEN]] GROUP[/LEN] OIF [OIF ...]",
+     "Add a route, or add OIFs to an existing one", true},
+    {Verb::remove, "remove", "IIF [SOURCE[/LEN]] GROUP[/LEN] [OIF ...]",
+     "Remove a route, or just the given OIFs (aliases: rem, del)", true},
+    {Verb::join, "join", "IIF [SOURCE[/LEN]] GROUP[/LEN]",
+     "Join a group on an interface (with SOURCE: source-specific)", true},
+    {Verb::leave, "leave", "IIF [SOURCE[/LEN]] GROUP[/LEN]", "Leave a joined group (must match the join)", true},
+    {Verb::show, "show", "[SUBJECT] [-i IF] [-f inet|inet6]",
+     "Show routes (default) or another SUBJECT, see below", false},
+    {Verb::check, "check", "[IIF [SOURCE[/LEN]] GROUP[/LEN] [OIF ...]]",
+     "Check the config file (-f), or one route, against the system", false},
+    {Verb::flush, "flush", "", "Flush the routes learned from (*,G) rules now", true},
+    {Verb::reload, "reload", "", "Reload the configuration file, like SIGHUP", true},
+    {Verb::kill, "kill", "", "Tell the running daemon to exit, like SIGTERM", true},
+    {Verb::version, "version", "", "Show the program version", false},
+    {Verb::help, "help", "[COMMAND]", "Show this help text, or the help of one command", false},
+}};
+
+constexpr std::array<ShowInfo, 5> show_subjects{{
+    {ShowWhat::routes, "routes", "(*,G) rules and (S,G) routes with their state (default)"},
+    {ShowWhat::groups, "groups", "groups joined by the daemon, with their state"},
+    {ShowWhat::interfaces, "interfaces", "interfaces and their VIF/MIF numbers"},
+    {ShowWhat::pending, "pending", "routes waiting for a missing interface"},
+    {ShowWhat::memberships, "memberships", "every group the kernel holds per interface, by anyone"},
+}};
+
+struct Alias {
+    std::string_view name;
+    Verb verb;
+};
+constexpr std::array<Alias, 2> verb_aliases{{{"rem", Verb::remove}, {"del", Verb::remove}}};
+
+// Exact name first, then unique prefix over the canonical names.
+template <class Info, class Key>
+Result<Key> match_in(std::span<const Info> table, std::string_view word, std::string_view what,
+                     Key (*key)(const Info&))
+{
+    if (word.empty())
+        return fail(cat("unknown ", what, " ''"));
+    std::vector<const Info*> hits;
+    for (const auto& info : table) {
+        if (info.name == word)
+            return key(info);
+        if (info.name.substr(0, word.size()) == word)
+            hits.push_back(&info);
+    }
+    if (hits.size() == 1)
+        return key(*hits.front());
+    if (hits.empty())
+        return fail(cat("unknown ", what, " '", word, "'"));
+    std::vector<std::string_view> names;
+    for (const auto* h : hits)
+        names.push_back(h->name);
+    std::sort(names.begin(), names.end());
+    std::string list;
+    for (auto n : names)
+        list += list.empty() ? std::string(n) : cat(", ", n);
+    return fail(cat("ambiguous ", what, " '", word, "' (could be: ", list, ")"));
+}
+
+} // namespace
+
+std::span<const VerbInfo> all_verbs()
+{
+    return verbs;
+}
+
+std::span<const ShowInfo> all_show_subjects()
+{
+    return show_subjects;
+}
+
+const VerbInfo& verb_info(Verb v)
+{
+    for (const auto& info : verbs)
+        if (info.verb == v)
+            return info;
+    assert(false && "verb missing from the table");
+    return verbs.front();
+}
+
+Result<Verb> match_verb(std::string_view word)
+{
+    for (const auto& alias : verb_aliases)
+        if (alias.name == word)
+            return alias.verb;
+    return match_in<VerbInfo, Verb>(verbs, word, "command", [](const VerbInfo& i) { return i.verb; });
+}
+
+Result<ShowWhat> match_show(std::string_view word)
+{
+    return match_in<ShowInfo, ShowWhat>(show_subjects, word, "show subject",
+                                        [](const ShowInfo& i) { return i.what; });
+}
+
+std::string_view show_name(ShowWhat w)
+{
+    for (const auto& info : show_subjects)
+        if (info.what == w)
+            return info.name;
+    assert(false && "show subject missing from the table");
+    return "routes";
+}
+
+} // namespace smcroute

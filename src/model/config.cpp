@@ -1,0 +1,803 @@
+#include "smcroute/model/config.hpp"
+
+#include "smcroute/base/log.hpp"
+#include "smcroute/base/unique_fd.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <glob.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace smcroute {
+
+// ---------------------------------------------------------------- diagnostics
+
+namespace {
+
+constexpr size_t max_shown_line = 160; // longer lines are shown as a window
+constexpr size_t window_before = 80;   // bytes shown before the column
+constexpr size_t max_kept_line = 1024; // longer lines are kept as an excerpt
+
+bool is_control(char c)
+{
+    auto u = static_cast<unsigned char>(c);
+    return u < 0x20 || u == 0x7f;
+}
+
+// Control bytes would garble a terminal; show them as '?' (tabs kept, so
+// the caret line still lines up).
+std::string printable(std::string_view s, bool keep_tabs)
+{
+    std::string out(s);
+    for (char& c : out)
+        if (is_control(c) && !(keep_tabs && c == '\t'))
+            c = '?';
+    return out;
+}
+
+} // namespace
+
+std::string Diagnostic::format() const
+{
+    std::string out = file;
+    if (line > 0)
+        out += cat(':', line, ':', col);
+    out += severity == Severity::error ? ": error: " : ": warning: ";
+    out += printable(message, false);
+
+    if (line > 0 && !source_line.empty()) {
+        const size_t length = line_length ? line_length : source_line.size();
+        size_t c = col > 0 ? col - 1 : 0;
+        c = std::min(c, length);
+        std::string shown;
+        size_t caret = c;
+        if (length <= max_shown_line) {
+            shown = source_line;
+        } else {
+            size_t start = c > window_before ? c - window_before : 0;
+            size_t end = std::min(length, start + max_shown_line);
+            if (end - start < max_shown_line)
+                start = end - max_shown_line;
+            if (start > 0)
+                shown = "...";
+            // The window lies within the excerpt kept (see Parser::report).
+            size_t from = std::max(start, source_offset) - source_offset;
+            shown.append(source_line, std::min(from, source_line.size()), end - start);
+            caret = c - start + (start > 0 ? 3 : 0);
+            if (end < length)
+                shown += "...";
+        }
+        shown = printable(shown, true);
+        out += "\n  ";
+        out += shown;
+        out += "\n  ";
+        for (size_t i = 0; i < caret; ++i)
+            out += (i < shown.size() && shown[i] == '\t') ? '\t' : ' ';
+        out += '^';
+    }
+    for (const auto& loc : include_chain)
+        out += cat("\n  included from ", loc.file, ':', loc.line);
+    return out;
+}
+
+size_t ParseResult::error_count() const
+{
+    return static_cast<size_t>(std::count_if(diagnostics.begin(), diagnostics.end(),
+                                             [](const Diagnostic& d) { return d.severity == Severity::error; }));
+}
+
+// ---------------------------------------------------------------- file sources
+
+namespace {
+
+Error errno_error(int code)
+{
+    return Error{code, std::strerror(code)};
+}
+
+constexpr size_t max_config_file_size = 256u << 20;
+
+class DiskFiles final : public FileSource {
+public:
+    Result<std::string> read(const std::string& path) override
+    {
+        // O_NONBLOCK: opening a FIFO with no writer must not hang the
+        // daemon; only regular files are read, and only so much of them.
+        UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
+        if (!fd)
+            return errno_error(errno);
+        struct stat st{};
+        if (::fstat(fd.get(), &st) < 0)
+            return errno_error(errno);
+        if (S_ISDIR(st.st_mode))
+            return errno_error(EISDIR);
+        if (!S_ISREG(st.st_mode))
+            return fail("not a regular file");
+        std::string data;
+        if (S_ISREG(st.st_mode) && st.st_size > 0)
+            data.reserve(static_cast<size_t>(st.st_size));
+        char buf[65536];
+        for (;;) {
+            ssize_t n = ::read(fd.get(), buf, sizeof(buf));
+            if (n < 0) {
+                if (errno == EINTR)
+                    continue;
+                return errno_error(errno);
+            }
+            if (n == 0)
+                break;
+            data.append(buf, static_cast<size_t>(n));
+            if (data.size() > max_config_file_size)
+                return fail(cat("file larger than ", max_config_file_size >> 20, " MiB"));
+        }
+        return data;
+    }
+
+    std::vector<std::string> glob(const std::string& pattern) override
+    {
+        std::vector<std::string> out;
+        glob_t g{};
+        int rc = ::glob(pattern.c_str(), GLOB_MARK, nullptr, &g);
+        if (rc == 0) {
+            for (size_t i = 0; i < g.gl_pathc; ++i) {
+                std::string p = g.gl_pathv[i];
+                if (!p.empty() && p.back() == '/')
+                    continue; // GLOB_MARK: a directory, not a config file
+                out.push_back(std::move(p));
+            }
+        }
+        globfree(&g);
+        std::sort(out.begin(), out.end());
+        return out;
+    }
+};
+
+} // namespace
+
+std::unique_ptr<FileSource> make_disk_files()
+{
+    return std::make_unique<DiskFiles>();
+}
+
+Result<std::string> MemoryFiles::read(const std::string& path)
+{
+    auto it = files.find(path);
+    if (it != files.end())
+        return it->second;
+    std::string dir = path;
+    if (dir.empty() || dir.back() != '/')
+        dir += '/';
+    auto next = files.lower_bound(dir);
+    if (next != files.end() && next->first.compare(0, dir.size(), dir) == 0)
+        return errno_error(EISDIR);
+    return errno_error(ENOENT);
+}
+
+std::vector<std::string> MemoryFiles::glob(const std::string& pattern)
+{
+    std::vector<std::string> out;
+    for (const auto& [path, text] : files)
+        if (::fnmatch(pattern.c_str(), path.c_str(), FNM_PATHNAME | FNM_PERIOD) == 0)
+            out.push_back(path);
+    return out; // std::map keeps them sorted
+}
+
+// ---------------------------------------------------------------- parser
+
+namespace {
+
+struct Word {
+    std::string_view text;
+    unsigned col = 0; // 1-based
+};
+
+// A word as it appears in a message: control bytes escaped, long words cut.
+std::string quote(std::string_view w)
+{
+    constexpr size_t max_len = 64;
+    std::string out = "'";
+    size_t n = std::min(w.size(), max_len);
+    for (size_t i = 0; i < n; ++i) {
+        char c = w[i];
+        if (is_control(c)) {
+            static constexpr char hex[] = "0123456789abcdef";
+            auto u = static_cast<unsigned char>(c);
+            out += "\\x";
+            out += hex[u >> 4];
+            out += hex[u & 0xf];
+        } else {
+            out += c;
+        }
+    }
+    if (w.size() > max_len)
+        out += "...";
+    out += '\'';
+    return out;
+}
+
+std::string dir_of(const std::string& path)
+{
+    auto slash = path.rfind('/');
+    return slash == std::string::npos ? std::string() : path.substr(0, slash + 1);
+}
+
+// Lexical normalisation: "a/./b//c/../d" -> "a/b/d". Used to find loops and
+// to name included files.
+std::string normalize(const std::string& path)
+{
+    bool absolute = !path.empty() && path[0] == '/';
+    std::vector<std::string_view> parts;
+    std::string_view rest(path);
+    while (!rest.empty()) {
+        auto slash = rest.find('/');
+        std::string_view part = rest.substr(0, slash);
+        rest = slash == std::string_view::npos ? std::string_view() : rest.substr(slash + 1);
+        if (part.empty() || part == ".")
+            continue;
+        if (part == "..") {
+            if (!parts.empty() && parts.back() != "..")
+                parts.pop_back();
+            else if (!absolute)
+                parts.push_back(part);
+            continue;
+        }
+        parts.push_back(part);
+    }
+    std::string out = absolute ? "/" : "";
+    for (size_t i = 0; i < parts.size(); ++i) {
+        if (i)
+            out += '/';
+        out += parts[i];
+    }
+    if (out.empty())
+        out = ".";
+    return out;
+}
+
+bool has_glob_chars(std::string_view s)
+{
+    return s.find_first_of("*?[") != std::string_view::npos;
+}
+
+bool is_route_keyword(std::string_view w)
+{
+    return w == "from" || w == "source" || w == "group" || w == "to";
+}
+
+// The keyword words that end the OIF list after 'to'.
+bool ends_oif_list(std::string_view w)
+{
+    return w == "from" || w == "source" || w == "group";
+}
+
+class Parser {
+public:
+    Parser(FileSource& files, const ParseOptions& opts, ParseResult& out) : files_(files), opts_(opts), out_(out) {}
+
+    void parse_file(std::string_view text, const std::string& name)
+    {
+        // At most one route per line (of 32 bytes or more): room for them up
+        // front, so the vector does not move them while growing. Bounded, so
+        // a huge file of blank lines reserves little.
+        if (out_.config.routes.empty()) {
+            size_t lines = 1;
+            for (const char* p = text.data(), *end = p + text.size();
+                 (p = static_cast<const char*>(std::memchr(p, '\n', static_cast<size_t>(end - p)))); ++p)
+                ++lines;
+            out_.config.routes.reserve(std::min({lines, text.size() / 32 + 1, opts_.max_entries}));
+        }
+        files_read_ = 1;
+        bytes_read_ = text.size();
+        if (bytes_read_ > opts_.max_bytes) {
+            Diagnostic d;
+            d.file = name;
+            d.message = cat("'", name, "' is larger than the limit of ", size_text(opts_.max_bytes),
+                            " per config (includes and repeats counted)");
+            out_.diagnostics.push_back(std::move(d));
+            return;
+        }
+        stack_.push_back(normalize(name));
+        parse_text(text, name);
+        stack_.pop_back();
+    }
+
+private:
+    struct Line {
+        const std::string* file = nullptr;
+        unsigned number = 0;
+        std::string_view text; // without '\n' and a trailing '\r'
+    };
+    // An include line whose file is being read.
+    struct Include {
+        Line at;
+        unsigned col = 0;  // of the path
+        std::string typed; // the path as written (or the glob's match)
+    };
+
+    FileSource& files_;
+    const ParseOptions& opts_;
+    ParseResult& out_;
+    std::vector<std::string> stack_;  // normalized paths of files being read
+    std::vector<Include> chain_;      // include lines, outermost first
+    std::vector<Word> words_;         // reused for every line
+    RouteText route_text_;            // reused for every mroute line
+    Line line_;
+    // What the config has expanded to so far, includes and repeats counted.
+    size_t files_read_ = 0;
+    size_t lines_read_ = 0;
+    size_t bytes_read_ = 0;
+    size_t entries_ = 0;
+    uint64_t joins_ = 0;
+    size_t errors_ = 0, warnings_ = 0;
+    // A limit was reached or the caller interrupted: read nothing more.
+    bool stopped_ = false;
+
+    void report(unsigned col, Severity sev, std::string message)
+    {
+        if (stopped_)
+            return;
+        if (sev == Severity::warning) {
+            if (warnings_ >= opts_.max_warnings)
+                return;
+            ++warnings_;
+        } else if (++errors_ > opts_.max_errors) {
+            message = cat("more than ", opts_.max_errors, " errors: not checking further");
+            stopped_ = true; // the last one
+        }
+        Diagnostic d;
+        d.file = *line_.file;
+        d.line = line_.number;
+        d.col = col;
+        d.severity = sev;
+        d.message = std::move(message);
+        if (line_.text.size() <= max_kept_line) {
+            d.source_line = std::string(line_.text);
+        } else {
+            // Enough around the column for format()'s window, not the whole
+            // line: many errors on one long line must not copy it each time.
+            size_t c = std::min<size_t>(col > 0 ? col - 1 : 0, line_.text.size());
+            size_t from = c > max_kept_line / 2 ? c - max_kept_line / 2 : 0;
+            d.source_line = std::string(line_.text.substr(from, max_kept_line));
+            d.source_offset = from;
+            d.line_length = line_.text.size();
+        }
+        for (auto it = chain_.rbegin(); it != chain_.rend(); ++it)
+            d.include_chain.push_back(SourceLoc{*it->at.file, it->at.number});
+        out_.diagnostics.push_back(std::move(d));
+    }
+    void error(unsigned col, std::string message) { report(col, Severity::error, std::move(message)); }
+
+    static std::string size_text(size_t bytes)
+    {
+        return bytes % (size_t{1} << 20) == 0 ? cat(bytes >> 20, " MiB") : cat(bytes, " bytes");
+    }
+
+    // The config went over a limit: one error naming the limit, at the
+    // include line whose file was being read (saying which line of it went
+    // over), or, in the top file, at column col of the current line; the
+    // parse stops.
+    void over_limit(std::string_view limit, unsigned col = 1)
+    {
+        std::string what = cat("over the limit of ", limit, " (includes and repeats counted)");
+        if (chain_.empty()) {
+            error(col, std::move(what));
+        } else {
+            Include inc = chain_.back();
+            bool inside = line_.file != inc.at.file || line_.number != inc.at.number;
+            if (inside)
+                what += cat(", reached at ", *line_.file, ':', line_.number);
+            chain_.pop_back();
+            Line saved = line_;
+            line_ = inc.at;
+            error(inc.col, cat("cannot include ", quote(inc.typed), ": ", what));
+            line_ = saved;
+            chain_.push_back(std::move(inc));
+        }
+        stopped_ = true;
+    }
+
+    // One more phyint, mroute or mgroup line kept; false past the limit
+    // (the parse stops).
+    bool count_entry()
+    {
+        if (++entries_ <= opts_.max_entries)
+            return true;
+        over_limit(cat(opts_.max_entries, " mroute, mgroup and phyint lines per config"), words_[0].col);
+        return false;
+    }
+
+    // The caller's interrupted() said stop.
+    bool interrupted()
+    {
+        if (opts_.interrupted && opts_.interrupted()) {
+            out_.interrupted = true;
+            stopped_ = true;
+        }
+        return stopped_;
+    }
+
+    SourceLoc here() const { return SourceLoc{*line_.file, line_.number}; }
+
+    void parse_text(std::string_view text, const std::string& file)
+    {
+        unsigned number = 0;
+        size_t pos = 0;
+        while (pos < text.size()) {
+            size_t nl = text.find('\n', pos);
+            size_t end = nl == std::string_view::npos ? text.size() : nl;
+            std::string_view l = text.substr(pos, end - pos);
+            pos = nl == std::string_view::npos ? text.size() : nl + 1;
+            ++number;
+            if (!l.empty() && l.back() == '\r')
+                l.remove_suffix(1);
+            line_ = Line{&file, number, l};
+            if (++lines_read_ > opts_.max_lines) {
+                over_limit(cat(opts_.max_lines, " lines per config"));
+                return;
+            }
+            if (opts_.interrupt_every && lines_read_ % opts_.interrupt_every == 0 && interrupted())
+                return;
+            parse_line();
+            if (stopped_)
+                return;
+        }
+    }
+
+    void parse_line()
+    {
+        std::string_view l = line_.text;
+        if (auto nul = l.find('\0'); nul != std::string_view::npos) {
+            error(static_cast<unsigned>(nul + 1), "NUL byte in line");
+            return;
+        }
+        if (auto hash = l.find('#'); hash != std::string_view::npos)
+            l = l.substr(0, hash);
+        words_.clear();
+        size_t i = 0;
+        while (i < l.size()) {
+            while (i < l.size() && (l[i] == ' ' || l[i] == '\t'))
+                ++i;
+            size_t start = i;
+            while (i < l.size() && l[i] != ' ' && l[i] != '\t')
+                ++i;
+            if (i > start)
+                words_.push_back(Word{l.substr(start, i - start), static_cast<unsigned>(start + 1)});
+        }
+        if (words_.empty())
+            return;
+
+        size_t first_diag = out_.diagnostics.size();
+        std::string_view directive = words_[0].text;
+        if (directive == "phyint")
+            parse_phyint();
+        else if (directive == "mroute")
+            parse_route(true);
+        else if (directive == "mgroup")
+            parse_route(false);
+        else if (directive == "include") {
+            parse_include(); // diagnostics already in order, nested files follow
+            return;
+        } else
+            error(words_[0].col,
+                  cat("unknown directive ", quote(directive), " (expected phyint, mgroup, mroute or include)"));
+
+        // One line's findings in column order.
+        std::stable_sort(out_.diagnostics.begin() + static_cast<std::ptrdiff_t>(first_diag), out_.diagnostics.end(),
+                         [](const Diagnostic& a, const Diagnostic& b) { return a.col < b.col; });
+    }
+
+    void parse_phyint()
+    {
+        bool ok = true;
+        if (words_.size() < 2) {
+            error(words_[0].col, "missing interface name after 'phyint'");
+            return;
+        }
+        PhyintSpec spec;
+        auto name = IfName::parse(words_[1].text);
+        if (name)
+            spec.name = *name;
+        else {
+            error(words_[1].col, name.error().message);
+            ok = false;
+        }
+        const Word* enable_word = nullptr;
+        bool seen_mrdisc = false, seen_ttl = false;
+        for (size_t i = 2; i < words_.size(); ++i) {
+            const Word& w = words_[i];
+            if (w.text == "enable" || w.text == "disable") {
+                if (enable_word) {
+                    error(w.col, enable_word->text == w.text
+                                     ? cat("keyword '", w.text, "' repeated in phyint")
+                                     : cat("keyword '", w.text, "' conflicts with '", enable_word->text, "'"));
+                    ok = false;
+                }
+                enable_word = &w;
+                spec.enable = w.text == "enable";
+            } else if (w.text == "mrdisc") {
+                if (seen_mrdisc) {
+                    error(w.col, "keyword 'mrdisc' repeated in phyint");
+                    ok = false;
+                }
+                seen_mrdisc = true;
+                spec.mrdisc = true;
+            } else if (w.text == "ttl-threshold") {
+                if (seen_ttl) {
+                    error(w.col, "keyword 'ttl-threshold' repeated in phyint");
+                    ok = false;
+                }
+                seen_ttl = true;
+                if (i + 1 >= words_.size()) {
+                    error(w.col, "missing value after 'ttl-threshold' (expected 1-255)");
+                    ok = false;
+                    continue;
+                }
+                const Word& v = words_[++i];
+                unsigned ttl = 0;
+                auto [end, ec] = std::from_chars(v.text.data(), v.text.data() + v.text.size(), ttl);
+                if (ec != std::errc() || end != v.text.data() + v.text.size()) {
+                    error(v.col, cat("invalid ttl-threshold ", quote(v.text), " (expected 1-255)"));
+                    ok = false;
+                } else if (ttl < 1 || ttl > 255) {
+                    error(v.col, cat("ttl-threshold ", v.text, " out of range 1-255"));
+                    ok = false;
+                } else {
+                    spec.ttl_threshold = static_cast<uint8_t>(ttl);
+                }
+            } else {
+                error(w.col, cat("unknown keyword ", quote(w.text),
+                                 " in phyint (expected enable, disable, mrdisc or ttl-threshold)"));
+                ok = false;
+            }
+        }
+        if (ok && count_entry())
+            out_.config.phyints.push_back(Located<PhyintSpec>{spec, here()});
+    }
+
+    void parse_route(bool is_route)
+    {
+        const char* what = is_route ? "mroute" : "mgroup";
+        const Word* from = nullptr;
+        const Word* source = nullptr;
+        const Word* group = nullptr;
+        const Word* to = nullptr;
+        // Value words; nullptr when the keyword is absent or has no value.
+        const Word* from_val = nullptr;
+        const Word* source_val = nullptr;
+        const Word* group_val = nullptr;
+        size_t oif_begin = 0, oif_end = 0;
+        bool ok = true;
+
+        auto take_value = [&](size_t& i, const Word*& kw, const Word*& val, const char* missing) {
+            const Word& w = words_[i];
+            if (kw) {
+                error(w.col, cat("keyword '", w.text, "' repeated in ", what));
+                ok = false;
+            } else {
+                kw = &w;
+            }
+            if (i + 1 < words_.size() && !is_route_keyword(words_[i + 1].text)) {
+                ++i;
+                if (kw == &w)
+                    val = &words_[i];
+            } else {
+                error(w.col, cat("missing ", missing, " after '", w.text, "'"));
+                ok = false;
+            }
+        };
+
+        for (size_t i = 1; i < words_.size(); ++i) {
+            std::string_view w = words_[i].text;
+            if (w == "from") {
+                take_value(i, from, from_val, "inbound interface");
+            } else if (w == "source") {
+                take_value(i, source, source_val, "address");
+            } else if (w == "group") {
+                take_value(i, group, group_val, "group address");
+            } else if (w == "to" && is_route) {
+                bool repeated = to != nullptr;
+                if (repeated) {
+                    error(words_[i].col, cat("keyword 'to' repeated in ", what));
+                    ok = false;
+                } else {
+                    to = &words_[i];
+                }
+                size_t b = i + 1, e = b;
+                while (e < words_.size() && !ends_oif_list(words_[e].text))
+                    ++e;
+                if (e == b) {
+                    error(words_[i].col, "missing outbound interface after 'to'");
+                    ok = false;
+                }
+                if (!repeated) {
+                    oif_begin = b;
+                    oif_end = e;
+                }
+                i = e - 1;
+            } else {
+                error(words_[i].col, cat("unknown keyword ", quote(w), " in ", what,
+                                         is_route ? " (expected from, source, group or to)"
+                                                  : " (expected from, source or group)"));
+                ok = false;
+                // Skip the unknown keyword's value, so 'sorce 1.2.3.4' is one error.
+                if (i + 1 < words_.size() && !is_route_keyword(words_[i + 1].text))
+                    ++i;
+            }
+        }
+
+        unsigned directive_col = words_[0].col;
+        if (!from) {
+            error(directive_col, cat("missing 'from' in ", what));
+            ok = false;
+        }
+        if (!group) {
+            error(directive_col, cat("missing 'group' in ", what));
+            ok = false;
+        }
+        if (is_route && !to) {
+            error(directive_col, cat("missing 'to' in ", what));
+            ok = false;
+        }
+
+        auto text_of = [](const Word* w) { return w ? w->text : std::string_view(); };
+        // Where an issue about argument `arg` points; 0 when that argument is absent.
+        auto col_of = [&](size_t a) -> unsigned {
+            if (a == arg::iif)
+                return from_val ? from_val->col : 0;
+            if (a == arg::source)
+                return source_val ? source_val->col : 0;
+            if (a == arg::group)
+                return group_val ? group_val->col : 0;
+            size_t k = oif_begin + (a - arg::first_oif);
+            return k < oif_end ? words_[k].col : 0;
+        };
+        auto report_issues = [&](const std::vector<ArgIssue>& issues) {
+            for (const auto& issue : issues) {
+                unsigned col = col_of(issue.arg);
+                if (col == 0)
+                    continue; // already reported as a missing keyword or value
+                report(col, issue.severity, issue.message);
+                if (issue.severity == Severity::error)
+                    ok = false;
+            }
+        };
+
+        if (is_route) {
+            RouteText& text = route_text_;
+            text.iif = text_of(from_val);
+            text.source = text_of(source_val);
+            text.group = text_of(group_val);
+            text.oifs.clear();
+            for (size_t k = oif_begin; k < oif_end; ++k)
+                text.oifs.push_back(words_[k].text);
+            auto checked = check_route(text, true);
+            report_issues(checked.issues);
+            if (ok && checked.value && count_entry())
+                out_.config.routes.push_back(Located<RouteSpec>{std::move(*checked.value), here()});
+        } else {
+            JoinText text{text_of(from_val), text_of(source_val), text_of(group_val)};
+            auto checked = check_join(text, opts_.max_join_expansion);
+            report_issues(checked.issues);
+            if (ok && checked.value && count_entry()) {
+                joins_ += checked.value->expansion();
+                if (joins_ > opts_.max_joins) {
+                    over_limit(cat(opts_.max_joins, " joins per config, ranges expanded"), words_[0].col);
+                    return;
+                }
+                out_.config.joins.push_back(Located<JoinSpec>{std::move(*checked.value), here()});
+            }
+        }
+    }
+
+    void parse_include()
+    {
+        if (words_.size() < 2) {
+            error(words_[0].col, "missing path after 'include'");
+            return;
+        }
+        if (words_.size() > 2) {
+            error(words_[2].col, cat("unexpected ", quote(words_[2].text), " after the include path"));
+            return;
+        }
+        // Copies: each nested file reuses words_, so no reference into it may
+        // outlive the first include_one().
+        const unsigned col = words_[1].col;
+        const std::string typed(words_[1].text);
+        std::string path = typed[0] == '/' ? typed : dir_of(*line_.file) + typed;
+        if (has_glob_chars(typed)) {
+            auto matches = files_.glob(path);
+            if (matches.size() > opts_.max_include_matches) {
+                error(col, cat("cannot include ", quote(typed), ": ", matches.size(), " files match, over the limit of ",
+                               opts_.max_include_matches, " files per include"));
+                return;
+            }
+            for (const auto& match : matches) {
+                include_one(match, match, col);
+                if (stopped_)
+                    return;
+            }
+        } else {
+            include_one(path, typed, col);
+        }
+    }
+
+    void include_one(const std::string& path, const std::string& typed, unsigned col)
+    {
+        std::string norm = normalize(path);
+        if (auto it = std::find(stack_.begin(), stack_.end(), norm); it != stack_.end()) {
+            if (it + 1 == stack_.end()) {
+                error(col, cat("'", norm, "' includes itself"));
+            } else {
+                std::string chain;
+                for (; it != stack_.end(); ++it)
+                    chain += cat(*it, " -> ");
+                error(col, cat("include loop: ", chain, norm));
+            }
+            return;
+        }
+        if (stack_.size() > opts_.max_include_depth) {
+            error(col, cat("cannot include '", typed, "': includes nested more than ", opts_.max_include_depth,
+                           " levels deep"));
+            return;
+        }
+        if (interrupted())
+            return;
+        // The nested file overwrites line_, so save it for the lines after.
+        Line saved = line_;
+        chain_.push_back(Include{line_, col, typed});
+        if (++files_read_ > opts_.max_files) {
+            over_limit(cat(opts_.max_files, " files per config"));
+            chain_.pop_back();
+            return;
+        }
+        auto text = files_.read(norm);
+        if (!text) {
+            chain_.pop_back();
+            error(col, cat("cannot read include '", typed, "': ", text.error().message));
+            return;
+        }
+        bytes_read_ += text->size();
+        if (bytes_read_ > opts_.max_bytes) {
+            over_limit(cat(size_text(opts_.max_bytes), " per config"));
+            chain_.pop_back();
+            return;
+        }
+        stack_.push_back(norm);
+        parse_text(*text, norm);
+        stack_.pop_back();
+        chain_.pop_back();
+        line_ = saved;
+    }
+};
+
+} // namespace
+
+ParseResult parse_config_text(std::string_view text, const std::string& name, FileSource& files,
+                              const ParseOptions& opts)
+{
+    ParseResult out;
+    Parser parser(files, opts, out);
+    parser.parse_file(text, name);
+    return out;
+}
+
+ParseResult parse_config_file(const std::string& path, FileSource& files, const ParseOptions& opts)
+{
+    auto text = files.read(path);
+    if (!text) {
+        ParseResult out;
+        Diagnostic d;
+        d.file = path;
+        d.message = cat("cannot read '", path, "': ", text.error().message);
+        out.diagnostics.push_back(std::move(d));
+        return out;
+    }
+    return parse_config_text(*text, path, files, opts);
+}
+
+} // namespace smcroute

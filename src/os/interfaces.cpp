@@ -1,0 +1,292 @@
+// os/interfaces: interface snapshot (RTM_GETLINK dump) and link-event monitor
+// on NETLINK_ROUTE, with a bounds-checked decoder that never trusts the bytes.
+#include "smcroute/os/interfaces.hpp"
+
+#include "smcroute/base/log.hpp"
+
+#include <net/if.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <optional>
+#include <span>
+
+namespace smcroute {
+
+namespace {
+
+constexpr size_t max_datagrams_per_read = 4096;
+constexpr size_t monitor_buffer_size = 64 * 1024;
+constexpr int monitor_rcvbuf = 4 * 1024 * 1024;
+constexpr int dump_attempts = 5; // retries when the dump was interrupted (NLM_F_DUMP_INTR)
+
+using Bytes = std::span<const uint8_t>;
+
+struct NlMsg {
+    uint16_t type = 0;
+    uint16_t flags = 0;
+    uint32_t seq = 0;
+    Bytes payload;
+};
+
+constexpr size_t align4(size_t n) { return (n + 3) & ~size_t{3}; }
+
+// Calls fn(const NlMsg&) for each well-formed message in order; stops at the
+// first malformed header (NLMSG_OK) or when fn returns false.
+template <class Fn>
+void walk_messages(Bytes bytes, Fn fn)
+{
+    size_t off = 0;
+    while (bytes.size() - off >= sizeof(nlmsghdr)) {
+        nlmsghdr h;
+        std::memcpy(&h, bytes.data() + off, sizeof h);
+        const size_t left = bytes.size() - off;
+        if (h.nlmsg_len < sizeof(nlmsghdr) || h.nlmsg_len > left)
+            return;
+        NlMsg m{h.nlmsg_type, h.nlmsg_flags, h.nlmsg_seq,
+                bytes.subspan(off + sizeof(nlmsghdr), h.nlmsg_len - sizeof(nlmsghdr))};
+        if (!fn(m))
+            return;
+        off += std::min(align4(h.nlmsg_len), left);
+    }
+}
+
+// The interface described by an RTM_NEWLINK/RTM_DELLINK payload. The name is
+// left empty when IFLA_IFNAME is absent or not a valid interface name.
+std::optional<Interface> parse_ifinfo(Bytes payload)
+{
+    if (payload.size() < sizeof(ifinfomsg))
+        return std::nullopt;
+    ifinfomsg ifi;
+    std::memcpy(&ifi, payload.data(), sizeof ifi);
+    if (ifi.ifi_index <= 0)
+        return std::nullopt;
+    Interface iface;
+    iface.index = static_cast<unsigned>(ifi.ifi_index);
+    iface.flags = ifi.ifi_flags;
+
+    size_t off = align4(sizeof(ifinfomsg));
+    while (off < payload.size() && payload.size() - off >= sizeof(rtattr)) {
+        rtattr a;
+        std::memcpy(&a, payload.data() + off, sizeof a);
+        const size_t left = payload.size() - off;
+        if (a.rta_len < sizeof(rtattr) || a.rta_len > left)
+            break; // RTA_OK fails
+        if ((a.rta_type & NLA_TYPE_MASK) == IFLA_IFNAME) {
+            const char* p = reinterpret_cast<const char*>(payload.data() + off + sizeof(rtattr));
+            const size_t plen = a.rta_len - sizeof(rtattr);
+            auto name = IfName::parse(std::string_view(p, ::strnlen(p, plen)));
+            if (name)
+                iface.name = *name;
+        }
+        off += std::min(align4(a.rta_len), left);
+    }
+    return iface;
+}
+
+void enlarge_rcvbuf(int fd, int size)
+{
+    if (::setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof size) == 0)
+        return;
+    (void)::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
+}
+
+// Receive one whole datagram from the kernel into buf (grown as needed).
+// Returns its length, or -1 with errno set.
+ssize_t recv_datagram(int fd, std::vector<uint8_t>& buf)
+{
+    for (;;) {
+        ssize_t want = ::recv(fd, nullptr, 0, MSG_PEEK | MSG_TRUNC);
+        if (want < 0) {
+            if (errno == EINTR)
+                continue;
+            return -1;
+        }
+        if (buf.size() < static_cast<size_t>(want))
+            buf.resize(static_cast<size_t>(want));
+        sockaddr_nl from{};
+        socklen_t fromlen = sizeof from;
+        ssize_t n = ::recvfrom(fd, buf.data(), buf.size(), 0, reinterpret_cast<sockaddr*>(&from), &fromlen);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return -1;
+        }
+        if (from.nl_pid != 0)
+            continue; // not from the kernel
+        return n;
+    }
+}
+
+enum class DumpOutcome { done, interrupted };
+
+Result<DumpOutcome> dump_links(std::vector<Interface>& out)
+{
+    UniqueFd fd(::socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE));
+    if (!fd)
+        return os_error(errno, "list interfaces: open netlink socket");
+    // The kernel always answers; the timeout only guards against a hang.
+    timeval tv{5, 0};
+    (void)::setsockopt(fd.get(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+
+    struct {
+        nlmsghdr h;
+        ifinfomsg ifi;
+    } req{};
+    constexpr uint32_t seq = 1;
+    req.h.nlmsg_len = NLMSG_LENGTH(sizeof(ifinfomsg));
+    req.h.nlmsg_type = RTM_GETLINK;
+    req.h.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+    req.h.nlmsg_seq = seq;
+    req.ifi.ifi_family = AF_UNSPEC;
+    sockaddr_nl kernel{};
+    kernel.nl_family = AF_NETLINK;
+    if (::sendto(fd.get(), &req, req.h.nlmsg_len, 0, reinterpret_cast<sockaddr*>(&kernel), sizeof kernel) < 0)
+        return os_error(errno, "list interfaces: send RTM_GETLINK");
+
+    std::vector<uint8_t> buf(32 * 1024);
+    bool done = false;
+    bool interrupted = false;
+    int error = 0;
+    while (!done) {
+        ssize_t n = recv_datagram(fd.get(), buf);
+        if (n < 0)
+            return os_error(errno, "list interfaces: receive RTM_NEWLINK");
+        walk_messages(Bytes(buf.data(), static_cast<size_t>(n)), [&](const NlMsg& m) {
+            if (m.seq != seq)
+                return true;
+            if (m.flags & NLM_F_DUMP_INTR)
+                interrupted = true;
+            if (m.type == NLMSG_DONE) {
+                done = true;
+                return false;
+            }
+            if (m.type == NLMSG_ERROR) {
+                nlmsgerr e{};
+                std::memcpy(&e, m.payload.data(), std::min(m.payload.size(), sizeof e));
+                if (e.error != 0) {
+                    error = -e.error;
+                    done = true;
+                    return false;
+                }
+                return true;
+            }
+            if (m.type == RTM_NEWLINK) {
+                auto iface = parse_ifinfo(m.payload);
+                if (iface && !iface->name.empty())
+                    out.push_back(*iface);
+            }
+            return true;
+        });
+    }
+    if (error != 0)
+        return os_error(error, "list interfaces");
+    return interrupted ? DumpOutcome::interrupted : DumpOutcome::done;
+}
+
+} // namespace
+
+bool Interface::up() const { return (flags & IFF_UP) != 0; }
+bool Interface::multicast() const { return (flags & IFF_MULTICAST) != 0; }
+bool Interface::loopback() const { return (flags & IFF_LOOPBACK) != 0; }
+
+Result<std::vector<Interface>> list_interfaces()
+{
+    std::vector<Interface> out;
+    for (int attempt = 0; attempt < dump_attempts; ++attempt) {
+        out.clear();
+        auto r = dump_links(out);
+        if (!r)
+            return r.take_error();
+        if (*r == DumpOutcome::done)
+            break;
+        // Interrupted by a concurrent change: try again; keep the last
+        // (possibly inconsistent) result if it never settles.
+    }
+    std::sort(out.begin(), out.end(), [](const Interface& a, const Interface& b) { return a.index < b.index; });
+    // A dump never repeats an index, but be safe against duplicates.
+    out.erase(std::unique(out.begin(), out.end(),
+                          [](const Interface& a, const Interface& b) { return a.index == b.index; }),
+              out.end());
+    return out;
+}
+
+Result<LinkMonitor> LinkMonitor::open()
+{
+    UniqueFd fd(::socket(AF_NETLINK, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, NETLINK_ROUTE));
+    if (!fd)
+        return os_error(errno, "link monitor: open netlink socket");
+    enlarge_rcvbuf(fd.get(), monitor_rcvbuf);
+    sockaddr_nl sa{};
+    sa.nl_family = AF_NETLINK;
+    sa.nl_groups = RTMGRP_LINK | RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR;
+    if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&sa), sizeof sa) < 0)
+        return os_error(errno, "link monitor: subscribe to rtnetlink link events");
+    LinkMonitor m;
+    m.fd_ = std::move(fd);
+    return m;
+}
+
+std::vector<LinkEvent> LinkMonitor::read(bool& overflowed)
+{
+    overflowed = false;
+    std::vector<LinkEvent> events;
+    if (!fd_)
+        return events;
+    std::vector<uint8_t> buf(monitor_buffer_size);
+    for (size_t i = 0; i < max_datagrams_per_read; ++i) {
+        sockaddr_nl from{};
+        socklen_t fromlen = sizeof from;
+        iovec iov{buf.data(), buf.size()};
+        msghdr msg{};
+        msg.msg_name = &from;
+        msg.msg_namelen = fromlen;
+        msg.msg_iov = &iov;
+        msg.msg_iovlen = 1;
+        ssize_t n = ::recvmsg(fd_.get(), &msg, MSG_DONTWAIT);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            if (errno == ENOBUFS) { // the kernel dropped events
+                overflowed = true;
+                continue;
+            }
+            break; // EAGAIN: drained
+        }
+        if (msg.msg_flags & MSG_TRUNC) { // a message did not fit: treat as lost
+            overflowed = true;
+            continue;
+        }
+        if (from.nl_pid != 0)
+            continue; // not from the kernel
+        auto decoded = decode_link_messages(buf.data(), static_cast<size_t>(n));
+        events.insert(events.end(), decoded.begin(), decoded.end());
+    }
+    return events;
+}
+
+std::vector<LinkEvent> decode_link_messages(const void* data, size_t len)
+{
+    std::vector<LinkEvent> events;
+    if (data == nullptr)
+        return events;
+    walk_messages(Bytes(static_cast<const uint8_t*>(data), len), [&](const NlMsg& m) {
+        if (m.type != RTM_NEWLINK && m.type != RTM_DELLINK)
+            return true; // address events only wake the caller
+        auto iface = parse_ifinfo(m.payload);
+        if (iface)
+            events.push_back(LinkEvent{m.type == RTM_NEWLINK ? LinkEvent::Kind::added_or_changed
+                                                             : LinkEvent::Kind::removed,
+                                       *iface});
+        return true;
+    });
+    return events;
+}
+
+} // namespace smcroute
