@@ -1,5 +1,7 @@
 #include "smcroute/runtime/groups.hpp"
 
+#include "smcroute/base/hash.hpp"
+
 #include <cerrno>
 
 namespace smcroute {
@@ -22,9 +24,9 @@ std::string spec_str(const JoinSpec& spec)
 
 size_t GroupManager::AddrKeyHash::operator()(const AddrKey& k) const noexcept
 {
-    size_t h = std::hash<IpAddr>{}(k.group) * 31 + k.ifindex;
+    size_t h = hash_all(std::hash<IpAddr>{}(k.group), k.ifindex);
     if (k.source)
-        h = h * 31 + std::hash<IpAddr>{}(*k.source) + 1;
+        h = hash_combine(h, std::hash<IpAddr>{}(*k.source));
     return h;
 }
 

@@ -16,6 +16,10 @@ namespace smcroute {
 inline constexpr size_t max_oifs = 32;           // kernel MAXVIFS / MAXMIFS
 inline constexpr size_t default_max_join_expansion = 1024;
 
+// Who asked for a route or a join: the config file or a client (a reload
+// drops the client's and brings the config's in line with the file).
+enum class Origin : uint8_t { config, client };
+
 // A route. Exact (S,G) with a concrete IIF goes straight to the kernel; any
 // other (no source, a source or group prefix, a wildcard IIF) is a template
 // answered on kernel upcalls.

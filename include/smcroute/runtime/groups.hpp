@@ -8,7 +8,6 @@
 #include "smcroute/base/log.hpp"
 #include "smcroute/os/membership.hpp"
 #include "smcroute/model/route_spec.hpp"
-#include "smcroute/runtime/router.hpp" // Origin
 
 #include <functional>
 #include <map>

@@ -5,9 +5,14 @@
 // Knows nothing of sockets to clients or of the config file's syntax.
 // Every operation is a hash or ordered lookup; a link event touches only the
 // routes and rules naming (or wildcard-matching) that interface.
+// One class in four files: router.cpp (the table and its operations),
+// router_reconcile.cpp (link events, VIF holds, the kernel in line),
+// router_upcalls.cpp (learned entries and stop filters), router_views.cpp
+// (RouteViews and Listings for show).
 #pragma once
 
 #include "smcroute/os/interfaces.hpp"
+#include "smcroute/base/hash.hpp"
 #include "smcroute/base/log.hpp"
 #include "smcroute/os/mroute.hpp"
 #include "smcroute/model/route_spec.hpp"
@@ -26,8 +31,6 @@
 
 namespace smcroute {
 
-enum class Origin : uint8_t { config, client };
-
 struct SgKey {
     IpAddr source;
     IpAddr group;
@@ -37,7 +40,7 @@ struct SgKey {
 struct SgKeyHash {
     size_t operator()(const SgKey& k) const noexcept
     {
-        return std::hash<IpAddr>{}(k.source) * 31 + std::hash<IpAddr>{}(k.group);
+        return hash_all(std::hash<IpAddr>{}(k.source), std::hash<IpAddr>{}(k.group));
     }
 };
 
