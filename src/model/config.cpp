@@ -1,89 +1,14 @@
 #include "smcroute/model/config.hpp"
 
 #include "smcroute/base/log.hpp"
-#include "smcroute/base/unique_fd.hpp"
 
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <cstring>
-#include <fcntl.h>
 #include <fnmatch.h>
-#include <glob.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 namespace smcroute {
-
-// ---------------------------------------------------------------- diagnostics
-
-namespace {
-
-constexpr size_t max_shown_line = 160; // longer lines are shown as a window
-constexpr size_t window_before = 80;   // bytes shown before the column
-constexpr size_t max_kept_line = 1024; // longer lines are kept as an excerpt
-
-bool is_control(char c)
-{
-    auto u = static_cast<unsigned char>(c);
-    return u < 0x20 || u == 0x7f;
-}
-
-// Control bytes would garble a terminal; show them as '?' (tabs kept, so
-// the caret line still lines up).
-std::string printable(std::string_view s, bool keep_tabs)
-{
-    std::string out(s);
-    for (char& c : out)
-        if (is_control(c) && !(keep_tabs && c == '\t'))
-            c = '?';
-    return out;
-}
-
-} // namespace
-
-std::string Diagnostic::format() const
-{
-    std::string out = file;
-    if (line > 0)
-        out += cat(':', line, ':', col);
-    out += severity == Severity::error ? ": error: " : ": warning: ";
-    out += printable(message, false);
-
-    if (line > 0 && !source_line.empty()) {
-        const size_t length = line_length ? line_length : source_line.size();
-        size_t c = col > 0 ? col - 1 : 0;
-        c = std::min(c, length);
-        std::string shown;
-        size_t caret = c;
-        if (length <= max_shown_line) {
-            shown = source_line;
-        } else {
-            size_t start = c > window_before ? c - window_before : 0;
-            size_t end = std::min(length, start + max_shown_line);
-            if (end - start < max_shown_line)
-                start = end - max_shown_line;
-            if (start > 0)
-                shown = "...";
-            // The window lies within the excerpt kept (see Parser::report).
-            size_t from = std::max(start, source_offset) - source_offset;
-            shown.append(source_line, std::min(from, source_line.size()), end - start);
-            caret = c - start + (start > 0 ? 3 : 0);
-            if (end < length)
-                shown += "...";
-        }
-        shown = printable(shown, true);
-        out += "\n  ";
-        out += shown;
-        out += "\n  ";
-        for (size_t i = 0; i < caret; ++i)
-            out += (i < shown.size() && shown[i] == '\t') ? '\t' : ' ';
-        out += '^';
-    }
-    for (const auto& loc : include_chain)
-        out += cat("\n  included from ", loc.file, ':', loc.line);
-    return out;
-}
 
 size_t ParseResult::error_count() const
 {
@@ -91,7 +16,7 @@ size_t ParseResult::error_count() const
                                              [](const Diagnostic& d) { return d.severity == Severity::error; }));
 }
 
-// ---------------------------------------------------------------- file sources
+// ---------------------------------------------------------------- in-memory files
 
 namespace {
 
@@ -100,69 +25,7 @@ Error errno_error(int code)
     return Error{code, std::strerror(code)};
 }
 
-constexpr size_t max_config_file_size = 256u << 20;
-
-class DiskFiles final : public FileSource {
-public:
-    Result<std::string> read(const std::string& path) override
-    {
-        // O_NONBLOCK: opening a FIFO with no writer must not hang the
-        // daemon; only regular files are read, and only so much of them.
-        UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
-        if (!fd)
-            return errno_error(errno);
-        struct stat st{};
-        if (::fstat(fd.get(), &st) < 0)
-            return errno_error(errno);
-        if (S_ISDIR(st.st_mode))
-            return errno_error(EISDIR);
-        if (!S_ISREG(st.st_mode))
-            return fail("not a regular file");
-        std::string data;
-        if (S_ISREG(st.st_mode) && st.st_size > 0)
-            data.reserve(static_cast<size_t>(st.st_size));
-        char buf[65536];
-        for (;;) {
-            ssize_t n = ::read(fd.get(), buf, sizeof(buf));
-            if (n < 0) {
-                if (errno == EINTR)
-                    continue;
-                return errno_error(errno);
-            }
-            if (n == 0)
-                break;
-            data.append(buf, static_cast<size_t>(n));
-            if (data.size() > max_config_file_size)
-                return fail(cat("file larger than ", max_config_file_size >> 20, " MiB"));
-        }
-        return data;
-    }
-
-    std::vector<std::string> glob(const std::string& pattern) override
-    {
-        std::vector<std::string> out;
-        glob_t g{};
-        int rc = ::glob(pattern.c_str(), GLOB_MARK, nullptr, &g);
-        if (rc == 0) {
-            for (size_t i = 0; i < g.gl_pathc; ++i) {
-                std::string p = g.gl_pathv[i];
-                if (!p.empty() && p.back() == '/')
-                    continue; // GLOB_MARK: a directory, not a config file
-                out.push_back(std::move(p));
-            }
-        }
-        globfree(&g);
-        std::sort(out.begin(), out.end());
-        return out;
-    }
-};
-
 } // namespace
-
-std::unique_ptr<FileSource> make_disk_files()
-{
-    return std::make_unique<DiskFiles>();
-}
 
 Result<std::string> MemoryFiles::read(const std::string& path)
 {
@@ -195,30 +58,6 @@ struct Word {
     std::string_view text;
     unsigned col = 0; // 1-based
 };
-
-// A word as it appears in a message: control bytes escaped, long words cut.
-std::string quote(std::string_view w)
-{
-    constexpr size_t max_len = 64;
-    std::string out = "'";
-    size_t n = std::min(w.size(), max_len);
-    for (size_t i = 0; i < n; ++i) {
-        char c = w[i];
-        if (is_control(c)) {
-            static constexpr char hex[] = "0123456789abcdef";
-            auto u = static_cast<unsigned char>(c);
-            out += "\\x";
-            out += hex[u >> 4];
-            out += hex[u & 0xf];
-        } else {
-            out += c;
-        }
-    }
-    if (w.size() > max_len)
-        out += "...";
-    out += '\'';
-    return out;
-}
 
 std::string dir_of(const std::string& path)
 {
@@ -349,23 +188,7 @@ private:
             message = cat("more than ", opts_.max_errors, " errors: not checking further");
             stopped_ = true; // the last one
         }
-        Diagnostic d;
-        d.file = *line_.file;
-        d.line = line_.number;
-        d.col = col;
-        d.severity = sev;
-        d.message = std::move(message);
-        if (line_.text.size() <= max_kept_line) {
-            d.source_line = std::string(line_.text);
-        } else {
-            // Enough around the column for format()'s window, not the whole
-            // line: many errors on one long line must not copy it each time.
-            size_t c = std::min<size_t>(col > 0 ? col - 1 : 0, line_.text.size());
-            size_t from = c > max_kept_line / 2 ? c - max_kept_line / 2 : 0;
-            d.source_line = std::string(line_.text.substr(from, max_kept_line));
-            d.source_offset = from;
-            d.line_length = line_.text.size();
-        }
+        Diagnostic d = diagnostic_at(*line_.file, line_.number, col, sev, std::move(message), line_.text);
         for (auto it = chain_.rbegin(); it != chain_.rend(); ++it)
             d.include_chain.push_back(SourceLoc{*it->at.file, it->at.number});
         out_.diagnostics.push_back(std::move(d));
@@ -394,7 +217,7 @@ private:
             chain_.pop_back();
             Line saved = line_;
             line_ = inc.at;
-            error(inc.col, cat("cannot include ", quote(inc.typed), ": ", what));
+            error(inc.col, cat("cannot include ", quote_word(inc.typed), ": ", what));
             line_ = saved;
             chain_.push_back(std::move(inc));
         }
@@ -484,7 +307,7 @@ private:
             return;
         } else
             error(words_[0].col,
-                  cat("unknown directive ", quote(directive), " (expected phyint, mgroup, mroute or include)"));
+                  cat("unknown directive ", quote_word(directive), " (expected phyint, mgroup, mroute or include)"));
 
         // One line's findings in column order.
         std::stable_sort(out_.diagnostics.begin() + static_cast<std::ptrdiff_t>(first_diag), out_.diagnostics.end(),
@@ -541,7 +364,7 @@ private:
                 unsigned ttl = 0;
                 auto [end, ec] = std::from_chars(v.text.data(), v.text.data() + v.text.size(), ttl);
                 if (ec != std::errc() || end != v.text.data() + v.text.size()) {
-                    error(v.col, cat("invalid ttl-threshold ", quote(v.text), " (expected 1-255)"));
+                    error(v.col, cat("invalid ttl-threshold ", quote_word(v.text), " (expected 1-255)"));
                     ok = false;
                 } else if (ttl < 1 || ttl > 255) {
                     error(v.col, cat("ttl-threshold ", v.text, " out of range 1-255"));
@@ -550,7 +373,7 @@ private:
                     spec.ttl_threshold = static_cast<uint8_t>(ttl);
                 }
             } else {
-                error(w.col, cat("unknown keyword ", quote(w.text),
+                error(w.col, cat("unknown keyword ", quote_word(w.text),
                                  " in phyint (expected enable, disable, mrdisc or ttl-threshold)"));
                 ok = false;
             }
@@ -559,138 +382,192 @@ private:
             out_.config.phyints.push_back(Located<PhyintSpec>{spec, here()});
     }
 
-    void parse_route(bool is_route)
-    {
-        const char* what = is_route ? "mroute" : "mgroup";
+    // Where an mroute or mgroup line's keywords and their values are. A
+    // value is nullptr when its keyword is absent or has no value; the OIFs
+    // after 'to' are words_[oif_begin, oif_end).
+    struct RouteWords {
+        const char* what = "mroute"; // the directive, for messages
+        bool is_route = true;        // mroute (else mgroup)
         const Word* from = nullptr;
         const Word* source = nullptr;
         const Word* group = nullptr;
         const Word* to = nullptr;
-        // Value words; nullptr when the keyword is absent or has no value.
         const Word* from_val = nullptr;
         const Word* source_val = nullptr;
         const Word* group_val = nullptr;
         size_t oif_begin = 0, oif_end = 0;
+    };
+
+    void parse_route(bool is_route)
+    {
+        RouteWords rw;
+        rw.what = is_route ? "mroute" : "mgroup";
+        rw.is_route = is_route;
+        bool ok = scan_route_words(rw);
+        ok = require_route_keywords(rw) && ok;
+        if (is_route)
+            keep_route(rw, ok);
+        else
+            keep_join(rw, ok);
+    }
+
+    // The words after the directive, into rw; false after any error.
+    bool scan_route_words(RouteWords& rw)
+    {
         bool ok = true;
-
-        auto take_value = [&](size_t& i, const Word*& kw, const Word*& val, const char* missing) {
-            const Word& w = words_[i];
-            if (kw) {
-                error(w.col, cat("keyword '", w.text, "' repeated in ", what));
-                ok = false;
-            } else {
-                kw = &w;
-            }
-            if (i + 1 < words_.size() && !is_route_keyword(words_[i + 1].text)) {
-                ++i;
-                if (kw == &w)
-                    val = &words_[i];
-            } else {
-                error(w.col, cat("missing ", missing, " after '", w.text, "'"));
-                ok = false;
-            }
-        };
-
         for (size_t i = 1; i < words_.size(); ++i) {
             std::string_view w = words_[i].text;
             if (w == "from") {
-                take_value(i, from, from_val, "inbound interface");
+                ok = take_value(i, rw.from, rw.from_val, "inbound interface", rw.what) && ok;
             } else if (w == "source") {
-                take_value(i, source, source_val, "address");
+                ok = take_value(i, rw.source, rw.source_val, "address", rw.what) && ok;
             } else if (w == "group") {
-                take_value(i, group, group_val, "group address");
-            } else if (w == "to" && is_route) {
-                bool repeated = to != nullptr;
-                if (repeated) {
-                    error(words_[i].col, cat("keyword 'to' repeated in ", what));
-                    ok = false;
-                } else {
-                    to = &words_[i];
-                }
-                size_t b = i + 1, e = b;
-                while (e < words_.size() && !ends_oif_list(words_[e].text))
-                    ++e;
-                if (e == b) {
-                    error(words_[i].col, "missing outbound interface after 'to'");
-                    ok = false;
-                }
-                if (!repeated) {
-                    oif_begin = b;
-                    oif_end = e;
-                }
-                i = e - 1;
+                ok = take_value(i, rw.group, rw.group_val, "group address", rw.what) && ok;
+            } else if (w == "to" && rw.is_route) {
+                ok = take_oifs(i, rw) && ok;
             } else {
-                error(words_[i].col, cat("unknown keyword ", quote(w), " in ", what,
-                                         is_route ? " (expected from, source, group or to)"
-                                                  : " (expected from, source or group)"));
+                error(words_[i].col, cat("unknown keyword ", quote_word(w), " in ", rw.what,
+                                         rw.is_route ? " (expected from, source, group or to)"
+                                                     : " (expected from, source or group)"));
                 ok = false;
                 // Skip the unknown keyword's value, so 'sorce 1.2.3.4' is one error.
                 if (i + 1 < words_.size() && !is_route_keyword(words_[i + 1].text))
                     ++i;
             }
         }
+        return ok;
+    }
 
-        unsigned directive_col = words_[0].col;
-        if (!from) {
-            error(directive_col, cat("missing 'from' in ", what));
+    // The keyword at words_[i] and its value (i moves past it), unless the
+    // keyword is repeated; false after an error.
+    bool take_value(size_t& i, const Word*& kw, const Word*& val, const char* missing, const char* what)
+    {
+        bool ok = true;
+        const Word& w = words_[i];
+        if (kw) {
+            error(w.col, cat("keyword '", w.text, "' repeated in ", what));
             ok = false;
-        }
-        if (!group) {
-            error(directive_col, cat("missing 'group' in ", what));
-            ok = false;
-        }
-        if (is_route && !to) {
-            error(directive_col, cat("missing 'to' in ", what));
-            ok = false;
-        }
-
-        auto text_of = [](const Word* w) { return w ? w->text : std::string_view(); };
-        // Where an issue about argument `arg` points; 0 when that argument is absent.
-        auto col_of = [&](size_t a) -> unsigned {
-            if (a == arg::iif)
-                return from_val ? from_val->col : 0;
-            if (a == arg::source)
-                return source_val ? source_val->col : 0;
-            if (a == arg::group)
-                return group_val ? group_val->col : 0;
-            size_t k = oif_begin + (a - arg::first_oif);
-            return k < oif_end ? words_[k].col : 0;
-        };
-        auto report_issues = [&](const std::vector<ArgIssue>& issues) {
-            for (const auto& issue : issues) {
-                unsigned col = col_of(issue.arg);
-                if (col == 0)
-                    continue; // already reported as a missing keyword or value
-                report(col, issue.severity, issue.message);
-                if (issue.severity == Severity::error)
-                    ok = false;
-            }
-        };
-
-        if (is_route) {
-            RouteText& text = route_text_;
-            text.iif = text_of(from_val);
-            text.source = text_of(source_val);
-            text.group = text_of(group_val);
-            text.oifs.clear();
-            for (size_t k = oif_begin; k < oif_end; ++k)
-                text.oifs.push_back(words_[k].text);
-            auto checked = check_route(text, true);
-            report_issues(checked.issues);
-            if (ok && checked.value && count_entry())
-                out_.config.routes.push_back(Located<RouteSpec>{std::move(*checked.value), here()});
         } else {
-            JoinText text{text_of(from_val), text_of(source_val), text_of(group_val)};
-            auto checked = check_join(text, opts_.max_join_expansion);
-            report_issues(checked.issues);
-            if (ok && checked.value && count_entry()) {
-                joins_ += checked.value->expansion();
-                if (joins_ > opts_.max_joins) {
-                    over_limit(cat(opts_.max_joins, " joins per config, ranges expanded"), words_[0].col);
-                    return;
-                }
-                out_.config.joins.push_back(Located<JoinSpec>{std::move(*checked.value), here()});
+            kw = &w;
+        }
+        if (i + 1 < words_.size() && !is_route_keyword(words_[i + 1].text)) {
+            ++i;
+            if (kw == &w)
+                val = &words_[i];
+        } else {
+            error(w.col, cat("missing ", missing, " after '", w.text, "'"));
+            ok = false;
+        }
+        return ok;
+    }
+
+    // 'to' at words_[i] and the OIFs after it, up to the next keyword (i
+    // moves to the last); false after an error.
+    bool take_oifs(size_t& i, RouteWords& rw)
+    {
+        bool ok = true;
+        bool repeated = rw.to != nullptr;
+        if (repeated) {
+            error(words_[i].col, cat("keyword 'to' repeated in ", rw.what));
+            ok = false;
+        } else {
+            rw.to = &words_[i];
+        }
+        size_t b = i + 1, e = b;
+        while (e < words_.size() && !ends_oif_list(words_[e].text))
+            ++e;
+        if (e == b) {
+            error(words_[i].col, "missing outbound interface after 'to'");
+            ok = false;
+        }
+        if (!repeated) {
+            rw.oif_begin = b;
+            rw.oif_end = e;
+        }
+        i = e - 1;
+        return ok;
+    }
+
+    // Errors at the directive for each keyword the line lacks; false if any.
+    bool require_route_keywords(const RouteWords& rw)
+    {
+        bool ok = true;
+        unsigned directive_col = words_[0].col;
+        if (!rw.from) {
+            error(directive_col, cat("missing 'from' in ", rw.what));
+            ok = false;
+        }
+        if (!rw.group) {
+            error(directive_col, cat("missing 'group' in ", rw.what));
+            ok = false;
+        }
+        if (rw.is_route && !rw.to) {
+            error(directive_col, cat("missing 'to' in ", rw.what));
+            ok = false;
+        }
+        return ok;
+    }
+
+    static std::string_view text_of(const Word* w) { return w ? w->text : std::string_view(); }
+
+    // Where an issue about argument `a` points; 0 when that argument is absent.
+    unsigned col_of(const RouteWords& rw, size_t a) const
+    {
+        if (a == arg::iif)
+            return rw.from_val ? rw.from_val->col : 0;
+        if (a == arg::source)
+            return rw.source_val ? rw.source_val->col : 0;
+        if (a == arg::group)
+            return rw.group_val ? rw.group_val->col : 0;
+        size_t k = rw.oif_begin + (a - arg::first_oif);
+        return k < rw.oif_end ? words_[k].col : 0;
+    }
+
+    // The validator's findings at their columns; false if one is an error.
+    bool report_issues(const RouteWords& rw, const std::vector<ArgIssue>& issues)
+    {
+        bool ok = true;
+        for (const auto& issue : issues) {
+            unsigned col = col_of(rw, issue.arg);
+            if (col == 0)
+                continue; // already reported as a missing keyword or value
+            report(col, issue.severity, issue.message);
+            if (issue.severity == Severity::error)
+                ok = false;
+        }
+        return ok;
+    }
+
+    // An mroute line's values validated; the route kept when all is well.
+    void keep_route(const RouteWords& rw, bool ok)
+    {
+        RouteText& text = route_text_;
+        text.iif = text_of(rw.from_val);
+        text.source = text_of(rw.source_val);
+        text.group = text_of(rw.group_val);
+        text.oifs.clear();
+        for (size_t k = rw.oif_begin; k < rw.oif_end; ++k)
+            text.oifs.push_back(words_[k].text);
+        auto checked = check_route(text, true);
+        ok = report_issues(rw, checked.issues) && ok;
+        if (ok && checked.value && count_entry())
+            out_.config.routes.push_back(Located<RouteSpec>{std::move(*checked.value), here()});
+    }
+
+    // An mgroup line's values validated; the join kept when all is well and
+    // its expansion stays within the limit.
+    void keep_join(const RouteWords& rw, bool ok)
+    {
+        JoinText text{text_of(rw.from_val), text_of(rw.source_val), text_of(rw.group_val)};
+        auto checked = check_join(text, opts_.max_join_expansion);
+        ok = report_issues(rw, checked.issues) && ok;
+        if (ok && checked.value && count_entry()) {
+            joins_ += checked.value->expansion();
+            if (joins_ > opts_.max_joins) {
+                over_limit(cat(opts_.max_joins, " joins per config, ranges expanded"), words_[0].col);
+                return;
             }
+            out_.config.joins.push_back(Located<JoinSpec>{std::move(*checked.value), here()});
         }
     }
 
@@ -701,7 +578,7 @@ private:
             return;
         }
         if (words_.size() > 2) {
-            error(words_[2].col, cat("unexpected ", quote(words_[2].text), " after the include path"));
+            error(words_[2].col, cat("unexpected ", quote_word(words_[2].text), " after the include path"));
             return;
         }
         // Copies: each nested file reuses words_, so no reference into it may
@@ -712,7 +589,7 @@ private:
         if (has_glob_chars(typed)) {
             auto matches = files_.glob(path);
             if (matches.size() > opts_.max_include_matches) {
-                error(col, cat("cannot include ", quote(typed), ": ", matches.size(), " files match, over the limit of ",
+                error(col, cat("cannot include ", quote_word(typed), ": ", matches.size(), " files match, over the limit of ",
                                opts_.max_include_matches, " files per include"));
                 return;
             }

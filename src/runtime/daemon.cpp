@@ -2,6 +2,7 @@
 
 #include "smcroute/runtime/client.hpp"
 #include "smcroute/model/config.hpp"
+#include "smcroute/os/config_files.hpp"
 #include "smcroute/runtime/control.hpp"
 #include "smcroute/runtime/event_loop.hpp"
 #include "smcroute/runtime/groups.hpp"

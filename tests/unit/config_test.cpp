@@ -916,50 +916,6 @@ TEST(ConfigTest, MemoryFilesGlobAndRead)
     EXPECT_EQ(files.read("a/b").error().message, "Is a directory");
 }
 
-// ---------------------------------------------------------------- real files
-
-class DiskFilesTest : public ::testing::Test {
-protected:
-    std::string dir_;
-    void SetUp() override
-    {
-        char tmpl[] = "/tmp/smcroute-config-test-XXXXXX";
-        ASSERT_NE(mkdtemp(tmpl), nullptr);
-        dir_ = tmpl;
-    }
-    void TearDown() override
-    {
-        std::string cmd = "rm -rf '" + dir_ + "'";
-        ASSERT_EQ(std::system(cmd.c_str()), 0);
-    }
-    void write(const std::string& name, const std::string& text)
-    {
-        std::ofstream(dir_ + "/" + name) << text;
-    }
-};
-
-TEST_F(DiskFilesTest, ReadGlobAndErrors)
-{
-    ASSERT_EQ(mkdir((dir_ + "/conf.d").c_str(), 0755), 0);
-    ASSERT_EQ(mkdir((dir_ + "/conf.d/dir.conf").c_str(), 0755), 0);
-    write("main.conf", "include conf.d/*.conf\nmroute from eth0 group 225.1.2.3 to eth1\n");
-    write("conf.d/b.conf", "phyint eth2\n");
-    write("conf.d/a.conf", "phyint eth1\n");
-    auto files = make_disk_files();
-    auto r = parse_config_file(dir_ + "/main.conf", *files);
-    EXPECT_TRUE(r.diagnostics.empty()) << all(r);
-    ASSERT_EQ(r.config.phyints.size(), 2u);
-    EXPECT_EQ(r.config.phyints[0].spec.name.view(), "eth1");
-    EXPECT_EQ(r.config.phyints[0].loc.file, dir_ + "/conf.d/a.conf");
-    EXPECT_EQ(r.config.routes.size(), 1u);
-
-    EXPECT_EQ(files->read(dir_ + "/conf.d").error().message, "Is a directory");
-    EXPECT_EQ(files->read(dir_ + "/missing").error().message, "No such file or directory");
-    auto missing = parse_config_file(dir_ + "/missing.conf", *files);
-    EXPECT_EQ(all(missing), dir_ + "/missing.conf: error: cannot read '" + dir_ +
-                                "/missing.conf': No such file or directory");
-}
-
 // ---------------------------------------------------------------- speed
 
 namespace {

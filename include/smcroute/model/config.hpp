@@ -1,9 +1,12 @@
 // model/config: the configuration file as a value. Lexes and parses phyint,
 // mroute, mgroup and include lines into a Config, collecting every located
-// diagnostic in one pass. Reads files only through a FileSource, so it can run
-// on an in-memory file set (tests, fuzzing). Never touches kernel state.
+// diagnostic (model/config_diagnostics) in one pass. Reads files only
+// through a FileSource: the disk's (os/config_files) or an in-memory file
+// set (MemoryFiles: tests, fuzzing). Never opens a file itself, never
+// touches kernel state.
 #pragma once
 
+#include "smcroute/model/config_diagnostics.hpp"
 #include "smcroute/model/route_spec.hpp"
 
 #include <functional>
@@ -13,11 +16,6 @@
 #include <vector>
 
 namespace smcroute {
-
-struct SourceLoc {
-    std::string file;
-    unsigned line = 0;
-};
 
 template <class T>
 struct Located {
@@ -31,25 +29,7 @@ struct Config {
     std::vector<Located<JoinSpec>> joins;
 };
 
-// "file:line:col: error: message", then the offending line and a caret
-// under column col; for included files, "  included from file:line" lines.
-struct Diagnostic {
-    std::string file;
-    unsigned line = 0;
-    unsigned col = 1; // 1-based, in bytes
-    Severity severity = Severity::error;
-    std::string message;
-    // The line, without its newline ('' if none); of a long line, only the
-    // part around col that format() shows, starting at byte source_offset
-    // of a line line_length bytes long.
-    std::string source_line;
-    size_t source_offset = 0;
-    size_t line_length = 0; // 0: source_line is the whole line
-    std::vector<SourceLoc> include_chain; // innermost first
-    std::string format() const;
-};
-
-// Where the parser reads files from.
+// Where the parser reads files from: os/config_files has the disk's.
 class FileSource {
 public:
     virtual ~FileSource() = default;
@@ -58,9 +38,6 @@ public:
     // Sorted paths matching a glob pattern (no match: empty).
     virtual std::vector<std::string> glob(const std::string& pattern) = 0;
 };
-
-// The real filesystem.
-std::unique_ptr<FileSource> make_disk_files();
 
 // Fixed contents keyed by path; glob supports '*' and '?'. For tests and fuzzing.
 class MemoryFiles final : public FileSource {
