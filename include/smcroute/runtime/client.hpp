@@ -1,8 +1,9 @@
 // runtime/client: the client personality. Sends each command of an
 // Invocation (or, with -b, each line of stdin, pipelined: requests go out
-// ahead of the answers) to the daemon over one connection, prints rows to
-// stdout and failures to stderr, and returns the process exit status. Never
-// touches kernel state itself.
+// ahead of the answers; runtime/client_batch) to the daemon over one
+// connection (runtime/client_session), prints rows to stdout and failures to
+// stderr, and returns the process exit status. `check` runs here
+// (runtime/check). Never touches kernel state itself.
 #pragma once
 
 #include "smcroute/model/cli.hpp"
