@@ -1207,8 +1207,9 @@ protected:
             int part = v.owned_spec ? 1 : 2;
             EXPECT_GE(part, last_part) << "parts out of order at " << listed_id(v);
             auto k = std::make_tuple(v.key.group, v.key.source);
-            if (part == last_part)
+            if (part == last_part) {
                 EXPECT_LT(last_key, k) << "keys out of order at " << listed_id(v);
+            }
             last_part = part;
             last_key = k;
         }
@@ -1279,10 +1280,11 @@ TEST_F(RouterListingTest, RoutesRemovedBeforeTheirTurnAreLeftOutOthersListedOnce
         EXPECT_EQ(++seen[id], 1) << id << " listed twice";
     for (size_t i = 0; i < 500; ++i) {
         const std::string id = cat("static ", static_route(i).source.str(), " ", static_route(i).group.str());
-        if (i == 300 || i == 301 || i == 499)
+        if (i == 300 || i == 301 || i == 499) {
             EXPECT_FALSE(seen.count(id)) << id << " was removed before its turn";
-        else if (i != 10 && i != 20)
+        } else if (i != 10 && i != 20) {
             EXPECT_TRUE(seen.count(id)) << id << " was there all along";
+        }
     }
     EXPECT_TRUE(seen.count("static 10.0.0.1 225.0.0.1") == 0) << "added behind the cursor";
     for (size_t i = 600; i < 605; ++i)
@@ -1308,18 +1310,22 @@ TEST_F(RouterListingTest, ListingOutlivesEveryRouteSafely)
         size_t steps = 0;
         while (w.step(10))
             ASSERT_LT(++steps, 1000u);
-        if (how == 0)
+        if (how == 0) {
             EXPECT_EQ(w.ids.size(), before) << "nothing listed once everything is gone";
-        if (how == 1)
+        }
+        if (how == 1) {
             for (size_t i = before; i < w.ids.size(); ++i)
                 EXPECT_EQ(w.ids[i].rfind("static ", 0), std::string::npos) << w.ids[i];
-        if (how == 2)
+        }
+        if (how == 2) {
             for (size_t i = before; i < w.ids.size(); ++i)
                 EXPECT_EQ(w.ids[i].rfind("dynamic ", 0), std::string::npos) << w.ids[i];
+        }
         // Put everything back for the next round.
         add_statics(400);
-        if (router.rule_count() == 0)
+        if (router.rule_count() == 0) {
             ASSERT_TRUE(router.add(spec("eth0", "", "225.4.4.0/24", {"eth1"}), Origin::config));
+        }
         router.handle_upcall(Family::inet, nocache(must_vif("eth0"), "10.0.0.7", "225.4.4.7"));
     }
 }
@@ -1390,8 +1396,9 @@ TEST_F(RouterListingTest, RandomChurnKeepsTheListingPromises)
             at_end.insert(id);
         for (const auto& id : at_start) {
             const bool steady = at_end.count(id) && !removed.count(id) && !(flushed && id.rfind("dynamic ", 0) == 0);
-            if (steady)
+            if (steady) {
                 EXPECT_EQ(seen[id], 1) << "round " << round << ": " << id << " was there all along";
+            }
         }
     }
 }
