@@ -1,6 +1,7 @@
 #include "smcroute/os/membership.hpp"
 
-#include "smcroute/base/log.hpp"
+#include "smcroute/base/hash.hpp"
+#include "smcroute/base/text.hpp"
 
 #include <linux/filter.h>
 #include <netinet/in.h>
@@ -67,12 +68,12 @@ std::string Membership::str() const
 
 size_t MembershipPool::GroupKeyHash::operator()(const GroupKey& k) const noexcept
 {
-    return std::hash<IpAddr>{}(k.group) * 31 + k.ifindex;
+    return hash_all(std::hash<IpAddr>{}(k.group), k.ifindex);
 }
 
 size_t MembershipPool::JoinKeyHash::operator()(const JoinKey& k) const noexcept
 {
-    return (std::hash<IpAddr>{}(k.group) * 31 + std::hash<IpAddr>{}(k.source)) * 31 + k.ifindex * 2 + k.ssm;
+    return hash_all(std::hash<IpAddr>{}(k.group), std::hash<IpAddr>{}(k.source), k.ifindex, k.ssm);
 }
 
 MembershipPool::MembershipPool()
