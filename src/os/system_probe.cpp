@@ -3,6 +3,7 @@
 #include "smcroute/os/interfaces.hpp"
 #include "smcroute/base/log.hpp"
 #include "smcroute/os/mroute.hpp"
+#include "smcroute/os/procfs.hpp"
 #include "smcroute/base/unique_fd.hpp"
 
 #include <arpa/inet.h>
@@ -10,7 +11,6 @@
 #include <charconv>
 #include <cstring>
 #include <dirent.h>
-#include <fstream>
 #include <ifaddrs.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
@@ -27,14 +27,8 @@ namespace {
 
 constexpr unsigned iff_lower_up = 1u << 16; // IFF_LOWER_UP of <linux/if.h>, which clashes with <net/if.h>
 
-std::optional<int64_t> read_number(const std::string& path)
-{
-    std::ifstream in(path);
-    int64_t v = 0;
-    if (!(in >> v))
-        return std::nullopt;
-    return v;
-}
+constexpr size_t proc_net_max_bytes = 64 << 20; // /proc/net/raw{,6}: far more than any system's raw sockets
+constexpr size_t comm_max_bytes = 4096;          // /proc/PID/comm: a name of at most 16 bytes
 
 bool exists(const std::string& path)
 {
@@ -103,7 +97,7 @@ void probe_holder(Family f, const ProbeRequest& req, FamilyFacts& ff)
     }
     // Not allowed (no CAP_NET_RAW): mc_forwarding of "all" counts holders of
     // every table, so it answers only for the default table when zero or one.
-    auto all = read_number(cat(req.proc, "/sys/net/", v4 ? "ipv4" : "ipv6", "/conf/all/mc_forwarding"));
+    auto all = read_sysctl_int(cat(req.proc, "/sys/net/", v4 ? "ipv4" : "ipv6", "/conf/all/mc_forwarding"));
     if (!all)
         return;
     if (*all == 0)
@@ -118,7 +112,7 @@ uint64_t hard_nofile(const std::string& proc)
     if (::getrlimit(RLIMIT_NOFILE, &rl) != 0)
         return 0;
     if (rl.rlim_max == RLIM_INFINITY) {
-        auto nr = read_number(proc + "/sys/fs/nr_open");
+        auto nr = read_sysctl_int(proc + "/sys/fs/nr_open");
         return nr && *nr > 0 ? static_cast<uint64_t>(*nr) : UINT64_MAX;
     }
     return static_cast<uint64_t>(rl.rlim_max);
@@ -128,7 +122,10 @@ uint64_t hard_nofile(const std::string& proc)
 std::set<std::string> raw_socket_inodes(const std::string& file, unsigned protocol)
 {
     std::set<std::string> inodes;
-    std::ifstream in(file);
+    auto text = read_text_file(file, proc_net_max_bytes);
+    if (!text)
+        return inodes;
+    std::istringstream in(*text);
     std::string line;
     std::getline(in, line); // heading
     while (std::getline(in, line)) {
@@ -146,6 +143,15 @@ std::set<std::string> raw_socket_inodes(const std::string& file, unsigned protoc
             inodes.insert(inode);
     }
     return inodes;
+}
+
+// The process's name from /proc/PID/comm (its first line); "" when unreadable.
+std::string process_name(const std::string& proc, std::string_view pid)
+{
+    auto text = read_text_file(cat(proc, "/", pid, "/comm"), comm_max_bytes);
+    if (!text)
+        return {};
+    return text->substr(0, text->find('\n'));
 }
 
 } // namespace
@@ -186,9 +192,7 @@ std::string routing_socket_holders(Family f, const std::string& proc)
         ::closedir(fds);
         if (!holds)
             continue;
-        std::string comm;
-        std::ifstream cin(cat(proc, "/", pid, "/comm"));
-        std::getline(cin, comm);
+        std::string comm = process_name(proc, pid);
         out += cat(out.empty() ? "" : ", ", "pid ", pid, comm.empty() ? "" : cat(" (", comm, ")"));
     }
     ::closedir(d);
@@ -266,18 +270,18 @@ Result<SystemFacts> probe_system(const ProbeRequest& req)
         f.multicast = i.multicast();
         f.loopback = i.loopback();
         std::string v4 = cat(req.proc, "/sys/net/ipv4/conf/", f.name, "/");
-        if (auto rp = read_number(v4 + "rp_filter"))
+        if (auto rp = read_sysctl_int(v4 + "rp_filter"))
             f.rp_filter = static_cast<int>(*rp);
-        if (auto mc = read_number(v4 + "mc_forwarding"))
+        if (auto mc = read_sysctl_int(v4 + "mc_forwarding"))
             f.v4_vif = *mc != 0;
-        if (auto mc = read_number(cat(req.proc, "/sys/net/ipv6/conf/", f.name, "/mc_forwarding")))
+        if (auto mc = read_sysctl_int(cat(req.proc, "/sys/net/ipv6/conf/", f.name, "/mc_forwarding")))
             f.v6_vif = *mc != 0;
         facts.interfaces.push_back(std::move(f));
     }
     add_addresses(facts.interfaces);
-    if (auto all = read_number(req.proc + "/sys/net/ipv4/conf/all/rp_filter"))
+    if (auto all = read_sysctl_int(req.proc + "/sys/net/ipv4/conf/all/rp_filter"))
         facts.all_rp_filter = static_cast<int>(*all);
-    if (auto m = read_number(req.proc + "/sys/net/ipv4/igmp_max_memberships"); m && *m >= 0)
+    if (auto m = read_sysctl_int(req.proc + "/sys/net/ipv4/igmp_max_memberships"); m && *m >= 0)
         facts.igmp_max_memberships = static_cast<uint64_t>(*m);
     facts.nofile_limit = hard_nofile(req.proc);
     if (req.v4)

@@ -3,6 +3,8 @@
 // message and receives solicitations.
 #include "smcroute/runtime/mrdisc.hpp"
 
+#include "smcroute/os/procfs.hpp"
+
 // glibc's headers first: the kernel's uapi headers then skip their duplicates.
 #include <net/if.h>
 #include <netinet/icmp6.h>
@@ -14,7 +16,6 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <fstream>
 
 namespace smcroute {
 
@@ -31,10 +32,9 @@ std::chrono::milliseconds uniform_ms(std::mt19937_64& rng, int64_t lo, int64_t h
 // A small positive integer from a sysctl file, or fallback.
 uint16_t read_sysctl(const char* path, uint16_t fallback)
 {
-    std::ifstream in(path);
-    long v = 0;
-    if (in >> v && v > 0 && v <= 0xffff)
-        return static_cast<uint16_t>(v);
+    auto v = read_sysctl_int(path);
+    if (v && *v > 0 && *v <= 0xffff)
+        return static_cast<uint16_t>(*v);
     return fallback;
 }
 
