@@ -3,6 +3,7 @@
 #include "smcroute/os/interfaces.hpp"
 #include "smcroute/base/log.hpp"
 #include "smcroute/os/mroute.hpp"
+#include "smcroute/os/netlink.hpp"
 #include "smcroute/os/procfs.hpp"
 #include "smcroute/base/unique_fd.hpp"
 
@@ -16,6 +17,7 @@
 #include <linux/rtnetlink.h>
 #include <net/if.h>
 #include <set>
+#include <span>
 #include <sstream>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -225,25 +227,26 @@ Result<std::string> route_interface(const IpAddr& dst)
     kernel.nl_family = AF_NETLINK;
     if (::sendto(fd.get(), &req, req.nh.nlmsg_len, 0, reinterpret_cast<sockaddr*>(&kernel), sizeof kernel) < 0)
         return os_error(errno, "netlink RTM_GETROUTE");
-    alignas(nlmsghdr) char buf[8192];
+    uint8_t buf[8192];
     ssize_t n = ::recv(fd.get(), buf, sizeof buf, 0);
     if (n < 0)
         return os_error(errno, "netlink RTM_GETROUTE");
-    auto len = static_cast<unsigned>(n);
-    for (auto* nh = reinterpret_cast<nlmsghdr*>(buf); NLMSG_OK(nh, len); nh = NLMSG_NEXT(nh, len)) {
-        if (nh->nlmsg_type == NLMSG_ERROR)
+    NetlinkMessages msgs(std::span<const uint8_t>(buf, static_cast<size_t>(n)));
+    while (auto m = msgs.next()) {
+        if (m->type == NLMSG_ERROR)
             return std::string(); // ENETUNREACH and friends: no route
-        if (nh->nlmsg_type != RTM_NEWROUTE)
+        if (m->type != RTM_NEWROUTE || m->payload.size() < sizeof(rtmsg))
             continue;
-        auto* rt = static_cast<rtmsg*>(NLMSG_DATA(nh));
-        if (rt->rtm_type == RTN_UNREACHABLE || rt->rtm_type == RTN_BLACKHOLE || rt->rtm_type == RTN_PROHIBIT)
+        rtmsg rt;
+        std::memcpy(&rt, m->payload.data(), sizeof rt);
+        if (rt.rtm_type == RTN_UNREACHABLE || rt.rtm_type == RTN_BLACKHOLE || rt.rtm_type == RTN_PROHIBIT)
             return std::string();
-        unsigned alen2 = RTM_PAYLOAD(nh);
-        for (auto* a = RTM_RTA(rt); RTA_OK(a, alen2); a = RTA_NEXT(a, alen2)) {
-            if (a->rta_type != RTA_OIF || RTA_PAYLOAD(a) < sizeof(int))
+        NetlinkAttrs attrs(m->payload, sizeof(rtmsg));
+        while (auto a = attrs.next()) {
+            if (a->type != RTA_OIF || a->payload.size() < sizeof(int))
                 continue;
             int index = 0;
-            std::memcpy(&index, RTA_DATA(a), sizeof index);
+            std::memcpy(&index, a->payload.data(), sizeof index);
             char name[IF_NAMESIZE] = {};
             if (::if_indextoname(static_cast<unsigned>(index), name))
                 return std::string(name);
