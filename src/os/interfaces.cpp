@@ -4,6 +4,7 @@
 
 #include "smcroute/base/text.hpp"
 #include "smcroute/os/netlink.hpp"
+#include "smcroute/os/socket_msg.hpp"
 
 #include <net/if.h>
 #include <sys/socket.h>
@@ -205,30 +206,23 @@ std::vector<LinkEvent> LinkMonitor::read(bool& overflowed)
     std::vector<uint8_t> buf(monitor_buffer_size);
     for (size_t i = 0; i < max_datagrams_per_read; ++i) {
         sockaddr_nl from{};
-        socklen_t fromlen = sizeof from;
-        iovec iov{buf.data(), buf.size()};
-        msghdr msg{};
-        msg.msg_name = &from;
-        msg.msg_namelen = fromlen;
-        msg.msg_iov = &iov;
-        msg.msg_iovlen = 1;
-        ssize_t n = ::recvmsg(fd_.get(), &msg, MSG_DONTWAIT);
-        if (n < 0) {
-            if (errno == EINTR)
+        auto d = receive_datagram(fd_.get(), buf, reinterpret_cast<sockaddr*>(&from), sizeof from);
+        if (!d) {
+            if (d.error().code == EINTR)
                 continue;
-            if (errno == ENOBUFS) { // the kernel dropped events
+            if (d.error().code == ENOBUFS) { // the kernel dropped events
                 overflowed = true;
                 continue;
             }
             break; // EAGAIN: drained
         }
-        if (msg.msg_flags & MSG_TRUNC) { // a message did not fit: treat as lost
+        if (d->truncated) { // a message did not fit: treat as lost
             overflowed = true;
             continue;
         }
         if (from.nl_pid != 0)
             continue; // not from the kernel
-        auto decoded = decode_link_messages(buf.data(), static_cast<size_t>(n));
+        auto decoded = decode_link_messages(buf.data(), d->size);
         events.insert(events.end(), decoded.begin(), decoded.end());
     }
     return events;
