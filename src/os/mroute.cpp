@@ -3,7 +3,7 @@
 // plus the pure upcall decoder.
 #include "smcroute/os/mroute.hpp"
 
-#include "smcroute/base/log.hpp"
+#include "smcroute/base/text.hpp"
 #include "smcroute/base/unique_fd.hpp"
 #include "smcroute/os/socket_msg.hpp"
 

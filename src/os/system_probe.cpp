@@ -1,7 +1,7 @@
 #include "smcroute/os/system_probe.hpp"
 
 #include "smcroute/os/interfaces.hpp"
-#include "smcroute/base/log.hpp"
+#include "smcroute/base/text.hpp"
 #include "smcroute/os/mroute.hpp"
 #include "smcroute/os/netlink.hpp"
 #include "smcroute/os/procfs.hpp"
