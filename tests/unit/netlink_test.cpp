@@ -254,8 +254,10 @@ TEST(NetlinkErrorCode, NegatedErrnoAckAndNonsense)
     EXPECT_EQ(netlink_error_code(payload(0, sizeof(nlmsgerr))), 0); // an ack
     EXPECT_EQ(netlink_error_code({}), 0);
     EXPECT_EQ(netlink_error_code(payload(0, 2)), 0);
-    if constexpr (std::endian::native == std::endian::little) // a short field reads as zero bytes past its end
-        EXPECT_EQ(netlink_error_code(payload(-1, 2)), EPROTO);  // 0x0000ffff: no negated errno
+    if constexpr (std::endian::native == std::endian::little) {
+        // A short field reads as zero bytes past its end: 0x0000ffff, no negated errno.
+        EXPECT_EQ(netlink_error_code(payload(-1, 2)), EPROTO);
+    }
     EXPECT_EQ(netlink_error_code(payload(5, 4)), EPROTO);
     EXPECT_EQ(netlink_error_code(payload(INT_MIN, 4)), EPROTO);
 }
