@@ -1,6 +1,6 @@
 #include "smcroute/model/ipc_protocol.hpp"
 
-#include "smcroute/base/log.hpp"
+#include "smcroute/base/text.hpp"
 
 #include <algorithm>
 #include <cassert>

@@ -1,6 +1,6 @@
 #include "smcroute/model/route_spec.hpp"
 
-#include "smcroute/base/log.hpp"
+#include "smcroute/base/text.hpp"
 
 #include <algorithm>
 #include <limits>

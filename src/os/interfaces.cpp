@@ -1,8 +1,10 @@
 // os/interfaces: interface snapshot (RTM_GETLINK dump) and link-event monitor
-// on NETLINK_ROUTE, with a bounds-checked decoder that never trusts the bytes.
+// on NETLINK_ROUTE; the bytes are walked by os/netlink, which never trusts them.
 #include "smcroute/os/interfaces.hpp"
 
-#include "smcroute/base/log.hpp"
+#include "smcroute/base/text.hpp"
+#include "smcroute/os/netlink.hpp"
+#include "smcroute/os/socket_msg.hpp"
 
 #include <net/if.h>
 #include <sys/socket.h>
@@ -28,35 +30,6 @@ constexpr int dump_attempts = 5; // retries when the dump was interrupted (NLM_F
 
 using Bytes = std::span<const uint8_t>;
 
-struct NlMsg {
-    uint16_t type = 0;
-    uint16_t flags = 0;
-    uint32_t seq = 0;
-    Bytes payload;
-};
-
-constexpr size_t align4(size_t n) { return (n + 3) & ~size_t{3}; }
-
-// Calls fn(const NlMsg&) for each well-formed message in order; stops at the
-// first malformed header (NLMSG_OK) or when fn returns false.
-template <class Fn>
-void walk_messages(Bytes bytes, Fn fn)
-{
-    size_t off = 0;
-    while (bytes.size() - off >= sizeof(nlmsghdr)) {
-        nlmsghdr h;
-        std::memcpy(&h, bytes.data() + off, sizeof h);
-        const size_t left = bytes.size() - off;
-        if (h.nlmsg_len < sizeof(nlmsghdr) || h.nlmsg_len > left)
-            return;
-        NlMsg m{h.nlmsg_type, h.nlmsg_flags, h.nlmsg_seq,
-                bytes.subspan(off + sizeof(nlmsghdr), h.nlmsg_len - sizeof(nlmsghdr))};
-        if (!fn(m))
-            return;
-        off += std::min(align4(h.nlmsg_len), left);
-    }
-}
-
 // The interface described by an RTM_NEWLINK/RTM_DELLINK payload. The name is
 // left empty when IFLA_IFNAME is absent or not a valid interface name.
 std::optional<Interface> parse_ifinfo(Bytes payload)
@@ -71,21 +44,14 @@ std::optional<Interface> parse_ifinfo(Bytes payload)
     iface.index = static_cast<unsigned>(ifi.ifi_index);
     iface.flags = ifi.ifi_flags;
 
-    size_t off = align4(sizeof(ifinfomsg));
-    while (off < payload.size() && payload.size() - off >= sizeof(rtattr)) {
-        rtattr a;
-        std::memcpy(&a, payload.data() + off, sizeof a);
-        const size_t left = payload.size() - off;
-        if (a.rta_len < sizeof(rtattr) || a.rta_len > left)
-            break; // RTA_OK fails
-        if ((a.rta_type & NLA_TYPE_MASK) == IFLA_IFNAME) {
-            const char* p = reinterpret_cast<const char*>(payload.data() + off + sizeof(rtattr));
-            const size_t plen = a.rta_len - sizeof(rtattr);
-            auto name = IfName::parse(std::string_view(p, ::strnlen(p, plen)));
-            if (name)
-                iface.name = *name;
-        }
-        off += std::min(align4(a.rta_len), left);
+    NetlinkAttrs attrs(payload, sizeof(ifinfomsg));
+    while (auto a = attrs.next()) {
+        if ((a->type & NLA_TYPE_MASK) != IFLA_IFNAME)
+            continue;
+        const char* p = reinterpret_cast<const char*>(a->payload.data());
+        auto name = IfName::parse(std::string_view(p, ::strnlen(p, a->payload.size())));
+        if (name)
+            iface.name = *name;
     }
     return iface;
 }
@@ -158,32 +124,30 @@ Result<DumpOutcome> dump_links(std::vector<Interface>& out)
         ssize_t n = recv_datagram(fd.get(), buf);
         if (n < 0)
             return os_error(errno, "list interfaces: receive RTM_NEWLINK");
-        walk_messages(Bytes(buf.data(), static_cast<size_t>(n)), [&](const NlMsg& m) {
-            if (m.seq != seq)
-                return true;
-            if (m.flags & NLM_F_DUMP_INTR)
+        NetlinkMessages msgs(Bytes(buf.data(), static_cast<size_t>(n)));
+        while (auto m = msgs.next()) {
+            if (m->seq != seq)
+                continue;
+            if (m->flags & NLM_F_DUMP_INTR)
                 interrupted = true;
-            if (m.type == NLMSG_DONE) {
+            if (m->type == NLMSG_DONE) {
                 done = true;
-                return false;
+                break;
             }
-            if (m.type == NLMSG_ERROR) {
-                nlmsgerr e{};
-                std::memcpy(&e, m.payload.data(), std::min(m.payload.size(), sizeof e));
-                if (e.error != 0) {
-                    error = -e.error;
+            if (m->type == NLMSG_ERROR) {
+                error = netlink_error_code(m->payload);
+                if (error != 0) {
                     done = true;
-                    return false;
+                    break;
                 }
-                return true;
+                continue;
             }
-            if (m.type == RTM_NEWLINK) {
-                auto iface = parse_ifinfo(m.payload);
+            if (m->type == RTM_NEWLINK) {
+                auto iface = parse_ifinfo(m->payload);
                 if (iface && !iface->name.empty())
                     out.push_back(*iface);
             }
-            return true;
-        });
+        }
     }
     if (error != 0)
         return os_error(error, "list interfaces");
@@ -242,30 +206,23 @@ std::vector<LinkEvent> LinkMonitor::read(bool& overflowed)
     std::vector<uint8_t> buf(monitor_buffer_size);
     for (size_t i = 0; i < max_datagrams_per_read; ++i) {
         sockaddr_nl from{};
-        socklen_t fromlen = sizeof from;
-        iovec iov{buf.data(), buf.size()};
-        msghdr msg{};
-        msg.msg_name = &from;
-        msg.msg_namelen = fromlen;
-        msg.msg_iov = &iov;
-        msg.msg_iovlen = 1;
-        ssize_t n = ::recvmsg(fd_.get(), &msg, MSG_DONTWAIT);
-        if (n < 0) {
-            if (errno == EINTR)
+        auto d = receive_datagram(fd_.get(), buf, reinterpret_cast<sockaddr*>(&from), sizeof from);
+        if (!d) {
+            if (d.error().code == EINTR)
                 continue;
-            if (errno == ENOBUFS) { // the kernel dropped events
+            if (d.error().code == ENOBUFS) { // the kernel dropped events
                 overflowed = true;
                 continue;
             }
             break; // EAGAIN: drained
         }
-        if (msg.msg_flags & MSG_TRUNC) { // a message did not fit: treat as lost
+        if (d->truncated) { // a message did not fit: treat as lost
             overflowed = true;
             continue;
         }
         if (from.nl_pid != 0)
             continue; // not from the kernel
-        auto decoded = decode_link_messages(buf.data(), static_cast<size_t>(n));
+        auto decoded = decode_link_messages(buf.data(), d->size);
         events.insert(events.end(), decoded.begin(), decoded.end());
     }
     return events;
@@ -276,16 +233,16 @@ std::vector<LinkEvent> decode_link_messages(const void* data, size_t len)
     std::vector<LinkEvent> events;
     if (data == nullptr)
         return events;
-    walk_messages(Bytes(static_cast<const uint8_t*>(data), len), [&](const NlMsg& m) {
-        if (m.type != RTM_NEWLINK && m.type != RTM_DELLINK)
-            return true; // address events only wake the caller
-        auto iface = parse_ifinfo(m.payload);
+    NetlinkMessages msgs(Bytes(static_cast<const uint8_t*>(data), len));
+    while (auto m = msgs.next()) {
+        if (m->type != RTM_NEWLINK && m->type != RTM_DELLINK)
+            continue; // address events only wake the caller
+        auto iface = parse_ifinfo(m->payload);
         if (iface)
-            events.push_back(LinkEvent{m.type == RTM_NEWLINK ? LinkEvent::Kind::added_or_changed
-                                                             : LinkEvent::Kind::removed,
+            events.push_back(LinkEvent{m->type == RTM_NEWLINK ? LinkEvent::Kind::added_or_changed
+                                                              : LinkEvent::Kind::removed,
                                        *iface});
-        return true;
-    });
+    }
     return events;
 }
 

@@ -1,19 +1,19 @@
 #include "smcroute/os/kernel_groups.hpp"
 
-#include "smcroute/base/log.hpp"
+#include "smcroute/base/text.hpp"
 #include "smcroute/base/unique_fd.hpp"
+#include "smcroute/os/procfs.hpp"
 
 #include <algorithm>
 #include <arpa/inet.h>
 #include <cerrno>
 #include <charconv>
 #include <cstring>
-#include <fstream>
 #include <map>
+#include <optional>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
-#include <sstream>
 #include <utility>
 
 namespace smcroute {
@@ -219,19 +219,19 @@ std::vector<KernelMembership> merge_memberships(const std::vector<ProcGroup>& gr
 
 namespace {
 
-enum class Read { ok, missing, failed };
+// Far more than any system's table; guards only against a runaway read.
+constexpr size_t proc_net_max_bytes = 256 << 20;
 
-Read read_file(const std::string& path, std::string& out, int& err)
+// A /proc/net table, or nullopt when the kernel has none (ENOENT: no IPv6,
+// or no mcfilter).
+Result<std::optional<std::string>> read_table_if_present(const std::string& path)
 {
-    std::ifstream in(path);
-    if (!in) {
-        err = errno;
-        return err == ENOENT ? Read::missing : Read::failed;
-    }
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    out = ss.str();
-    return Read::ok;
+    auto text = read_text_file(path, proc_net_max_bytes);
+    if (text)
+        return std::optional<std::string>(std::move(*text));
+    if (text.error().code == ENOENT)
+        return std::optional<std::string>();
+    return text.take_error();
 }
 
 } // namespace
@@ -294,25 +294,24 @@ Result<std::vector<KernelMembership>> read_kernel_memberships(const std::string&
         anchor4 = anchor_join(Family::inet);
         anchor6 = anchor_join(Family::inet6);
     }
-    std::string igmp, mcfilter, igmp6, mcfilter6;
-    int err = 0;
-    if (read_file(proc_net + "/igmp", igmp, err) != Read::ok)
-        return os_error(err, cat("read ", proc_net, "/igmp"));
-    Read r = read_file(proc_net + "/mcfilter", mcfilter, err);
-    if (r == Read::failed)
-        return os_error(err, cat("read ", proc_net, "/mcfilter"));
-    auto out = merge_memberships(parse_proc_igmp(igmp), parse_proc_mcfilter(mcfilter));
+    auto igmp = read_text_file(proc_net + "/igmp", proc_net_max_bytes);
+    if (!igmp)
+        return igmp.take_error();
+    auto mcfilter = read_table_if_present(proc_net + "/mcfilter");
+    if (!mcfilter)
+        return mcfilter.take_error();
+    auto out = merge_memberships(parse_proc_igmp(*igmp), parse_proc_mcfilter(mcfilter->value_or("")));
     if (anchor4)
         drop_anchor(out, Family::inet);
 
-    r = read_file(proc_net + "/igmp6", igmp6, err);
-    if (r == Read::failed)
-        return os_error(err, cat("read ", proc_net, "/igmp6"));
-    if (r == Read::ok) {
-        r = read_file(proc_net + "/mcfilter6", mcfilter6, err);
-        if (r == Read::failed)
-            return os_error(err, cat("read ", proc_net, "/mcfilter6"));
-        auto v6 = merge_memberships(parse_proc_igmp6(igmp6), parse_proc_mcfilter6(mcfilter6));
+    auto igmp6 = read_table_if_present(proc_net + "/igmp6");
+    if (!igmp6)
+        return igmp6.take_error();
+    if (igmp6->has_value()) {
+        auto mcfilter6 = read_table_if_present(proc_net + "/mcfilter6");
+        if (!mcfilter6)
+            return mcfilter6.take_error();
+        auto v6 = merge_memberships(parse_proc_igmp6(**igmp6), parse_proc_mcfilter6(mcfilter6->value_or("")));
         if (anchor6)
             drop_anchor(v6, Family::inet6);
         out.insert(out.end(), std::make_move_iterator(v6.begin()), std::make_move_iterator(v6.end()));

@@ -1,6 +1,8 @@
 #include "smcroute/os/membership.hpp"
 
-#include "smcroute/base/log.hpp"
+#include "smcroute/base/hash.hpp"
+#include "smcroute/base/text.hpp"
+#include "smcroute/os/procfs.hpp"
 
 #include <linux/filter.h>
 #include <netinet/in.h>
@@ -9,7 +11,6 @@
 
 #include <cerrno>
 #include <cstring>
-#include <fstream>
 
 namespace smcroute {
 
@@ -67,12 +68,12 @@ std::string Membership::str() const
 
 size_t MembershipPool::GroupKeyHash::operator()(const GroupKey& k) const noexcept
 {
-    return std::hash<IpAddr>{}(k.group) * 31 + k.ifindex;
+    return hash_all(std::hash<IpAddr>{}(k.group), k.ifindex);
 }
 
 size_t MembershipPool::JoinKeyHash::operator()(const JoinKey& k) const noexcept
 {
-    return (std::hash<IpAddr>{}(k.group) * 31 + std::hash<IpAddr>{}(k.source)) * 31 + k.ifindex * 2 + k.ssm;
+    return hash_all(std::hash<IpAddr>{}(k.group), std::hash<IpAddr>{}(k.source), k.ifindex, k.ssm);
 }
 
 MembershipPool::MembershipPool()
@@ -323,12 +324,11 @@ Result<uint64_t> raise_nofile_limit()
     int err = errno;
     if (rl.rlim_max == RLIM_INFINITY) {
         // An unlimited hard limit cannot be the soft one: use fs.nr_open.
-        std::ifstream in("/proc/sys/fs/nr_open");
-        uint64_t nr_open = 0;
-        if (in >> nr_open && nr_open > rl.rlim_cur) {
-            want.rlim_cur = nr_open;
+        auto nr_open = read_sysctl_int("/proc/sys/fs/nr_open");
+        if (nr_open && *nr_open > 0 && static_cast<uint64_t>(*nr_open) > rl.rlim_cur) {
+            want.rlim_cur = static_cast<rlim_t>(*nr_open);
             if (::setrlimit(RLIMIT_NOFILE, &want) == 0)
-                return nr_open;
+                return static_cast<uint64_t>(*nr_open);
             err = errno;
         }
     }

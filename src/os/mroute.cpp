@@ -3,8 +3,9 @@
 // plus the pure upcall decoder.
 #include "smcroute/os/mroute.hpp"
 
-#include "smcroute/base/log.hpp"
+#include "smcroute/base/text.hpp"
 #include "smcroute/base/unique_fd.hpp"
+#include "smcroute/os/socket_msg.hpp"
 
 // glibc's headers first: the kernel's uapi headers then skip their duplicates.
 #include <netinet/icmp6.h>
@@ -88,23 +89,17 @@ public:
     {
         std::vector<Upcall> out;
         uint8_t buf[upcall_buffer_size];
-        alignas(cmsghdr) uint8_t control[CMSG_SPACE(sizeof(uint32_t))];
         for (size_t n = 0; n < max_upcalls_per_read; ++n) {
-            iovec iov{buf, sizeof buf};
-            msghdr msg{};
-            msg.msg_iov = &iov;
-            msg.msg_iovlen = 1;
-            msg.msg_control = control;
-            msg.msg_controllen = sizeof control;
-            ssize_t len = ::recvmsg(fd_.get(), &msg, MSG_DONTWAIT);
-            if (len < 0) {
-                if (errno == EINTR)
+            auto d = receive_datagram(fd_.get(), buf);
+            if (!d) {
+                if (d.error().code == EINTR)
                     continue;
                 break; // EAGAIN: drained; anything else: try again next poll
             }
             ++stats_.read;
-            note_drops(msg);
-            auto up = decode_upcall(family_, std::span<const uint8_t>(buf, static_cast<size_t>(len)));
+            if (d->drop_count)
+                note_drops(*d->drop_count);
+            auto up = decode_upcall(family_, std::span<const uint8_t>(buf, d->size));
             if (up)
                 out.push_back(*up);
         }
@@ -120,16 +115,10 @@ protected:
 private:
     // SO_RXQ_OVFL: the socket's running drop count (32 bits, wrapping) as of
     // the message; attached only once it is non-zero.
-    void note_drops(const msghdr& msg)
+    void note_drops(uint32_t count)
     {
-        for (const cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(const_cast<msghdr*>(&msg), const_cast<cmsghdr*>(c))) {
-            if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SO_RXQ_OVFL || c->cmsg_len < CMSG_LEN(sizeof(uint32_t)))
-                continue;
-            uint32_t count = 0;
-            std::memcpy(&count, CMSG_DATA(c), sizeof count);
-            stats_.dropped += static_cast<uint32_t>(count - last_drop_count_);
-            last_drop_count_ = count;
-        }
+        stats_.dropped += static_cast<uint32_t>(count - last_drop_count_);
+        last_drop_count_ = count;
     }
 
     UpcallSocketStats stats_;

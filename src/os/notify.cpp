@@ -1,6 +1,6 @@
 #include "smcroute/os/notify.hpp"
 
-#include "smcroute/base/log.hpp"
+#include "smcroute/base/text.hpp"
 
 #include <cstddef>
 #include <cstdlib>

@@ -1,8 +1,9 @@
 #include "smcroute/os/privileges.hpp"
 
+#include "smcroute/os/procfs.hpp"
+
 #include <cerrno>
 #include <charconv>
-#include <fstream>
 #include <optional>
 #include <grp.h>
 #include <linux/capability.h>
@@ -84,10 +85,9 @@ Status capset_self(uint64_t effective, uint64_t permitted, uint64_t inheritable)
 
 int last_cap()
 {
-    std::ifstream in("/proc/sys/kernel/cap_last_cap");
-    int n = -1;
-    if (in >> n && n > 0 && n < 64)
-        return n;
+    auto n = read_sysctl_int("/proc/sys/kernel/cap_last_cap");
+    if (n && *n > 0 && *n < 64)
+        return static_cast<int>(*n);
     return CAP_LAST_CAP;
 }
 

@@ -1,8 +1,10 @@
 #include "smcroute/os/system_probe.hpp"
 
 #include "smcroute/os/interfaces.hpp"
-#include "smcroute/base/log.hpp"
+#include "smcroute/base/text.hpp"
 #include "smcroute/os/mroute.hpp"
+#include "smcroute/os/netlink.hpp"
+#include "smcroute/os/procfs.hpp"
 #include "smcroute/base/unique_fd.hpp"
 
 #include <arpa/inet.h>
@@ -10,12 +12,12 @@
 #include <charconv>
 #include <cstring>
 #include <dirent.h>
-#include <fstream>
 #include <ifaddrs.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <net/if.h>
 #include <set>
+#include <span>
 #include <sstream>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -27,14 +29,8 @@ namespace {
 
 constexpr unsigned iff_lower_up = 1u << 16; // IFF_LOWER_UP of <linux/if.h>, which clashes with <net/if.h>
 
-std::optional<int64_t> read_number(const std::string& path)
-{
-    std::ifstream in(path);
-    int64_t v = 0;
-    if (!(in >> v))
-        return std::nullopt;
-    return v;
-}
+constexpr size_t proc_net_max_bytes = 64 << 20; // /proc/net/raw{,6}: far more than any system's raw sockets
+constexpr size_t comm_max_bytes = 4096;          // /proc/PID/comm: a name of at most 16 bytes
 
 bool exists(const std::string& path)
 {
@@ -103,7 +99,7 @@ void probe_holder(Family f, const ProbeRequest& req, FamilyFacts& ff)
     }
     // Not allowed (no CAP_NET_RAW): mc_forwarding of "all" counts holders of
     // every table, so it answers only for the default table when zero or one.
-    auto all = read_number(cat(req.proc, "/sys/net/", v4 ? "ipv4" : "ipv6", "/conf/all/mc_forwarding"));
+    auto all = read_sysctl_int(cat(req.proc, "/sys/net/", v4 ? "ipv4" : "ipv6", "/conf/all/mc_forwarding"));
     if (!all)
         return;
     if (*all == 0)
@@ -118,7 +114,7 @@ uint64_t hard_nofile(const std::string& proc)
     if (::getrlimit(RLIMIT_NOFILE, &rl) != 0)
         return 0;
     if (rl.rlim_max == RLIM_INFINITY) {
-        auto nr = read_number(proc + "/sys/fs/nr_open");
+        auto nr = read_sysctl_int(proc + "/sys/fs/nr_open");
         return nr && *nr > 0 ? static_cast<uint64_t>(*nr) : UINT64_MAX;
     }
     return static_cast<uint64_t>(rl.rlim_max);
@@ -128,7 +124,10 @@ uint64_t hard_nofile(const std::string& proc)
 std::set<std::string> raw_socket_inodes(const std::string& file, unsigned protocol)
 {
     std::set<std::string> inodes;
-    std::ifstream in(file);
+    auto text = read_text_file(file, proc_net_max_bytes);
+    if (!text)
+        return inodes;
+    std::istringstream in(*text);
     std::string line;
     std::getline(in, line); // heading
     while (std::getline(in, line)) {
@@ -146,6 +145,15 @@ std::set<std::string> raw_socket_inodes(const std::string& file, unsigned protoc
             inodes.insert(inode);
     }
     return inodes;
+}
+
+// The process's name from /proc/PID/comm (its first line); "" when unreadable.
+std::string process_name(const std::string& proc, std::string_view pid)
+{
+    auto text = read_text_file(cat(proc, "/", pid, "/comm"), comm_max_bytes);
+    if (!text)
+        return {};
+    return text->substr(0, text->find('\n'));
 }
 
 } // namespace
@@ -186,9 +194,7 @@ std::string routing_socket_holders(Family f, const std::string& proc)
         ::closedir(fds);
         if (!holds)
             continue;
-        std::string comm;
-        std::ifstream cin(cat(proc, "/", pid, "/comm"));
-        std::getline(cin, comm);
+        std::string comm = process_name(proc, pid);
         out += cat(out.empty() ? "" : ", ", "pid ", pid, comm.empty() ? "" : cat(" (", comm, ")"));
     }
     ::closedir(d);
@@ -221,25 +227,26 @@ Result<std::string> route_interface(const IpAddr& dst)
     kernel.nl_family = AF_NETLINK;
     if (::sendto(fd.get(), &req, req.nh.nlmsg_len, 0, reinterpret_cast<sockaddr*>(&kernel), sizeof kernel) < 0)
         return os_error(errno, "netlink RTM_GETROUTE");
-    alignas(nlmsghdr) char buf[8192];
+    uint8_t buf[8192];
     ssize_t n = ::recv(fd.get(), buf, sizeof buf, 0);
     if (n < 0)
         return os_error(errno, "netlink RTM_GETROUTE");
-    auto len = static_cast<unsigned>(n);
-    for (auto* nh = reinterpret_cast<nlmsghdr*>(buf); NLMSG_OK(nh, len); nh = NLMSG_NEXT(nh, len)) {
-        if (nh->nlmsg_type == NLMSG_ERROR)
+    NetlinkMessages msgs(std::span<const uint8_t>(buf, static_cast<size_t>(n)));
+    while (auto m = msgs.next()) {
+        if (m->type == NLMSG_ERROR)
             return std::string(); // ENETUNREACH and friends: no route
-        if (nh->nlmsg_type != RTM_NEWROUTE)
+        if (m->type != RTM_NEWROUTE || m->payload.size() < sizeof(rtmsg))
             continue;
-        auto* rt = static_cast<rtmsg*>(NLMSG_DATA(nh));
-        if (rt->rtm_type == RTN_UNREACHABLE || rt->rtm_type == RTN_BLACKHOLE || rt->rtm_type == RTN_PROHIBIT)
+        rtmsg rt;
+        std::memcpy(&rt, m->payload.data(), sizeof rt);
+        if (rt.rtm_type == RTN_UNREACHABLE || rt.rtm_type == RTN_BLACKHOLE || rt.rtm_type == RTN_PROHIBIT)
             return std::string();
-        unsigned alen2 = RTM_PAYLOAD(nh);
-        for (auto* a = RTM_RTA(rt); RTA_OK(a, alen2); a = RTA_NEXT(a, alen2)) {
-            if (a->rta_type != RTA_OIF || RTA_PAYLOAD(a) < sizeof(int))
+        NetlinkAttrs attrs(m->payload, sizeof(rtmsg));
+        while (auto a = attrs.next()) {
+            if (a->type != RTA_OIF || a->payload.size() < sizeof(int))
                 continue;
             int index = 0;
-            std::memcpy(&index, RTA_DATA(a), sizeof index);
+            std::memcpy(&index, a->payload.data(), sizeof index);
             char name[IF_NAMESIZE] = {};
             if (::if_indextoname(static_cast<unsigned>(index), name))
                 return std::string(name);
@@ -266,18 +273,18 @@ Result<SystemFacts> probe_system(const ProbeRequest& req)
         f.multicast = i.multicast();
         f.loopback = i.loopback();
         std::string v4 = cat(req.proc, "/sys/net/ipv4/conf/", f.name, "/");
-        if (auto rp = read_number(v4 + "rp_filter"))
+        if (auto rp = read_sysctl_int(v4 + "rp_filter"))
             f.rp_filter = static_cast<int>(*rp);
-        if (auto mc = read_number(v4 + "mc_forwarding"))
+        if (auto mc = read_sysctl_int(v4 + "mc_forwarding"))
             f.v4_vif = *mc != 0;
-        if (auto mc = read_number(cat(req.proc, "/sys/net/ipv6/conf/", f.name, "/mc_forwarding")))
+        if (auto mc = read_sysctl_int(cat(req.proc, "/sys/net/ipv6/conf/", f.name, "/mc_forwarding")))
             f.v6_vif = *mc != 0;
         facts.interfaces.push_back(std::move(f));
     }
     add_addresses(facts.interfaces);
-    if (auto all = read_number(req.proc + "/sys/net/ipv4/conf/all/rp_filter"))
+    if (auto all = read_sysctl_int(req.proc + "/sys/net/ipv4/conf/all/rp_filter"))
         facts.all_rp_filter = static_cast<int>(*all);
-    if (auto m = read_number(req.proc + "/sys/net/ipv4/igmp_max_memberships"); m && *m >= 0)
+    if (auto m = read_sysctl_int(req.proc + "/sys/net/ipv4/igmp_max_memberships"); m && *m >= 0)
         facts.igmp_max_memberships = static_cast<uint64_t>(*m);
     facts.nofile_limit = hard_nofile(req.proc);
     if (req.v4)

@@ -3,6 +3,9 @@
 // message and receives solicitations.
 #include "smcroute/runtime/mrdisc.hpp"
 
+#include "smcroute/os/procfs.hpp"
+#include "smcroute/os/socket_msg.hpp"
+
 // glibc's headers first: the kernel's uapi headers then skip their duplicates.
 #include <net/if.h>
 #include <netinet/icmp6.h>
@@ -14,7 +17,6 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <fstream>
 
 namespace smcroute {
 
@@ -31,10 +33,9 @@ std::chrono::milliseconds uniform_ms(std::mt19937_64& rng, int64_t lo, int64_t h
 // A small positive integer from a sysctl file, or fallback.
 uint16_t read_sysctl(const char* path, uint16_t fallback)
 {
-    std::ifstream in(path);
-    long v = 0;
-    if (in >> v && v > 0 && v <= 0xffff)
-        return static_cast<uint16_t>(v);
+    auto v = read_sysctl_int(path);
+    if (v && *v > 0 && *v <= 0xffff)
+        return static_cast<uint16_t>(*v);
     return fallback;
 }
 
@@ -382,32 +383,15 @@ void Mrdisc::read_socket(Family f)
     int fd = sockets_.at(f).fd.get();
     for (int budget = 64; budget > 0; --budget) {
         uint8_t buf[1500];
-        alignas(cmsghdr) uint8_t control[256];
-        iovec iov{buf, sizeof buf};
-        msghdr msg{};
-        msg.msg_iov = &iov;
-        msg.msg_iovlen = 1;
-        msg.msg_control = control;
-        msg.msg_controllen = sizeof control;
-        ssize_t n = ::recvmsg(fd, &msg, MSG_DONTWAIT);
-        if (n < 0) {
-            if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
-                log_.debug(os_error(errno, "mrdisc: recvmsg").message);
+        auto got = receive_datagram(fd, buf);
+        if (!got) {
+            int e = got.error().code;
+            if (e != EAGAIN && e != EWOULDBLOCK && e != EINTR)
+                log_.debug(os_error(e, "mrdisc: recvmsg").message);
             return;
         }
-        unsigned ifindex = 0;
-        for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
-            if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
-                in_pktinfo pi;
-                std::memcpy(&pi, CMSG_DATA(c), sizeof pi);
-                ifindex = static_cast<unsigned>(pi.ipi_ifindex);
-            } else if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO) {
-                in6_pktinfo pi;
-                std::memcpy(&pi, CMSG_DATA(c), sizeof pi);
-                ifindex = pi.ipi6_ifindex;
-            }
-        }
-        std::span<const uint8_t> body(buf, static_cast<size_t>(n));
+        const unsigned ifindex = got->ifindex; // IP_PKTINFO / IPV6_PKTINFO
+        std::span<const uint8_t> body(buf, got->size);
         if (f == Family::inet) {
             auto d = parse_ipv4(body);
             if (!d || d->protocol != IPPROTO_IGMP)

@@ -3,13 +3,11 @@
 // level. It never exits or throws.
 #pragma once
 
-#include <charconv>
-#include <cstdint>
+#include "smcroute/base/text.hpp" // cat() and hex(): most callers of the Logger build their lines with them
+
 #include <optional>
-#include <sstream>
 #include <string>
 #include <string_view>
-#include <type_traits>
 
 namespace smcroute {
 
@@ -17,53 +15,6 @@ enum class LogLevel { none, err, warning, notice, info, debug };
 
 std::optional<LogLevel> parse_log_level(std::string_view word);
 std::string_view log_level_name(LogLevel level);
-
-namespace detail {
-// One piece of cat(), formatted as `std::ostream <<` would, but without a
-// stream (a stream costs a locale and ~1 kB of set-up per call).
-template <class T>
-void cat_one(std::string& out, const T& v)
-{
-    if constexpr (std::is_same_v<T, const char*> || std::is_same_v<T, char*>) {
-        if (v) // a stream prints nothing for a null pointer
-            out.append(v);
-    } else if constexpr (std::is_convertible_v<const T&, std::string_view>) {
-        out.append(std::string_view(v));
-    } else if constexpr (std::is_same_v<T, char> || std::is_same_v<T, signed char> ||
-                         std::is_same_v<T, unsigned char>) {
-        out.push_back(static_cast<char>(v)); // ostream prints these as characters
-    } else if constexpr (std::is_same_v<T, bool>) {
-        out.push_back(v ? '1' : '0');
-    } else if constexpr (std::is_integral_v<T>) {
-        char buf[24];
-        auto r = std::to_chars(buf, buf + sizeof buf, v);
-        out.append(buf, r.ptr);
-    } else {
-        static_assert(!std::is_function_v<std::remove_pointer_t<T>>,
-                      "cat() has no stream state: write hex(n) instead of std::hex, n");
-        std::ostringstream s; // floating point, pointers: the stream's own format
-        s << v;
-        out += s.str();
-    }
-}
-} // namespace detail
-
-// An unsigned number in lower-case hex without prefix: cat("0x", hex(flags)).
-inline std::string hex(uint64_t v)
-{
-    char buf[16];
-    auto r = std::to_chars(buf, buf + sizeof buf, v, 16);
-    return std::string(buf, r.ptr);
-}
-
-// Concatenate strings, characters and numbers: cat("vif ", 3, " on ", name).
-template <class... Args>
-std::string cat(const Args&... args)
-{
-    std::string out;
-    (detail::cat_one(out, args), ...);
-    return out;
-}
 
 class Logger {
 public:

@@ -1,0 +1,39 @@
+// os/socket_msg: one recvmsg() of a datagram, with the ancillary data this
+// program asks its sockets for decoded: the arrival interface (IP_PKTINFO,
+// IPV6_PKTINFO) and the socket's drop count (SO_RXQ_OVFL). Knows nothing of
+// what the datagram holds, nor which options the socket has set.
+#pragma once
+
+#include "smcroute/base/result.hpp"
+
+#include <sys/socket.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+
+namespace smcroute {
+
+struct ReceivedDatagram {
+    size_t size = 0;        // bytes placed in the buffer
+    bool truncated = false; // MSG_TRUNC: the datagram was longer than the buffer
+    unsigned ifindex = 0;   // IP_PKTINFO / IPV6_PKTINFO; 0 when none is attached
+    // SO_RXQ_OVFL: the socket's running count of datagrams dropped for want
+    // of room (32 bits, wrapping) as of this one; attached once non-zero.
+    std::optional<uint32_t> drop_count;
+};
+
+// One datagram into buf, without blocking (MSG_DONTWAIT), with room for the
+// ancillary data; the sender's address into *from (from_len bytes) when from
+// is given. Errors carry errno only, no text (the caller words it, and need
+// not pay for it on the EAGAIN that ends every drain): EAGAIN when nothing is
+// pending, EINTR, ENOBUFS (netlink: the kernel dropped messages)...
+Result<ReceivedDatagram> receive_datagram(int fd, std::span<uint8_t> buf, sockaddr* from = nullptr,
+                                          socklen_t from_len = 0);
+
+// The ancillary data of a received msg into out (ifindex, drop_count);
+// control messages too short for their type are skipped. Pure.
+void decode_ancillary(const msghdr& msg, ReceivedDatagram& out);
+
+} // namespace smcroute
