@@ -8,6 +8,8 @@
 
 #include <gtest/gtest.h>
 
+#include "loop_time.hpp"
+
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
@@ -193,27 +195,12 @@ protected:
         pump_until([] { return false; }, d);
     }
 
-    // Let `d` of test-clock time pass, 1 ms at a time, the loop running
-    // without waiting at each step (every timer fires when it is due).
-    void advance(std::chrono::milliseconds d)
-    {
-        for (auto left = d; left > 0ms; left -= 1ms) {
-            EXPECT_TRUE(loop_.run_once(0ms).ok());
-            clock_.advance(1ms);
-        }
-        EXPECT_TRUE(loop_.run_once(0ms).ok());
-    }
-    // The same until pred(), for at most `limit` of test-clock time.
+    // Let test-clock time pass (tests/unit/loop_time).
+    void advance(std::chrono::milliseconds d) { test::let_pass(loop_, clock_, d); }
     template <class Pred>
     bool advance_until(Pred pred, std::chrono::milliseconds limit)
     {
-        auto end = loop_.now() + limit;
-        EXPECT_TRUE(loop_.run_once(0ms).ok());
-        while (!pred() && loop_.now() < end) {
-            clock_.advance(1ms);
-            EXPECT_TRUE(loop_.run_once(0ms).ok());
-        }
-        return pred();
+        return test::let_pass_until(loop_, clock_, limit, pred);
     }
 
     // Send one request over a raw connection and pump until its END frame

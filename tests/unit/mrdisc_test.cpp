@@ -8,6 +8,7 @@
 
 #include <gtest/gtest.h>
 
+#include "loop_time.hpp"
 #include "netns_child.hpp"
 
 #include <arpa/inet.h>
@@ -308,28 +309,16 @@ struct Recorder {
     }
 };
 
-// Let d of the test clock pass, 1 ms at a time, the loop running without
-// waiting at each step (every timer fires when it is due).
+// Let test-clock time pass (tests/unit/loop_time).
 void run_for(EventLoop& loop, ManualClock& clock, Clock::duration d)
 {
-    for (auto left = d; left > Clock::duration::zero(); left -= 1ms) {
-        ASSERT_TRUE(loop.run_once(0ms).ok());
-        clock.advance(1ms);
-    }
-    ASSERT_TRUE(loop.run_once(0ms).ok());
+    test::let_pass(loop, clock, d);
 }
 
-// The same until done(), for at most `limit` of the test clock.
 template <class Pred>
 bool run_until(EventLoop& loop, ManualClock& clock, Clock::duration limit, Pred done)
 {
-    auto end = clock.now() + limit;
-    EXPECT_TRUE(loop.run_once(0ms).ok());
-    while (!done() && clock.now() < end) {
-        clock.advance(1ms);
-        EXPECT_TRUE(loop.run_once(0ms).ok());
-    }
-    return done();
+    return test::let_pass_until(loop, clock, limit, done);
 }
 
 double ms(Clock::duration d)
