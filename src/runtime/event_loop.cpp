@@ -101,7 +101,7 @@ void EventLoop::unwatch(int fd)
 EventLoop::TimerId EventLoop::after(Clock::duration delay, std::function<void()> fn)
 {
     TimerId id = next_timer_++;
-    timers_.emplace(id, Timer{Clock::now() + delay, Clock::duration::zero(),
+    timers_.emplace(id, Timer{clock_.now() + delay, Clock::duration::zero(),
                               std::make_shared<std::function<void()>>(std::move(fn))});
     return id;
 }
@@ -111,7 +111,7 @@ EventLoop::TimerId EventLoop::every(Clock::duration period, std::function<void()
     if (period <= Clock::duration::zero())
         period = std::chrono::milliseconds(1); // a zero period would spin
     TimerId id = next_timer_++;
-    timers_.emplace(id, Timer{Clock::now() + period, period,
+    timers_.emplace(id, Timer{clock_.now() + period, period,
                               std::make_shared<std::function<void()>>(std::move(fn))});
     return id;
 }
@@ -125,7 +125,7 @@ void EventLoop::fire_timers()
 {
     if (timers_.empty())
         return;
-    auto now = Clock::now();
+    auto now = clock_.now();
     std::vector<TimerId> due;
     for (const auto& [id, timer] : timers_)
         if (timer.due <= now)
@@ -153,7 +153,7 @@ Status EventLoop::iterate(int wait_ms)
         auto next = std::min_element(timers_.begin(), timers_.end(), [](const auto& a, const auto& b) {
                         return a.second.due < b.second.due;
                     })->second.due;
-        auto now = Clock::now();
+        auto now = clock_.now();
         long long ms = 0;
         if (next > now) // round up, so we do not spin until it is due
             ms = std::chrono::ceil<std::chrono::milliseconds>(next - now).count();

@@ -291,7 +291,7 @@ void ServerImpl::on_listener(short)
         auto c = std::make_unique<Client>();
         c->id = next_id_++;
         c->fd = std::move(cfd);
-        c->last_progress = Clock::now();
+        c->last_progress = loop_.now();
         c->frame_started = c->last_progress; // the first request's deadline
         c->who = who;
         take_slot(*c);
@@ -362,7 +362,7 @@ void ServerImpl::refuse(UniqueFd fd, const PeerInfo& who, const std::string& why
     (void)::send(fd.get(), end.data(), end.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
     fd.reset();
     ++refused_unlogged_;
-    auto now = Clock::now();
+    auto now = loop_.now();
     if (refusal_logged_ && now - *refusal_logged_ < refusal_log_period)
         return;
     std::string whom = who.known ? cat("pid ", who.peer.pid, ", uid ", who.peer.uid) : std::string("unknown peer");
@@ -468,7 +468,7 @@ void ServerImpl::read_input(Client& c)
     for (int i = 0; i < reads_per_event && !c.doomed && !c.closing && !c.busy(); ++i) {
         ssize_t n = ::recv(c.fd.get(), read_buf_.data(), read_buf_.size(), MSG_DONTWAIT);
         if (n > 0) {
-            c.last_progress = Clock::now();
+            c.last_progress = loop_.now();
             if (!c.awaiting_frame) { // these bytes begin a frame
                 c.awaiting_frame = true;
                 c.frame_started = c.last_progress;
@@ -504,7 +504,7 @@ void ServerImpl::process_frames(Client& c)
     // Bytes left over begin the next frame, now; none: no frame is awaited
     // (the idle timeout applies).
     c.awaiting_frame = c.reader.buffered() > 0;
-    c.frame_started = Clock::now();
+    c.frame_started = loop_.now();
 }
 
 void ServerImpl::take_frames(Client& c)
@@ -555,7 +555,7 @@ void ServerImpl::pump(Client& c)
     // The answer moves on: time spent producing it (a first pass that sends
     // nothing yet) is not the client's lack of progress.
     if (c.producer && c.pending() < limits_.stream_low_water)
-        c.last_progress = Clock::now();
+        c.last_progress = loop_.now();
     // Bounded pulls per call: a producer that returns true without writing
     // cannot hold up the loop (POLLOUT brings the next round).
     for (int pulls = 0; pulls < 64 && c.producer && !c.doomed && c.pending() < limits_.stream_low_water;
@@ -623,7 +623,7 @@ bool ServerImpl::flush(Client& c)
         ssize_t n = ::send(c.fd.get(), c.out.data() + c.out_pos, c.pending(), MSG_NOSIGNAL | MSG_DONTWAIT);
         if (n > 0) {
             c.out_pos += static_cast<size_t>(n);
-            c.last_progress = Clock::now();
+            c.last_progress = loop_.now();
             continue;
         }
         if (n < 0 && errno == EINTR)
@@ -688,7 +688,7 @@ ServerImpl::Late ServerImpl::lateness(const Client& c, Clock::time_point now) co
 
 void ServerImpl::sweep()
 {
-    auto now = Clock::now();
+    auto now = loop_.now();
     std::vector<uint64_t> late;
     for (const auto& [id, c] : clients_) {
         if (!c->waiting_for_input())
@@ -703,7 +703,7 @@ void ServerImpl::sweep()
         auto it = clients_.find(id);
         if (it == clients_.end())
             continue;
-        switch (lateness(*it->second, Clock::now())) {
+        switch (lateness(*it->second, loop_.now())) {
         case Late::frame:
             drop(id, LogLevel::info, cat("no complete request within ", limits_.frame_timeout.count(), " ms"));
             break;

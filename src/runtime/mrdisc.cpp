@@ -298,7 +298,7 @@ void Mrdisc::on_solicitation(Family f, unsigned ifindex)
     log_.debug(cat("mrdisc: ", family_name(f), " solicitation on ", it->second.iface.name.str()));
     if (a.answer) // an answer is already due: it covers this one too
         return;
-    auto now = Clock::now();
+    auto now = loop_.now();
     auto gap = options_.timing.min_message_gap;
     if (!a.sent_any || now - a.last_sent >= gap) {
         advertise(ifindex, f);
@@ -323,7 +323,7 @@ void Mrdisc::send(Entry& e, Family f, const MrdiscMessage& m)
         int fd = socket_for(f);
         st = fd < 0 ? Status(fail("no socket")) : send_on(fd, f, e.iface.index, encode_mrdisc(f, m), mrdisc_all_snoopers(f));
     }
-    a.last_sent = Clock::now();
+    a.last_sent = loop_.now();
     a.sent_any = true;
     if (st) {
         log_.debug(cat("mrdisc: ", family_name(f), " ", type_name(m.type), " sent on ", e.iface.name.str()));

@@ -6,7 +6,7 @@
 #                           [--runs N] [--tsv PATH] [--only LIST]
 #
 # BUILD is a CMake build directory holding smcroute, tests/mcrecv and
-# tests/bench/{mfc_floor,mfc_watch} and tests/tools/burst_send. Every measurement runs in
+# tests/bench/{mfc_floor,mfc_watch,config_parse} and tests/tools/burst_send. Every measurement runs in
 # fresh network, mount and PID namespaces: a router namespace with veth
 # links a1 (to a sender namespace, 10.0.1.0/24) and b1, b2 (to a receiver
 # namespace), and a fresh daemon. Each figure is measured RUNS times
@@ -40,6 +40,8 @@
 #   rss      VmRSS of the daemon idle, with 10 000 and 100 000 routes
 #   unres    how many unresolved (S,G) entries the kernel itself queues
 #            (no daemon answering upcalls: mfc_floor -H)
+#   parse    config_parse: the config parser alone, in-process, on 100 000
+#            route lines (the fastest of 3 parses; no namespaces, no daemon)
 set -u -o pipefail
 
 self=$(readlink -f "$0")
@@ -256,7 +258,7 @@ fi
 # =============================================================== outside
 usage() {
     echo "usage: bash tests/bench/run.sh BUILD [--vs DAEMON] [--quick] [--full] [--runs N] [--tsv PATH]" >&2
-    echo "       [--only floor,start,reload,batch,adds,show,joins,burst,unres]" >&2
+    echo "       [--only floor,start,reload,batch,adds,show,joins,burst,unres,parse]" >&2
     exit 64
 }
 [ $# -ge 1 ] || usage
@@ -279,7 +281,7 @@ OURS=${SMCROUTE:-$build/smcroute}
 TOOLS=$build/tests/bench
 TEST_TOOLS=$build/tests
 RECV=$TEST_TOOLS/mcrecv
-for f in "$OURS" "$TOOLS/mfc_floor" "$TOOLS/mfc_watch" "$TEST_TOOLS/burst_send" "$RECV"; do
+for f in "$OURS" "$TOOLS/mfc_floor" "$TOOLS/mfc_watch" "$TOOLS/config_parse" "$TEST_TOOLS/burst_send" "$RECV"; do
     [ -x "$f" ] || { echo "run.sh: $f missing (build the project with tests)" >&2; exit 1; }
 done
 # Sanitizers and -O0 multiply the daemon's own cost: such figures say
@@ -347,6 +349,17 @@ both() {
     inner "$scen" peer "$@"
 }
 peer_skipped() { [ -n "${SKIPPED[$1]:-}" ]; }
+# parse N: the parser alone, in this process's namespaces (ours only).
+parse() {
+    local out
+    [ -z "$only" ] || [[ $only == *,parse,* ]] || return 0
+    echo "bench: parse $1" >&2
+    if out=$("$TOOLS/config_parse" -n "$1" -r 3); then
+        SAMPLES[parse_$1|ours]+="${out#elapsed_ms=} "
+    else
+        SAMPLES[parse_$1|ours]+="fail "
+    fi
+}
 
 inner unres ours
 for ((r = 1; r <= runs; r++)); do
@@ -364,6 +377,7 @@ for ((r = 1; r <= runs; r++)); do
     both joins small 1000
     both burst small burst 0
     both burst small paced 1000
+    parse 100000
 done
 
 # ------------------------------------------------------------ report
@@ -474,6 +488,7 @@ for n in 10000 $big; do
 done
 row kernel_unres_default "kernel unresolved, 1k burst" entries none "" - -
 row kernel_unres_8388608 "  same, 8 MiB upcall rcvbuf" entries none "" - -
+row parse_100000 "parse 100k config lines" ms none "" le 1000
 
 echo
 echo "runs: $runs$([ "$quick" = 1 ] && echo ' (quick)'); ours: $OURS${VS:+; peer: $VS (ratio = peer / ours)}"

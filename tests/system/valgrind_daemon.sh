@@ -110,8 +110,10 @@ must ctl reload
 echo "mroute from a1 source 10.0.1.2 group 225.1.2.3 to" >>"$CONF"
 ctl reload && fail "a reload of a broken config succeeded"
 sed -i '$d' "$CONF"
+reloads_before=$(grep -c "reload done" "$DLOG")
 kill -HUP "$VG_PID"
-sleep 1
+wait_for 10 eval "[ \"\$(grep -c 'reload done' '$DLOG')\" -gt $reloads_before ]" \
+    || fail "the daemon did not log \"reload done\" after SIGHUP"
 expect_forward v4 225.1.2.3 rcv2 10
 
 # An interface goes away and comes back.

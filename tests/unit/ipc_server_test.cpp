@@ -1,10 +1,14 @@
 // IpcServer and IpcClient over a real UNIX socket in a temporary directory.
 // The event loop runs on the test thread; blocking IpcClient calls run on a
-// helper thread while the test thread pumps the loop.
+// helper thread while the test thread pumps the loop. The loop runs on a
+// ManualClock: the server's deadlines and timers see time pass only when a
+// test advances it; waits for socket events have real-time upper bounds.
 #include "smcroute/runtime/ipc_client.hpp"
 #include "smcroute/runtime/ipc_server.hpp"
 
 #include <gtest/gtest.h>
+
+#include "loop_time.hpp"
 
 #include <algorithm>
 #include <atomic>
@@ -12,6 +16,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fcntl.h>
+#include <functional>
 #include <grp.h>
 #include <memory>
 #include <optional>
@@ -103,7 +108,8 @@ protected:
 
     // Default handler: "echo A B" -> rows A, B then END 0 "ok";
     // "rows N SIZE" -> N rows of SIZE bytes; "sleep MS" -> END 0 "slept"
-    // after holding up the loop; "fail" -> END 1.
+    // after holding up the loop for MS ms of the test clock (running
+    // while_held_ meanwhile); "fail" -> END 1.
     void start(const IpcLimits& limits = {})
     {
         auto s = IpcServer::listen(
@@ -122,7 +128,9 @@ protected:
                         reply.row(std::string(size, 'r'));
                     reply.end(0, "");
                 } else if (req.args[0] == "sleep") { // "sleep MS": holds up the loop
-                    std::this_thread::sleep_for(std::chrono::milliseconds(std::stoul(req.args.at(1))));
+                    if (while_held_)
+                        while_held_();
+                    clock_.advance(std::chrono::milliseconds(std::stoul(req.args.at(1))));
                     reply.end(0, "slept");
                 } else if (req.args[0] == "noend") {
                     reply.row("forgot the end");
@@ -150,11 +158,11 @@ protected:
                 } else if (req.args[0] == "slowstart") {
                     // "slowstart MS N": nothing for MS ms (a first pass
                     // that only measures), then N rows.
-                    auto from = EventLoop::Clock::now() + std::chrono::milliseconds(std::stoul(req.args.at(1)));
+                    auto from = loop_.now() + std::chrono::milliseconds(std::stoul(req.args.at(1)));
                     size_t n = std::stoul(req.args.at(2));
                     reply.stream([this, from, n](Reply& out) {
                         ++pulls_;
-                        if (EventLoop::Clock::now() < from)
+                        if (loop_.now() < from)
                             return true;
                         for (size_t i = 0; i < n; ++i)
                             out.row(cat("row ", i));
@@ -170,17 +178,51 @@ protected:
         server_ = std::move(*s);
     }
 
+    // Run the loop until pred() or `limit` of real time; each iteration
+    // moves the test clock by `tick` (none: it stands still).
     template <class Pred>
-    bool pump_until(Pred pred, std::chrono::milliseconds limit = 3000ms)
+    bool pump_until(Pred pred, std::chrono::milliseconds limit = 3000ms, std::chrono::milliseconds tick = 0ms)
     {
-        auto deadline = EventLoop::Clock::now() + limit;
-        while (!pred() && EventLoop::Clock::now() < deadline)
+        auto deadline = std::chrono::steady_clock::now() + limit;
+        while (!pred() && std::chrono::steady_clock::now() < deadline) {
             EXPECT_TRUE(loop_.run_once(5ms).ok());
+            clock_.advance(tick);
+        }
         return pred();
     }
     void pump_for(std::chrono::milliseconds d)
     {
         pump_until([] { return false; }, d);
+    }
+
+    // Let test-clock time pass (tests/unit/loop_time).
+    void advance(std::chrono::milliseconds d) { test::let_pass(loop_, clock_, d); }
+    template <class Pred>
+    bool advance_until(Pred pred, std::chrono::milliseconds limit)
+    {
+        return test::let_pass_until(loop_, clock_, limit, pred);
+    }
+
+    // Send one request over a raw connection and pump until its END frame
+    // (or the connection closes): the END, if any.
+    std::optional<EndFrame> ask(int fd, const Request& req)
+    {
+        auto frame = encode_request(req);
+        EXPECT_TRUE(frame.ok());
+        if (!frame || ::send(fd, frame->data(), frame->size(), MSG_NOSIGNAL) != static_cast<ssize_t>(frame->size()))
+            return std::nullopt;
+        std::string got;
+        bool eof = false;
+        std::optional<EndFrame> end;
+        pump_until([&] {
+            got += read_available(fd, eof);
+            for (const Frame& f : frames_of(got))
+                if (f.type == FrameType::end)
+                    if (auto e = decode_end(f.body))
+                        end = *e;
+            return end.has_value() || eof;
+        });
+        return end;
     }
 
     // Pump until no stream is pulled any more: each client that does not
@@ -204,14 +246,17 @@ protected:
             fn();
             done = true;
         });
-        bool finished = pump_until([&] { return done.load(); }, 10000ms);
+        bool finished = pump_until([&] { return done.load(); }, 10000ms, tick_);
         t.join();
         EXPECT_TRUE(finished);
     }
 
     std::string dir_, path_;
     Logger log_;
-    EventLoop loop_;
+    ManualClock clock_;
+    EventLoop loop_{clock_};
+    std::chrono::milliseconds tick_ = 0ms; // test-clock time per iteration of with_client
+    std::function<void()> while_held_;     // run by "sleep" while it holds up the loop
     std::unique_ptr<IpcServer> server_;
     int requests_ = 0;
     size_t pulls_ = 0, produced_ = 0;
@@ -509,9 +554,9 @@ TEST_F(IpcServerTest, IdleClientIsDropped)
     UniqueFd idle = connect_raw(path_);
     send_all(idle.get(), encode_row("x").substr(0, 5)); // half a frame, then nothing
     ASSERT_TRUE(pump_until([&] { return server_->client_count() == 1; }));
-    auto start_time = EventLoop::Clock::now();
-    ASSERT_TRUE(pump_until([&] { return server_->client_count() == 0; }, 2000ms));
-    EXPECT_GE(EventLoop::Clock::now() - start_time, 80ms);
+    auto start_time = loop_.now();
+    ASSERT_TRUE(advance_until([&] { return server_->client_count() == 0; }, 2000ms));
+    EXPECT_GE(loop_.now() - start_time, 100ms);
     bool eof = false;
     (void)read_available(idle.get(), eof);
     EXPECT_TRUE(eof);
@@ -523,18 +568,19 @@ TEST_F(IpcServerTest, ActiveClientIsNotDroppedAsIdle)
     IpcLimits limits;
     limits.idle_timeout = 100ms;
     start(limits);
+    // A request every 50 ms of the test clock: 300 ms in all, each gap
+    // half the idle timeout.
     int ok = 0;
-    with_client([&] {
-        auto c = IpcClient::connect(path_, 2000ms);
-        ASSERT_TRUE(c.ok());
-        for (int i = 0; i < 6; ++i) {
-            std::this_thread::sleep_for(50ms);
-            auto e = c->call(Request{0, {"echo", "x"}}, nullptr);
-            if (e.ok())
-                ++ok;
-        }
-    });
+    UniqueFd fd = connect_raw(path_);
+    ASSERT_TRUE(pump_until([&] { return server_->client_count() == 1; }));
+    for (int i = 0; i < 6; ++i) {
+        advance(50ms);
+        auto e = ask(fd.get(), Request{0, {"echo", "x"}});
+        if (e && *e == (EndFrame{0, "ok"}))
+            ++ok;
+    }
     EXPECT_EQ(ok, 6);
+    EXPECT_EQ(server_->client_count(), 1u);
 }
 
 TEST_F(IpcServerTest, TooManyClientsAreRefused)
@@ -630,11 +676,11 @@ TEST_F(IpcServerTest, ClientTimesOutOnSilentDaemon)
     ASSERT_EQ(::listen(listener.get(), 4), 0);
     auto c = IpcClient::connect(path_, 100ms); // the backlog accepts it
     ASSERT_TRUE(c.ok()) << c.error().message;
-    auto start_time = EventLoop::Clock::now();
+    auto start_time = std::chrono::steady_clock::now(); // the client's own clock
     auto end = c->call(Request{0, {"show"}}, nullptr);
     ASSERT_FALSE(end.ok());
     EXPECT_EQ(end.error().message, "no answer from the daemon within 100 ms");
-    EXPECT_GE(EventLoop::Clock::now() - start_time, 90ms);
+    EXPECT_GE(std::chrono::steady_clock::now() - start_time, 90ms);
     EXPECT_FALSE(c->connected());
 }
 
@@ -758,7 +804,10 @@ TEST_F(IpcServerTest, ClientThatStopsReadingAStreamIsDroppedWhenIdle)
     UniqueFd fd = connect_raw(path_);
     send_all(fd.get(), *encode_request(Request{0, {"stream", "1000000", "100"}}));
     ASSERT_TRUE(pump_until([&] { return pulls_ > 0; }));
-    ASSERT_TRUE(pump_until([&] { return server_->client_count() == 0; }, 3000ms));
+    stall_streams(); // its buffers full: no more progress
+    auto stalled = loop_.now();
+    ASSERT_TRUE(advance_until([&] { return server_->client_count() == 0; }, 3000ms));
+    EXPECT_GE(loop_.now() - stalled, 150ms);
     EXPECT_TRUE(stream_alive_.expired()) << "dropping the client frees its producer";
     EXPECT_LT(produced_, 10u * 1024 * 1024) << "only what the client could have read was produced";
 }
@@ -772,6 +821,7 @@ TEST_F(IpcServerTest, StreamSlowToStartIsNotIdle)
     start(limits);
     std::vector<std::string> rows;
     Result<EndFrame> end = fail("not run");
+    tick_ = 5ms; // the test clock moves while the answer is silent
     with_client([&] {
         auto c = IpcClient::connect(path_, 5000ms);
         ASSERT_TRUE(c.ok());
@@ -833,7 +883,7 @@ TEST_F(IpcServerTest, MemoryIsGivenBackOnceAfterClientsWithLargeAnswersLeave)
         fd.reset();
         ASSERT_TRUE(pump_until([&] { return server_->client_count() == 0; }));
     }
-    pump_for(300ms);
+    advance(300ms);
     EXPECT_EQ(releases, 0);
     // Five clients each get a large streamed answer they do not read, then
     // leave together: one release, release_delay after the first left.
@@ -848,8 +898,10 @@ TEST_F(IpcServerTest, MemoryIsGivenBackOnceAfterClientsWithLargeAnswersLeave)
         EXPECT_EQ(releases, 0);
     }
     ASSERT_TRUE(pump_until([&] { return server_->client_count() == 0; }));
-    EXPECT_TRUE(pump_until([&] { return releases > 0; }, 2000ms));
-    pump_for(300ms);
+    auto left = loop_.now();
+    EXPECT_TRUE(advance_until([&] { return releases > 0; }, 2000ms));
+    EXPECT_GE(loop_.now() - left, 100ms);
+    advance(300ms);
     EXPECT_EQ(releases, 1);
     // The server gone before a release is due: the timer goes with it.
     {
@@ -1388,12 +1440,12 @@ TEST_F(IpcServerTest, SlotsAreKeptForPeersThatMayChangeState)
         end = cl->call(Request{0, {"echo", "root"}}, nullptr);
         // Held while the next one tries: all 6 are taken now.
         UniqueFd extra = connect_raw(path_);
-        std::this_thread::sleep_for(50ms);
         bool eof = false;
         std::string got;
-        for (int i = 0; i < 100 && !eof; ++i) {
+        for (int i = 0; i < 100 && !eof; ++i) { // up to 10 s for the answer and close
+            pollfd p{extra.get(), POLLIN, 0};
+            (void)::poll(&p, 1, 100);
             got += read_available(extra.get(), eof);
-            std::this_thread::sleep_for(10ms);
         }
         auto frames = frames_of(got);
         ASSERT_EQ(frames.size(), 1u);
@@ -1423,19 +1475,19 @@ TEST_F(IpcServerTest, TricklingClientIsDroppedAtTheFrameDeadline)
     UniqueFd fd = connect_raw(path_);
     const std::string frame = *encode_request(Request{0, {"echo", std::string(100, 'x')}});
     ASSERT_TRUE(pump_until([&] { return server_->client_count() == 1; }));
-    auto t0 = EventLoop::Clock::now();
+    auto t0 = loop_.now();
     size_t sent = 0;
     bool eof = false;
-    while (!eof && sent < frame.size() && EventLoop::Clock::now() - t0 < 3000ms) {
+    while (!eof && sent < frame.size() && loop_.now() - t0 < 3000ms) {
         if (::send(fd.get(), frame.data() + sent, 1, MSG_NOSIGNAL) == 1)
             ++sent;
-        pump_for(30ms);
+        advance(30ms);
         (void)read_available(fd.get(), eof);
     }
-    auto lived = EventLoop::Clock::now() - t0;
+    auto lived = loop_.now() - t0;
     EXPECT_TRUE(eof) << "still connected after " << sent << " bytes";
     EXPECT_LT(sent, frame.size());
-    EXPECT_GE(lived, 180ms);
+    EXPECT_GE(lived, 200ms);
     EXPECT_LT(lived, 1500ms);
     EXPECT_EQ(requests_, 0);
     EXPECT_TRUE(pump_until([&] { return server_->client_count() == 0; }));
@@ -1449,9 +1501,9 @@ TEST_F(IpcServerTest, SilentNewConnectionIsDroppedAtTheFrameDeadline)
     start(limits);
     UniqueFd fd = connect_raw(path_);
     ASSERT_TRUE(pump_until([&] { return server_->client_count() == 1; }));
-    auto t0 = EventLoop::Clock::now();
-    ASSERT_TRUE(pump_until([&] { return server_->client_count() == 0; }, 2000ms));
-    EXPECT_GE(EventLoop::Clock::now() - t0, 120ms);
+    auto t0 = loop_.now();
+    ASSERT_TRUE(advance_until([&] { return server_->client_count() == 0; }, 2000ms));
+    EXPECT_GE(loop_.now() - t0, 150ms);
     bool eof = false;
     (void)read_available(fd.get(), eof);
     EXPECT_TRUE(eof);
@@ -1466,17 +1518,17 @@ TEST_F(IpcServerTest, PausesBetweenRequestsAreNotFrameTime)
     limits.idle_timeout = 3000ms;
     start(limits);
     int ok = 0;
-    with_client([&] {
-        auto c = IpcClient::connect(path_, 2000ms);
-        ASSERT_TRUE(c.ok());
-        for (int i = 0; i < 4; ++i) {
-            if (i)
-                std::this_thread::sleep_for(250ms);
-            if (c->call(Request{0, {"echo", "x"}}, nullptr).ok())
-                ++ok;
-        }
-    });
+    UniqueFd fd = connect_raw(path_);
+    ASSERT_TRUE(pump_until([&] { return server_->client_count() == 1; }));
+    for (int i = 0; i < 4; ++i) {
+        if (i)
+            advance(250ms);
+        auto e = ask(fd.get(), Request{0, {"echo", "x"}});
+        if (e && *e == (EndFrame{0, "ok"}))
+            ++ok;
+    }
     EXPECT_EQ(ok, 4);
+    EXPECT_EQ(server_->client_count(), 1u);
 }
 
 TEST_F(IpcServerTest, AnswerReadSlowlyIsNotFrameTime)
@@ -1495,22 +1547,23 @@ TEST_F(IpcServerTest, AnswerReadSlowlyIsNotFrameTime)
     std::vector<Frame> frames;
     FrameReader reader;
     bool eof = false;
-    auto t0 = EventLoop::Clock::now();
+    auto t0 = loop_.now();
     ASSERT_TRUE(pump_until(
         [&] {
             char buf[32 * 1024];
             ssize_t n = ::recv(fd.get(), buf, sizeof buf, MSG_DONTWAIT);
-            if (n > 0)
+            if (n > 0) {
                 reader.feed(buf, static_cast<size_t>(n));
-            else if (n == 0)
+                clock_.advance(10ms); // a slow reader: 10 ms per read
+            } else if (n == 0) {
                 eof = true;
+            }
             for (auto f = reader.next(); f && *f; f = reader.next())
                 frames.push_back(std::move(**f));
-            std::this_thread::sleep_for(2ms);
             return frames.size() >= 20003 || eof;
         },
         20000ms));
-    EXPECT_GT(EventLoop::Clock::now() - t0, 300ms) << "read too fast to prove anything";
+    EXPECT_GT(loop_.now() - t0, 300ms) << "read too fast to prove anything";
     EXPECT_FALSE(eof);
     ASSERT_EQ(frames.size(), 20003u);
     EXPECT_EQ(frames[20001].body, "after");
@@ -1530,10 +1583,8 @@ TEST_F(IpcServerTest, RequestSentWhileTheLoopWasHeldUpIsAnswered)
     UniqueFd b = connect_raw(path_);
     ASSERT_TRUE(pump_until([&] { return server_->client_count() == 1; }));
     UniqueFd a = connect_raw(path_);
-    std::thread sender([&] {
-        std::this_thread::sleep_for(50ms);
-        send_all(b.get(), *encode_request(Request{0, {"echo", "meanwhile"}}));
-    });
+    // b's request arrives while a's holds up the loop for 300 ms.
+    while_held_ = [&] { send_all(b.get(), *encode_request(Request{0, {"echo", "meanwhile"}})); };
     send_all(a.get(), *encode_request(Request{0, {"sleep", "300"}}));
     std::string got;
     bool eof = false;
@@ -1541,7 +1592,6 @@ TEST_F(IpcServerTest, RequestSentWhileTheLoopWasHeldUpIsAnswered)
         got += read_available(b.get(), eof);
         return frames_of(got).size() == 2 || eof;
     });
-    sender.join();
     ASSERT_TRUE(answered);
     auto frames = frames_of(got);
     ASSERT_EQ(frames.size(), 2u) << "eof: " << eof;

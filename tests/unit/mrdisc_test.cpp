@@ -8,6 +8,7 @@
 
 #include <gtest/gtest.h>
 
+#include "loop_time.hpp"
 #include "netns_child.hpp"
 
 #include <arpa/inet.h>
@@ -31,7 +32,6 @@
 
 using namespace smcroute;
 using namespace std::chrono_literals;
-using Clock = std::chrono::steady_clock;
 
 namespace {
 
@@ -281,6 +281,8 @@ Interface make_if(const char* name, unsigned index, bool up = true)
 }
 
 struct Recorder {
+    explicit Recorder(const Clock& c) : clock(c) {}
+    const Clock& clock; // stamps what is sent: the loop's
     std::vector<Sent> sent;
     bool failing = false;
     MrdiscOptions options(MrdiscTiming t, uint64_t seed = 42)
@@ -290,7 +292,7 @@ struct Recorder {
         o.robustness = 2;
         o.seed = seed;
         o.send = [this](Family f, const Interface& i, const MrdiscMessage& m) -> Status {
-            sent.push_back({f, i.index, m, Clock::now()});
+            sent.push_back({f, i.index, m, clock.now()});
             if (failing)
                 return fail("refused");
             return {};
@@ -307,20 +309,16 @@ struct Recorder {
     }
 };
 
-void run_for(EventLoop& loop, Clock::duration d)
+// Let test-clock time pass (tests/unit/loop_time).
+void run_for(EventLoop& loop, ManualClock& clock, Clock::duration d)
 {
-    auto end = Clock::now() + d;
-    while (Clock::now() < end)
-        ASSERT_TRUE(loop.run_once(std::chrono::duration_cast<Clock::duration>(end - Clock::now())).ok());
+    test::let_pass(loop, clock, d);
 }
 
 template <class Pred>
-bool run_until(EventLoop& loop, Clock::duration limit, Pred done)
+bool run_until(EventLoop& loop, ManualClock& clock, Clock::duration limit, Pred done)
 {
-    auto end = Clock::now() + limit;
-    while (!done() && Clock::now() < end)
-        EXPECT_TRUE(loop.run_once(10ms).ok());
-    return done();
+    return test::let_pass_until(loop, clock, limit, done);
 }
 
 double ms(Clock::duration d)
@@ -332,19 +330,20 @@ double ms(Clock::duration d)
 
 TEST(Mrdisc, InitialBurstThenPeriodicBothFamilies)
 {
-    EventLoop loop;
+    ManualClock clock;
+    EventLoop loop(clock);
     Logger log;
     log.set_level(LogLevel::none);
-    Recorder rec;
+    Recorder rec(clock);
     MrdiscTiming t;
     t.interval = 400ms; // jitter 10 ms
     t.max_initial_interval = 60ms;
     Mrdisc md(loop, log, rec.options(t));
-    auto t0 = Clock::now();
+    auto t0 = clock.now();
     md.set_interfaces({make_if("a1", 2)});
     EXPECT_TRUE(rec.sent.empty()) << "nothing goes out synchronously";
     EXPECT_EQ(md.active(), std::vector<unsigned>{2});
-    ASSERT_TRUE(run_until(loop, 3s, [&] {
+    ASSERT_TRUE(run_until(loop, clock, 3s, [&] {
         return rec.of(Family::inet, 2, MrdiscType::advertisement).size() >= 5 &&
                rec.of(Family::inet6, 2, MrdiscType::advertisement).size() >= 5;
     }));
@@ -370,31 +369,33 @@ TEST(Mrdisc, InitialBurstThenPeriodicBothFamilies)
 
 TEST(Mrdisc, AdvertisedIntervalIsWholeSeconds)
 {
-    EventLoop loop;
+    ManualClock clock;
+    EventLoop loop(clock);
     Logger log;
     log.set_level(LogLevel::none);
-    Recorder rec;
+    Recorder rec(clock);
     MrdiscTiming t;
     t.interval = 4s;
     t.max_initial_interval = 20ms;
     Mrdisc md(loop, log, rec.options(t));
     md.set_interfaces({make_if("a1", 2)});
-    ASSERT_TRUE(run_until(loop, 2s, [&] { return rec.sent.size() >= 6; }));
+    ASSERT_TRUE(run_until(loop, clock, 2s, [&] { return rec.sent.size() >= 6; }));
     for (const auto& s : rec.sent) {
         EXPECT_EQ(s.msg.type, MrdiscType::advertisement);
         EXPECT_EQ(s.msg.interval, 4);
     }
     // The burst is over; the next is ~4 s away.
-    run_for(loop, 300ms);
+    run_for(loop, clock, 300ms);
     EXPECT_EQ(rec.sent.size(), 6u);
 }
 
 TEST(Mrdisc, TerminationOnDestructionAndStop)
 {
-    EventLoop loop;
+    ManualClock clock;
+    EventLoop loop(clock);
     Logger log;
     log.set_level(LogLevel::none);
-    Recorder rec;
+    Recorder rec(clock);
     MrdiscTiming t;
     t.interval = 60s;
     t.max_initial_interval = 10s;
@@ -422,10 +423,11 @@ TEST(Mrdisc, TerminationOnDestructionAndStop)
 
 TEST(Mrdisc, SetInterfacesDiffs)
 {
-    EventLoop loop;
+    ManualClock clock;
+    EventLoop loop(clock);
     Logger log;
     log.set_level(LogLevel::none);
-    Recorder rec;
+    Recorder rec(clock);
     MrdiscTiming t;
     t.interval = 60s;
     t.max_initial_interval = 10s;
@@ -460,10 +462,11 @@ TEST(Mrdisc, SetInterfacesDiffs)
 
 TEST(Mrdisc, SolicitationAnsweredAndRateLimited)
 {
-    EventLoop loop;
+    ManualClock clock;
+    EventLoop loop(clock);
     Logger log;
     log.set_level(LogLevel::none);
-    Recorder rec;
+    Recorder rec(clock);
     MrdiscTiming t;
     t.interval = 60s;
     t.max_initial_advertisements = 0; // no unsolicited traffic in this test
@@ -487,7 +490,7 @@ TEST(Mrdisc, SolicitationAnsweredAndRateLimited)
     md.on_solicitation(Family::inet, 3);
     EXPECT_EQ(rec.sent.size(), 3u);
 
-    run_for(loop, 350ms);
+    run_for(loop, clock, 350ms);
     auto v4 = rec.of(Family::inet, 2, MrdiscType::advertisement);
     ASSERT_EQ(v4.size(), 2u) << "the five deferred answers coalesce into one";
     EXPECT_GE(ms(v4[1].at - v4[0].at), 99.0);
@@ -499,24 +502,26 @@ TEST(Mrdisc, SolicitationAnsweredAndRateLimited)
     // A pending answer dies with the interface.
     md.on_solicitation(Family::inet, 2);
     md.set_interfaces({make_if("b1", 3)});
-    run_for(loop, 200ms);
+    run_for(loop, clock, 200ms);
     EXPECT_EQ(rec.of(Family::inet, 2, MrdiscType::advertisement).size(), 3u);
     EXPECT_EQ(rec.of(Family::inet, 2, MrdiscType::termination).size(), 1u);
 }
 
 TEST(Mrdisc, FailingSendKeepsSchedule)
 {
-    EventLoop loop;
+    ManualClock clock;
+    EventLoop loop(clock);
     Logger log;
     log.set_level(LogLevel::none);
-    Recorder rec;
+    Recorder rec(clock);
     rec.failing = true;
     MrdiscTiming t;
     t.interval = 100ms;
     t.max_initial_interval = 20ms;
     Mrdisc md(loop, log, rec.options(t));
     md.set_interfaces({make_if("a1", 2)});
-    ASSERT_TRUE(run_until(loop, 2s, [&] { return rec.of(Family::inet, 2, MrdiscType::advertisement).size() >= 5; }));
+    ASSERT_TRUE(
+        run_until(loop, clock, 2s, [&] { return rec.of(Family::inet, 2, MrdiscType::advertisement).size() >= 5; }));
 }
 
 // ---------------------------------------------- root: the real wire (veth)
@@ -649,8 +654,8 @@ struct Capture {
 template <class Pred>
 void pump(EventLoop& loop, Capture& cap, Clock::duration limit, Pred pred)
 {
-    auto end = Clock::now() + limit;
-    while (Clock::now() < end && !pred()) {
+    auto end = std::chrono::steady_clock::now() + limit;
+    while (std::chrono::steady_clock::now() < end && !pred()) {
         (void)loop.run_once(5ms);
         cap.drain();
     }

@@ -3,13 +3,18 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <csignal>
 #include <cstdlib>
 #include <fcntl.h>
 #include <fstream>
+#include <mutex>
+#include <poll.h>
 #include <sstream>
 #include <sys/stat.h>
+#include <thread>
 #include <unistd.h>
 
 using namespace smcroute;
@@ -24,6 +29,39 @@ std::string slurp(const std::string& path)
     ss << in.rdbuf();
     return ss.str();
 }
+
+// Opens a FIFO for writing and closes it again (EOF for its reader) if not
+// dismissed, by its destructor, within `limit`: turns a hang into a failure.
+class GateWatchdog {
+public:
+    GateWatchdog(std::string fifo, std::chrono::seconds limit)
+        : thread_([this, fifo = std::move(fifo), limit] {
+              std::unique_lock lock(m_);
+              if (cv_.wait_for(lock, limit, [&] { return done_; }))
+                  return;
+              forced_ = true;
+              UniqueFd w(::open(fifo.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC));
+          })
+    {
+    }
+    ~GateWatchdog()
+    {
+        {
+            std::lock_guard lock(m_);
+            done_ = true;
+        }
+        cv_.notify_one();
+        thread_.join();
+    }
+    bool forced() const { return forced_; }
+
+private:
+    std::mutex m_;
+    std::condition_variable cv_;
+    bool done_ = false;
+    std::atomic<bool> forced_{false};
+    std::thread thread_; // last: starts once the rest exists
+};
 
 class ScriptTest : public ::testing::Test {
 protected:
@@ -45,17 +83,22 @@ protected:
         return path;
     }
 
-    // Run the loop until no child is left (at most `limit`).
-    void drain(ActionScript& s, EventLoop::Clock::duration limit = 5s)
+    // Run the loop until no child is left (at most `limit`, real time): the
+    // loop wakes on each child's pidfd. The test clock moves with each wait,
+    // for the polling timer of a kernel without pidfd_open.
+    void drain(ActionScript& s, std::chrono::steady_clock::duration limit = 5s)
     {
-        auto end = EventLoop::Clock::now() + limit;
-        while (s.running() > 0 && EventLoop::Clock::now() < end)
+        auto end = std::chrono::steady_clock::now() + limit;
+        while (s.running() > 0 && std::chrono::steady_clock::now() < end) {
             ASSERT_TRUE(loop_.run_once(100ms));
+            clock_.advance(100ms);
+        }
         ASSERT_EQ(s.running(), 0u) << "script still running";
     }
 
     std::string dir_;
-    EventLoop loop_;
+    ManualClock clock_;
+    EventLoop loop_{clock_};
     Logger log_;
 };
 
@@ -187,35 +230,77 @@ TEST_F(ScriptTest, DisabledDoesNothing)
 
 TEST_F(ScriptTest, LoopNeverWaitsForAScript)
 {
-    std::string path = script("slow.sh", "sleep 2\n");
+    // The script blocks until the test opens its gate (a FIFO). Should
+    // run() or the loop wait for it, a watchdog opens the gate after 30 s
+    // and the test fails instead of hanging.
+    std::string gate = dir_ + "/gate", out = dir_ + "/out";
+    ASSERT_EQ(::mkfifo(gate.c_str(), 0600), 0);
+    std::string path = script("slow.sh", "read x < '" + gate + "'\necho ended > '" + out + "'\n");
+    GateWatchdog watchdog(gate, 30s);
     ActionScript s(loop_, log_, path);
-    auto start = EventLoop::Clock::now();
     s.run("reload");
     bool fired = false;
     loop_.after(10ms, [&] { fired = true; });
-    while (!fired && EventLoop::Clock::now() - start < 1s)
-        ASSERT_TRUE(loop_.run_once(50ms));
-    auto took = EventLoop::Clock::now() - start;
+    clock_.advance(10ms);
+    for (int i = 0; i < 100 && !fired; ++i)
+        ASSERT_TRUE(loop_.run_once(0ms));
     EXPECT_TRUE(fired);
-    EXPECT_LT(took, 500ms);
+    EXPECT_FALSE(watchdog.forced()) << "the loop waited for the script";
     EXPECT_EQ(s.running(), 1u);
+    EXPECT_NE(::access(out.c_str(), F_OK), 0) << "the script ended before its gate opened";
+
+    { // open the gate: blocks until the script has opened its end
+        UniqueFd w(::open(gate.c_str(), O_WRONLY | O_CLOEXEC));
+        ASSERT_TRUE(w.valid());
+        ASSERT_EQ(::write(w.get(), "\n", 1), 1);
+    }
     drain(s); // and it is reaped once it ends
-    EXPECT_GE(EventLoop::Clock::now() - start, 1900ms);
+    EXPECT_EQ(slurp(out), "ended\n");
 }
 
 TEST_F(ScriptTest, ConcurrentChildrenAreCapped)
 {
-    std::string path = script("slow.sh", "sleep 1\n");
+    // Each script opens a FIFO the test holds open for writing (so the
+    // open does not block), says so through a second FIFO, and reads the
+    // first until the test closes it: the scripts run until the test has
+    // seen every one of them started and lets them go.
+    std::string gate = dir_ + "/gate", ready = dir_ + "/ready";
+    ASSERT_EQ(::mkfifo(gate.c_str(), 0600), 0);
+    ASSERT_EQ(::mkfifo(ready.c_str(), 0600), 0);
+    std::string path = script("slow.sh", "exec < '" + gate + "'\necho > '" + ready + "'\nread x\n");
+    UniqueFd started(::open(ready.c_str(), O_RDWR | O_NONBLOCK | O_CLOEXEC));
+    ASSERT_TRUE(started.valid());
+    // Up to 10 s for n more scripts to say they started.
+    auto wait_started = [&](size_t n) {
+        size_t seen = 0;
+        for (int i = 0; i < 100 && seen < n; ++i) {
+            pollfd p{started.get(), POLLIN, 0};
+            (void)::poll(&p, 1, 100);
+            char buf[64];
+            ssize_t got = ::read(started.get(), buf, sizeof buf);
+            if (got > 0)
+                seen += static_cast<size_t>(got);
+        }
+        return seen;
+    };
     ActionScript s(loop_, log_, path);
+    UniqueFd held(::open(gate.c_str(), O_RDWR | O_CLOEXEC));
+    ASSERT_TRUE(held.valid());
     testing::internal::CaptureStderr();
     for (size_t i = 0; i < ActionScript::max_children + 3; ++i)
         s.run("install");
     std::string err = testing::internal::GetCapturedStderr();
     EXPECT_EQ(s.running(), ActionScript::max_children);
     EXPECT_NE(err.find("script " + path + " install not run: 16 instances still running"), std::string::npos) << err;
+    EXPECT_EQ(wait_started(ActionScript::max_children), ActionScript::max_children);
+    held.reset();
     drain(s);
+    held.reset(::open(gate.c_str(), O_RDWR | O_CLOEXEC));
+    ASSERT_TRUE(held.valid());
     s.run("install"); // room again
     EXPECT_EQ(s.running(), 1u);
+    EXPECT_EQ(wait_started(1), 1u);
+    held.reset();
     drain(s);
 }
 
@@ -224,12 +309,22 @@ TEST_F(ScriptTest, ReapIsSafeAnyTime)
     std::string path = script("quick.sh", "exit 0\n");
     ActionScript s(loop_, log_, path);
     s.reap();
+    // Wait for the child's SIGCHLD (blocked, so it stays pending), with a
+    // generous bound, instead of sleeping.
+    sigset_t chld, old;
+    sigemptyset(&chld);
+    sigaddset(&chld, SIGCHLD);
+    ASSERT_EQ(::sigprocmask(SIG_BLOCK, &chld, &old), 0);
     s.run("reload");
-    auto end = EventLoop::Clock::now() + 5s;
-    while (s.running() && EventLoop::Clock::now() < end) {
+    auto end = std::chrono::steady_clock::now() + 5s;
+    while (s.running() && std::chrono::steady_clock::now() < end) {
         s.reap(); // as a SIGCHLD handler would
-        ::usleep(10000);
+        if (s.running()) {
+            timespec wait{0, 100 * 1000 * 1000};
+            ::sigtimedwait(&chld, nullptr, &wait);
+        }
     }
+    ::sigprocmask(SIG_SETMASK, &old, nullptr);
     EXPECT_EQ(s.running(), 0u);
 }
 

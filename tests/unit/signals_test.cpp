@@ -112,17 +112,23 @@ TEST(Signals, ReservedSignalsIgnoredAndSurvived)
 TEST(Signals, StrayLogIsRateLimited)
 {
     Logger log;
-    StraySignalLog stray(log, 10s);
-    auto t0 = StraySignalLog::Clock::now();
+    ManualClock clock;
+    StraySignalLog stray(log, clock, 10s);
     testing::internal::CaptureStderr();
-    stray.note(SIGUSR1, 123, 1000, t0);
-    for (int i = 0; i < 500; ++i)
-        stray.note(SIGRTMIN + 1, 124, 65534, t0 + std::chrono::milliseconds(i));
+    stray.note(SIGUSR1, 123, 1000);
+    for (int i = 0; i < 500; ++i) {
+        clock.advance(std::chrono::milliseconds(1));
+        stray.note(SIGRTMIN + 1, 124, 65534);
+    }
     EXPECT_EQ(stray.unlogged(), 500u);
-    stray.note(SIGTSTP, 125, 0, t0 + 11s);
+    clock.advance(9499ms); // 9.999 s after the first: still inside the period
+    stray.note(SIGRTMIN + 1, 124, 65534);
+    EXPECT_EQ(stray.unlogged(), 501u);
+    clock.advance(1ms);
+    stray.note(SIGTSTP, 125, 0);
     std::string err = testing::internal::GetCapturedStderr();
     EXPECT_EQ(err, "warning: ignored SIGUSR1 from pid 123 (uid 1000)\n"
-                   "warning: ignored SIGTSTP from pid 125 (uid 0); 500 more stray signal(s) ignored before it, not "
+                   "warning: ignored SIGTSTP from pid 125 (uid 0); 501 more stray signal(s) ignored before it, not "
                    "logged\n");
     EXPECT_EQ(stray.unlogged(), 0u);
 }

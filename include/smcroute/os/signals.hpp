@@ -5,6 +5,7 @@
 // ABRT, TRAP, SYS) are never named here: a real crash still crashes.
 #pragma once
 
+#include "smcroute/base/clock.hpp"
 #include "smcroute/base/log.hpp"
 #include "smcroute/base/result.hpp"
 
@@ -38,20 +39,31 @@ std::string signal_name(int signo);
 
 // The log of stray signals: "ignored SIGUSR1 from pid 123 (uid 1000)", the
 // first at once, then at most one line per period; a logged line counts the
-// signals left unlogged before it.
+// signals left unlogged before it. Time is read from the steady clock, or
+// from clock (e.g. the event loop's), which must outlive the log.
 class StraySignalLog {
 public:
-    using Clock = std::chrono::steady_clock;
+    using Clock = smcroute::Clock;
 
     explicit StraySignalLog(Logger& log, Clock::duration period = std::chrono::seconds(10))
-        : log_(log), period_(period)
+        : log_(log), clock_(steady_), period_(period)
     {
     }
-    void note(int signo, pid_t pid, uid_t uid, Clock::time_point now = Clock::now());
+    StraySignalLog(Logger& log, const Clock& clock, Clock::duration period = std::chrono::seconds(10))
+        : log_(log), clock_(clock), period_(period)
+    {
+    }
+    StraySignalLog(const StraySignalLog&) = delete;
+    StraySignalLog& operator=(const StraySignalLog&) = delete;
+
+    void note(int signo, pid_t pid, uid_t uid) { note(signo, pid, uid, clock_.now()); }
+    void note(int signo, pid_t pid, uid_t uid, Clock::time_point now);
     size_t unlogged() const { return unlogged_; }
 
 private:
     Logger& log_;
+    SteadyClock steady_;
+    const Clock& clock_;
     Clock::duration period_;
     Clock::time_point last_{};
     bool logged_ = false;

@@ -1,8 +1,10 @@
 // runtime/event_loop: the daemon's single thread. poll() over registered
 // descriptors (any descriptor number), signals via signalfd, and one-shot or
-// repeating timers on the monotonic clock. Dispatches; owns no policy.
+// repeating timers on a Clock (base/clock: the steady clock unless one is
+// given, e.g. a ManualClock in tests). Dispatches; owns no policy.
 #pragma once
 
+#include "smcroute/base/clock.hpp"
 #include "smcroute/base/result.hpp"
 #include "smcroute/base/unique_fd.hpp"
 
@@ -25,11 +27,15 @@ struct SignalInfo {
 
 class EventLoop {
 public:
-    using Clock = std::chrono::steady_clock;
+    using Clock = smcroute::Clock;
     using FdHandler = std::function<void(short revents)>;
     using TimerId = uint64_t;
 
-    EventLoop() = default;
+    // Timers, poll timeouts and now() read the steady clock, or clock (which
+    // must outlive the loop). With a clock that stands still, run_once()
+    // does not block while a timer is due.
+    EventLoop() : clock_(steady_) {}
+    explicit EventLoop(const Clock& clock) : clock_(clock) {}
     EventLoop(const EventLoop&) = delete;
     EventLoop& operator=(const EventLoop&) = delete;
 
@@ -47,6 +53,11 @@ public:
     void watch(int fd, short events, FdHandler handler);
     void set_events(int fd, short events);
     void unwatch(int fd);
+
+    // The loop's time: what modules driven by it read for their own
+    // deadlines and rate limits, so that a test clock moves them all.
+    Clock::time_point now() const { return clock_.now(); }
+    const Clock& clock() const { return clock_; }
 
     TimerId after(Clock::duration delay, std::function<void()> fn);
     TimerId every(Clock::duration period, std::function<void()> fn);
@@ -79,6 +90,8 @@ private:
     void handle_signalfd();
     void fire_timers();
 
+    SteadyClock steady_;
+    const Clock& clock_;
     std::map<int, Watch> watches_;
     std::map<TimerId, Timer> timers_;
     std::map<int, std::function<void(const SignalInfo&)>> signal_handlers_;
