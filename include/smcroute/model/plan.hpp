@@ -47,8 +47,9 @@ struct ReloadPlan {
 };
 
 // give_up, when set, is asked every plan_check_every entries; when it says
-// yes the result is an EINTR error and nothing is decided. The routes and
-// joins of next are moved into the plan.
+// yes the result is an EINTR error and nothing is decided. The routes of
+// next are moved into the plan (next.routes is left empty); its joins and
+// phyints are copied, and stay: they are what runs once the plan is applied.
 inline constexpr size_t plan_check_every = 1024;
 Result<ReloadPlan> plan_reload(const RunningState& running, Config& next, const std::function<bool()>& give_up = {});
 
