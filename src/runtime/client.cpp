@@ -2,6 +2,7 @@
 
 #include "smcroute/model/route_spec.hpp"
 #include "smcroute/model/diagnose.hpp"
+#include "smcroute/model/runtime_paths.hpp"
 #include "smcroute/runtime/ipc_client.hpp"
 #include "smcroute/os/runtime_files.hpp"
 #include "smcroute/os/system_probe.hpp"
@@ -619,16 +620,6 @@ private:
 };
 
 } // namespace
-
-std::string default_socket_path(const std::string& ident)
-{
-    return cat("/run/", ident, ".sock");
-}
-
-std::string runtime_dir(const std::string& ident)
-{
-    return cat("/run/", ident);
-}
 
 int run_client(const Invocation& inv, std::FILE* in, std::FILE* out, std::FILE* err)
 {
