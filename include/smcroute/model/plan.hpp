@@ -24,11 +24,12 @@ struct RunningState {
     std::vector<PhyintSpec> phyints;
 };
 
-// The changes, in the order they are applied: removals first (they free
-// VIF slots and kernel entries the additions may need), then phyints, then
-// routes re-programmed in place (their traffic never stops), then
-// additions; joins likewise, leaves before joins. Routes and joins that
-// clients added are dropped by every reload, before all of these.
+// The changes. runtime/reload (apply_plan) makes them in this order: the
+// routes clients added and the removals first (they free VIF slots and
+// kernel entries the additions may need), then the phyints, then the routes
+// re-programmed in place (their traffic never stops); then the joins
+// clients added and the leaves; then the route additions and the joins.
+// Routes and joins that clients added are dropped by every reload.
 struct ReloadPlan {
     std::vector<RouteSpec> remove_routes;           // keys no longer configured
     std::optional<std::vector<PhyintSpec>> phyints; // only when they differ

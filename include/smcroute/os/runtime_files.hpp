@@ -7,8 +7,11 @@
 // removed and created anew (O_EXCL|O_NOFOLLOW), a socket gets its mode from
 // the umask it is bound under and its group by fchownat(AT_SYMLINK_NOFOLLOW),
 // so there is no window in which another user's swap could redirect root.
-// Removal at exit touches only the very file that was made. Knows nothing
-// of what the files are for beyond that.
+// Removal at exit touches only the very file that was made. Also the
+// daemon's steps before it starts: its default paths moved into the runtime
+// directory (-p USER; the defaults are model/runtime_paths'), the paths
+// checked, the socket's group looked up. Knows nothing of what the files
+// are for beyond that.
 //
 // Errors: a refusal by these rules has code 0 and says why; an OS failure
 // carries its errno.
