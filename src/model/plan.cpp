@@ -1,5 +1,7 @@
 #include "smcroute/model/plan.hpp"
 
+#include "smcroute/base/hash.hpp"
+
 #include <algorithm>
 #include <cerrno>
 #include <unordered_map>
@@ -9,31 +11,32 @@ namespace smcroute {
 
 namespace {
 
-// Routes by key (IIF, source, group), whatever their OIFs.
+size_t prefix_hash(const Prefix& p)
+{
+    return hash_combine(std::hash<IpAddr>{}(p.addr), p.len);
+}
+
+// Routes by key (IIF, source, group), whatever their OIFs. The tables hold
+// pointers to routes that outlive them, so no key is copied.
 struct RouteKeyHash {
-    size_t operator()(const RouteSpec& r) const noexcept
+    size_t operator()(const RouteSpec* r) const noexcept
     {
-        size_t h = std::hash<IfName>{}(r.iif);
-        h = h * 1099511628211ULL ^ (std::hash<IpAddr>{}(r.source.addr) + r.source.len);
-        return h * 1099511628211ULL ^ (std::hash<IpAddr>{}(r.group.addr) + r.group.len);
+        return hash_all(std::hash<IfName>{}(r->iif), prefix_hash(r->source), prefix_hash(r->group));
     }
 };
 struct SameRouteKey {
-    bool operator()(const RouteSpec& a, const RouteSpec& b) const
+    bool operator()(const RouteSpec* a, const RouteSpec* b) const
     {
-        return a.iif == b.iif && a.source == b.source && a.group == b.group;
+        return a->iif == b->iif && a->source == b->source && a->group == b->group;
     }
 };
+using RouteKeys = std::unordered_set<const RouteSpec*, RouteKeyHash, SameRouteKey>;
 
 struct JoinSpecHash {
     size_t operator()(const JoinSpec& j) const noexcept
     {
-        size_t h = std::hash<IfName>{}(j.iif);
-        auto mix = [&h](size_t v) { h = h * 1099511628211ULL ^ v; };
-        if (j.source)
-            mix(std::hash<IpAddr>{}(j.source->addr) + j.source->len);
-        mix(std::hash<IpAddr>{}(j.group.addr) + j.group.len);
-        return h;
+        return hash_all(std::hash<IfName>{}(j.iif), j.source ? prefix_hash(*j.source) : 0, j.source.has_value(),
+                        prefix_hash(j.group));
     }
 };
 
@@ -51,19 +54,22 @@ Result<ReloadPlan> plan_reload(const RunningState& running, Config& next, const 
     auto abandoned = [] { return Error{EINTR, "reload planning abandoned"}; };
     ReloadPlan plan;
 
-    // The new routes, one per key: a repeated key merges its OIFs in.
-    std::unordered_map<RouteSpec, size_t, RouteKeyHash, SameRouteKey> next_by_key;
+    // The new routes, one per key: a repeated key merges its OIFs in. The
+    // room is reserved, so the keys' pointers into merged stay valid.
     std::vector<Located<RouteSpec>> merged;
     merged.reserve(next.routes.size());
+    std::unordered_map<const RouteSpec*, size_t, RouteKeyHash, SameRouteKey> next_by_key;
+    next_by_key.reserve(next.routes.size());
     for (auto& r : next.routes) {
         if (stop())
             return abandoned();
-        auto [it, inserted] = next_by_key.emplace(key_of(r.spec), merged.size());
-        if (inserted) {
+        auto found = next_by_key.find(&r.spec);
+        if (found == next_by_key.end()) {
             merged.push_back(std::move(r));
+            next_by_key.emplace(&merged.back().spec, merged.size() - 1);
             continue;
         }
-        auto& oifs = merged[it->second].spec.oifs;
+        auto& oifs = merged[found->second].spec.oifs;
         for (const auto& o : r.spec.oifs)
             if (std::find(oifs.begin(), oifs.end(), o) == oifs.end())
                 oifs.push_back(o);
@@ -72,15 +78,15 @@ Result<ReloadPlan> plan_reload(const RunningState& running, Config& next, const 
     plan.config_routes = merged.size();
 
     // Running routes gone from the config; the others by key, for below.
-    std::unordered_map<RouteSpec, const RouteSpec*, RouteKeyHash, SameRouteKey> old_by_key;
-    old_by_key.reserve(running.routes.size());
+    RouteKeys kept;
+    kept.reserve(running.routes.size());
     for (const auto& r : running.routes) {
         if (stop())
             return abandoned();
-        if (!next_by_key.count(r))
+        if (!next_by_key.count(&r))
             plan.remove_routes.push_back(key_of(r));
         else
-            old_by_key.emplace(key_of(r), &r);
+            kept.insert(&r);
     }
     decltype(next_by_key)().swap(next_by_key);
 
@@ -93,10 +99,10 @@ Result<ReloadPlan> plan_reload(const RunningState& running, Config& next, const 
     for (auto& r : merged) {
         if (stop())
             return abandoned();
-        auto found = old_by_key.find(r.spec);
-        if (found == old_by_key.end())
+        auto found = kept.find(&r.spec);
+        if (found == kept.end())
             plan.add_routes.push_back(std::move(r));
-        else if (!(found->second->oifs == r.spec.oifs))
+        else if (!((*found)->oifs == r.spec.oifs))
             plan.replace_oifs.push_back(std::move(r));
     }
 
@@ -109,9 +115,9 @@ Result<ReloadPlan> plan_reload(const RunningState& running, Config& next, const 
     for (const auto& j : running.joins)
         if (!next_joins.count(j))
             plan.leave.push_back(j);
-    for (auto& j : next.joins)
+    for (const auto& j : next.joins)
         if (!old_joins.count(j.spec))
-            plan.join.push_back(std::move(j));
+            plan.join.push_back(j);
     return plan;
 }
 

@@ -1,6 +1,10 @@
 #include "smcroute/os/runtime_files.hpp"
 
+#include "smcroute/model/runtime_paths.hpp"
+
 #include <cerrno>
+#include <charconv>
+#include <grp.h>
 #include <cstring>
 #include <dirent.h>
 #include <fcntl.h>
@@ -8,6 +12,7 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
+#include <vector>
 
 namespace smcroute {
 
@@ -386,6 +391,51 @@ Status SocketNode::remove()
     const FileId id = *bound_;
     bound_.reset();
     return remove_same(dir_, name_, id, "IPC socket");
+}
+
+Status use_runtime_dir(const std::string& ident, std::string& socket_path, std::string& pid_file, Logger& log)
+{
+    bool moved = false;
+    if (socket_path == default_socket_path(ident)) {
+        socket_path = runtime_dir_socket_path(ident);
+        moved = true;
+    }
+    if (pid_file == default_pid_file(ident)) {
+        pid_file = runtime_dir_pid_file(ident);
+        moved = true;
+    }
+    if (!moved)
+        return {};
+    auto made = make_runtime_dir("/run", ident, log);
+    if (!made)
+        return made.take_error();
+    return {};
+}
+
+Status check_runtime_paths(const std::string& socket_path, const std::string& pid_file)
+{
+    auto sock = split_path(socket_path);
+    if (!sock)
+        return Error{0, cat("IPC socket ", sock.error().message)};
+    if (auto dir = FileDir::open(sock->dir); !dir && dir.error().code == 0)
+        return Error{0, cat("cannot use ", socket_path, " as IPC socket: ", dir.error().message)};
+    if (auto pid = PidFile::open(pid_file); !pid && pid.error().code == 0)
+        return pid.take_error();
+    return {};
+}
+
+Result<gid_t> lookup_group(const std::string& name)
+{
+    std::vector<char> buf(16384);
+    group gr{};
+    group* found = nullptr;
+    if (::getgrnam_r(name.c_str(), &gr, buf.data(), buf.size(), &found) == 0 && found)
+        return found->gr_gid;
+    unsigned long n = 0;
+    auto [end, ec] = std::from_chars(name.data(), name.data() + name.size(), n);
+    if (!name.empty() && ec == std::errc() && end == name.data() + name.size())
+        return static_cast<gid_t>(n);
+    return fail(cat("unknown group '", name, "'"));
 }
 
 } // namespace smcroute

@@ -1,5 +1,6 @@
 #include "smcroute/runtime/client.hpp"
 
+#include "smcroute/model/runtime_paths.hpp"
 #include "smcroute/os/runtime_files.hpp"
 #include "smcroute/runtime/check.hpp"
 #include "smcroute/runtime/client_batch.hpp"
@@ -186,16 +187,6 @@ bool Session::connect()
 }
 
 // ---------------------------------------------------------------- the client
-
-std::string default_socket_path(const std::string& ident)
-{
-    return cat("/run/", ident, ".sock");
-}
-
-std::string runtime_dir(const std::string& ident)
-{
-    return cat("/run/", ident);
-}
 
 int run_client(const Invocation& inv, std::FILE* in, std::FILE* out, std::FILE* err)
 {

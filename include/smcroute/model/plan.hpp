@@ -24,11 +24,12 @@ struct RunningState {
     std::vector<PhyintSpec> phyints;
 };
 
-// The changes, in the order they are applied: removals first (they free
-// VIF slots and kernel entries the additions may need), then phyints, then
-// routes re-programmed in place (their traffic never stops), then
-// additions; joins likewise, leaves before joins. Routes and joins that
-// clients added are dropped by every reload, before all of these.
+// The changes. runtime/reload (apply_plan) makes them in this order: the
+// routes clients added and the removals first (they free VIF slots and
+// kernel entries the additions may need), then the phyints, then the routes
+// re-programmed in place (their traffic never stops); then the joins
+// clients added and the leaves; then the route additions and the joins.
+// Routes and joins that clients added are dropped by every reload.
 struct ReloadPlan {
     std::vector<RouteSpec> remove_routes;           // keys no longer configured
     std::optional<std::vector<PhyintSpec>> phyints; // only when they differ
@@ -47,8 +48,9 @@ struct ReloadPlan {
 };
 
 // give_up, when set, is asked every plan_check_every entries; when it says
-// yes the result is an EINTR error and nothing is decided. The routes and
-// joins of next are moved into the plan.
+// yes the result is an EINTR error and nothing is decided. The routes of
+// next are moved into the plan (next.routes is left empty); its joins and
+// phyints are copied, and stay: they are what runs once the plan is applied.
 inline constexpr size_t plan_check_every = 1024;
 Result<ReloadPlan> plan_reload(const RunningState& running, Config& next, const std::function<bool()>& give_up = {});
 

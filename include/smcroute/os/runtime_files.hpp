@@ -7,8 +7,11 @@
 // removed and created anew (O_EXCL|O_NOFOLLOW), a socket gets its mode from
 // the umask it is bound under and its group by fchownat(AT_SYMLINK_NOFOLLOW),
 // so there is no window in which another user's swap could redirect root.
-// Removal at exit touches only the very file that was made. Knows nothing
-// of what the files are for beyond that.
+// Removal at exit touches only the very file that was made. Also the
+// daemon's steps before it starts: its default paths moved into the runtime
+// directory (-p USER; the defaults are model/runtime_paths'), the paths
+// checked, the socket's group looked up. Knows nothing of what the files
+// are for beyond that.
 //
 // Errors: a refusal by these rules has code 0 and says why; an OS failure
 // carries its errno.
@@ -141,5 +144,28 @@ private:
     std::string path_;
     std::optional<FileId> bound_;
 };
+
+// The daemon's paths, checked and placed --------------------------------------
+
+// With -p USER the default socket and pid paths (model/runtime_paths) move
+// into the runtime directory /run/IDENT/ (clients look there too), made
+// here by make_runtime_dir. It is root's, mode 0755, so the user cannot
+// replace the socket or plant links there; the price is that the daemon, no
+// longer root at exit, cannot remove its files: they stay, and the next
+// start replaces them. An existing directory is taken back from whoever
+// owns it (an older smcroute gave it to the user); a symbolic link there is
+// refused, never followed. Paths given explicitly stay where they are (and
+// then no directory is made). IDENT must be a valid ident (model/cli).
+Status use_runtime_dir(const std::string& ident, std::string& socket_path, std::string& pid_file, Logger& log);
+
+// Before anything else: the directories of the socket and the pid file are
+// fit to hold them (FileDir::open), and no other user's file sits at the pid
+// file's name in a shared one (PidFile::open). Only refusals (code 0) are
+// errors: a pid file that cannot be written for other reasons is the
+// caller's warning later.
+Status check_runtime_paths(const std::string& socket_path, const std::string& pid_file);
+
+// A group by name or number (the IPC socket's group): "unknown group 'x'".
+Result<gid_t> lookup_group(const std::string& name);
 
 } // namespace smcroute

@@ -7,19 +7,12 @@
 #pragma once
 
 #include "smcroute/model/cli.hpp"
+#include "smcroute/model/runtime_paths.hpp" // default_socket_path, runtime_dir
 
 #include <cstdio>
 #include <string>
 
 namespace smcroute {
-
-// Default socket path for an ident: "/run/<ident>.sock".
-std::string default_socket_path(const std::string& ident);
-// Where a daemon started with -p USER keeps its socket and pid file:
-// "/run/<ident>"; the client tries "<dir>/<ident>.sock" when the default
-// socket does not exist, and only while that directory is root's (or this
-// user's) and nobody else may write it (os/runtime_files, FileDir).
-std::string runtime_dir(const std::string& ident);
 
 // Runs inv.commands (or batch from `in` when inv.client.batch). Output to
 // `out`, errors to `err`, each error prefixed "smcroute: " or, in batch
