@@ -6,6 +6,7 @@
 #include "smcroute/os/runtime_files.hpp"
 #include "smcroute/os/system_probe.hpp"
 #include "smcroute/base/table.hpp"
+#include "smcroute/base/words.hpp"
 
 #include <cassert>
 #include <charconv>
@@ -72,25 +73,6 @@ void put_line(const Output& o, std::string_view text)
     std::fputc('\n', o.file());
 }
 
-
-std::vector<std::string_view> split_words(std::string_view line)
-{
-    if (auto hash = line.find('#'); hash != std::string_view::npos)
-        line = line.substr(0, hash);
-    std::vector<std::string_view> words;
-    size_t i = 0;
-    auto space = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f'; };
-    while (i < line.size()) {
-        while (i < line.size() && space(line[i]))
-            ++i;
-        size_t start = i;
-        while (i < line.size() && !space(line[i]))
-            ++i;
-        if (i > start)
-            words.push_back(line.substr(start, i - start));
-    }
-    return words;
-}
 
 // The socket a daemon started with -p keeps in its runtime directory, tried
 // when the default socket does not exist. Used only when that directory is
@@ -533,7 +515,7 @@ public:
         std::string line;
         auto flush_all = [this] { settle(0); };
         for (size_t lineno = 1; session_.usable() && reader.next(line, flush_all); ++lineno) {
-            auto words = split_words(line);
+            auto words = split_words(strip_comment(line));
             if (words.empty())
                 continue;
             auto cmd = parse_client_command(words);
