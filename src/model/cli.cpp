@@ -761,57 +761,30 @@ Result<ClientCommand> parse_client_command(const std::vector<std::string_view>& 
         return verb.take_error();
     const VerbInfo& info = verb_info(*verb);
     std::span<const std::string_view> rest(words.begin() + 1, words.end());
-    auto needs = [&] { return fail(cat(info.name, " needs ", info.synopsis)); };
-    auto too_many = [&] {
-        return info.synopsis.empty() ? fail(cat(info.name, " takes no arguments"))
-                                     : fail(cat("too many arguments to ", info.name, " (usage: ", info.name, " ",
-                                                info.synopsis, ")"));
-    };
+    if (auto ok = check_arity(info, rest.size()); !ok)
+        return ok.take_error();
     ClientCommand cmd{*verb, {}};
-    switch (*verb) {
-    case Verb::add:
-        if (rest.size() < 3)
-            return needs();
-        break;
-    case Verb::remove:
-        if (rest.size() < 2)
-            return needs();
-        break;
-    case Verb::join:
-    case Verb::leave:
-        if (rest.size() < 2)
-            return needs();
-        if (rest.size() > 3)
-            return too_many();
-        break;
-    case Verb::show: {
+    switch (info.args) {
+    case VerbArgs::show: {
         auto a = parse_show_args(rest);
         if (!a)
             return a.take_error();
         cmd.args = std::move(*a);
         return cmd;
     }
-    case Verb::check:
-        if (rest.size() == 1)
-            return fail(cat("check needs no arguments (the whole config) or ", info.synopsis.substr(1, info.synopsis.size() - 2)));
-        break;
-    case Verb::flush:
-    case Verb::reload:
-    case Verb::kill:
-    case Verb::version:
-        if (!rest.empty())
-            return too_many();
-        break;
-    case Verb::help:
-        if (rest.size() > 1)
-            return too_many();
-        if (rest.size() == 1) {
+    case VerbArgs::topic:
+        if (!rest.empty()) {
             auto topic = match_verb(rest.front());
             if (!topic)
                 return topic.take_error();
             cmd.args.emplace_back(verb_info(*topic).name);
         }
         return cmd;
+    case VerbArgs::none:
+    case VerbArgs::route:
+    case VerbArgs::optional_route:
+    case VerbArgs::join:
+        break;
     }
     for (auto w : rest)
         cmd.args.emplace_back(w);

@@ -426,6 +426,45 @@ TEST_F(ControlTest, ShowInterfacesTextAndJson)
     EXPECT_NE(j.all().find("\"vif\": null"), std::string::npos) << j.all();
 }
 
+// The JSON of every subject the fixture can show, byte for byte (the
+// layout scripts and the JSON schema rely on).
+TEST_F(ControlTest, ShowJsonIsByteExact)
+{
+    auto c = check_route(RouteText{"eth0", "10.0.0.9", "225.1.2.9", {"eth7"}}, true);
+    ASSERT_TRUE(c.value);
+    ASSERT_TRUE(router.add(*c.value, Origin::config));
+    ASSERT_EQ(run({"add", "eth0", "10.0.0.1", "225.1.2.3", "eth1", "eth2"}).status, 0u);
+    ASSERT_EQ(run({"add", "eth1", "225.4.4.0/24", "eth0"}).status, 0u);
+    k4.canned_counters[{*IpAddr::parse("10.0.0.1"), *IpAddr::parse("225.1.2.3")}] = MfcCounters{31337, 1, 2};
+    auto dump = [](const RecordingReply& r) { return r.all(); };
+    EXPECT_EQ(dump(run({"show"}, req_json | req_detail)), "{\"routes\": [\n"
+              "{\"kind\": \"rule\", \"source\": \"*\", \"group\": \"225.4.4.0/24\", \"iif\": \"eth1\", \"oifs\": [\"eth0\"], \"state\": \"rule\", \"origin\": \"client\", \"learned\": 0}\n"
+              ",{\"kind\": \"route\", \"source\": \"10.0.0.1\", \"group\": \"225.1.2.3\", \"iif\": \"eth0\", \"oifs\": [\"eth1\", \"eth2\"], \"state\": \"active\", \"origin\": \"client\", \"packets\": 31337, \"bytes\": 1, \"wrong_if\": 2}\n"
+              ",{\"kind\": \"route\", \"source\": \"10.0.0.9\", \"group\": \"225.1.2.9\", \"iif\": \"eth0\", \"oifs\": [\"eth7\"], \"state\": \"pending\", \"origin\": \"config\", \"reason\": \"outbound interface eth7 does not exist\"}\n"
+              "]}\n");
+    EXPECT_EQ(dump(run({"show"}, req_json)), "{\"routes\": [\n"
+              "{\"kind\": \"rule\", \"source\": \"*\", \"group\": \"225.4.4.0/24\", \"iif\": \"eth1\", \"oifs\": [\"eth0\"], \"state\": \"rule\", \"origin\": \"client\", \"learned\": 0}\n"
+              ",{\"kind\": \"route\", \"source\": \"10.0.0.1\", \"group\": \"225.1.2.3\", \"iif\": \"eth0\", \"oifs\": [\"eth1\", \"eth2\"], \"state\": \"active\", \"origin\": \"client\"}\n"
+              ",{\"kind\": \"route\", \"source\": \"10.0.0.9\", \"group\": \"225.1.2.9\", \"iif\": \"eth0\", \"oifs\": [\"eth7\"], \"state\": \"pending\", \"origin\": \"config\", \"reason\": \"outbound interface eth7 does not exist\"}\n"
+              "]}\n");
+    EXPECT_EQ(dump(run({"show", "pending"}, req_json)), "{\"pending\": [\n"
+              "{\"kind\": \"route\", \"source\": \"10.0.0.9\", \"group\": \"225.1.2.9\", \"iif\": \"eth0\", \"oifs\": [\"eth7\"], \"state\": \"pending\", \"origin\": \"config\", \"reason\": \"outbound interface eth7 does not exist\"}\n"
+              "]}\n");
+    EXPECT_EQ(dump(run({"show", "interfaces"}, req_json)), "{\"interfaces\": [\n"
+              "{\"index\": 1, \"name\": \"eth0\", \"up\": true, \"vif\": 0, \"mif\": null}\n"
+              ",{\"index\": 2, \"name\": \"eth1\", \"up\": true, \"vif\": 1, \"mif\": null}\n"
+              ",{\"index\": 3, \"name\": \"eth2\", \"up\": true, \"vif\": 2, \"mif\": null}\n"
+              "]}\n");
+    ASSERT_EQ(run({"remove", "eth0", "10.0.0.1", "225.1.2.3"}).status, 0u);
+    ASSERT_EQ(run({"remove", "eth1", "225.4.4.0/24"}).status, 0u);
+    EXPECT_EQ(dump(run({"show"}, req_json)), "{\"routes\": [\n"
+              "{\"kind\": \"route\", \"source\": \"10.0.0.9\", \"group\": \"225.1.2.9\", \"iif\": \"eth0\", \"oifs\": [\"eth7\"], \"state\": \"pending\", \"origin\": \"config\", \"reason\": \"outbound interface eth7 does not exist\"}\n"
+              "]}\n");
+    ASSERT_EQ(run({"remove", "eth0", "10.0.0.9", "225.1.2.9"}).status, 0u);
+    EXPECT_EQ(dump(run({"show"}, req_json)), "{\"routes\": [\n]}\n");
+    EXPECT_EQ(dump(run({"show", "pending"}, req_json)), "{\"pending\": [\n]}\n");
+}
+
 TEST(ControlNoV6Test, Ipv6RouteWithoutIpv6FailsCleanly)
 {
     Logger log;
