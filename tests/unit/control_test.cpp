@@ -5,6 +5,7 @@
 
 #include "smcroute/model/commands.hpp"
 #include "smcroute/runtime/control.hpp"
+#include "smcroute/runtime/groups.hpp"
 
 #include <gtest/gtest.h>
 #include <net/if.h>
@@ -463,6 +464,48 @@ TEST_F(ControlTest, ShowJsonIsByteExact)
     ASSERT_EQ(run({"remove", "eth0", "10.0.0.9", "225.1.2.9"}).status, 0u);
     EXPECT_EQ(dump(run({"show"}, req_json)), "{\"routes\": [\n]}\n");
     EXPECT_EQ(dump(run({"show", "pending"}, req_json)), "{\"pending\": [\n]}\n");
+}
+
+// show groups as JSON, byte for byte, plain and with -d (the memberships).
+TEST(ControlGroupsTest, ShowGroupsJsonIsByteExact)
+{
+    struct AcceptingKernel final : MembershipKernel {
+        Status join(const Membership&) override { return {}; }
+        Status leave(const Membership&) override { return {}; }
+        void forget_interface(unsigned) override {}
+    } kernel;
+    Logger log;
+    log.set_level(LogLevel::none);
+    FakeKernel k4{Family::inet};
+    Router router{log, &k4, nullptr};
+    const std::map<unsigned, Interface> ifaces{{1, ctl_iface("eth0", 1)}, {2, ctl_iface("eth1", 2)}};
+    router.set_interfaces({ifaces.at(1), ifaces.at(2)});
+    GroupManager groups{log, kernel};
+    groups.set_interfaces(ifaces);
+    Control control{router, log, Control::Hooks{[] {}, [] { return Status{}; }, [] { return std::string("v"); }},
+                    &groups};
+    Peer root;
+    root.may_change_state = true;
+    auto run = [&](std::vector<std::string> args, uint32_t flags) {
+        Request req;
+        req.flags = flags;
+        req.args = std::move(args);
+        RecordingReply reply;
+        control.handle(req, root, reply);
+        EXPECT_EQ(reply.ends, 1);
+        return reply;
+    };
+    ASSERT_EQ(run({"join", "eth0", "225.1.2.3"}, 0).status, 0u);
+    ASSERT_EQ(run({"join", "eth1", "10.0.0.1", "232.1.1.0/31"}, 0).status, 0u);
+    EXPECT_EQ(run({"show", "groups"}, req_json).all(), "{\"groups\": [\n"
+              "{\"source\": \"*\", \"group\": \"225.1.2.3\", \"iif\": \"eth0\", \"state\": \"active\", \"origin\": \"client\", \"addresses\": 1, \"interfaces\": [\"eth0\"]}\n"
+              ",{\"source\": \"10.0.0.1\", \"group\": \"232.1.1.0/31\", \"iif\": \"eth1\", \"state\": \"active\", \"origin\": \"client\", \"addresses\": 2, \"interfaces\": [\"eth1\"]}\n"
+              "]}\n");
+    EXPECT_EQ(run({"show", "groups"}, req_json | req_detail).all(), "{\"groups\": [\n"
+              "{\"source\": \"*\", \"group\": \"225.1.2.3\", \"iif\": \"eth0\", \"state\": \"active\", \"origin\": \"client\", \"addresses\": 1, \"interfaces\": [\"eth0\"], \"memberships\": [{\"interface\": \"eth0\", \"source\": \"*\", \"group\": \"225.1.2.3\"}]}\n"
+              ",{\"source\": \"10.0.0.1\", \"group\": \"232.1.1.0/31\", \"iif\": \"eth1\", \"state\": \"active\", \"origin\": \"client\", \"addresses\": 2, \"interfaces\": [\"eth1\"], \"memberships\": [{\"interface\": \"eth1\", \"source\": \"10.0.0.1\", \"group\": \"232.1.1.0\"}, {\"interface\": \"eth1\", \"source\": \"10.0.0.1\", \"group\": \"232.1.1.1\"}]}\n"
+              "]}\n");
+    EXPECT_EQ(run({"show", "memberships", "-i", "lo", "-f", "inet6"}, req_json).status, 0u);
 }
 
 TEST(ControlNoV6Test, Ipv6RouteWithoutIpv6FailsCleanly)
