@@ -271,6 +271,33 @@ TEST_F(ControlTest, VerbsOnTheWireAreCanonical)
     EXPECT_EQ(run({"show", "bogus"}).status, static_cast<uint32_t>(exit_code::usage));
 }
 
+TEST_F(ControlTest, EveryVerbReachesItsHandler)
+{
+    for (const auto& v : all_verbs()) {
+        auto r = run({std::string(v.name)});
+        EXPECT_EQ(r.message.find("unknown command"), std::string::npos) << v.name << ": " << r.message;
+    }
+    EXPECT_EQ(kills, 1);
+    EXPECT_EQ(reloads, 1);
+}
+
+TEST_F(ControlTest, ArityIsTheVerbTables)
+{
+    // The daemon checks what the client checks, with the same words.
+    const std::vector<std::vector<std::string>> bad = {
+        {"add", "eth0", "225.1.2.3"}, {"remove", "eth0"}, {"join", "eth0"},
+        {"leave", "eth0", "10.0.0.1", "225.1.2.3", "x"}, {"flush", "now"}, {"version", "x"},
+        {"help", "a", "b"}, {"check", "eth0"},
+    };
+    for (const auto& args : bad) {
+        auto r = run(args);
+        EXPECT_EQ(r.status, static_cast<uint32_t>(exit_code::usage)) << args[0];
+        auto want = check_arity(verb_info(*match_verb(args[0])), args.size() - 1);
+        ASSERT_FALSE(want.ok()) << args[0];
+        EXPECT_EQ(r.message, want.error().message);
+    }
+}
+
 TEST_F(ControlTest, ReloadAndKillCallTheirHooks)
 {
     auto r = run({"reload"});
