@@ -13,7 +13,7 @@ namespace {
 
 constexpr size_t any = unlimited_args;
 
-constexpr std::array<VerbInfo, 11> verbs{{
+constexpr auto verbs = std::to_array<VerbInfo>({
     {Verb::add, "add", "IIF [SOURCE[/LEN]] GROUP[/LEN] OIF [OIF ...]",
      "Add a route, or add OIFs to an existing one", true, VerbArgs::route, 3, any},
     {Verb::remove, "remove", "IIF [SOURCE[/LEN]] GROUP[/LEN] [OIF ...]",
@@ -32,7 +32,7 @@ constexpr std::array<VerbInfo, 11> verbs{{
     {Verb::version, "version", "", "Show the program version", false, VerbArgs::none, 0, 0},
     {Verb::help, "help", "[COMMAND]", "Show this help text, or the help of one command", false, VerbArgs::topic, 0,
      1},
-}};
+});
 
 constexpr std::array<ShowInfo, 5> show_subjects{{
     {ShowWhat::routes, "routes", "(*,G) rules and (S,G) routes with their state (default)"},

@@ -4,7 +4,6 @@
 #include "smcroute/runtime/show.hpp"
 
 #include <array>
-#include <cassert>
 
 namespace smcroute {
 
@@ -67,7 +66,12 @@ void Control::handle(const Request& req, const Peer& peer, Reply& reply)
         reply.end(exit_code::usage, ok.error().message);
         return;
     }
-    (this->*handler_of(*verb))(req, reply);
+    Handler handler = handler_of(*verb);
+    if (!handler) {
+        reply.end(exit_code::usage, cat("unknown command '", req.args[0], "'"));
+        return;
+    }
+    (this->*handler)(req, reply);
 }
 
 // The daemon's handler of each verb: what answers it once the verb, the
@@ -78,7 +82,7 @@ Control::Handler Control::handler_of(Verb verb)
         Verb verb;
         Handler handler;
     };
-    static constexpr std::array<Entry, 11> handlers{{
+    static constexpr auto handlers = std::to_array<Entry>({
         {Verb::add, &Control::add},
         {Verb::remove, &Control::remove},
         {Verb::join, &Control::join},
@@ -90,12 +94,11 @@ Control::Handler Control::handler_of(Verb verb)
         {Verb::kill, &Control::kill},
         {Verb::version, &Control::version},
         {Verb::help, &Control::help},
-    }};
+    });
     for (const auto& e : handlers)
         if (e.verb == verb)
             return e.handler;
-    assert(false && "verb without a handler");
-    return &Control::help;
+    return nullptr; // a verb the daemon does not know yet
 }
 
 void Control::flush(const Request&, Reply& reply)

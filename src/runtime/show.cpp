@@ -412,13 +412,13 @@ struct Renderer {
     bool options;
 };
 
-constexpr std::array<Renderer, 5> renderers{{
+constexpr auto renderers = std::to_array<Renderer>({
     {ShowWhat::routes, show_all_routes, false},
     {ShowWhat::groups, show_groups, false},
     {ShowWhat::interfaces, show_interfaces, false},
     {ShowWhat::pending, show_pending, false},
     {ShowWhat::memberships, show_memberships, true},
-}};
+});
 
 const Renderer& renderer_of(ShowWhat what)
 {

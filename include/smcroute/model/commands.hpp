@@ -1,6 +1,8 @@
-// model/commands: the one table of client verbs and show subjects, used by
-// the command-line parser, the help text, the IPC server's dispatcher and the
-// man-page drift test. Matching is by unambiguous prefix.
+// model/commands: the one table of client verbs (name, synopsis, help, who
+// may use it, argument grammar and arity) and of show subjects, used by the
+// command-line parser, the help text, the IPC dispatcher (runtime/control)
+// and the man-page drift test. Matching is by unambiguous prefix. Knows no
+// handler and no renderer: those are runtime's, keyed by Verb and ShowWhat.
 #pragma once
 
 #include "smcroute/base/result.hpp"

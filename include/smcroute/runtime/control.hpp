@@ -36,7 +36,7 @@ public:
 
 private:
     using Handler = void (Control::*)(const Request&, Reply&);
-    static Handler handler_of(Verb verb);
+    static Handler handler_of(Verb verb); // null: none
 
     // One per verb (handler_of).
     void add(const Request& req, Reply& reply);
