@@ -195,9 +195,11 @@ constexpr std::array<OptionInfo, 21> daemon_options{{
     {'t', "table", "ID", "Multicast routing table (default 0)", set_table},
     {'u', "socket", "FILE", "IPC socket (default /run/NAME.sock)", set_socket},
     {'v', "version", "", "Show the program version and exit", version},
-    {0, "ignore-errors", "", "Start with the valid lines of a bad config", set_daemon_flag<&DaemonOptions::start_despite_errors>},
+    {0, "ignore-errors", "", "Start with the valid lines of a bad config",
+     set_daemon_flag<&DaemonOptions::start_despite_errors>},
     {0, "socket-mode", "MODE", "IPC socket mode, octal (default 0660)", set_socket_mode},
-    {0, "socket-group", "GROUP", "IPC socket group; its members may change state", set_daemon_text<&DaemonOptions::socket_group>},
+    {0, "socket-group", "GROUP", "IPC socket group; its members may change state",
+     set_daemon_text<&DaemonOptions::socket_group>},
     {0, "max-learned", "N", "Limit learned routes + stop filters (65536, 0: none)", set_max_learned},
 }};
 

@@ -212,7 +212,9 @@ private:
         if (v.kind == RouteView::Kind::learned)
             o.member("rule", v.spec->key_str());
         if (have_counters_)
-            o.member("packets", counters_.packets).member("bytes", counters_.bytes).member("wrong_if", counters_.wrong_if);
+            o.member("packets", counters_.packets)
+                .member("bytes", counters_.bytes)
+                .member("wrong_if", counters_.wrong_if);
         o.end();
         return object_;
     }

@@ -454,8 +454,8 @@ TEST_F(ControlTest, ShowInterfacesTextAndJson)
     EXPECT_NE(j.all().find("\"vif\": null"), std::string::npos) << j.all();
 }
 
-// The JSON of every subject the fixture can show, byte for byte (the
-// layout scripts and the JSON schema rely on).
+// The JSON of every subject the fixture can show, byte for byte: scripts
+// read it (tests/system/json_all.sh checks it against the daemon).
 TEST_F(ControlTest, ShowJsonIsByteExact)
 {
     auto c = check_route(RouteText{"eth0", "10.0.0.9", "225.1.2.9", {"eth7"}}, true);
