@@ -763,9 +763,11 @@ TEST_F(ControlStreamTest, RoutesPresentThroughoutAreListedOnce)
     }
     EXPECT_EQ(seen.count("(10.0.0.1, 225.0.0.1)"), 0u) << "added behind the listing";
     EXPECT_EQ(seen.count("(10.9.9.9, 225.9.9.9)"), 1u) << "added ahead, seen by a rebuilt index";
-    for (const auto& row : r.rows)
-        if (row.rfind("(10.0.3.41, 225.1.3.41)", 0) == 0)
+    for (const auto& row : r.rows) {
+        if (row.rfind("(10.0.3.41, 225.1.3.41)", 0) == 0) {
             EXPECT_NE(row.find("eth1 eth2"), std::string::npos) << row;
+        }
+    }
 }
 
 // Text takes two passes: widths, then rows. A row that is wider when sent
