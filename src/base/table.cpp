@@ -107,40 +107,6 @@ void Table::render(bool headings, const std::function<void(std::string_view)>& e
     render_rows(0, size(), headings, emit);
 }
 
-void append_json_string(std::string& out, std::string_view text)
-{
-    out += '"';
-    for (size_t i = 0; i < text.size(); ++i) {
-        const auto c = static_cast<unsigned char>(text[i]);
-        switch (c) {
-        case '"': out += "\\\""; break;
-        case '\\': out += "\\\\"; break;
-        case '\n': out += "\\n"; break;
-        case '\r': out += "\\r"; break;
-        case '\t': out += "\\t"; break;
-        case '\b': out += "\\b"; break;
-        case '\f': out += "\\f"; break;
-        default: {
-            // Controls as \u escapes: C0, DEL, and C1 (U+0080..U+009F, the
-            // UTF-8 bytes C2 80..C2 9F), which a terminal would act on.
-            unsigned code = c;
-            const bool c1 = c == 0xc2 && i + 1 < text.size() && static_cast<unsigned char>(text[i + 1]) >= 0x80 &&
-                            static_cast<unsigned char>(text[i + 1]) < 0xa0;
-            if (c1)
-                code = static_cast<unsigned char>(text[++i]);
-            if (code < 0x20 || code == 0x7f || c1) {
-                char buf[8];
-                std::snprintf(buf, sizeof(buf), "\\u%04x", code);
-                out += buf;
-            } else {
-                out += static_cast<char>(c);
-            }
-        }
-        }
-    }
-    out += '"';
-}
-
 namespace {
 
 // Length of the valid UTF-8 sequence at text[i] (1 for ASCII), 0 when the
@@ -219,14 +185,6 @@ std::string terminal_escape(std::string_view text)
         out.append(text.substr(i, n));
         i += n;
     }
-    return out;
-}
-
-std::string json_string(std::string_view text)
-{
-    std::string out;
-    out.reserve(text.size() + 2);
-    append_json_string(out, text);
     return out;
 }
 

@@ -9,7 +9,168 @@
 
 namespace smcroute {
 
+// Parse state shared by the personalities.
+struct ParseState {
+    Invocation inv;
+    bool help = false;
+    bool version = false;
+    bool check = false;
+    bool start_daemon = false;
+};
+
 namespace {
+
+// ---------------------------------------------------------------------------
+// Option setters: what each option does to the parse state. The tables
+// below name them; nothing else applies an option.
+
+Result<uint64_t> parse_number(std::string_view word, uint64_t max)
+{
+    uint64_t v = 0;
+    const char* end = word.data() + word.size();
+    auto [p, ec] = std::from_chars(word.data(), end, v);
+    if (word.empty() || ec != std::errc() || p != end || v > max)
+        return fail("bad number");
+    return v;
+}
+
+Status set_unsigned(unsigned& out, std::string_view val, std::string_view what, uint64_t min = 0,
+                    uint64_t max = std::numeric_limits<unsigned>::max())
+{
+    auto n = parse_number(val, max);
+    if (!n || *n < min) {
+        if (min > 0 || max < std::numeric_limits<unsigned>::max())
+            return fail(cat("invalid ", what, " '", val, "' (", min, "-", max, ")"));
+        return fail(cat("invalid ", what, " '", val, "'"));
+    }
+    out = static_cast<unsigned>(*n);
+    return {};
+}
+
+template <bool ParseState::*Flag>
+Status set_state(ParseState& st, std::string_view)
+{
+    st.*Flag = true;
+    return {};
+}
+
+template <bool Invocation::*Flag>
+Status set_invocation(ParseState& st, std::string_view)
+{
+    st.inv.*Flag = true;
+    return {};
+}
+
+template <bool DaemonOptions::*Flag>
+Status set_daemon_flag(ParseState& st, std::string_view)
+{
+    st.inv.daemon.*Flag = true;
+    return {};
+}
+
+template <std::string DaemonOptions::*Field>
+Status set_daemon_text(ParseState& st, std::string_view val)
+{
+    st.inv.daemon.*Field = std::string(val);
+    return {};
+}
+
+template <bool ClientOptions::*Flag>
+Status set_client_flag(ParseState& st, std::string_view)
+{
+    st.inv.client.*Flag = true;
+    return {};
+}
+
+Status ignore(ParseState&, std::string_view)
+{
+    return {};
+}
+
+Status set_ident(ParseState& st, std::string_view val)
+{
+    if (auto ok = check_ident(val); !ok)
+        return ok;
+    st.inv.daemon.ident = st.inv.client.ident = std::string(val);
+    return {};
+}
+
+Status set_socket(ParseState& st, std::string_view val)
+{
+    st.inv.daemon.socket_path = st.inv.client.socket_path = std::string(val);
+    return {};
+}
+
+Status set_cache_timeout(ParseState& st, std::string_view val)
+{
+    return set_unsigned(st.inv.daemon.cache_timeout, val, "cache timeout");
+}
+
+Status set_startup_delay(ParseState& st, std::string_view val)
+{
+    return set_unsigned(st.inv.daemon.startup_delay, val, "startup delay");
+}
+
+Status set_mrdisc_interval(ParseState& st, std::string_view val)
+{
+    return set_unsigned(st.inv.daemon.mrdisc_interval, val, "mrdisc interval", 4, 180);
+}
+
+Status set_max_learned(ParseState& st, std::string_view val)
+{
+    return set_unsigned(st.inv.daemon.max_learned, val, "learned-route limit");
+}
+
+Status set_config(ParseState& st, std::string_view val)
+{
+    st.inv.daemon.config_file = std::string(val);
+    st.inv.daemon.config_given = true;
+    return {};
+}
+
+Status set_check(ParseState& st, std::string_view val)
+{
+    st.check = true;
+    return set_config(st, val);
+}
+
+Status set_log_level(ParseState& st, std::string_view val)
+{
+    auto lvl = parse_log_level(val);
+    if (!lvl)
+        return fail(cat("invalid log level '", val, "' (none, err, notice, info, debug)"));
+    st.inv.daemon.log_level = *lvl;
+    return {};
+}
+
+Status set_table(ParseState& st, std::string_view val)
+{
+    auto n = parse_number(val, std::numeric_limits<uint32_t>::max());
+    if (!n)
+        return fail(cat("invalid table id '", val, "'"));
+    st.inv.daemon.table = static_cast<uint32_t>(*n);
+    return {};
+}
+
+Status set_socket_mode(ParseState& st, std::string_view val)
+{
+    unsigned mode = 0;
+    auto [end, ec] = std::from_chars(val.data(), val.data() + val.size(), mode, 8);
+    if (val.empty() || ec != std::errc() || end != val.data() + val.size() || mode > 0777)
+        return fail(cat("invalid socket mode '", val, "' (octal, e.g. 0660)"));
+    st.inv.daemon.socket_mode = mode;
+    return {};
+}
+
+Status set_debug(ParseState& st, std::string_view)
+{
+    st.inv.debug = true;
+    st.inv.daemon.log_level = LogLevel::debug;
+    return {};
+}
+
+constexpr OptionSetter help = set_state<&ParseState::help>;
+constexpr OptionSetter version = set_state<&ParseState::version>;
 
 // ---------------------------------------------------------------------------
 // Option tables: the parser looks options up here and help_text() prints them.
@@ -17,63 +178,65 @@ namespace {
 // when it has no long name.
 
 constexpr std::array<OptionInfo, 21> daemon_options{{
-    {'c', "cache-timeout", "SEC", "Expire idle learned routes after SEC (60, 0: never)"},
-    {'d', "startup-delay", "SEC", "Wait SEC before probing interfaces and config"},
-    {'e', "exec", "CMD", "Run CMD after (re)load and (*,G) route installs"},
-    {'f', "config", "FILE", "Configuration file (default /etc/NAME.conf)"},
-    {'F', "check", "FILE", "Check a config file's syntax and exit"},
-    {'h', "help", "", "Show this help text and exit"},
-    {'i', "ident", "NAME", "Identity: .conf, .pid, .sock, syslog (smcroute)"},
-    {'l', "log-level", "LVL", "Log level: none, err, notice*, info, debug"},
-    {'m', "mrdisc-interval", "SEC", "Router discovery interval, 4-180 (default 20)"},
-    {'n', "foreground", "", "Run in the foreground, do not detach"},
-    {'N', "", "", "Accepted for compatibility and ignored"},
-    {'p', "user", "USER[:GROUP]", "Drop root, keep only CAP_NET_ADMIN"},
-    {'P', "pidfile", "FILE", "PID file (default /run/NAME.pid)"},
-    {'s', "syslog", "", "Log to syslog (default in the background)"},
-    {'t', "table", "ID", "Multicast routing table (default 0)"},
-    {'u', "socket", "FILE", "IPC socket (default /run/NAME.sock)"},
-    {'v', "version", "", "Show the program version and exit"},
-    {0, "ignore-errors", "", "Start with the valid lines of a bad config"},
-    {0, "socket-mode", "MODE", "IPC socket mode, octal (default 0660)"},
-    {0, "socket-group", "GROUP", "IPC socket group; its members may change state"},
-    {0, "max-learned", "N", "Limit learned routes + stop filters (65536, 0: none)"},
+    {'c', "cache-timeout", "SEC", "Expire idle learned routes after SEC (60, 0: never)", set_cache_timeout},
+    {'d', "startup-delay", "SEC", "Wait SEC before probing interfaces and config", set_startup_delay},
+    {'e', "exec", "CMD", "Run CMD after (re)load and (*,G) route installs", set_daemon_text<&DaemonOptions::script>},
+    {'f', "config", "FILE", "Configuration file (default /etc/NAME.conf)", set_config},
+    {'F', "check", "FILE", "Check a config file's syntax and exit", set_check},
+    {'h', "help", "", "Show this help text and exit", help},
+    {'i', "ident", "NAME", "Identity: .conf, .pid, .sock, syslog (smcroute)", set_ident},
+    {'l', "log-level", "LVL", "Log level: none, err, notice*, info, debug", set_log_level},
+    {'m', "mrdisc-interval", "SEC", "Router discovery interval, 4-180 (default 20)", set_mrdisc_interval},
+    {'n', "foreground", "", "Run in the foreground, do not detach", set_daemon_flag<&DaemonOptions::foreground>},
+    {'N', "", "", "Accepted for compatibility and ignored", ignore},
+    {'p', "user", "USER[:GROUP]", "Drop root, keep only CAP_NET_ADMIN", set_daemon_text<&DaemonOptions::user>},
+    {'P', "pidfile", "FILE", "PID file (default /run/NAME.pid)", set_daemon_text<&DaemonOptions::pid_file>},
+    {'s', "syslog", "", "Log to syslog (default in the background)", set_daemon_flag<&DaemonOptions::syslog>},
+    {'t', "table", "ID", "Multicast routing table (default 0)", set_table},
+    {'u', "socket", "FILE", "IPC socket (default /run/NAME.sock)", set_socket},
+    {'v', "version", "", "Show the program version and exit", version},
+    {0, "ignore-errors", "", "Start with the valid lines of a bad config",
+     set_daemon_flag<&DaemonOptions::start_despite_errors>},
+    {0, "socket-mode", "MODE", "IPC socket mode, octal (default 0660)", set_socket_mode},
+    {0, "socket-group", "GROUP", "IPC socket group; its members may change state",
+     set_daemon_text<&DaemonOptions::socket_group>},
+    {0, "max-learned", "N", "Limit learned routes + stop filters (65536, 0: none)", set_max_learned},
 }};
 
 constexpr std::array<OptionInfo, 11> ctl_options{{
-    {'b', "batch", "", "Batch mode: commands from stdin, one a line"},
-    {'d', "detail", "", "Detailed show output (counters)"},
-    {'f', "config", "FILE", "Config file for check (default /etc/NAME.conf)"},
-    {0, "table", "ID", "Multicast routing table for check (default 0)"},
-    {'i', "ident", "NAME", "Identity of the daemon (default smcroute)"},
-    {'j', "json", "", "JSON show output"},
-    {'p', "plain", "", "Table headings even when not a terminal"},
-    {'t', "no-headings", "", "Print no table headings"},
-    {'u', "socket", "FILE", "IPC socket (default /run/NAME.sock)"},
-    {'h', "help", "", "Show this help text and exit"},
-    {'v', "version", "", "Show the program version and exit"},
+    {'b', "batch", "", "Batch mode: commands from stdin, one a line", set_client_flag<&ClientOptions::batch>},
+    {'d', "detail", "", "Detailed show output (counters)", set_client_flag<&ClientOptions::detail>},
+    {'f', "config", "FILE", "Config file for check (default /etc/NAME.conf)", set_config},
+    {0, "table", "ID", "Multicast routing table for check (default 0)", set_table},
+    {'i', "ident", "NAME", "Identity of the daemon (default smcroute)", set_ident},
+    {'j', "json", "", "JSON show output", set_client_flag<&ClientOptions::json>},
+    {'p', "plain", "", "Table headings even when not a terminal", set_client_flag<&ClientOptions::plain>},
+    {'t', "no-headings", "", "Print no table headings", set_client_flag<&ClientOptions::no_headings>},
+    {'u', "socket", "FILE", "IPC socket (default /run/NAME.sock)", set_socket},
+    {'h', "help", "", "Show this help text and exit", help},
+    {'v', "version", "", "Show the program version and exit", version},
 }};
 
 // Legacy smcroute: its own letters; the daemon options (daemon_options) are
 // accepted in long form as well.
 constexpr std::array<OptionInfo, 17> legacy_options{{
-    {'d', "daemon", "", "Start the daemon, then run the commands"},
+    {'d', "daemon", "", "Start the daemon, then run the commands", set_state<&ParseState::start_daemon>},
     {'k', "kill", "", "Tell the running daemon to exit"},
     {'a', "add", "IIF SOURCE GROUP OIF [OIF ...]", "Add a route (SOURCE *, 0.0.0.0 or :: for (*,G))"},
     {'r', "remove", "IIF SOURCE GROUP", "Remove a route (OIFs given are ignored)"},
     {'j', "join", "IIF GROUP [SOURCE]", "Join a group (with SOURCE: source-specific)"},
     {'l', "leave", "IIF GROUP [SOURCE]", "Leave a joined group"},
-    {'h', "help", "", "Show this help text and exit"},
-    {'v', "verbose", "", "Verbose output"},
-    {'D', "debug", "", "Debug logging"},
-    {0, "version", "", "Show the program version and exit"},
-    {'i', "ident", "NAME", "Identity of the daemon (default smcroute)"},
-    {'u', "socket", "FILE", "IPC socket (default /run/NAME.sock)"},
-    {'b', "batch", "", "Batch: VERB ARGS lines from stdin"},
-    {'p', "plain", "", "Table headings even when not a terminal"},
-    {'t', "no-headings", "", "Print no table headings"},
-    {0, "detail", "", "Detailed show output"},
-    {0, "json", "", "JSON show output"},
+    {'h', "help", "", "Show this help text and exit", help},
+    {'v', "verbose", "", "Verbose output", set_invocation<&Invocation::verbose>},
+    {'D', "debug", "", "Debug logging", set_debug},
+    {0, "version", "", "Show the program version and exit", version},
+    {'i', "ident", "NAME", "Identity of the daemon (default smcroute)", set_ident},
+    {'u', "socket", "FILE", "IPC socket (default /run/NAME.sock)", set_socket},
+    {'b', "batch", "", "Batch: VERB ARGS lines from stdin", set_client_flag<&ClientOptions::batch>},
+    {'p', "plain", "", "Table headings even when not a terminal", set_client_flag<&ClientOptions::plain>},
+    {'t', "no-headings", "", "Print no table headings", set_client_flag<&ClientOptions::no_headings>},
+    {0, "detail", "", "Detailed show output", set_client_flag<&ClientOptions::detail>},
+    {0, "json", "", "JSON show output", set_client_flag<&ClientOptions::json>},
 }};
 
 
@@ -138,129 +301,16 @@ Result<const OptionInfo*> find_long(std::initializer_list<std::span<const Option
     return fail(cat("ambiguous option '--", name, "' (could be: ", list, ")"));
 }
 
-Result<uint64_t> parse_number(std::string_view word, uint64_t max)
+// Legacy -a -r -j -l -k: commands, not settings; -a -r -j -l collect their
+// words up to the next option word (`arg` only documents them).
+bool is_command_option(const OptionInfo& o)
 {
-    uint64_t v = 0;
-    const char* end = word.data() + word.size();
-    auto [p, ec] = std::from_chars(word.data(), end, v);
-    if (word.empty() || ec != std::errc() || p != end || v > max)
-        return fail("bad number");
-    return v;
-}
-
-// Legacy -a -r -j -l: their words are collected by the handler, up to the
-// next option word; `arg` only documents them.
-bool takes_words(const OptionInfo& o)
-{
-    std::string_view k = o.long_name;
-    return k == "add" || k == "remove" || k == "join" || k == "leave";
+    return o.set == nullptr;
 }
 
 std::string default_path(std::string_view dir, const std::string& ident, std::string_view suffix)
 {
     return cat(dir, ident, suffix);
-}
-
-// Parse state shared by the personalities.
-struct State {
-    Invocation inv;
-    bool help = false;
-    bool version = false;
-    bool check = false;
-    bool start_daemon = false;
-};
-
-Status set_unsigned(unsigned& out, std::string_view val, std::string_view what, uint64_t min = 0,
-                    uint64_t max = std::numeric_limits<unsigned>::max())
-{
-    auto n = parse_number(val, max);
-    if (!n || *n < min) {
-        if (min > 0 || max < std::numeric_limits<unsigned>::max())
-            return fail(cat("invalid ", what, " '", val, "' (", min, "-", max, ")"));
-        return fail(cat("invalid ", what, " '", val, "'"));
-    }
-    out = static_cast<unsigned>(*n);
-    return {};
-}
-
-// Options common to all personalities and the daemon's options.
-// Returns false in `handled` when the key is none of them.
-Status apply_common(State& st, std::string_view key, std::string_view val, bool& handled)
-{
-    auto& d = st.inv.daemon;
-    auto& c = st.inv.client;
-    handled = true;
-    if (key == "help") {
-        st.help = true;
-    } else if (key == "version") {
-        st.version = true;
-    } else if (key == "ident") {
-        if (auto ok = check_ident(val); !ok)
-            return ok;
-        d.ident = c.ident = std::string(val);
-    } else if (key == "socket") {
-        d.socket_path = c.socket_path = std::string(val);
-    } else if (key == "cache-timeout") {
-        return set_unsigned(d.cache_timeout, val, "cache timeout");
-    } else if (key == "startup-delay") {
-        return set_unsigned(d.startup_delay, val, "startup delay");
-    } else if (key == "mrdisc-interval") {
-        return set_unsigned(d.mrdisc_interval, val, "mrdisc interval", 4, 180);
-    } else if (key == "exec") {
-        d.script = std::string(val);
-    } else if (key == "config") {
-        d.config_file = std::string(val);
-        d.config_given = true;
-    } else if (key == "check") {
-        d.config_file = std::string(val);
-        d.config_given = true;
-        st.check = true;
-    } else if (key == "log-level") {
-        auto lvl = parse_log_level(val);
-        if (!lvl)
-            return fail(cat("invalid log level '", val, "' (none, err, notice, info, debug)"));
-        d.log_level = *lvl;
-    } else if (key == "foreground") {
-        d.foreground = true;
-    } else if (key == "N") {
-        // accepted and ignored
-    } else if (key == "user") {
-        d.user = std::string(val);
-    } else if (key == "pidfile") {
-        d.pid_file = std::string(val);
-    } else if (key == "syslog") {
-        d.syslog = true;
-    } else if (key == "table") {
-        auto n = parse_number(val, std::numeric_limits<uint32_t>::max());
-        if (!n)
-            return fail(cat("invalid table id '", val, "'"));
-        d.table = static_cast<uint32_t>(*n);
-    } else if (key == "ignore-errors") {
-        d.start_despite_errors = true;
-    } else if (key == "socket-mode") {
-        unsigned mode = 0;
-        auto [end, ec] = std::from_chars(val.data(), val.data() + val.size(), mode, 8);
-        if (val.empty() || ec != std::errc() || end != val.data() + val.size() || mode > 0777)
-            return fail(cat("invalid socket mode '", val, "' (octal, e.g. 0660)"));
-        d.socket_mode = mode;
-    } else if (key == "max-learned") {
-        return set_unsigned(d.max_learned, val, "learned-route limit");
-    } else if (key == "socket-group") {
-        d.socket_group = std::string(val);
-    } else if (key == "batch") {
-        c.batch = true;
-    } else if (key == "detail") {
-        c.detail = true;
-    } else if (key == "json") {
-        c.json = true;
-    } else if (key == "plain") {
-        c.plain = true;
-    } else if (key == "no-headings") {
-        c.no_headings = true;
-    } else {
-        handled = false;
-    }
-    return {};
 }
 
 // Reads an option's argument (attached or the next word) and checks it.
@@ -280,13 +330,13 @@ Result<std::string_view> option_value(const OptionInfo& o, std::string_view show
     return val;
 }
 
-using Handler = Status (*)(State&, const OptionInfo&, std::string_view val, const std::vector<std::string_view>& args,
+using Handler = Status (*)(ParseState&, const OptionInfo&, std::string_view val, const std::vector<std::string_view>& args,
                            size_t& i);
 
 // getopt-like: clusters of letters ("-ns"), attached values ("-fFILE",
 // "--config=FILE"), long names by unique prefix. Stops at the first word that
 // is not an option (returned index) or after "--".
-Result<size_t> parse_options(State& st, std::initializer_list<std::span<const OptionInfo>> long_tables,
+Result<size_t> parse_options(ParseState& st, std::initializer_list<std::span<const OptionInfo>> long_tables,
                              std::span<const OptionInfo> short_table, const std::vector<std::string_view>& args,
                              size_t i, Handler handler)
 {
@@ -309,7 +359,7 @@ Result<size_t> parse_options(State& st, std::initializer_list<std::span<const Op
             const OptionInfo& o = **found;
             std::string shown = cat("--", o.long_name);
             std::string_view val;
-            if (!o.arg.empty() && !takes_words(o)) {
+            if (!o.arg.empty() && !is_command_option(o)) {
                 auto v = option_value(o, shown, attached, args, i);
                 if (!v)
                     return v.take_error();
@@ -326,7 +376,7 @@ Result<size_t> parse_options(State& st, std::initializer_list<std::span<const Op
             if (!o)
                 return fail(cat("unknown option '-", w[k], "'"));
             std::string_view val;
-            if (!o->arg.empty() && !takes_words(*o)) {
+            if (!o->arg.empty() && !is_command_option(*o)) {
                 std::optional<std::string_view> attached;
                 if (k + 1 < w.size())
                     attached = w.substr(k + 1);
@@ -343,18 +393,16 @@ Result<size_t> parse_options(State& st, std::initializer_list<std::span<const Op
     return i;
 }
 
-// smcrouted and smcroutectl: every option of their tables is a common one.
-Status common_handler(State& st, const OptionInfo& o, std::string_view val, const std::vector<std::string_view>&,
-                      size_t&)
+// smcrouted and smcroutectl: every option is a setting.
+Status setting_handler(ParseState& st, const OptionInfo& o, std::string_view val, const std::vector<std::string_view>&,
+                       size_t&)
 {
-    bool handled = false;
-    auto s = apply_common(st, key_of(o), val, handled);
-    assert(handled);
-    return s;
+    assert(o.set);
+    return o.set(st, val);
 }
 
 // Legacy options that take their arguments up to the next option word.
-Status legacy_command(State& st, const OptionInfo& o, const std::vector<std::string_view>& args, size_t& i)
+Status legacy_command(ParseState& st, const OptionInfo& o, const std::vector<std::string_view>& args, size_t& i)
 {
     std::string shown = option_display(o);
     if (key_of(o) == "kill") {
@@ -396,34 +444,17 @@ Status legacy_command(State& st, const OptionInfo& o, const std::vector<std::str
 }
 
 // Legacy form (no VERB word): -d, -k, -a, -r, -j, -l, ... in order.
-Status legacy_handler(State& st, const OptionInfo& o, std::string_view val, const std::vector<std::string_view>& args,
+Status legacy_handler(ParseState& st, const OptionInfo& o, std::string_view val, const std::vector<std::string_view>& args,
                       size_t& i)
 {
-    std::string_view key = key_of(o);
-    if (key == "add" || key == "remove" || key == "join" || key == "leave" || key == "kill")
+    if (is_command_option(o))
         return legacy_command(st, o, args, i);
-    if (key == "daemon") {
-        st.start_daemon = true;
-        return {};
-    }
-    if (key == "verbose") {
-        st.inv.verbose = true;
-        return {};
-    }
-    if (key == "debug") {
-        st.inv.debug = true;
-        st.inv.daemon.log_level = LogLevel::debug;
-        return {};
-    }
-    bool handled = false;
-    auto s = apply_common(st, key, val, handled);
-    assert(handled);
-    return s;
+    return o.set(st, val);
 }
 
 // Legacy options before a VERB word: -d and -j mean detail and JSON, as in
 // smcroutectl.
-Status legacy_verb_handler(State& st, const OptionInfo& o, std::string_view val, const std::vector<std::string_view>& args,
+Status legacy_verb_handler(ParseState& st, const OptionInfo& o, std::string_view val, const std::vector<std::string_view>& args,
                            size_t& i)
 {
     std::string_view key = key_of(o);
@@ -491,7 +522,7 @@ std::optional<size_t> find_verb_word(const std::vector<std::string_view>& args)
     return std::nullopt;
 }
 
-Status finish(State& st)
+Status finish(ParseState& st)
 {
     auto& inv = st.inv;
     inv.daemon.apply_defaults();
@@ -514,10 +545,10 @@ Status finish(State& st)
 
 Result<Invocation> parse_daemon(const std::vector<std::string_view>& args)
 {
-    State st;
+    ParseState st;
     st.inv.personality = Personality::daemon;
     st.start_daemon = true;
-    auto end = parse_options(st, {daemon_options}, daemon_options, args, 0, common_handler);
+    auto end = parse_options(st, {daemon_options}, daemon_options, args, 0, setting_handler);
     if (!end)
         return end.take_error();
     if (*end < args.size())
@@ -527,7 +558,7 @@ Result<Invocation> parse_daemon(const std::vector<std::string_view>& args)
     return std::move(st.inv);
 }
 
-Status parse_verb_and_args(State& st, const std::vector<std::string_view>& args, size_t from)
+Status parse_verb_and_args(ParseState& st, const std::vector<std::string_view>& args, size_t from)
 {
     if (from >= args.size()) {
         if (!st.inv.client.batch)
@@ -544,9 +575,9 @@ Status parse_verb_and_args(State& st, const std::vector<std::string_view>& args,
 
 Result<Invocation> parse_ctl(const std::vector<std::string_view>& args)
 {
-    State st;
+    ParseState st;
     st.inv.personality = Personality::ctl;
-    auto end = parse_options(st, {ctl_options}, ctl_options, args, 0, common_handler);
+    auto end = parse_options(st, {ctl_options}, ctl_options, args, 0, setting_handler);
     if (!end)
         return end.take_error();
     if (!st.help && !st.version)
@@ -559,7 +590,7 @@ Result<Invocation> parse_ctl(const std::vector<std::string_view>& args)
 
 Result<Invocation> parse_legacy(const std::vector<std::string_view>& args)
 {
-    State st;
+    ParseState st;
     st.inv.personality = Personality::legacy;
     if (auto verb_at = find_verb_word(args)) {
         // Options before the verb, then VERB ARGS as in smcroutectl.
@@ -732,57 +763,30 @@ Result<ClientCommand> parse_client_command(const std::vector<std::string_view>& 
         return verb.take_error();
     const VerbInfo& info = verb_info(*verb);
     std::span<const std::string_view> rest(words.begin() + 1, words.end());
-    auto needs = [&] { return fail(cat(info.name, " needs ", info.synopsis)); };
-    auto too_many = [&] {
-        return info.synopsis.empty() ? fail(cat(info.name, " takes no arguments"))
-                                     : fail(cat("too many arguments to ", info.name, " (usage: ", info.name, " ",
-                                                info.synopsis, ")"));
-    };
+    if (auto ok = check_arity(info, rest.size()); !ok)
+        return ok.take_error();
     ClientCommand cmd{*verb, {}};
-    switch (*verb) {
-    case Verb::add:
-        if (rest.size() < 3)
-            return needs();
-        break;
-    case Verb::remove:
-        if (rest.size() < 2)
-            return needs();
-        break;
-    case Verb::join:
-    case Verb::leave:
-        if (rest.size() < 2)
-            return needs();
-        if (rest.size() > 3)
-            return too_many();
-        break;
-    case Verb::show: {
+    switch (info.args) {
+    case VerbArgs::show: {
         auto a = parse_show_args(rest);
         if (!a)
             return a.take_error();
         cmd.args = std::move(*a);
         return cmd;
     }
-    case Verb::check:
-        if (rest.size() == 1)
-            return fail(cat("check needs no arguments (the whole config) or ", info.synopsis.substr(1, info.synopsis.size() - 2)));
-        break;
-    case Verb::flush:
-    case Verb::reload:
-    case Verb::kill:
-    case Verb::version:
-        if (!rest.empty())
-            return too_many();
-        break;
-    case Verb::help:
-        if (rest.size() > 1)
-            return too_many();
-        if (rest.size() == 1) {
+    case VerbArgs::topic:
+        if (!rest.empty()) {
             auto topic = match_verb(rest.front());
             if (!topic)
                 return topic.take_error();
             cmd.args.emplace_back(verb_info(*topic).name);
         }
         return cmd;
+    case VerbArgs::none:
+    case VerbArgs::route:
+    case VerbArgs::optional_route:
+    case VerbArgs::join:
+        break;
     }
     for (auto w : rest)
         cmd.args.emplace_back(w);

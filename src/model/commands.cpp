@@ -11,24 +11,28 @@ namespace smcroute {
 
 namespace {
 
-constexpr std::array<VerbInfo, 11> verbs{{
+constexpr size_t any = unlimited_args;
+
+constexpr auto verbs = std::to_array<VerbInfo>({
     {Verb::add, "add", "IIF [SOURCE[/LEN]] GROUP[/LEN] OIF [OIF ...]",
-     "Add a route, or add OIFs to an existing one", true},
+     "Add a route, or add OIFs to an existing one", true, VerbArgs::route, 3, any},
     {Verb::remove, "remove", "IIF [SOURCE[/LEN]] GROUP[/LEN] [OIF ...]",
-     "Remove a route, or just the given OIFs (aliases: rem, del)", true},
+     "Remove a route, or just the given OIFs (aliases: rem, del)", true, VerbArgs::route, 2, any},
     {Verb::join, "join", "IIF [SOURCE[/LEN]] GROUP[/LEN]",
-     "Join a group on an interface (with SOURCE: source-specific)", true},
-    {Verb::leave, "leave", "IIF [SOURCE[/LEN]] GROUP[/LEN]", "Leave a joined group (must match the join)", true},
+     "Join a group on an interface (with SOURCE: source-specific)", true, VerbArgs::join, 2, 3},
+    {Verb::leave, "leave", "IIF [SOURCE[/LEN]] GROUP[/LEN]", "Leave a joined group (must match the join)", true,
+     VerbArgs::join, 2, 3},
     {Verb::show, "show", "[SUBJECT] [-i IF] [-f inet|inet6]",
-     "Show routes (default) or another SUBJECT, see below", false},
+     "Show routes (default) or another SUBJECT, see below", false, VerbArgs::show, 0, any},
     {Verb::check, "check", "[IIF [SOURCE[/LEN]] GROUP[/LEN] [OIF ...]]",
-     "Check the config file (-f), or one route, against the system", false},
-    {Verb::flush, "flush", "", "Flush the routes learned from (*,G) rules now", true},
-    {Verb::reload, "reload", "", "Reload the configuration file, like SIGHUP", true},
-    {Verb::kill, "kill", "", "Tell the running daemon to exit, like SIGTERM", true},
-    {Verb::version, "version", "", "Show the program version", false},
-    {Verb::help, "help", "[COMMAND]", "Show this help text, or the help of one command", false},
-}};
+     "Check the config file (-f), or one route, against the system", false, VerbArgs::optional_route, 2, any},
+    {Verb::flush, "flush", "", "Flush the routes learned from (*,G) rules now", true, VerbArgs::none, 0, 0},
+    {Verb::reload, "reload", "", "Reload the configuration file, like SIGHUP", true, VerbArgs::none, 0, 0},
+    {Verb::kill, "kill", "", "Tell the running daemon to exit, like SIGTERM", true, VerbArgs::none, 0, 0},
+    {Verb::version, "version", "", "Show the program version", false, VerbArgs::none, 0, 0},
+    {Verb::help, "help", "[COMMAND]", "Show this help text, or the help of one command", false, VerbArgs::topic, 0,
+     1},
+});
 
 constexpr std::array<ShowInfo, 5> show_subjects{{
     {ShowWhat::routes, "routes", "(*,G) rules and (S,G) routes with their state (default)"},
@@ -99,6 +103,21 @@ Result<Verb> match_verb(std::string_view word)
         if (alias.name == word)
             return alias.verb;
     return match_in<VerbInfo, Verb>(verbs, word, "command", [](const VerbInfo& i) { return i.verb; });
+}
+
+Status check_arity(const VerbInfo& info, size_t nargs)
+{
+    if (info.args == VerbArgs::optional_route && nargs > 0 && nargs < info.min_args)
+        return fail(cat(info.name, " needs no arguments (the whole config) or ",
+                        info.synopsis.substr(1, info.synopsis.size() - 2)));
+    if (info.args != VerbArgs::optional_route && nargs < info.min_args)
+        return fail(cat(info.name, " needs ", info.synopsis));
+    if (nargs > info.max_args) {
+        if (info.max_args == 0)
+            return fail(cat(info.name, " takes no arguments"));
+        return fail(cat("too many arguments to ", info.name, " (usage: ", info.name, " ", info.synopsis, ")"));
+    }
+    return {};
 }
 
 Result<ShowWhat> match_show(std::string_view word)

@@ -2,6 +2,7 @@
 
 #include "smcroute/base/text.hpp"
 #include "smcroute/base/unique_fd.hpp"
+#include "smcroute/base/words.hpp"
 #include "smcroute/os/procfs.hpp"
 
 #include <algorithm>
@@ -36,22 +37,6 @@ std::vector<std::string_view> split_lines(std::string_view text)
 bool is_space(char c)
 {
     return c == ' ' || c == '\t' || c == '\r';
-}
-
-std::vector<std::string_view> split_words(std::string_view line)
-{
-    std::vector<std::string_view> out;
-    size_t i = 0;
-    while (i < line.size()) {
-        while (i < line.size() && is_space(line[i]))
-            ++i;
-        size_t start = i;
-        while (i < line.size() && !is_space(line[i]))
-            ++i;
-        if (i > start)
-            out.push_back(line.substr(start, i - start));
-    }
-    return out;
 }
 
 template <class T>

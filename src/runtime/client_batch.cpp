@@ -1,5 +1,7 @@
 #include "smcroute/runtime/client_batch.hpp"
 
+#include "smcroute/base/words.hpp"
+
 #include <cassert>
 #include <cerrno>
 #include <deque>
@@ -12,25 +14,6 @@
 namespace smcroute {
 
 namespace {
-
-std::vector<std::string_view> split_words(std::string_view line)
-{
-    if (auto hash = line.find('#'); hash != std::string_view::npos)
-        line = line.substr(0, hash);
-    std::vector<std::string_view> words;
-    size_t i = 0;
-    auto space = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f'; };
-    while (i < line.size()) {
-        while (i < line.size() && space(line[i]))
-            ++i;
-        size_t start = i;
-        while (i < line.size() && !space(line[i]))
-            ++i;
-        if (i > start)
-            words.push_back(line.substr(start, i - start));
-    }
-    return words;
-}
 
 // Reads lines from a descriptor with its own buffer, so it knows when the
 // next line is not there yet (a pipe fed slowly, a terminal): the batch then
@@ -141,7 +124,7 @@ public:
         std::string line;
         auto flush_all = [this] { settle(0); };
         for (size_t lineno = 1; session_.usable() && reader.next(line, flush_all); ++lineno) {
-            auto words = split_words(line);
+            auto words = split_words(strip_comment(line));
             if (words.empty())
                 continue;
             auto cmd = parse_client_command(words);

@@ -530,6 +530,19 @@ TEST(CliHelp, MentionsEveryOptionOfItsTable)
     }
 }
 
+TEST(CliHelp, EveryOptionCarriesItsSetter)
+{
+    // A setting applies itself; only the legacy command options (-a -r -j
+    // -l -k, which collect their words) have none.
+    for (auto who : {who_legacy, who_daemon, who_ctl})
+        for (const auto& o : option_table(who)) {
+            const bool command = who == who_legacy && (o.long_name == "add" || o.long_name == "remove" ||
+                                                       o.long_name == "join" || o.long_name == "leave" ||
+                                                       o.long_name == "kill");
+            EXPECT_EQ(o.set == nullptr, command) << program_name(who) << " " << o.long_name << o.letter;
+        }
+}
+
 TEST(CliHelp, EveryOptionInTheTableParses)
 {
     // Help and parser share the tables: every option listed must be accepted.

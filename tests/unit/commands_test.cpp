@@ -127,3 +127,54 @@ TEST(Commands, ExitCodes)
     EXPECT_EQ(exit_code::config, 78);
     EXPECT_EQ(exit_code::permission, 77);
 }
+
+namespace {
+
+std::string arity_error(Verb v, size_t nargs)
+{
+    auto s = check_arity(verb_info(v), nargs);
+    EXPECT_FALSE(s.ok()) << verb_info(v).name << " " << nargs;
+    return s.ok() ? std::string() : s.error().message;
+}
+
+} // namespace
+
+TEST(Commands, ArityFromTheTable)
+{
+    for (const auto& v : all_verbs()) {
+        EXPECT_LE(v.min_args, v.max_args) << v.name;
+        // A verb that takes no arguments has no synopsis, and the other way round.
+        EXPECT_EQ(v.max_args == 0, v.synopsis.empty()) << v.name;
+        EXPECT_EQ(v.max_args == 0, v.args == VerbArgs::none) << v.name;
+    }
+    EXPECT_TRUE(check_arity(verb_info(Verb::add), 3).ok());
+    EXPECT_TRUE(check_arity(verb_info(Verb::add), 40).ok());
+    EXPECT_TRUE(check_arity(verb_info(Verb::remove), 2).ok());
+    EXPECT_TRUE(check_arity(verb_info(Verb::join), 3).ok());
+    EXPECT_TRUE(check_arity(verb_info(Verb::show), 0).ok());
+    EXPECT_TRUE(check_arity(verb_info(Verb::show), 5).ok());
+    EXPECT_TRUE(check_arity(verb_info(Verb::check), 0).ok());
+    EXPECT_TRUE(check_arity(verb_info(Verb::check), 2).ok());
+    EXPECT_TRUE(check_arity(verb_info(Verb::help), 1).ok());
+    EXPECT_TRUE(check_arity(verb_info(Verb::flush), 0).ok());
+
+    EXPECT_EQ(arity_error(Verb::add, 2), "add needs IIF [SOURCE[/LEN]] GROUP[/LEN] OIF [OIF ...]");
+    EXPECT_EQ(arity_error(Verb::remove, 0), "remove needs IIF [SOURCE[/LEN]] GROUP[/LEN] [OIF ...]");
+    EXPECT_EQ(arity_error(Verb::join, 1), "join needs IIF [SOURCE[/LEN]] GROUP[/LEN]");
+    EXPECT_EQ(arity_error(Verb::leave, 4), "too many arguments to leave (usage: leave IIF [SOURCE[/LEN]] GROUP[/LEN])");
+    EXPECT_EQ(arity_error(Verb::help, 2), "too many arguments to help (usage: help [COMMAND])");
+    EXPECT_EQ(arity_error(Verb::kill, 1), "kill takes no arguments");
+    EXPECT_EQ(arity_error(Verb::check, 1),
+              "check needs no arguments (the whole config) or IIF [SOURCE[/LEN]] GROUP[/LEN] [OIF ...]");
+}
+
+TEST(Commands, ArgumentGrammar)
+{
+    EXPECT_EQ(verb_info(Verb::add).args, VerbArgs::route);
+    EXPECT_EQ(verb_info(Verb::remove).args, VerbArgs::route);
+    EXPECT_EQ(verb_info(Verb::join).args, VerbArgs::join);
+    EXPECT_EQ(verb_info(Verb::leave).args, VerbArgs::join);
+    EXPECT_EQ(verb_info(Verb::show).args, VerbArgs::show);
+    EXPECT_EQ(verb_info(Verb::check).args, VerbArgs::optional_route);
+    EXPECT_EQ(verb_info(Verb::help).args, VerbArgs::topic);
+}

@@ -5,6 +5,7 @@
 
 #include "smcroute/model/commands.hpp"
 #include "smcroute/runtime/control.hpp"
+#include "smcroute/runtime/groups.hpp"
 
 #include <gtest/gtest.h>
 #include <net/if.h>
@@ -270,6 +271,33 @@ TEST_F(ControlTest, VerbsOnTheWireAreCanonical)
     EXPECT_EQ(run({"show", "bogus"}).status, static_cast<uint32_t>(exit_code::usage));
 }
 
+TEST_F(ControlTest, EveryVerbReachesItsHandler)
+{
+    for (const auto& v : all_verbs()) {
+        auto r = run({std::string(v.name)});
+        EXPECT_EQ(r.message.find("unknown command"), std::string::npos) << v.name << ": " << r.message;
+    }
+    EXPECT_EQ(kills, 1);
+    EXPECT_EQ(reloads, 1);
+}
+
+TEST_F(ControlTest, ArityIsTheVerbTables)
+{
+    // The daemon checks what the client checks, with the same words.
+    const std::vector<std::vector<std::string>> bad = {
+        {"add", "eth0", "225.1.2.3"}, {"remove", "eth0"}, {"join", "eth0"},
+        {"leave", "eth0", "10.0.0.1", "225.1.2.3", "x"}, {"flush", "now"}, {"version", "x"},
+        {"help", "a", "b"}, {"check", "eth0"},
+    };
+    for (const auto& args : bad) {
+        auto r = run(args);
+        EXPECT_EQ(r.status, static_cast<uint32_t>(exit_code::usage)) << args[0];
+        auto want = check_arity(verb_info(*match_verb(args[0])), args.size() - 1);
+        ASSERT_FALSE(want.ok()) << args[0];
+        EXPECT_EQ(r.message, want.error().message);
+    }
+}
+
 TEST_F(ControlTest, ReloadAndKillCallTheirHooks)
 {
     auto r = run({"reload"});
@@ -424,6 +452,87 @@ TEST_F(ControlTest, ShowInterfacesTextAndJson)
     EXPECT_EQ(count(j.all(), "\"name\""), 3u) << j.all();
     EXPECT_NE(j.all().find(cat("\"vif\": ", v0)), std::string::npos) << j.all();
     EXPECT_NE(j.all().find("\"vif\": null"), std::string::npos) << j.all();
+}
+
+// The JSON of every subject the fixture can show, byte for byte: scripts
+// read it (tests/system/json_all.sh checks it against the daemon).
+TEST_F(ControlTest, ShowJsonIsByteExact)
+{
+    auto c = check_route(RouteText{"eth0", "10.0.0.9", "225.1.2.9", {"eth7"}}, true);
+    ASSERT_TRUE(c.value);
+    ASSERT_TRUE(router.add(*c.value, Origin::config));
+    ASSERT_EQ(run({"add", "eth0", "10.0.0.1", "225.1.2.3", "eth1", "eth2"}).status, 0u);
+    ASSERT_EQ(run({"add", "eth1", "225.4.4.0/24", "eth0"}).status, 0u);
+    k4.canned_counters[{*IpAddr::parse("10.0.0.1"), *IpAddr::parse("225.1.2.3")}] = MfcCounters{31337, 1, 2};
+    auto dump = [](const RecordingReply& r) { return r.all(); };
+    EXPECT_EQ(dump(run({"show"}, req_json | req_detail)), "{\"routes\": [\n"
+              "{\"kind\": \"rule\", \"source\": \"*\", \"group\": \"225.4.4.0/24\", \"iif\": \"eth1\", \"oifs\": [\"eth0\"], \"state\": \"rule\", \"origin\": \"client\", \"learned\": 0}\n"
+              ",{\"kind\": \"route\", \"source\": \"10.0.0.1\", \"group\": \"225.1.2.3\", \"iif\": \"eth0\", \"oifs\": [\"eth1\", \"eth2\"], \"state\": \"active\", \"origin\": \"client\", \"packets\": 31337, \"bytes\": 1, \"wrong_if\": 2}\n"
+              ",{\"kind\": \"route\", \"source\": \"10.0.0.9\", \"group\": \"225.1.2.9\", \"iif\": \"eth0\", \"oifs\": [\"eth7\"], \"state\": \"pending\", \"origin\": \"config\", \"reason\": \"outbound interface eth7 does not exist\"}\n"
+              "]}\n");
+    EXPECT_EQ(dump(run({"show"}, req_json)), "{\"routes\": [\n"
+              "{\"kind\": \"rule\", \"source\": \"*\", \"group\": \"225.4.4.0/24\", \"iif\": \"eth1\", \"oifs\": [\"eth0\"], \"state\": \"rule\", \"origin\": \"client\", \"learned\": 0}\n"
+              ",{\"kind\": \"route\", \"source\": \"10.0.0.1\", \"group\": \"225.1.2.3\", \"iif\": \"eth0\", \"oifs\": [\"eth1\", \"eth2\"], \"state\": \"active\", \"origin\": \"client\"}\n"
+              ",{\"kind\": \"route\", \"source\": \"10.0.0.9\", \"group\": \"225.1.2.9\", \"iif\": \"eth0\", \"oifs\": [\"eth7\"], \"state\": \"pending\", \"origin\": \"config\", \"reason\": \"outbound interface eth7 does not exist\"}\n"
+              "]}\n");
+    EXPECT_EQ(dump(run({"show", "pending"}, req_json)), "{\"pending\": [\n"
+              "{\"kind\": \"route\", \"source\": \"10.0.0.9\", \"group\": \"225.1.2.9\", \"iif\": \"eth0\", \"oifs\": [\"eth7\"], \"state\": \"pending\", \"origin\": \"config\", \"reason\": \"outbound interface eth7 does not exist\"}\n"
+              "]}\n");
+    EXPECT_EQ(dump(run({"show", "interfaces"}, req_json)), "{\"interfaces\": [\n"
+              "{\"index\": 1, \"name\": \"eth0\", \"up\": true, \"vif\": 0, \"mif\": null}\n"
+              ",{\"index\": 2, \"name\": \"eth1\", \"up\": true, \"vif\": 1, \"mif\": null}\n"
+              ",{\"index\": 3, \"name\": \"eth2\", \"up\": true, \"vif\": 2, \"mif\": null}\n"
+              "]}\n");
+    ASSERT_EQ(run({"remove", "eth0", "10.0.0.1", "225.1.2.3"}).status, 0u);
+    ASSERT_EQ(run({"remove", "eth1", "225.4.4.0/24"}).status, 0u);
+    EXPECT_EQ(dump(run({"show"}, req_json)), "{\"routes\": [\n"
+              "{\"kind\": \"route\", \"source\": \"10.0.0.9\", \"group\": \"225.1.2.9\", \"iif\": \"eth0\", \"oifs\": [\"eth7\"], \"state\": \"pending\", \"origin\": \"config\", \"reason\": \"outbound interface eth7 does not exist\"}\n"
+              "]}\n");
+    ASSERT_EQ(run({"remove", "eth0", "10.0.0.9", "225.1.2.9"}).status, 0u);
+    EXPECT_EQ(dump(run({"show"}, req_json)), "{\"routes\": [\n]}\n");
+    EXPECT_EQ(dump(run({"show", "pending"}, req_json)), "{\"pending\": [\n]}\n");
+}
+
+// show groups as JSON, byte for byte, plain and with -d (the memberships).
+TEST(ControlGroupsTest, ShowGroupsJsonIsByteExact)
+{
+    struct AcceptingKernel final : MembershipKernel {
+        Status join(const Membership&) override { return {}; }
+        Status leave(const Membership&) override { return {}; }
+        void forget_interface(unsigned) override {}
+    } kernel;
+    Logger log;
+    log.set_level(LogLevel::none);
+    FakeKernel k4{Family::inet};
+    Router router{log, &k4, nullptr};
+    const std::map<unsigned, Interface> ifaces{{1, ctl_iface("eth0", 1)}, {2, ctl_iface("eth1", 2)}};
+    router.set_interfaces({ifaces.at(1), ifaces.at(2)});
+    GroupManager groups{log, kernel};
+    groups.set_interfaces(ifaces);
+    Control control{router, log, Control::Hooks{[] {}, [] { return Status{}; }, [] { return std::string("v"); }},
+                    &groups};
+    Peer root;
+    root.may_change_state = true;
+    auto run = [&](std::vector<std::string> args, uint32_t flags) {
+        Request req;
+        req.flags = flags;
+        req.args = std::move(args);
+        RecordingReply reply;
+        control.handle(req, root, reply);
+        EXPECT_EQ(reply.ends, 1);
+        return reply;
+    };
+    ASSERT_EQ(run({"join", "eth0", "225.1.2.3"}, 0).status, 0u);
+    ASSERT_EQ(run({"join", "eth1", "10.0.0.1", "232.1.1.0/31"}, 0).status, 0u);
+    EXPECT_EQ(run({"show", "groups"}, req_json).all(), "{\"groups\": [\n"
+              "{\"source\": \"*\", \"group\": \"225.1.2.3\", \"iif\": \"eth0\", \"state\": \"active\", \"origin\": \"client\", \"addresses\": 1, \"interfaces\": [\"eth0\"]}\n"
+              ",{\"source\": \"10.0.0.1\", \"group\": \"232.1.1.0/31\", \"iif\": \"eth1\", \"state\": \"active\", \"origin\": \"client\", \"addresses\": 2, \"interfaces\": [\"eth1\"]}\n"
+              "]}\n");
+    EXPECT_EQ(run({"show", "groups"}, req_json | req_detail).all(), "{\"groups\": [\n"
+              "{\"source\": \"*\", \"group\": \"225.1.2.3\", \"iif\": \"eth0\", \"state\": \"active\", \"origin\": \"client\", \"addresses\": 1, \"interfaces\": [\"eth0\"], \"memberships\": [{\"interface\": \"eth0\", \"source\": \"*\", \"group\": \"225.1.2.3\"}]}\n"
+              ",{\"source\": \"10.0.0.1\", \"group\": \"232.1.1.0/31\", \"iif\": \"eth1\", \"state\": \"active\", \"origin\": \"client\", \"addresses\": 2, \"interfaces\": [\"eth1\"], \"memberships\": [{\"interface\": \"eth1\", \"source\": \"10.0.0.1\", \"group\": \"232.1.1.0\"}, {\"interface\": \"eth1\", \"source\": \"10.0.0.1\", \"group\": \"232.1.1.1\"}]}\n"
+              "]}\n");
+    EXPECT_EQ(run({"show", "memberships", "-i", "lo", "-f", "inet6"}, req_json).status, 0u);
 }
 
 TEST(ControlNoV6Test, Ipv6RouteWithoutIpv6FailsCleanly)
@@ -654,9 +763,11 @@ TEST_F(ControlStreamTest, RoutesPresentThroughoutAreListedOnce)
     }
     EXPECT_EQ(seen.count("(10.0.0.1, 225.0.0.1)"), 0u) << "added behind the listing";
     EXPECT_EQ(seen.count("(10.9.9.9, 225.9.9.9)"), 1u) << "added ahead, seen by a rebuilt index";
-    for (const auto& row : r.rows)
-        if (row.rfind("(10.0.3.41, 225.1.3.41)", 0) == 0)
+    for (const auto& row : r.rows) {
+        if (row.rfind("(10.0.3.41, 225.1.3.41)", 0) == 0) {
             EXPECT_NE(row.find("eth1 eth2"), std::string::npos) << row;
+        }
+    }
 }
 
 // Text takes two passes: widths, then rows. A row that is wider when sent

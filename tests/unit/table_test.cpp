@@ -1,5 +1,5 @@
-// Unit tests for runtime/table: column alignment, JSON string escaping and
-// escaping for a terminal.
+// Unit tests for base/table: column alignment and escaping for a terminal
+// (JSON escaping: json_test).
 #include "smcroute/base/table.hpp"
 
 #include <gtest/gtest.h>
@@ -176,29 +176,6 @@ TEST(TableTest, RowsAreStoredCompactly)
     // capacity): far less than a std::string per cell, which alone is 4 x 32
     // bytes before the heap copy of the key.
     EXPECT_LT(t.memory(), 10000u * 120);
-}
-
-TEST(JsonStringTest, Escapes)
-{
-    EXPECT_EQ(json_string(""), "\"\"");
-    EXPECT_EQ(json_string("eth0"), "\"eth0\"");
-    EXPECT_EQ(json_string("a\"b\\c"), "\"a\\\"b\\\\c\"");
-    EXPECT_EQ(json_string("l1\nl2\tx\r"), "\"l1\\nl2\\tx\\r\"");
-    EXPECT_EQ(json_string(std::string_view("\x01\x1f", 2)), "\"\\u0001\\u001f\"");
-    EXPECT_EQ(json_string(std::string_view("a\0b", 3)), "\"a\\u0000b\"");
-    EXPECT_EQ(json_string("caf\xc3\xa9"), "\"caf\xc3\xa9\""); // UTF-8 passes through
-    std::string out = "x";
-    append_json_string(out, "a\"b");
-    EXPECT_EQ(out, "x\"a\\\"b\"");
-}
-
-
-TEST(Table, JsonEscapesDelAndC1Controls)
-{
-    EXPECT_EQ(json_string("a\x7f" "b"), "\"a\\u007fb\"");
-    EXPECT_EQ(json_string("a\xc2\x9b" "b\xc2\x80"), "\"a\\u009bb\\u0080\"");
-    // U+00A0 and other UTF-8 with 0x80..0x9f continuation bytes stay.
-    EXPECT_EQ(json_string("\xc2\xa0\xe2\x80\xa6\xc3\x89"), "\"\xc2\xa0\xe2\x80\xa6\xc3\x89\"");
 }
 
 TEST(Table, TerminalEscape)

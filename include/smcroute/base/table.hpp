@@ -1,11 +1,13 @@
 // base/table: renders `show` output — text tables aligned to the longest
-// value in each column, JSON string escaping, and escaping of text bound for
-// a terminal. Formatting only; it does not
+// value in each column, and escaping of text bound for a terminal (JSON is
+// base/json's; included here for the renderers that write both). Formatting only; it does not
 // know what the rows mean. Cells are kept in one compact buffer and column
 // widths as rows arrive, so rows can be rendered a slice at a time; or, for
 // tables too large to keep, rows are only measured in a first pass and
 // rendered one by one in a second.
 #pragma once
+
+#include "smcroute/base/json.hpp"
 
 #include <cstdint>
 #include <functional>
@@ -56,11 +58,6 @@ private:
     std::vector<std::string_view> cells_; // render_row's scratch
     std::string line_;
 };
-
-// "text" with JSON escapes, including the quotes.
-std::string json_string(std::string_view text);
-// The same, appended to out.
-void append_json_string(std::string& out, std::string_view text);
 
 // Whether text holds a byte a terminal could act on: a C0 control other than
 // TAB, DEL, a C1 control (U+0080..U+009F), or a byte that is not part of

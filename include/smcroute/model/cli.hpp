@@ -93,14 +93,22 @@ Result<Invocation> parse_command_line(Personality who, const std::vector<std::st
 // argument count checked; show gets its canonical subject as args[0].
 Result<ClientCommand> parse_client_command(const std::vector<std::string_view>& words);
 
+// The parser's state while it reads argv (cli.cpp's own).
+struct ParseState;
+// Applies an option (and its value, when it takes one) to the parse state;
+// fails with the usage error for a bad value.
+using OptionSetter = Status (*)(ParseState&, std::string_view value);
+
 // The option table of a personality, the one source of its parser and help.
 // letter 0: long option only; long_name empty: short option only; arg empty:
-// takes no argument.
+// takes no argument. set null: a legacy command option (-a -r -j -l -k),
+// which collects its words up to the next option, `arg` documenting them.
 struct OptionInfo {
     char letter;
     std::string_view long_name;
     std::string_view arg;
     std::string_view help;
+    OptionSetter set = nullptr;
 };
 std::span<const OptionInfo> option_table(Personality who);
 

@@ -1,12 +1,16 @@
-// runtime/control: answers one IPC request. Checks the verb and the peer's
-// right to change state, validates arguments with the same validator as the
-// config file, applies them to the Router and renders `show` output (text or
-// JSON). Owns no sockets and no kernel state.
+// runtime/control: answers one IPC request. Checks the verb, the peer's
+// right to change state and the number of words (the verb table of
+// model/commands), then hands the request to the verb's handler through one
+// table: route and join words are validated with the same validator as the
+// config file and applied to the Router or GroupManager; `show` goes to
+// runtime/show. Owns no sockets and no kernel state.
 #pragma once
 
 #include "smcroute/runtime/groups.hpp"
 #include "smcroute/runtime/ipc_server.hpp"
 #include "smcroute/runtime/router.hpp"
+#include "smcroute/runtime/show.hpp"
+#include "smcroute/model/commands.hpp"
 
 #include <array>
 #include <functional>
@@ -31,28 +35,26 @@ public:
     void handle(const Request& req, const Peer& peer, Reply& reply);
 
 private:
+    using Handler = void (Control::*)(const Request&, Reply&);
+    static Handler handler_of(Verb verb); // null: none
+
+    // One per verb (handler_of).
     void add(const Request& req, Reply& reply);
     void remove(const Request& req, Reply& reply);
+    void join(const Request& req, Reply& reply);
+    void leave(const Request& req, Reply& reply);
     void show(const Request& req, Reply& reply);
-    void show_routes(const Request& req, Reply& reply, bool only_pending);
-    void show_interfaces(const Request& req, Reply& reply);
+    void check(const Request& req, Reply& reply);
+    void flush(const Request& req, Reply& reply);
+    void reload(const Request& req, Reply& reply);
+    void kill(const Request& req, Reply& reply);
+    void version(const Request& req, Reply& reply);
+    void help(const Request& req, Reply& reply);
+
+    Checked<RouteSpec> route_request(const Request& req, Reply& reply, bool add);
     void join_or_leave(const Request& req, Reply& reply, bool join);
-    void show_groups(const Request& req, Reply& reply);
-    void show_memberships(const Request& req, Reply& reply);
     Status check_interfaces(const RouteSpec& spec) const;
 
-public:
-    // Text column widths found by the last complete first pass of `show`
-    // (routes or pending; never -d: counters change while the table does
-    // not), with the Router::version() the table had throughout: a text
-    // listing of the same table reuses them and skips its first pass.
-    struct ShowWidths {
-        bool valid = false;
-        uint64_t version = 0;
-        std::vector<size_t> widths;
-    };
-
-private:
     Router& router_;
     Logger& log_;
     std::array<ShowWidths, 2> show_widths_; // [only_pending]

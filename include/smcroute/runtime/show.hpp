@@ -1,0 +1,40 @@
+// runtime/show: answers `show SUBJECT`: one renderer per subject (routes,
+// pending, interfaces, groups, memberships), found through one table, each
+// writing text tables or JSON (base/json). Reads the Router, the
+// GroupManager and the kernel's membership tables; changes nothing. Knows
+// nothing of verbs, permissions or sockets (runtime/control dispatches here).
+#pragma once
+
+#include "smcroute/runtime/groups.hpp"
+#include "smcroute/runtime/ipc_server.hpp"
+#include "smcroute/runtime/router.hpp"
+
+#include <array>
+#include <cstdint>
+#include <vector>
+
+namespace smcroute {
+
+// Text column widths found by the last complete first pass of `show`
+// (routes or pending; never -d: counters change while the table does
+// not), with the Router::version() the table had throughout: a text
+// listing of the same table reuses them and skips its first pass.
+struct ShowWidths {
+    bool valid = false;
+    uint64_t version = 0;
+    std::vector<size_t> widths;
+};
+
+// What the renderers read, and the widths they keep between listings.
+struct ShowSources {
+    const Router& router;
+    GroupManager* groups; // null: `show groups` is refused
+    std::array<ShowWidths, 2>& widths; // [only_pending]
+};
+
+// req.args: "show" [SUBJECT [OPTIONS]]; SUBJECT by name or unique prefix,
+// routes when absent. Ends the reply (show routes and show pending
+// stream: rows are produced as the client reads them).
+void show(const ShowSources& from, const Request& req, Reply& reply);
+
+} // namespace smcroute
