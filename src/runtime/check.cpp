@@ -1,5 +1,6 @@
 #include "smcroute/runtime/check.hpp"
 
+#include "smcroute/base/json.hpp"
 #include "smcroute/model/diagnose.hpp"
 #include "smcroute/model/route_spec.hpp"
 #include "smcroute/os/config_files.hpp"
@@ -135,10 +136,15 @@ void print_json(const Output& out, const Subject& s, const std::optional<std::st
     put(out, "  \"findings\": [");
     for (size_t i = 0; i < s.findings.size(); ++i) {
         const auto& f = s.findings[i];
-        put(out, cat(i ? ",\n    " : "\n    ", "{\"severity\": ",
-                     f.severity == Severity::error ? "\"problem\"" : "\"warning\"", ", \"subject\": ",
-                     json_string(f.subject), ", \"message\": ", json_string(f.message), ", \"fix\": ",
-                     json_string(f.fix), "}"));
+        std::string finding;
+        JsonWriter(finding)
+            .object()
+            .member("severity", f.severity == Severity::error ? "problem" : "warning")
+            .member("subject", f.subject)
+            .member("message", f.message)
+            .member("fix", f.fix)
+            .end();
+        put(out, cat(i ? ",\n    " : "\n    ", finding));
     }
     put_line(out, s.findings.empty() ? "]" : "\n  ]");
     put_line(out, "}");

@@ -2,6 +2,7 @@
 
 #include "smcroute/model/commands.hpp"
 #include "smcroute/os/kernel_groups.hpp"
+#include "smcroute/base/json.hpp"
 #include "smcroute/base/table.hpp"
 
 #include <array>

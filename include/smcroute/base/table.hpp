@@ -1,13 +1,10 @@
 // base/table: renders `show` output — text tables aligned to the longest
 // value in each column, and escaping of text bound for a terminal (JSON is
-// base/json's; included here for the renderers that write both). Formatting only; it does not
-// know what the rows mean. Cells are kept in one compact buffer and column
+// base/json's). Formatting only; it does not know what the rows mean. Cells are kept in one compact buffer and column
 // widths as rows arrive, so rows can be rendered a slice at a time; or, for
 // tables too large to keep, rows are only measured in a first pass and
 // rendered one by one in a second.
 #pragma once
-
-#include "smcroute/base/json.hpp"
 
 #include <cstdint>
 #include <functional>
