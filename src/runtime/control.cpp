@@ -167,9 +167,8 @@ Checked<RouteSpec> Control::route_request(const Request& req, Reply& reply, bool
         reply.end(exit_code::failed, cat(verb, ": ", issues_text(checked.issues, Severity::error)));
         return checked;
     }
-    const Family family = checked.value->family();
-    if (!router_.has_family(family)) {
-        reply.end(exit_code::failed, cat(verb, ": ", family_name(family), " multicast routing is not available"));
+    if (auto st = router_.family_status(checked.value->family()); !st) {
+        reply.end(exit_code::failed, cat(verb, ": ", st.error().message));
         checked.value.reset();
     }
     return checked;

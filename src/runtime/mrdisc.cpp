@@ -305,10 +305,10 @@ void Mrdisc::on_solicitation(Family f, unsigned ifindex)
         return;
     }
     a.answer = loop_.after(a.last_sent + gap - now, [this, ifindex, f] {
-        auto it = entries_.find(ifindex);
-        if (it == entries_.end() || !it->second.announcers.count(f))
+        auto due = entries_.find(ifindex);
+        if (due == entries_.end() || !due->second.announcers.count(f))
             return;
-        it->second.announcers.at(f).answer = 0;
+        due->second.announcers.at(f).answer = 0;
         advertise(ifindex, f);
     });
 }

@@ -1,5 +1,7 @@
 #include "smcroute/runtime/reload.hpp"
 
+#include <cerrno>
+
 namespace smcroute {
 
 namespace {
@@ -63,13 +65,10 @@ bool add_routes_and_joins(const std::vector<Located<RouteSpec>>& routes, const s
     for (const auto& r : routes) {
         if (give_up())
             return false;
-        if (!router.has_family(r.spec.family())) {
-            log.error(cat(at(r.loc), family_name(r.spec.family()), " multicast routing is not available, route ",
-                          r.spec.key_str(), " ignored"));
-            continue;
-        }
         if (auto st = router.add(r.spec, Origin::config); !st)
-            log.error(at(r.loc) + st.error().message);
+            log.error(st.error().code == EAFNOSUPPORT
+                          ? cat(at(r.loc), st.error().message, ", route ", r.spec.key_str(), " ignored")
+                          : at(r.loc) + st.error().message);
     }
     for (const auto& j : joins) {
         if (give_up())

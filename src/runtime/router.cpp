@@ -4,6 +4,7 @@
 // find and replace). Kernel work is in router_reconcile.cpp.
 #include "smcroute/runtime/router.hpp"
 
+#include <cerrno>
 #include <algorithm>
 #include <cassert>
 
@@ -260,11 +261,18 @@ void Router::unindex_rule(Rule& rule)
         fs->rule_index.erase(lit);
 }
 
+Status Router::family_status(Family f) const
+{
+    if (!has_family(f))
+        return Error{EAFNOSUPPORT, cat(family_name(f), " multicast routing is not available")};
+    return {};
+}
+
 Status Router::add(const RouteSpec& spec, Origin origin)
 {
     ++version_;
-    if (!has_family(spec.family()))
-        return fail(cat(family_name(spec.family()), " multicast routing is not available"));
+    if (auto st = family_status(spec.family()); !st)
+        return st;
     if (!spec.is_template()) {
         SgKey key{spec.source.addr, spec.group.addr};
         auto [nit, inserted] = static_.try_emplace(key);
@@ -338,6 +346,8 @@ void Router::erase_rule(std::map<RuleKey, Rule>::iterator it)
 Status Router::remove(const RouteSpec& spec, bool only_oifs)
 {
     ++version_;
+    if (auto st = family_status(spec.family()); !st)
+        return st;
     auto drop_names = [&](std::vector<IfName>& oifs) -> Status {
         for (const auto& o : spec.oifs)
             if (std::find(oifs.begin(), oifs.end(), o) == oifs.end())

@@ -5,6 +5,7 @@
 
 #include "smcroute/runtime/router.hpp"
 
+#include <cerrno>
 #include <gtest/gtest.h>
 #include <net/if.h>
 
@@ -1429,4 +1430,26 @@ TEST(RouterNoV6Test, Ipv6UnavailableIsAClearError)
 }
 
 } // namespace
+TEST(RouterNoV6Test, FamilyIsCheckedInOnePlaceForAddAndRemove)
+{
+    Logger log;
+    log.set_level(LogLevel::none);
+    FakeKernel k4{Family::inet};
+    Router router{log, &k4, nullptr};
+    router.set_interfaces({make_iface("eth0", 1), make_iface("eth1", 2)});
+    auto fam = router.family_status(Family::inet6);
+    ASSERT_FALSE(fam);
+    EXPECT_EQ(fam.error().code, EAFNOSUPPORT);
+    EXPECT_EQ(fam.error().message, "IPv6 multicast routing is not available");
+    EXPECT_TRUE(router.family_status(Family::inet));
+    auto added = router.add(spec("eth0", "2001:db8::1", "ff0e::1", {"eth1"}), Origin::config);
+    ASSERT_FALSE(added);
+    EXPECT_EQ(added.error().code, EAFNOSUPPORT);
+    EXPECT_EQ(added.error().message, fam.error().message);
+    auto removed = router.remove(spec("eth0", "2001:db8::1", "ff0e::1", {}), false);
+    ASSERT_FALSE(removed);
+    EXPECT_EQ(removed.error().code, EAFNOSUPPORT);
+    EXPECT_EQ(removed.error().message, fam.error().message);
+}
+
 } // namespace smcroute

@@ -99,6 +99,11 @@ public:
     Router& operator=(const Router&) = delete;
 
     bool has_family(Family f) const { return family_state(f) != nullptr; }
+    // The one check that this router routes family f: an Error (EAFNOSUPPORT,
+    // "IPv6 multicast routing is not available") when it does not. add() and
+    // remove() make it first; a caller that must answer it before its own
+    // checks (control, for a client's request) asks here.
+    Status family_status(Family f) const;
     // Called after a rule installs an (S,G) (for the -e script).
     void on_learned(std::function<void(const SgKey&, std::string_view iif)> fn) { on_learned_ = std::move(fn); }
 
@@ -120,9 +125,11 @@ public:
     // Add a route or rule. An existing one with the same key gains the new
     // OIFs. An (S,G) already routed from another IIF is refused.
     // Unknown interfaces make it pending (caller decides whether to allow that).
+    // A family this router does not route is refused (family_status()).
     Status add(const RouteSpec& spec, Origin origin);
     // Remove by key (IIF, SOURCE, GROUP). With oifs: drop only those OIFs (a
-    // route left with none still blocks, as a stop filter).
+    // route left with none still blocks, as a stop filter). A family this
+    // router does not route is refused (family_status()).
     Status remove(const RouteSpec& spec, bool only_oifs);
     // Remove every route and rule of this origin.
     void remove_origin(Origin origin);
