@@ -254,7 +254,7 @@ int Daemon::open_routing_sockets(ReadyPipe& ready)
 // The router, the group manager and the request handler over them.
 void Daemon::make_routing_engine()
 {
-    router_ = std::make_unique<Router>(log_, v4_.get(), v6_.get());
+    router_ = std::make_unique<Router>(log_, v4_.get(), v6_.get(), &loop_.clock());
     router_->set_max_learned(opts_.max_learned);
     router_->on_learned([this](const SgKey& k, std::string_view iif) {
         if (!script_.enabled()) // the environment is not built for nothing

@@ -10,7 +10,8 @@
 
 namespace smcroute {
 
-Router::Router(Logger& log, MrouteSocket* v4, MrouteSocket* v6) : log_(log)
+Router::Router(Logger& log, MrouteSocket* v4, MrouteSocket* v6, const Clock* clock)
+    : log_(log), clock_(clock ? *clock : steady_)
 {
     if (v4)
         v4_ = std::make_unique<FamilyState>(FamilyState{v4, VifTable(*v4, log), {}});

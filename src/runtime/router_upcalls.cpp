@@ -163,8 +163,8 @@ UpcallStats Router::upcall_stats() const
 
 void Router::report_upcall_losses()
 {
-    auto now = std::chrono::steady_clock::now();
-    if (last_report_ != std::chrono::steady_clock::time_point{} && now - last_report_ < std::chrono::seconds(10))
+    auto now = clock_.now();
+    if (last_report_ != Clock::time_point{} && now - last_report_ < std::chrono::seconds(10))
         return;
     UpcallStats s = upcall_stats();
     uint64_t refused = s.refused - reported_.refused;
@@ -188,8 +188,8 @@ void Router::handle_wrongvif(FamilyState& fs, const Upcall& up)
     auto it = dynamic_.find(key);
     if (it == dynamic_.end() || !it->second.rule || it->second.hold.iif_vif == up.vif)
         return;
-    auto now = std::chrono::steady_clock::now();
-    if (it->second.last_move != std::chrono::steady_clock::time_point{} &&
+    auto now = clock_.now();
+    if (it->second.last_move != Clock::time_point{} &&
         now - it->second.last_move < std::chrono::seconds(1))
         return;
     auto iit = ifaces_.find(fs.vifs.ifindex_of(up.vif));

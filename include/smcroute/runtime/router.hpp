@@ -12,6 +12,7 @@
 #pragma once
 
 #include "smcroute/os/interfaces.hpp"
+#include "smcroute/base/clock.hpp"
 #include "smcroute/base/hash.hpp"
 #include "smcroute/base/log.hpp"
 #include "smcroute/os/mroute.hpp"
@@ -92,8 +93,9 @@ struct RouteView {
 
 class Router {
 public:
-    // Either kernel may be null when the family is unavailable.
-    Router(Logger& log, MrouteSocket* v4, MrouteSocket* v6);
+    // Either kernel may be null when the family is unavailable. Rate limits
+    // read clock (the event loop's), or the steady clock when none is given.
+    Router(Logger& log, MrouteSocket* v4, MrouteSocket* v6, const Clock* clock = nullptr);
     ~Router();
     Router(const Router&) = delete;
     Router& operator=(const Router&) = delete;
@@ -249,7 +251,7 @@ private:
         Hold hold;
         uint64_t last_packets = 0; // kernel count at the last expiry check
         bool checked = false;      // seen by at least one expiry check
-        std::chrono::steady_clock::time_point last_move{}; // WRONGVIF rate limit
+        Clock::time_point last_move{}; // WRONGVIF rate limit
         DynamicEntry* prev = nullptr; // in the list of its IIF's VIF
         DynamicEntry* next = nullptr;
     };
@@ -344,6 +346,8 @@ private:
     const std::vector<ListKey>& listed_dynamics() const;
 
     Logger& log_;
+    SteadyClock steady_;
+    const Clock& clock_;
     std::unique_ptr<FamilyState> v4_, v6_;
     std::map<unsigned, Interface> ifaces_; // by ifindex
     std::unordered_map<IfName, unsigned> index_by_name_;
@@ -369,7 +373,7 @@ private:
     uint64_t upcalls_received_ = 0;
     uint64_t upcalls_refused_ = 0;
     UpcallStats reported_;
-    std::chrono::steady_clock::time_point last_report_{};
+    Clock::time_point last_report_{};
 };
 
 // A listing of the routes (Router::list()) taken a few at a time from the
