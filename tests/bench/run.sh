@@ -41,7 +41,8 @@
 #   unres    how many unresolved (S,G) entries the kernel itself queues
 #            (no daemon answering upcalls: mfc_floor -H)
 #   parse    config_parse: the config parser alone, in-process, on 100 000
-#            route lines (the fastest of 3 parses; no namespaces, no daemon)
+#            route lines, and on 20 000 lines that each hold an error, all
+#            kept (the fastest of 3 parses; no namespaces, no daemon)
 set -u -o pipefail
 
 self=$(readlink -f "$0")
@@ -349,15 +350,16 @@ both() {
     inner "$scen" peer "$@"
 }
 peer_skipped() { [ -n "${SKIPPED[$1]:-}" ]; }
-# parse N: the parser alone, in this process's namespaces (ours only).
+# parse N [-e]: the parser alone, in this process's namespaces (ours only);
+# -e: every line an error.
 parse() {
-    local out
+    local out key=parse_$1${2:+_errors}
     [ -z "$only" ] || [[ $only == *,parse,* ]] || return 0
-    echo "bench: parse $1" >&2
-    if out=$("$TOOLS/config_parse" -n "$1" -r 3); then
-        SAMPLES[parse_$1|ours]+="${out#elapsed_ms=} "
+    echo "bench: parse $*" >&2
+    if out=$("$TOOLS/config_parse" -n "$1" -r 3 ${2:+"$2"}); then
+        SAMPLES[$key|ours]+="${out#elapsed_ms=} "
     else
-        SAMPLES[parse_$1|ours]+="fail "
+        SAMPLES[$key|ours]+="fail "
     fi
 }
 
@@ -378,6 +380,7 @@ for ((r = 1; r <= runs; r++)); do
     both burst small burst 0
     both burst small paced 1000
     parse 100000
+    parse 20000 -e
 done
 
 # ------------------------------------------------------------ report
@@ -489,6 +492,7 @@ done
 row kernel_unres_default "kernel unresolved, 1k burst" entries none "" - -
 row kernel_unres_8388608 "  same, 8 MiB upcall rcvbuf" entries none "" - -
 row parse_100000 "parse 100k config lines" ms none "" le 1000
+row parse_20000_errors "parse 20k lines, each an error" ms none "" - -
 
 echo
 echo "runs: $runs$([ "$quick" = 1 ] && echo ' (quick)'); ours: $OURS${VS:+; peer: $VS (ratio = peer / ours)}"

@@ -339,14 +339,15 @@ TEST(EventLoop, RunStopsFromHandler)
 
 TEST(EventLoop, RunOnceWaitsForNextTimerOnly)
 {
-    // The steady clock by default: a real 20 ms timer ends the wait.
+    // The steady clock by default: a real 20 ms timer ends the wait, not
+    // max_wait (the bound is half of it: a hang guard, not a speed limit).
     EventLoop loop;
     bool fired = false;
     loop.after(20ms, [&] { fired = true; });
     auto start = std::chrono::steady_clock::now();
-    ASSERT_TRUE(loop.run_once(5s).ok());
+    ASSERT_TRUE(loop.run_once(60s).ok());
     EXPECT_TRUE(fired);
-    EXPECT_LT(std::chrono::steady_clock::now() - start, 1s);
+    EXPECT_LT(std::chrono::steady_clock::now() - start, 30s);
 }
 
 TEST(EventLoop, SignalsArriveThroughSignalfd)

@@ -69,8 +69,9 @@ UniqueFd bound_at(const std::string& path, bool listening)
     addr.sun_family = AF_UNIX;
     path.copy(addr.sun_path, sizeof addr.sun_path - 1);
     EXPECT_EQ(::bind(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0) << path;
-    if (listening)
+    if (listening) {
         EXPECT_EQ(::listen(fd.get(), 4), 0);
+    }
     return fd;
 }
 
