@@ -24,6 +24,8 @@ void check(bool ok, const char* what)
 
 } // namespace
 
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size);
+
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
 {
     std::string_view in(reinterpret_cast<const char*>(data), size);

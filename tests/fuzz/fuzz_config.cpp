@@ -68,6 +68,8 @@ void examine(const ParseResult& r, const ParseOptions& opts)
 
 } // namespace
 
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size);
+
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
 {
     std::string_view in(reinterpret_cast<const char*>(data), size);

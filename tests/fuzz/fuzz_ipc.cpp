@@ -129,6 +129,8 @@ void round_trip(const Frame& frame, Daemon& d, const Peer& peer)
 
 } // namespace
 
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size);
+
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
 {
     if (size < 1)

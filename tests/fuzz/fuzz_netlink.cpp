@@ -41,6 +41,8 @@ void walk_everything(const uint8_t* buf, size_t size)
 
 } // namespace
 
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size);
+
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
 {
     // Exactly size bytes on the heap, so ASan sees any read past the end.

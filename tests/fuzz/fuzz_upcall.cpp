@@ -59,6 +59,8 @@ std::optional<Upcall> decode_exact(Family f, const uint8_t* p, size_t n)
 
 } // namespace
 
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size);
+
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
 {
     // The whole input as one message, both ways.

@@ -1016,6 +1016,28 @@ void* operator new[](size_t size)
 {
     return ::operator new(size);
 }
+// Every form that pairs with free(), so no allocation here meets the
+// sanitizer's own operator delete (std::stable_sort's buffer is nothrow).
+void* operator new(size_t size, const std::nothrow_t&) noexcept
+{
+    try {
+        return ::operator new(size);
+    } catch (...) {
+        return nullptr;
+    }
+}
+void* operator new[](size_t size, const std::nothrow_t&) noexcept
+{
+    return ::operator new(size, std::nothrow);
+}
+void operator delete(void* p, const std::nothrow_t&) noexcept
+{
+    std::free(p);
+}
+void operator delete[](void* p, const std::nothrow_t&) noexcept
+{
+    std::free(p);
+}
 void operator delete(void* p) noexcept
 {
     std::free(p);
@@ -1024,6 +1046,11 @@ void operator delete[](void* p) noexcept
 {
     std::free(p);
 }
+// The sized forms too: the C++ runtime (built with sized deallocation) calls
+// them, and must reach the free() that matches this malloc(). Declared
+// first: without -fsized-deallocation <new> does not declare them.
+void operator delete(void* p, size_t) noexcept;
+void operator delete[](void* p, size_t) noexcept;
 void operator delete(void* p, size_t) noexcept
 {
     std::free(p);
