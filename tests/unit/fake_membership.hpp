@@ -1,6 +1,6 @@
 // tests/unit/fake_membership: an in-memory MembershipKernel for unit tests
-// of what drives GroupManager. Keeps the set of memberships held and counts
-// every join and leave. No syscalls.
+// of what drives GroupManager. Keeps the set of memberships held, counts
+// every join and leave, and can be told to refuse one join. No syscalls.
 #pragma once
 
 #include "smcroute/base/log.hpp"
@@ -21,7 +21,10 @@ public:
     Status join(const Membership& m) override
     {
         ++joins;
-        if (!held.insert(Key{m.ifindex, m.source, m.group}).second)
+        Key k{m.ifindex, m.source, m.group};
+        if (refuse && *refuse == k)
+            return Error{ENOBUFS, cat("join ", m.str(), ": No buffer space available")};
+        if (!held.insert(k).second)
             return Error{EADDRINUSE, cat("already joined: ", m.str())};
         return {};
     }
@@ -37,10 +40,22 @@ public:
         forgotten.push_back(ifindex);
         std::erase_if(held, [&](const Key& k) { return std::get<0>(k) == ifindex; });
     }
+    bool has(unsigned ifindex, std::optional<IpAddr> source, IpAddr group) const
+    {
+        return held.contains(Key{ifindex, source, group});
+    }
+    size_t on(unsigned ifindex) const
+    {
+        size_t n = 0;
+        for (const auto& k : held)
+            n += std::get<0>(k) == ifindex;
+        return n;
+    }
 
     std::set<Key> held;
+    std::optional<Key> refuse; // this join fails with ENOBUFS
     std::vector<unsigned> forgotten;
-    unsigned joins = 0, leaves = 0;
+    size_t joins = 0, leaves = 0;
 };
 
 } // namespace smcroute::test

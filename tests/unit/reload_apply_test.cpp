@@ -45,7 +45,7 @@ Config parse(std::string_view text)
 
 // Kernel calls, both kernels together.
 struct Calls {
-    unsigned add_vif = 0, del_vif = 0, add_mfc = 0, del_mfc = 0, joins = 0, leaves = 0;
+    size_t add_vif = 0, del_vif = 0, add_mfc = 0, del_mfc = 0, joins = 0, leaves = 0;
     friend bool operator==(const Calls&, const Calls&) = default;
     friend std::ostream& operator<<(std::ostream& os, const Calls& c)
     {
