@@ -9,10 +9,12 @@ set -euo pipefail
 src=${1:?usage: warnings_gcc.sh SRCDIR WORKDIR}
 work=${2:?usage: warnings_gcc.sh SRCDIR WORKDIR}
 command -v g++ >/dev/null 2>&1 || { echo "FAIL: warnings_gcc: g++ not found (tests/run_all.sh installs it)" >&2; exit 1; }
+# The release build's optimisation (its flow-based warnings), without the
+# debug information, which warns about nothing and doubles the compile time.
 cmake -S "$src" -B "$work" -DCMAKE_CXX_COMPILER=g++ -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-    -DSMCROUTE_WERROR=ON -DSMCROUTE_TESTS=OFF -DSMCROUTE_SANITIZE=OFF -DSMCROUTE_FUZZ=OFF >"$work.cmake.log" 2>&1 \
+    -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O2 -DNDEBUG" -DSMCROUTE_WERROR=ON -DSMCROUTE_TESTS=OFF -DSMCROUTE_SANITIZE=OFF -DSMCROUTE_FUZZ=OFF >"$work.cmake.log" 2>&1 \
     || { cat "$work.cmake.log" >&2; echo "FAIL: warnings_gcc: cmake failed" >&2; exit 1; }
-if ! cmake --build "$work" -j1 -- -k >"$work.build.log" 2>&1; then
+if ! cmake --build "$work" -j2 -- -k >"$work.build.log" 2>&1; then
     grep -E 'warning:|error:' "$work.build.log" >&2 || tail -30 "$work.build.log" >&2
     echo "FAIL: warnings_gcc: g++ -Werror build failed" >&2
     exit 1
