@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include "parse_text.hpp"
+
 #include <cstdlib>
 #include <fstream>
 #include <string>
@@ -13,17 +15,7 @@ using namespace smcroute;
 
 namespace {
 
-// Every diagnostic, formatted, joined by blank lines.
-std::string all(const ParseResult& r)
-{
-    std::string out;
-    for (const auto& d : r.diagnostics) {
-        if (!out.empty())
-            out += "\n\n";
-        out += d.format();
-    }
-    return out;
-}
+using test::all;
 
 } // namespace
 

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "parse_text.hpp"
+
 #include <new>
 #include <cstdio>
 #include <cstdlib>
@@ -26,17 +28,7 @@ ParseResult parse(std::string_view text)
     return parse(text, files);
 }
 
-// Every diagnostic, formatted, joined by blank lines.
-std::string all(const ParseResult& r)
-{
-    std::string out;
-    for (const auto& d : r.diagnostics) {
-        if (!out.empty())
-            out += "\n\n";
-        out += d.format();
-    }
-    return out;
-}
+using test::all;
 
 // The one diagnostic's first line; fails the test when there is not exactly one.
 std::string first_line(const ParseResult& r)
