@@ -14,6 +14,8 @@
 // Exit 64: usage.
 #include "smcroute/model/config.hpp"
 
+#include "../unit/parse_text.hpp"
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -23,25 +25,8 @@
 
 namespace {
 
-std::string many_routes(long n)
-{
-    std::string text;
-    for (long i = 0; i < n; ++i) {
-        text += "mroute from eth0 source 10.";
-        text += std::to_string((i >> 16) & 255) + "." + std::to_string((i >> 8) & 255) + "." +
-                std::to_string(i & 255);
-        text += " group 225.1.2.3 to eth1 eth2\n";
-    }
-    return text;
-}
-
-std::string many_errors(long n)
-{
-    std::string text;
-    for (long i = 0; i < n; ++i)
-        text += "mroute from eth0 sorce 10.0.0.1 group 225.1.2.3 to eth1\n";
-    return text;
-}
+using smcroute::test::many_errors;
+using smcroute::test::many_routes;
 
 } // namespace
 

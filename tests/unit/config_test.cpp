@@ -940,25 +940,8 @@ TEST(ConfigTest, MemoryFilesGlobAndRead)
 
 namespace {
 
-std::string many_routes(int n)
-{
-    std::string text;
-    for (int i = 0; i < n; ++i) {
-        text += "mroute from eth0 source 10.";
-        text += std::to_string((i >> 16) & 255) + "." + std::to_string((i >> 8) & 255) + "." +
-                std::to_string(i & 255);
-        text += " group 225.1.2.3 to eth1 eth2\n";
-    }
-    return text;
-}
-
-std::string many_errors(int n)
-{
-    std::string text;
-    for (int i = 0; i < n; ++i)
-        text += "mroute from eth0 sorce 10.0.0.1 group 225.1.2.3 to eth1\n";
-    return text;
-}
+using test::many_errors;
+using test::many_routes;
 
 // Allocations made by this thread while counting is on: a measure of the
 // parser's work that does not depend on the machine's speed or load (a
