@@ -41,7 +41,7 @@ FDS0=$(nfds)
 # request body: flags u32, argc u16, then (len u16, bytes) per argument.
 FLOOD=$TMP/flood.py
 cat >"$FLOOD" <<'PY'
-import socket, struct, sys, threading, time
+import select, socket, struct, sys, threading, time
 
 MAGIC, VERSION = 0x534D4352, 1
 
@@ -104,12 +104,15 @@ def pipeline(path, n, timeout):
     t.start()
     r = Reader()
     end = "TIMEOUT"
-    s.settimeout(1.0)
+    # The socket stays blocking: a timeout set on it would apply to the
+    # sender thread's sendall too, and a daemon busy for a second (a loaded
+    # emulated VM) would then cut the request stream mid-frame. The reader
+    # waits with select instead.
     while time.monotonic() - t0 < timeout:
+        if not select.select([s], [], [], 1.0)[0]:
+            continue
         try:
             chunk = s.recv(1 << 16)
-        except socket.timeout:
-            continue
         except ConnectionResetError:
             end = "RESET"; break
         if not chunk:
