@@ -748,9 +748,11 @@ void DaemonOptions::apply_defaults()
 {
     if (config_file.empty())
         config_file = default_path("/etc/", ident, ".conf");
-    if (socket_path.empty())
+    socket_given = !socket_path.empty();
+    pid_file_given = !pid_file.empty();
+    if (!socket_given)
         socket_path = default_path("/run/", ident, ".sock");
-    if (pid_file.empty())
+    if (!pid_file_given)
         pid_file = default_path("/run/", ident, ".pid");
 }
 

@@ -200,7 +200,7 @@ Status set_aside(const FileDir& up, const std::string& leaf, UniqueFd old, uid_t
 
 } // namespace
 
-Result<FileDir> make_runtime_dir(const std::string& parent, std::string_view name, Logger& log)
+Result<RuntimeDir> make_runtime_dir(const std::string& parent, std::string_view name, Logger& log)
 {
     if (!is_plain_name(name))
         return fail(cat("runtime directory name '", name, "' is not a plain name"));
@@ -212,9 +212,11 @@ Result<FileDir> make_runtime_dir(const std::string& parent, std::string_view nam
     const uid_t uid = ::geteuid();
     const gid_t gid = ::getegid();
     for (int attempt = 0;; ++attempt) {
-        if (::mkdirat(up->fd(), leaf.c_str(), 0755) == 0)
+        bool made = false;
+        if (::mkdirat(up->fd(), leaf.c_str(), 0755) == 0) {
+            made = true;
             log.debug(cat("created runtime directory ", path));
-        else if (errno != EEXIST)
+        } else if (errno != EEXIST)
             return os_error(errno, cat("cannot create runtime directory ", path));
 
         UniqueFd fd(::openat(up->fd(), leaf.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
@@ -245,8 +247,30 @@ Result<FileDir> make_runtime_dir(const std::string& parent, std::string_view nam
             return os_error(errno, cat("cannot give runtime directory ", path, " to gid ", gid));
         if ((st.st_mode & 07777) != 0755 && ::fchmod(fd.get(), 0755) != 0)
             return os_error(errno, cat("cannot set the mode of runtime directory ", path));
-        return FileDir::adopt(std::move(fd), path);
+        auto dir = FileDir::adopt(std::move(fd), path);
+        if (!dir)
+            return dir.take_error();
+        std::optional<FileId> id;
+        if (made)
+            id = FileId{st.st_dev, st.st_ino};
+        return RuntimeDir(std::move(*up), leaf, std::move(*dir), id);
     }
+}
+
+Status RuntimeDir::remove_if_made()
+{
+    if (!made_)
+        return {};
+    const FileId id = *made_;
+    made_.reset();
+    struct stat st{};
+    if (::fstatat(parent_.fd(), name_.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0)
+        return {}; // gone already
+    if (st.st_dev != id.dev || st.st_ino != id.ino)
+        return fail(cat("runtime directory ", dir_.path(), " is no longer the one this start made: left as it is"));
+    if (::unlinkat(parent_.fd(), name_.c_str(), AT_REMOVEDIR) != 0 && errno != ENOENT)
+        return os_error(errno, cat("cannot remove runtime directory ", dir_.path()));
+    return {};
 }
 
 // ------------------------------------------------------------------ PidFile
@@ -393,23 +417,19 @@ Status SocketNode::remove()
     return remove_same(dir_, name_, id, "IPC socket");
 }
 
-Status use_runtime_dir(const std::string& ident, std::string& socket_path, std::string& pid_file, Logger& log)
+Result<std::optional<RuntimeDir>> use_runtime_dir(const std::string& ident, bool socket_given, bool pid_given,
+                                                  std::string& socket_path, std::string& pid_file, Logger& log)
 {
-    bool moved = false;
-    if (socket_path == default_socket_path(ident)) {
-        socket_path = runtime_dir_socket_path(ident);
-        moved = true;
-    }
-    if (pid_file == default_pid_file(ident)) {
-        pid_file = runtime_dir_pid_file(ident);
-        moved = true;
-    }
-    if (!moved)
-        return {};
+    if (socket_given && pid_given)
+        return std::optional<RuntimeDir>();
     auto made = make_runtime_dir("/run", ident, log);
     if (!made)
         return made.take_error();
-    return {};
+    if (!socket_given)
+        socket_path = runtime_dir_socket_path(ident);
+    if (!pid_given)
+        pid_file = runtime_dir_pid_file(ident);
+    return std::optional<RuntimeDir>(std::move(*made));
 }
 
 Status check_runtime_paths(const std::string& socket_path, const std::string& pid_file)

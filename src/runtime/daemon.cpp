@@ -56,9 +56,11 @@ public:
 
 class Daemon {
 public:
-    Daemon(const DaemonOptions& opts, Logger& log)
+    // RUNTIME_DIR: the runtime directory (-p USER), which a failed start
+    // removes if it made it.
+    Daemon(const DaemonOptions& opts, Logger& log, std::optional<RuntimeDir> runtime_dir)
         : opts_(opts), log_(log), stray_log_(log), notifier_(SystemdNotifier::from_env()),
-          script_(loop_, log_, opts.script)
+          script_(loop_, log_, opts.script), runtime_dir_(std::move(runtime_dir))
     {
     }
     // Returns the exit status.
@@ -80,6 +82,10 @@ private:
     // Router discovery on the interfaces a running phyint marks mrdisc.
     void update_mrdisc();
     int fail_start(ReadyPipe& ready, int status, const std::string& message);
+    // A start that ends before ready leaves nothing it made: the socket, the
+    // pid file, the runtime directory if this start created it. Before the
+    // starting terminal hears of the end, so that it finds nothing.
+    void undo_start();
 
     // run(), step by step.
     Status catch_signals();
@@ -120,6 +126,7 @@ private:
     Config running_; // its phyints and joins: routes live only in the router
     SystemdNotifier notifier_;
     ActionScript script_; // after loop_, which it registers with
+    std::optional<RuntimeDir> runtime_dir_;
 };
 
 int Daemon::fail_start(ReadyPipe& ready, int status, const std::string& message)
@@ -128,8 +135,21 @@ int Daemon::fail_start(ReadyPipe& ready, int status, const std::string& message)
         log_.log_plain(LogLevel::err, message);
     else
         log_.error(message);
+    undo_start();
     ready.report(status, message);
     return status;
+}
+
+void Daemon::undo_start()
+{
+    server_.reset(); // removes the socket's node
+    if (pid_file_)
+        if (auto st = pid_file_->remove(); !st)
+            log_.info(cat(st.error().message, "; left behind"));
+    pid_file_.reset();
+    if (runtime_dir_)
+        if (auto st = runtime_dir_->remove_if_made(); !st)
+            log_.info(cat(st.error().message, "; left behind"));
 }
 
 Result<Config> Daemon::load_config(bool at_start)
@@ -531,6 +551,7 @@ int Daemon::run(const std::vector<ClientCommand>& startup, ReadyPipe& ready)
     auto cfg = load_config(true);
     if (!cfg && cfg.error().code == EINTR) { // a stop signal during a long load
         log_.notice(cfg.error().message);
+        undo_start();
         ready.report(exit_code::ok, cfg.error().message);
         return exit_code::ok;
     }
@@ -578,8 +599,9 @@ int refused(const Error& e)
 
 // The socket and pid file's places, checked before anything else: a refusal
 // ends the start here, in the foreground, with the reason. With -p USER the
-// default ones move into the runtime directory (os/runtime_files).
-int place_runtime_files(DaemonOptions& opts, Logger& log)
+// default ones move into the runtime directory (os/runtime_files), which
+// RUNTIME_DIR then holds; paths given with -u/-P stay as given.
+int place_runtime_files(DaemonOptions& opts, Logger& log, std::optional<RuntimeDir>& runtime_dir)
 {
     if (!opts.user.empty()) {
         if (auto ug = resolve_user_group(opts.user); !ug) { // before anything is made for that user
@@ -588,11 +610,17 @@ int place_runtime_files(DaemonOptions& opts, Logger& log)
         }
         if (auto ok = check_ident(opts.ident); !ok)
             return refused(ok.error());
-        if (auto st = use_runtime_dir(opts.ident, opts.socket_path, opts.pid_file, log); !st)
-            return refused(st.error());
+        auto dir = use_runtime_dir(opts.ident, opts.socket_given, opts.pid_file_given, opts.socket_path,
+                                   opts.pid_file, log);
+        if (!dir)
+            return refused(dir.error());
+        runtime_dir = std::move(*dir);
     }
-    if (auto st = check_runtime_paths(opts.socket_path, opts.pid_file); !st)
+    if (auto st = check_runtime_paths(opts.socket_path, opts.pid_file); !st) {
+        if (runtime_dir)
+            (void)runtime_dir->remove_if_made();
         return refused(st.error());
+    }
     return exit_code::ok;
 }
 
@@ -603,13 +631,16 @@ int run_daemon(const DaemonOptions& given, const std::vector<ClientCommand>& sta
     DaemonOptions opts = given;
     Logger log;
     log.set_level(opts.log_level);
-    if (int st = place_runtime_files(opts, log); st != exit_code::ok)
+    std::optional<RuntimeDir> runtime_dir;
+    if (int st = place_runtime_files(opts, log, runtime_dir); st != exit_code::ok)
         return st;
     ReadyPipe ready;
     if (!opts.foreground) {
         auto bg = daemonize();
         if (!bg) {
             std::fprintf(stderr, "smcroute: %s\n", bg.error().message.c_str());
+            if (runtime_dir)
+                (void)runtime_dir->remove_if_made();
             return exit_code::os_error;
         }
         if (bg->parent)
@@ -621,7 +652,7 @@ int run_daemon(const DaemonOptions& given, const std::vector<ClientCommand>& sta
         log.use_syslog(opts.ident);
     }
     ::umask(022);
-    Daemon daemon(opts, log);
+    Daemon daemon(opts, log, std::move(runtime_dir));
     return daemon.run(startup, ready);
 }
 

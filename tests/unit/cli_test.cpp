@@ -65,8 +65,19 @@ TEST(CliLegacy, DaemonAlone)
     EXPECT_FALSE(inv.daemon.config_given);
     EXPECT_EQ(inv.daemon.socket_path, "/run/smcroute.sock");
     EXPECT_EQ(inv.daemon.pid_file, "/run/smcroute.pid");
+    EXPECT_FALSE(inv.daemon.socket_given);
+    EXPECT_FALSE(inv.daemon.pid_file_given);
     EXPECT_EQ(inv.client.socket_path, "/run/smcroute.sock");
     EXPECT_FALSE(inv.daemon.foreground);
+}
+
+// A -P or -u that names the default place is still given: -p keeps it there.
+TEST(CliDaemon, PathsGivenAsTheDefaultAreGiven)
+{
+    auto inv = ok(who_daemon, {"-P", "/run/smcroute.pid", "-u", "/run/smcroute.sock"});
+    EXPECT_TRUE(inv.daemon.pid_file_given);
+    EXPECT_TRUE(inv.daemon.socket_given);
+    EXPECT_EQ(inv.daemon.pid_file, "/run/smcroute.pid");
 }
 
 TEST(CliLegacy, DaemonWithLongOptions)

@@ -45,7 +45,9 @@ TEST(RuntimePaths, DefaultsForAnIdent)
 TEST_F(DaemonPaths, GivenPathsStayWhereTheyAreAndNoDirectoryIsMade)
 {
     std::string sock = root_ + "/s.sock", pid = root_ + "/p.pid";
-    ASSERT_TRUE(use_runtime_dir("smcroute-unit-test-ident", sock, pid, log_).ok());
+    auto dir = use_runtime_dir("smcroute-unit-test-ident", true, true, sock, pid, log_);
+    ASSERT_TRUE(dir.ok());
+    EXPECT_FALSE(dir->has_value());
     EXPECT_EQ(sock, root_ + "/s.sock");
     EXPECT_EQ(pid, root_ + "/p.pid");
     EXPECT_FALSE(std::filesystem::exists("/run/smcroute-unit-test-ident"));

@@ -165,7 +165,8 @@ TEST_F(RuntimeFiles, RuntimeDirCreatedAndTakenBack)
     struct stat st = lstat_of(root_ + "/ident");
     EXPECT_EQ(st.st_mode & 07777, 0755u);
     EXPECT_EQ(st.st_uid, ::geteuid());
-    EXPECT_FALSE(made->shared());
+    EXPECT_FALSE(made->dir().shared());
+    EXPECT_TRUE(made->made());
     EXPECT_FALSE(make_runtime_dir(root_, "../x", log_).ok());
     EXPECT_FALSE(make_runtime_dir(root_, "..", log_).ok());
     if (!root())
@@ -196,6 +197,38 @@ TEST_F(RuntimeFiles, RuntimeDirCreatedAndTakenBack)
     ASSERT_TRUE(make_runtime_dir(root_, "ident", log_).ok());
     EXPECT_EQ(lstat_of(root_ + "/ident").st_mode & 07777, 0755u);
     EXPECT_NE(::access((root_ + "/ident/planted").c_str(), F_OK), 0);
+}
+
+// A failed start removes the directory it made, and only that one.
+TEST_F(RuntimeFiles, RuntimeDirRemovedOnlyWhenThisStartMadeIt)
+{
+    auto made = make_runtime_dir(root_, "ident", log_);
+    ASSERT_TRUE(made.ok()) << made.error().message;
+    ASSERT_TRUE(made->made());
+    auto found = make_runtime_dir(root_, "ident", log_); // a second start finds it
+    ASSERT_TRUE(found.ok()) << found.error().message;
+    EXPECT_FALSE(found->made());
+    EXPECT_TRUE(found->remove_if_made().ok());
+    EXPECT_EQ(lstat_of(root_ + "/ident").st_mode & S_IFMT, static_cast<mode_t>(S_IFDIR)) << "found one removed";
+    // Not empty: it stays (what is in it is not this start's to remove).
+    int f = ::open((root_ + "/ident/other.sock").c_str(), O_CREAT | O_WRONLY | O_CLOEXEC, 0644);
+    ASSERT_GE(f, 0);
+    ::close(f);
+    EXPECT_FALSE(made->remove_if_made().ok());
+    EXPECT_EQ(::access((root_ + "/ident/other.sock").c_str(), F_OK), 0);
+    ASSERT_EQ(::unlink((root_ + "/ident/other.sock").c_str()), 0);
+    // Replaced meanwhile by another directory: that one stays too.
+    auto again = make_runtime_dir(root_, "ident2", log_);
+    ASSERT_TRUE(again.ok());
+    ASSERT_EQ(::rmdir((root_ + "/ident2").c_str()), 0);
+    ASSERT_EQ(::mkdir((root_ + "/ident2").c_str(), 0755), 0);
+    EXPECT_FALSE(again->remove_if_made().ok());
+    EXPECT_EQ(::access((root_ + "/ident2").c_str(), F_OK), 0);
+    // The one it made, empty: removed.
+    auto fresh = make_runtime_dir(root_, "ident3", log_);
+    ASSERT_TRUE(fresh.ok());
+    EXPECT_TRUE(fresh->remove_if_made().ok());
+    EXPECT_NE(::access((root_ + "/ident3").c_str(), F_OK), 0);
 }
 
 TEST_F(RuntimeFiles, RuntimeDirSymlinkIsRefusedNotFollowed)

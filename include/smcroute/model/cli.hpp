@@ -36,6 +36,9 @@ struct DaemonOptions {
     bool config_given = false;
     std::string socket_path;  // default "/run/<ident>.sock"
     std::string pid_file;     // default "/run/<ident>.pid"
+    // -u / -P given: used exactly as given, also with -p (apply_defaults sets them).
+    bool socket_given = false;
+    bool pid_file_given = false;
     bool foreground = false;
     bool syslog = false;      // -s (default when in the background)
     LogLevel log_level = LogLevel::notice;
@@ -50,7 +53,8 @@ struct DaemonOptions {
     std::string socket_group;     // --socket-group: may use the socket and change state
     unsigned max_learned = 65536; // --max-learned: learned routes + stop filters, 0 = no limit
 
-    // Fill the ident-derived defaults that were not given.
+    // Fill the ident-derived defaults that were not given (once: it notes
+    // which paths were given).
     void apply_defaults();
 };
 

@@ -7,7 +7,8 @@
 // removed and created anew (O_EXCL|O_NOFOLLOW), a socket gets its mode from
 // the umask it is bound under and its group by fchownat(AT_SYMLINK_NOFOLLOW),
 // so there is no window in which another user's swap could redirect root.
-// Removal at exit touches only the very file that was made. Also the
+// Removal at exit touches only the very file that was made, and a start
+// that fails removes the runtime directory only if it made it. Also the
 // daemon's steps before it starts: its default paths moved into the runtime
 // directory (-p USER; the defaults are model/runtime_paths'), the paths
 // checked, the socket's group looked up. Knows nothing of what the files
@@ -70,6 +71,37 @@ Result<SplitPath> split_path(const std::string& path);
 // A plain file name: not empty, no '/', not "." or "..".
 bool is_plain_name(std::string_view name);
 
+// The identity of a file made here: it is removed only while it is that one.
+struct FileId {
+    dev_t dev = 0;
+    ino_t ino = 0;
+};
+
+// The runtime directory of a daemon started with -p USER, as one start found
+// or made it.
+class RuntimeDir {
+public:
+    const FileDir& dir() const { return dir_; }
+    // This start created it (a directory that was there is not).
+    bool made() const { return made_.has_value(); }
+    // A start that failed takes back what it made: the directory, when this
+    // start created it, it is still that one and it is empty (the failed
+    // start removed its files first). Anything else stays; so does the
+    // directory where this process may no longer remove it.
+    Status remove_if_made();
+
+private:
+    friend Result<RuntimeDir> make_runtime_dir(const std::string&, std::string_view, Logger&);
+    RuntimeDir(FileDir parent, std::string name, FileDir dir, std::optional<FileId> made)
+        : parent_(std::move(parent)), name_(std::move(name)), dir_(std::move(dir)), made_(made)
+    {
+    }
+    FileDir parent_;
+    std::string name_;
+    FileDir dir_;
+    std::optional<FileId> made_;
+};
+
 // The runtime directory PARENT/NAME of a daemon started with -p USER
 // (/run/IDENT): created with mode 0755, owned by this process's user and
 // group (root). One that exists and is root's gets that group and mode
@@ -78,13 +110,7 @@ bool is_plain_name(std::string_view name);
 // for a moment, a directory of root's holding another user's entries).
 // A symbolic link or anything else is refused. NAME must be a plain name.
 // Logs a take-back (notice).
-Result<FileDir> make_runtime_dir(const std::string& parent, std::string_view name, Logger& log);
-
-// The identity of a file made here: it is removed only while it is that one.
-struct FileId {
-    dev_t dev = 0;
-    ino_t ino = 0;
-};
+Result<RuntimeDir> make_runtime_dir(const std::string& parent, std::string_view name, Logger& log);
 
 // The pid file.
 class PidFile {
@@ -154,9 +180,12 @@ private:
 // longer root at exit, cannot remove its files: they stay, and the next
 // start replaces them. An existing directory is taken back from whoever
 // owns it (an older smcroute gave it to the user); a symbolic link there is
-// refused, never followed. Paths given explicitly stay where they are (and
-// then no directory is made). IDENT must be a valid ident (model/cli).
-Status use_runtime_dir(const std::string& ident, std::string& socket_path, std::string& pid_file, Logger& log);
+// refused, never followed. A path given explicitly (SOCKET_GIVEN,
+// PID_GIVEN: -u, -P) is used exactly as given, even when it names the
+// default place; when both are given no directory is made (nullopt).
+// IDENT must be a valid ident (model/cli).
+Result<std::optional<RuntimeDir>> use_runtime_dir(const std::string& ident, bool socket_given, bool pid_given,
+                                                  std::string& socket_path, std::string& pid_file, Logger& log);
 
 // Before anything else: the directories of the socket and the pid file are
 // fit to hold them (FileDir::open), and no other user's file sits at the pid
