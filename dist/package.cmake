@@ -36,10 +36,12 @@ install(PROGRAMS ${CMAKE_CURRENT_LIST_DIR}/smcroute.init
         DESTINATION /etc/init.d RENAME smcroute COMPONENT dist EXCLUDE_FROM_ALL)
 install(FILES ${CMAKE_SOURCE_DIR}/LICENSE
         DESTINATION ${CMAKE_INSTALL_DOCDIR} RENAME copyright COMPONENT dist EXCLUDE_FROM_ALL)
-# The example config is entirely commented out: the daemon starts with no
-# routes until the administrator writes some.
-install(FILES ${CMAKE_SOURCE_DIR}/smcroute.conf.example
-        DESTINATION /etc RENAME smcroute.conf COMPONENT dist EXCLUDE_FROM_ALL)
+# /etc/smcroute.conf is no file of the package: Debian's smcroute 2.x ships
+# none and administrators write their own, which a conffile of the same name
+# would turn into a dpkg prompt (or an error without a terminal) on the
+# upgrade. The postinst copies the example (entirely commented out: no
+# routes until the administrator writes some) there when there is none, and
+# the postrm removes that copy on purge if it was made so.
 
 # ------------------------------------------------------------------- CPack
 
@@ -112,9 +114,18 @@ endif()
 
 # conffiles: every file the package puts under /etc, so that dpkg keeps the
 # administrator's edits on upgrade and removal (until purge).
-set(SMCROUTE_CONFFILES /etc/smcroute.conf /etc/default/smcroute /etc/init.d/smcroute)
+set(SMCROUTE_CONFFILES /etc/default/smcroute /etc/init.d/smcroute)
 list(JOIN SMCROUTE_CONFFILES "\n" SMCROUTE_CONFFILES_TEXT)
 file(WRITE ${CMAKE_BINARY_DIR}/debian-control/conffiles "${SMCROUTE_CONFFILES_TEXT}\n")
-set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA ${CMAKE_BINARY_DIR}/debian-control/conffiles)
+# Maintainer scripts (dist/debian/): postinst enables and starts the daemon on
+# install and restarts it on upgrade (Debian's smcroute 2.x included), prerm
+# stops it on removal, postrm cleans up on purge; with systemd as PID 1 or
+# through the init script without it. CONTROL_STRICT_PERMISSION makes them
+# 0755 in the package.
+set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA
+    ${CMAKE_BINARY_DIR}/debian-control/conffiles
+    ${CMAKE_CURRENT_LIST_DIR}/debian/postinst
+    ${CMAKE_CURRENT_LIST_DIR}/debian/prerm
+    ${CMAKE_CURRENT_LIST_DIR}/debian/postrm)
 
 include(CPack)
