@@ -182,7 +182,7 @@ constexpr std::array<OptionInfo, 21> daemon_options{{
     {'d', "startup-delay", "SEC", "Wait SEC before probing interfaces and config", set_startup_delay},
     {'e', "exec", "CMD", "Run CMD after (re)load and (*,G) route installs", set_daemon_text<&DaemonOptions::script>},
     {'f', "config", "FILE", "Configuration file (default /etc/NAME.conf)", set_config},
-    {'F', "check", "FILE", "Check a config file's syntax and exit", set_check},
+    {'F', "check", "FILE", "Check a config file (as start and reload do) and exit", set_check},
     {'h', "help", "", "Show this help text and exit", help},
     {'i', "ident", "NAME", "Identity: .conf, .pid, .sock, syslog (smcroute)", set_ident},
     {'l', "log-level", "LVL", "Log level: none, err, notice*, info, debug", set_log_level},

@@ -38,7 +38,7 @@ std::string Diagnostic::format() const
     if (line > 0)
         out += cat(':', line, ':', col);
     out += severity == Severity::error ? ": error: " : ": warning: ";
-    out += printable(message, false);
+    out += shown_message(message);
 
     if (line > 0 && !source_line.empty()) {
         const size_t length = line_length ? line_length : source_line.size();
@@ -72,6 +72,42 @@ std::string Diagnostic::format() const
     }
     for (const auto& loc : include_chain)
         out += cat("\n  included from ", loc.file, ':', loc.line);
+    return out;
+}
+
+std::string shown_message(std::string_view message)
+{
+    if (message.size() <= max_message_length)
+        return printable(message, false);
+    constexpr std::string_view cut = " ... ";
+    const size_t head = (max_message_length - cut.size()) * 2 / 3;
+    const size_t tail = max_message_length - cut.size() - head;
+    return printable(cat(message.substr(0, head), cut, message.substr(message.size() - tail)), false);
+}
+
+std::vector<RenderedDiagnostic> render_diagnostics(const std::vector<Diagnostic>& diagnostics, size_t max)
+{
+    size_t errors = 0;
+    for (const auto& d : diagnostics)
+        errors += d.severity == Severity::error;
+    const size_t warning_room = max - std::min(errors, max);
+    size_t shown_errors = 0, shown_warnings = 0, hidden_errors = 0, hidden_warnings = 0;
+    std::vector<RenderedDiagnostic> out;
+    for (const auto& d : diagnostics) {
+        const bool error = d.severity == Severity::error;
+        size_t& shown = error ? shown_errors : shown_warnings;
+        if (shown < (error ? max : warning_room)) {
+            ++shown;
+            out.push_back({d.severity, d.format(), &d});
+        } else {
+            ++(error ? hidden_errors : hidden_warnings);
+        }
+    }
+    if (hidden_errors + hidden_warnings > 0)
+        out.push_back({hidden_errors ? Severity::error : Severity::warning,
+                       cat("and ", hidden_errors + hidden_warnings, " more (", hidden_errors, " error(s), ",
+                           hidden_warnings, " warning(s)) not shown"),
+                       nullptr});
     return out;
 }
 

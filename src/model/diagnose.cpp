@@ -35,9 +35,8 @@ public:
         for (const auto& use : uses_)
             check_interface(use);
         check_wildcards();
-        std::map<std::pair<IpAddr, IpAddr>, const Located<RouteSpec>*> exact;
         for (const auto& r : req_.config.routes)
-            check_route(r, exact);
+            check_route(r);
         check_join_limits();
         return std::move(out_);
     }
@@ -54,6 +53,13 @@ private:
     void warning(std::string subject, std::string message, std::string fix = {})
     {
         add(Severity::warning, std::move(subject), std::move(message), std::move(fix));
+    }
+
+    // Some phyint line, a wildcard one too, disables the interface.
+    bool disabled(std::string_view name) const
+    {
+        return std::any_of(req_.config.phyints.begin(), req_.config.phyints.end(),
+                           [&](const auto& p) { return !p.spec.enable && p.spec.name.matches(name); });
     }
 
     IfUse& use_of(const IfName& name)
@@ -96,16 +102,26 @@ private:
 
     // ------------------------------------------------------------- daemon
 
+    // The kernel and the daemon, whatever the config uses: the families it
+    // uses, or (none used) every family the kernel supports.
     void check_daemon()
     {
         const bool v4 = uses_family(req_.config, Family::inet);
         const bool v6 = uses_family(req_.config, Family::inet6);
+        const bool uses_none = !v4 && !v6;
+        if (uses_none && !facts_.v4.kernel_support && !facts_.v6.kernel_support) {
+            problem("kernel",
+                    "no multicast routing support, neither IPv4 (CONFIG_IP_MROUTE) nor IPv6 "
+                    "(CONFIG_IPV6_MROUTE): smcroute cannot route here",
+                    "use a kernel built with them, or load their modules");
+            return;
+        }
         const std::string table = facts_.table == 0 ? std::string() : cat(" ", facts_.table);
         bool no_daemon_reported = false;
         for (Family f : {Family::inet, Family::inet6}) {
-            if (!(f == Family::inet ? v4 : v6))
-                continue;
             const FamilyFacts& ff = f == Family::inet ? facts_.v4 : facts_.v6;
+            if (!(f == Family::inet ? v4 : v6) && !(uses_none && ff.kernel_support))
+                continue;
             std::string fam(family_name(f));
             if (!ff.kernel_support) {
                 problem(cat(fam, " routing"),
@@ -166,9 +182,7 @@ private:
             problem(n, "loopback interface: never used for multicast routing", "use another interface");
             return;
         }
-        if (use.phyint && !use.phyint->spec.enable)
-            problem(n, cat("disabled by 'phyint ", n, " disable' at ", loc_str(use.phyint->loc)),
-                    cat("change that line to: phyint ", n, " enable"));
+        // Disabled by a phyint line: a warning of model/config_judge.
         bool broken = false;
         if (!i->up) {
             problem(n, "interface is down", cat("ip link set ", n, " up"));
@@ -199,7 +213,7 @@ private:
                         " leave through it; senders must use TTL ", t + 1, " or more"),
                     cat("raise the senders' TTL, or change that line to: phyint ", n, " ttl-threshold 1"));
         }
-        if (req_.whole_config && facts_.daemon_answers && !broken && !(use.phyint && !use.phyint->spec.enable)) {
+        if (req_.whole_config && facts_.daemon_answers && !broken && !disabled(n)) {
             bool missing_v4 = use.v4 && i->v4_vif == false && facts_.v4.kernel_support;
             bool missing_v6 = use.v6 && i->v6_vif == false && facts_.v6.kernel_support;
             if (missing_v4 || missing_v6)
@@ -234,38 +248,14 @@ private:
         return s;
     }
 
-    void check_route(const Located<RouteSpec>& r, std::map<std::pair<IpAddr, IpAddr>, const Located<RouteSpec>*>& exact)
+    // The config's own rules (link-local group, loops, conflicting
+    // routes, disabled interfaces) are model/config_judge's; here only what
+    // the system makes of a route.
+    void check_route(const Located<RouteSpec>& r)
     {
         const RouteSpec& spec = r.spec;
-        const std::string subject = route_subject(r);
-        const bool v4 = spec.family() == Family::inet;
-        const unsigned ll_len = v4 ? 24 : 16;
-        if (spec.group.addr.is_link_local_multicast() && spec.group.len >= ll_len)
-            problem(subject,
-                    cat("group ", spec.group.str(), " is link-local (", v4 ? "224.0.0.0/24" : "ff02::/16",
-                        "): never routed by the kernel"),
-                    cat("use a routable group (outside ", v4 ? "224.0.0.0/24" : "ff02::/16", ")"));
-        for (const auto& o : spec.oifs) {
-            bool loop = o == spec.iif || (o.is_wildcard() && !spec.iif.is_wildcard() && o.matches(spec.iif.view()));
-            if (loop)
-                warning(subject,
-                        cat("OIF ", o.view(), " is also the IIF: packets go back out where they came from (a loop)"),
-                        cat("remove ", o.view(), " from the OIFs"));
-        }
-        if (!spec.iif.is_wildcard() && spec.source.is_host() && spec.group.is_host()) {
-            auto key = std::make_pair(spec.source.addr, spec.group.addr);
-            auto [it, fresh] = exact.emplace(key, &r);
-            if (!fresh && !(it->second->spec.iif == spec.iif)) {
-                const auto& first = *it->second;
-                problem(subject,
-                        cat("conflicts with the route from ", first.spec.iif.view(),
-                            req_.whole_config && !first.loc.file.empty() ? cat(" at ", loc_str(first.loc)) : "",
-                            ": the kernel keys routes by (S,G) only, so only the first is installed"),
-                        "remove one of the two, or give them the same IIF");
-            }
-        }
-        if (v4 && !spec.any_source() && !spec.iif.is_wildcard())
-            check_rp_filter(r, subject);
+        if (spec.family() == Family::inet && !spec.any_source() && !spec.iif.is_wildcard())
+            check_rp_filter(r, route_subject(r));
     }
 
     void check_rp_filter(const Located<RouteSpec>& r, const std::string& subject)

@@ -1,6 +1,7 @@
 #include "smcroute/runtime/check.hpp"
 
 #include "smcroute/base/json.hpp"
+#include "smcroute/model/config_judge.hpp"
 #include "smcroute/model/diagnose.hpp"
 #include "smcroute/model/route_spec.hpp"
 #include "smcroute/os/config_files.hpp"
@@ -69,20 +70,29 @@ struct Subject {
     std::string what; // "config FILE: ..." or "route ... from IIF"
 };
 
-// The whole config file; its errors become findings.
+// The whole config file, judged as the daemon and -F judge it
+// (model/config_judge): its errors and warnings become findings, as many
+// as the one renderer shows.
 void read_config(const Invocation& inv, Subject& s)
 {
     const std::string& path = inv.daemon.config_file;
     auto files = make_disk_files();
-    ParseResult parsed = parse_config_file(path, *files);
-    for (const auto& d : parsed.diagnostics) {
-        if (d.severity != Severity::error)
-            continue; // the parser's warnings are findings of diagnose(), with their fixes
-        s.findings.push_back(Finding{
-            Severity::error, d.line ? cat(d.file, ':', d.line) : d.file, cat("config error: ", d.message),
-            d.line ? std::string("correct that line (see smcroute.conf(5)); until then the daemon refuses the file")
-                   : cat("create it, or name another file with ",
-                         inv.personality == Personality::legacy ? "--config FILE" : "-f FILE")});
+    ParseResult parsed = judge_config_file(path, *files);
+    for (const auto& r : render_diagnostics(parsed.diagnostics)) {
+        const Diagnostic* d = r.source;
+        if (!d) {
+            s.findings.push_back(Finding{r.severity, "config", r.text, {}});
+            continue;
+        }
+        const bool error = d->severity == Severity::error;
+        std::string fix;
+        if (!d->line)
+            fix = cat("create it, or name another file with ",
+                      inv.personality == Personality::legacy ? "--config FILE" : "-f FILE");
+        else if (error)
+            fix = "correct that line (see smcroute.conf(5)); until then -F and a reload refuse the file";
+        s.findings.push_back(Finding{d->severity, d->line ? cat(d->file, ':', d->line) : d->file,
+                                     cat(error ? "config error: " : "config: ", shown_message(d->message)), fix});
     }
     s.req.config = std::move(parsed.config);
     s.req.whole_config = true;
@@ -105,6 +115,12 @@ std::optional<std::string> read_route(const ClientCommand& cmd, Subject& s)
     s.req.config.routes.push_back(Located<RouteSpec>{*checked.value, {}});
     s.req.whole_config = false;
     s.what = cat("route ", checked.value->key_str(), " from ", checked.value->iif.view());
+    // The same warnings as the config line would get (model/route_spec,
+    // model/config_judge).
+    for (const auto& i : checked.issues)
+        s.findings.push_back(Finding{i.severity, s.what, shown_message(i.message), {}});
+    for (const auto& d : judge_config(s.req.config))
+        s.findings.push_back(Finding{d.severity, s.what, shown_message(d.message), {}});
     return std::nullopt;
 }
 
@@ -114,8 +130,8 @@ Result<SystemFacts> probe(const Invocation& inv, const CheckRequest& req)
     ProbeRequest probe;
     probe.table = inv.daemon.table;
     probe.sources = sources_to_look_up(req.config);
-    probe.v4 = uses_family(req.config, Family::inet);
-    probe.v6 = uses_family(req.config, Family::inet6);
+    probe.v4 = true; // the kernel's support is reported whatever the config uses
+    probe.v6 = true;
     return probe_system(probe);
 }
 
@@ -124,10 +140,21 @@ struct Tally {
     size_t warnings = 0;
 };
 
-void print_json(const Output& out, const Subject& s, const std::optional<std::string>& socket, Tally t)
+// What check always reports, whatever the config: the kernel's support and
+// whether a daemon answers.
+struct Always {
+    bool v4 = false, v6 = false;    // the kernel can route multicast of the family
+    std::optional<std::string> socket; // where the daemon answered
+    std::string asked;                 // the socket asked first
+};
+
+void print_json(const Output& out, const Subject& s, const Always& a, Tally t)
 {
+    const auto& socket = a.socket;
     put_line(out, "{");
     put_line(out, cat("  \"checked\": ", json_string(s.what), ","));
+    put_line(out, cat("  \"kernel\": {\"ipv4\": ", a.v4 ? "true" : "false", ", \"ipv6\": ", a.v6 ? "true" : "false",
+                      "},"));
     put_line(out, cat("  \"daemon\": ", socket ? "true" : "false", ","));
     if (socket)
         put_line(out, cat("  \"socket\": ", json_string(*socket), ","));
@@ -150,11 +177,14 @@ void print_json(const Output& out, const Subject& s, const std::optional<std::st
     put_line(out, "}");
 }
 
-void print_text(const Output& out, const Subject& s, const std::optional<std::string>& socket, Tally t)
+void print_text(const Output& out, const Subject& s, const Always& a, Tally t)
 {
     put_line(out, cat("check: ", s.what));
-    if (socket)
-        put_line(out, cat("check: the daemon answers on ", *socket));
+    put_line(out, cat("check: kernel multicast routing: IPv4 ", a.v4 ? "yes" : "no", ", IPv6 ", a.v6 ? "yes" : "no"));
+    if (a.socket)
+        put_line(out, cat("check: the daemon answers on ", *a.socket));
+    else
+        put_line(out, cat("check: no daemon answers on ", a.asked));
     for (const auto& f : s.findings) {
         put_line(out, cat(f.severity == Severity::error ? "problem: " : "warning: ", f.subject, ": ", f.message));
         if (!f.fix.empty())
@@ -186,8 +216,9 @@ int run_check(const Invocation& inv, const ClientCommand& cmd, std::string_view 
         put_line(err, cat(prefix, "check: ", facts.error().message));
         return exit_code::os_error;
     }
-    auto socket = answering_socket(inv);
-    facts->daemon_answers = socket.has_value();
+    Always always{facts->v4.kernel_support, facts->v6.kernel_support, answering_socket(inv),
+                  inv.client.socket_path.empty() ? default_socket_path(inv.client.ident) : inv.client.socket_path};
+    facts->daemon_answers = always.socket.has_value();
     for (auto& f : diagnose(s.req, *facts))
         s.findings.push_back(std::move(f));
 
@@ -195,9 +226,9 @@ int run_check(const Invocation& inv, const ClientCommand& cmd, std::string_view 
     for (const auto& f : s.findings)
         ++(f.severity == Severity::error ? t.problems : t.warnings);
     if (inv.client.json)
-        print_json(out, s, socket, t);
+        print_json(out, s, always, t);
     else
-        print_text(out, s, socket, t);
+        print_text(out, s, always, t);
     std::fflush(out.file());
     return t.problems == 0 ? exit_code::ok : exit_code::failed;
 }

@@ -1,6 +1,7 @@
 #include "smcroute/runtime/daemon.hpp"
 
 #include "smcroute/model/config.hpp"
+#include "smcroute/model/config_judge.hpp"
 #include "smcroute/model/plan.hpp"
 #include "smcroute/os/config_files.hpp"
 #include "smcroute/os/daemonize.hpp"
@@ -34,8 +35,8 @@ namespace {
 std::string diagnostics_text(const ParseResult& parsed)
 {
     std::string text;
-    for (const auto& d : parsed.diagnostics) {
-        text += d.format();
+    for (const auto& r : render_diagnostics(parsed.diagnostics)) {
+        text += r.text;
         text += '\n';
     }
     return text;
@@ -162,7 +163,7 @@ Result<Config> Daemon::load_config(bool at_start)
     }
     ParseOptions popts;
     popts.interrupted = [this] { return exit_pending(); };
-    ParseResult parsed = parse_config_file(opts_.config_file, *files, popts);
+    ParseResult parsed = judge_config_file(opts_.config_file, *files, popts);
     if (parsed.interrupted)
         return Error{EINTR, cat(opts_.config_file, ": ", at_start ? "start-up" : "reload",
                                 " abandoned: asked to exit", at_start ? "" : ", keeping the running config")};
@@ -170,8 +171,8 @@ Result<Config> Daemon::load_config(bool at_start)
     // Each diagnostic is printed once: here when the config is used anyway,
     // else by the caller, in the error that refuses it.
     if (errors == 0 || (at_start && opts_.start_despite_errors))
-        for (const auto& d : parsed.diagnostics)
-            log_.log_plain(d.severity == Severity::error ? LogLevel::err : LogLevel::warning, d.format());
+        for (const auto& r : render_diagnostics(parsed.diagnostics))
+            log_.log_plain(r.severity == Severity::error ? LogLevel::err : LogLevel::warning, r.text);
     if (errors == 0)
         return std::move(parsed.config);
     if (at_start && opts_.start_despite_errors) {
@@ -659,7 +660,7 @@ int run_daemon(const DaemonOptions& given, const std::vector<ClientCommand>& sta
 int check_config(const std::string& path)
 {
     auto files = make_disk_files();
-    ParseResult parsed = parse_config_file(path, *files);
+    ParseResult parsed = judge_config_file(path, *files);
     std::string text = diagnostics_text(parsed);
     if (!text.empty())
         std::fputs(text.c_str(), stderr);

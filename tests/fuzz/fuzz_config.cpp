@@ -3,7 +3,10 @@
 // main file /etc/smcroute.conf and the include files listed in kIncludes, so
 // includes, globs, loops and depth limits are reached. Every diagnostic is
 // formatted; structural invariants of the result are checked (abort on breach).
+// The first parse goes through model/config_judge, as the program's do, and
+// its rendering is checked bounded.
 #include "smcroute/model/config.hpp"
+#include "smcroute/model/config_judge.hpp"
 
 #include <cstdint>
 #include <cstdlib>
@@ -42,6 +45,10 @@ void examine(const ParseResult& r, const ParseOptions& opts)
             ++errors;
     }
     check(errors == r.error_count(), "error_count() disagrees with the diagnostics");
+    auto shown = render_diagnostics(r.diagnostics);
+    check(shown.size() <= max_rendered_diagnostics + 1, "more diagnostics rendered than the bound");
+    for (const auto& line : shown)
+        check(line.text.size() <= 8192, "a rendered diagnostic longer than 8 KiB");
     check(r.config.phyints.size() + r.config.routes.size() + r.config.joins.size() <= opts.max_lines,
           "more entries than lines allowed");
     uint64_t joined = 0;
@@ -89,7 +96,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
     files.files[std::string(kMain)] = std::string(main_text);
 
     const ParseOptions defaults;
-    examine(parse_config_file(std::string(kMain), files), defaults);
+    examine(judge_config_file(std::string(kMain), files), defaults);
     examine(parse_config_text(main_text, std::string(kMain), files), defaults);
     // Tight limits reach the expansion, depth, fan-out and size errors
     // with short inputs, and an interruption part-way.

@@ -26,6 +26,13 @@ chk -f "$CONF" check
 has "problem: daemon: no multicast routing daemon is running: the kernel forwards nothing"
 has "  fix: smcrouted -f $CONF"
 has "check: 1 problem, 0 warnings"
+has "check: no daemon answers on /run/smcroute.sock"
+has_re "^check: kernel multicast routing: IPv4 yes, IPv6 (yes|no)$"
+rc_is 1
+# An empty config still needs a daemon.
+: >"$TMP/empty.conf"
+chk -f "$TMP/empty.conf" check
+has "problem: daemon: no multicast routing daemon is running: the kernel forwards nothing"
 rc_is 1
 # The legacy personality's verb form, and its start command.
 say "+ smcroute --config $CONF check"
@@ -129,12 +136,12 @@ must ctl remove a1 10.9.9.9 225.1.2.9
 chk check a1 10.0.1.2 225.1.2.3 nosuch0
 has "problem: nosuch0: no such interface: the routes and joins that name it wait until it appears"
 rc_is 1
+# The config's own rules, as -F and the daemon judge them (model/config_judge).
 chk check a1 10.0.1.2 224.0.0.5 b1
-has "problem: route (10.0.1.2, 224.0.0.5) from a1: group 224.0.0.5 is link-local (224.0.0.0/24): never routed by the kernel"
-rc_is 1
+has "warning: route (10.0.1.2, 224.0.0.5) from a1: group 224.0.0.5 is link-local (224.0.0.0/24): the kernel never forwards it"
+rc_is 0
 chk check a1 10.0.1.2 225.1.2.3 a1
-has "warning: route (10.0.1.2, 225.1.2.3) from a1: OIF a1 is also the IIF: packets go back out where they came from (a loop)"
-has "  fix: remove a1 from the OIFs"
+has "warning: route (10.0.1.2, 225.1.2.3) from a1: outbound interface a1 is also the inbound interface: traffic may loop"
 rc_is 0
 
 cat >"$TMP/conflict.conf" <<EOF
@@ -142,8 +149,11 @@ mroute from a1 source 10.0.1.2 group 225.1.2.3 to b1
 mroute from b2 source 10.0.1.2 group 225.1.2.3 to b1
 EOF
 chk -f "$TMP/conflict.conf" check
-has_re "^problem: route \(10.0.1.2, 225.1.2.3\) from b2 \(.*conflict.conf:2\): conflicts with the route from a1 at .*conflict.conf:1: "
+has_re "^problem: .*conflict.conf:2: config error: route \(10.0.1.2, 225.1.2.3\) from b2 conflicts with the route from a1 at .*conflict.conf:1: "
 rc_is 1
+printf 'phyint a+ disable\nmroute from a1 source 10.0.1.2 group 225.1.2.3 to b1\n' >"$TMP/disabled.conf"
+chk -f "$TMP/disabled.conf" check
+has_re "^warning: .*disabled.conf:2: config: inbound interface a1 is disabled by 'phyint a\+ disable' at .*disabled.conf:1: "
 
 chk check a1
 rc_is 64

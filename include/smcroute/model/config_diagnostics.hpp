@@ -2,7 +2,8 @@
 // located values and their text: where (file, line, column, the includes
 // that led there), how bad (error or warning), what, and the offending line
 // shown with a caret under the column (a window of a long line), control
-// bytes made harmless. Knows nothing of the config's syntax or of how files
+// bytes made harmless; and the one renderer of a list of them, bounded in
+// count and in the length of each message. Knows nothing of the config's syntax or of how files
 // are read.
 #pragma once
 
@@ -43,6 +44,28 @@ struct Diagnostic {
 // long line do not each copy it. The include chain is left empty.
 Diagnostic diagnostic_at(const std::string& file, unsigned number, unsigned col, Severity severity,
                          std::string message, std::string_view text);
+
+// At most this many diagnostics are rendered, errors first in the budget;
+// one last line counts the rest. A message longer than max_message_length
+// bytes is shown cut in the middle: a 1 MB bad word makes a short line.
+inline constexpr size_t max_rendered_diagnostics = 20;
+inline constexpr size_t max_message_length = 300;
+
+// A message as shown: control bytes as '?', cut to max_message_length.
+std::string shown_message(std::string_view message);
+
+struct RenderedDiagnostic {
+    Severity severity = Severity::error;
+    std::string text; // format(), or "and M more ..."
+    const Diagnostic* source = nullptr; // the one rendered; none for "and M more"
+};
+
+// The diagnostics as text, in their order: every error while fewer than max
+// are shown, warnings in what max leaves, then "and M more (E errors, W
+// warnings) not shown" (an error when one of them is). The daemon's log,
+// -F and check all render through this.
+std::vector<RenderedDiagnostic> render_diagnostics(const std::vector<Diagnostic>& diagnostics,
+                                                   size_t max = max_rendered_diagnostics);
 
 // A word of a config line as a message quotes it: 'word', control bytes as
 // \xNN, cut after 64 bytes with "...".

@@ -2,6 +2,8 @@
 // (or one route) asks for and a snapshot of the system (SystemFacts, gathered
 // by os/system_probe), lists every reason multicast would not flow, each with
 // the command that fixes it. No syscalls, no files: facts in, findings out.
+// What the config alone says (errors, loops, disabled interfaces, conflicting
+// routes) is model/config_judge's verdict, which check reports beside these.
 #pragma once
 
 #include "smcroute/model/config.hpp"
