@@ -259,7 +259,7 @@ if rc == 0:
 
 # ------------------------------------------------------- smcroute.conf.5
 
-directives = ['phyint', 'mroute', 'mgroup', 'include']
+directives = ['phyint', 'mroute', 'mgroup', 'ssmgroup', 'include']
 keywords = ['enable', 'disable', 'mrdisc', 'ttl-threshold', 'from', 'source', 'group', 'to']
 conf_tags = [tag for s in man5_secs for tag, _ in man5_items[s]]
 first_words = {t.split()[0] for t in conf_tags if t.split()}
@@ -276,6 +276,7 @@ with open(conf, 'w') as f:
     f.write('phyint lo enable mrdisc ttl-threshold 3\nphyint eth9 disable\n'
             'mroute from lo source 10.0.0.1 group 225.1.2.3 to eth9\n'
             'mgroup from lo source 10.0.0.1 group 232.1.2.3\n'
+            'ssmgroup from lo group 232.1.2.4 source 10.0.0.1\n'
             f'include {tmp}/nothing-*.conf\n')
 rc, out = run(['smcrouted', '-F', conf])
 if rc != 0:

@@ -82,6 +82,13 @@ Status set_client_flag(ParseState& st, std::string_view)
     return {};
 }
 
+// --ignore-errors: the lenient start, the default since --strict-config came.
+Status set_lenient_config(ParseState& st, std::string_view)
+{
+    st.inv.daemon.strict_config = false;
+    return {};
+}
+
 Status ignore(ParseState&, std::string_view)
 {
     return {};
@@ -177,7 +184,7 @@ constexpr OptionSetter version = set_state<&ParseState::version>;
 // An option is identified in the parser by its long name, or by its letter
 // when it has no long name.
 
-constexpr std::array<OptionInfo, 21> daemon_options{{
+constexpr std::array<OptionInfo, 22> daemon_options{{
     {'c', "cache-timeout", "SEC", "Expire idle learned routes after SEC (60, 0: never)", set_cache_timeout},
     {'d', "startup-delay", "SEC", "Wait SEC before probing interfaces and config", set_startup_delay},
     {'e', "exec", "CMD", "Run CMD after (re)load and (*,G) route installs", set_daemon_text<&DaemonOptions::script>},
@@ -195,8 +202,9 @@ constexpr std::array<OptionInfo, 21> daemon_options{{
     {'t', "table", "ID", "Multicast routing table (default 0)", set_table},
     {'u', "socket", "FILE", "IPC socket (default /run/NAME.sock)", set_socket},
     {'v', "version", "", "Show the program version and exit", version},
-    {0, "ignore-errors", "", "Start with the valid lines of a bad config",
-     set_daemon_flag<&DaemonOptions::start_despite_errors>},
+    {0, "strict-config", "", "Refuse to start with a bad config (exit 78)",
+     set_daemon_flag<&DaemonOptions::strict_config>},
+    {0, "ignore-errors", "", "Start with the valid lines of a bad config (default)", set_lenient_config},
     {0, "socket-mode", "MODE", "IPC socket mode, octal (default 0660)", set_socket_mode},
     {0, "socket-group", "GROUP", "IPC socket group; its members may change state",
      set_daemon_text<&DaemonOptions::socket_group>},

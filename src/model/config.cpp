@@ -302,12 +302,15 @@ private:
             parse_route(true);
         else if (directive == "mgroup")
             parse_route(false);
+        else if (directive == "ssmgroup")
+            parse_ssmgroup();
         else if (directive == "include") {
             parse_include(); // diagnostics already in order, nested files follow
             return;
         } else
             error(words_[0].col,
-                  cat("unknown directive ", quote_word(directive), " (expected phyint, mgroup, mroute or include)"));
+                  cat("unknown directive ", quote_word(directive),
+                      " (expected phyint, mgroup, mroute, ssmgroup or include)"));
 
         // One line's findings in column order.
         std::stable_sort(out_.diagnostics.begin() + static_cast<std::ptrdiff_t>(first_diag), out_.diagnostics.end(),
@@ -409,6 +412,24 @@ private:
             keep_route(rw, ok);
         else
             keep_join(rw, ok);
+    }
+
+    // SMCRoute 2.x's 'ssmgroup from IF group G source S': an mgroup whose
+    // source is required, kept as that mgroup, with a warning.
+    void parse_ssmgroup()
+    {
+        RouteWords rw;
+        rw.what = "ssmgroup";
+        rw.is_route = false;
+        report(words_[0].col, Severity::warning,
+               "'ssmgroup' is deprecated (SMCRoute 2.x): write 'mgroup from IIF source SOURCE group GROUP'");
+        bool ok = scan_route_words(rw);
+        ok = require_route_keywords(rw) && ok;
+        if (!rw.source) {
+            error(words_[0].col, "missing 'source' in ssmgroup");
+            ok = false;
+        }
+        keep_join(rw, ok);
     }
 
     // The words after the directive, into rw; false after any error.
@@ -603,7 +624,24 @@ private:
         }
     }
 
-    void include_one(const std::string& path, const std::string& typed, unsigned col)
+    // The files of a directory named by an include line: DIR/*.conf, sorted.
+    void include_dir(const std::string& dir, const std::string& typed, unsigned col)
+    {
+        auto matches = files_.glob(dir + "/*.conf");
+        if (matches.size() > opts_.max_include_matches) {
+            error(col, cat("cannot include ", quote_word(typed), ": ", matches.size(), " files match, over the limit of ",
+                           opts_.max_include_matches, " files per include"));
+            return;
+        }
+        for (const auto& match : matches) {
+            include_one(match, match, col, true);
+            if (stopped_)
+                return;
+        }
+    }
+
+    // in_dir: path is a match of include_dir's, itself no directory to enter.
+    void include_one(const std::string& path, const std::string& typed, unsigned col, bool in_dir = false)
     {
         std::string norm = normalize(path);
         if (auto it = std::find(stack_.begin(), stack_.end(), norm); it != stack_.end()) {
@@ -633,6 +671,18 @@ private:
             return;
         }
         auto text = files_.read(norm);
+        if (!text && text.error().code == EISDIR && !in_dir) {
+            // 'include DIR': its *.conf files, sorted, as though globbed.
+            chain_.pop_back();
+            include_dir(norm, typed, col);
+            return;
+        }
+        if (!text && text.error().code == ENOENT) {
+            // As in SMCRoute 2.x: a missing file is skipped.
+            chain_.pop_back();
+            report(col, Severity::warning, cat("include ", quote_word(typed), " skipped: ", text.error().message));
+            return;
+        }
         if (!text) {
             chain_.pop_back();
             error(col, cat("cannot read include '", typed, "': ", text.error().message));

@@ -125,6 +125,7 @@ private:
     std::optional<PidFile> pid_file_; // once written
     std::optional<LinkMonitor> links_;
     Config running_; // its phyints and joins: routes live only in the router
+    size_t config_errors_ = 0; // of the running config: lines left out at a lenient start
     SystemdNotifier notifier_;
     ActionScript script_; // after loop_, which it registers with
     std::optional<RuntimeDir> runtime_dir_;
@@ -157,8 +158,17 @@ Result<Config> Daemon::load_config(bool at_start)
 {
     auto files = make_disk_files();
     struct stat st{};
-    if (!opts_.config_given && ::stat(opts_.config_file.c_str(), &st) != 0 && errno == ENOENT) {
-        log_.info(cat("no config file ", opts_.config_file, ", starting with no routes"));
+    const bool refuse_missing = at_start && opts_.strict_config && opts_.config_given;
+    if (!refuse_missing && ::stat(opts_.config_file.c_str(), &st) != 0 && errno == ENOENT) {
+        // As in SMCRoute 2.x: no file, no routes; a later reload reads it.
+        // Only --strict-config refuses a missing -f FILE at start.
+        std::string what = cat("no config file ", opts_.config_file, ", ", at_start ? "starting" : "running",
+                               " with no routes");
+        if (opts_.config_given)
+            log_.warning(what);
+        else
+            log_.info(what);
+        config_errors_ = 0;
         return Config{};
     }
     ParseOptions popts;
@@ -168,15 +178,21 @@ Result<Config> Daemon::load_config(bool at_start)
         return Error{EINTR, cat(opts_.config_file, ": ", at_start ? "start-up" : "reload",
                                 " abandoned: asked to exit", at_start ? "" : ", keeping the running config")};
     size_t errors = parsed.error_count();
-    // Each diagnostic is printed once: here when the config is used anyway,
-    // else by the caller, in the error that refuses it.
-    if (errors == 0 || (at_start && opts_.start_despite_errors))
+    const bool lenient = at_start && !opts_.strict_config;
+    // Each diagnostic is printed once: here when the config is used anyway
+    // (render_diagnostics bounds how many), else by the caller, in the
+    // error that refuses it.
+    if (errors == 0 || lenient)
         for (const auto& r : render_diagnostics(parsed.diagnostics))
             log_.log_plain(r.severity == Severity::error ? LogLevel::err : LogLevel::warning, r.text);
-    if (errors == 0)
+    if (errors == 0) {
+        config_errors_ = 0;
         return std::move(parsed.config);
-    if (at_start && opts_.start_despite_errors) {
-        log_.warning(cat(opts_.config_file, ": ", errors, " error(s); starting with the valid lines"));
+    }
+    if (lenient) {
+        config_errors_ = errors;
+        log_.warning(cat(opts_.config_file, ": ", errors,
+                         " error(s); starting with the valid lines (--strict-config refuses instead)"));
         return std::move(parsed.config);
     }
     return fail(cat(diagnostics_text(parsed), opts_.config_file, ": ", errors, " error(s)",
@@ -394,7 +410,9 @@ void Daemon::report_ready(ReadyPipe& ready, const std::string& failures, size_t 
     log_.notice(cat("smcroute ", SMCROUTE_VERSION, " ready, socket ", opts_.socket_path,
                     opts_.table ? cat(", table ", opts_.table) : ""));
     ready.report(failures.empty() ? 0 : exit_code::failed, failures);
-    notifier_.ready(cat("ready, ", routes, " route(s) from ", opts_.config_file));
+    notifier_.ready(cat("ready, ", routes, " route(s) from ", opts_.config_file,
+                        config_errors_ ? cat(", ", config_errors_, " config error(s): lines left out, see the log")
+                                       : ""));
     script_.run("reload");
 }
 

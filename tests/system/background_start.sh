@@ -2,7 +2,8 @@
 # "smcrouted -f CONF" (no -n) forks and returns only once the daemon is
 # ready: the moment it returns, smcroutectl show answers, the config's routes
 # are in the kernel MFC and the pid file holds the daemon's pid. A background
-# start that fails (bad config) returns non-zero with the reason on stderr.
+# start that fails (bad config with --strict-config) returns 78 with the
+# reason on stderr.
 # "smcroutectl kill" stops the daemon and it cleans up.
 . "$(dirname "$0")/lib.sh"
 topo
@@ -13,11 +14,11 @@ cat >"$BAD" <<'CONF'
 mroute from a1 source 10.0.1.2 group 225.1.2.3 to b1
 mroute from a1 sorce 10.0.1.2 group 225.1.2.4 to b1
 CONF
-say "+ smcrouted -f $BAD"
-timeout 20 "$BIN/smcrouted" -f "$BAD" >"$TMP/bad.stdout" 2>"$TMP/bad.stderr"
+say "+ smcrouted --strict-config -f $BAD"
+timeout 20 "$BIN/smcrouted" --strict-config -f "$BAD" >"$TMP/bad.stdout" 2>"$TMP/bad.stderr"
 rc=$?
 [ "$rc" = 124 ] && fail "failing background start did not return within 20 s"
-[ "$rc" != 0 ] || fail "background start with a bad config exited 0"
+[ "$rc" = 78 ] || fail "background start with a bad config and --strict-config: exit $rc, want 78"
 say "ok: background start with a bad config exits $rc"
 check "the reason (the config error) is on stderr" grep -q -F -- "$BAD:2:16: error: unknown keyword 'sorce'" "$TMP/bad.stderr"
 check_not "no daemon left answering" ctl_answers

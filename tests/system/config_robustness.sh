@@ -2,10 +2,11 @@
 # Hostile config files never crash or hang the daemon. For each file,
 # "smcrouted -F FILE" exits 0 (valid) or 78 (errors, each reported as
 # "file:line:col: error: ...") within a few seconds -- never by a signal or
-# a timeout -- and "smcrouted -n -f FILE" either exits 78 just as promptly
-# or starts and answers "smcroutectl show" (and then stops cleanly on
-# SIGTERM). Covered: include loops, self-include, includes nested deeper
-# than the limit (16), a directory or an unreadable file (/proc/self/mem:
+# a timeout -- and "smcrouted -n --strict-config -f FILE" either exits 78
+# just as promptly or starts and answers "smcroutectl show" (and then stops
+# cleanly on SIGTERM). Covered: include loops, self-include, includes nested deeper
+# than the limit (16), a directory (its *.conf are read) or a missing file
+# (skipped, a warning) or an unreadable file (/proc/self/mem:
 # root reads through chmod 000, so the test reads a file whose read()
 # fails) as include target, binary garbage, a 1 MB line, 100 000 valid
 # routes (all must reach the kernel), NUL bytes, CRLF line ends and a
@@ -71,7 +72,7 @@ run_daemon() {
     local log=$TMP/robust-daemon.log t0 t1 pid rc="" up=0 deadline=$((SECONDS + secs))
     rm -f "$log"
     t0=$(now_ms)
-    "$BIN/smcrouted" -n -l info -f "$file" -u "$SOCK" -P "$PIDF" >"$log" 2>&1 &
+    "$BIN/smcrouted" -n --strict-config -l info -f "$file" -u "$SOCK" -P "$PIDF" >"$log" 2>&1 &
     pid=$!
     DAEMON_PIDS+=("$pid")
     while ((SECONDS < deadline)); do
@@ -174,9 +175,12 @@ for ((i = 0; i <= 8; i++)); do
 done
 hostile "include chain 8 deep" "$D/ok0.conf" valid "" 10 routes_225_1_2_3
 
-mkdir -p "$D/adir"
+# A directory: its *.conf files (nothing else of it) are read.
+mkdir -p "$D/adir" "$D/adir/sub.conf"
+echo "mroute from a1 source 10.0.1.2 group 225.1.2.3 to b1" >"$D/adir/10-route.conf"
+echo "frobnicate" >"$D/adir/README"
 printf 'include %s\n' "$D/adir" >"$D/dir.conf"
-hostile "directory as include target" "$D/dir.conf" error "$D/dir.conf:1:9"
+hostile "directory as include target" "$D/dir.conf" valid "" 10 routes_225_1_2_3
 
 # chmod 000 does not stop root; /proc/self/mem opens but every read at
 # offset 0 fails (EIO): an unreadable file even for root.
@@ -184,7 +188,9 @@ printf 'include /proc/self/mem\n' >"$D/unreadable.conf"
 hostile "unreadable include (/proc/self/mem)" "$D/unreadable.conf" error "$D/unreadable.conf:1:9"
 
 printf 'include %s\n' "$D/missing.conf" >"$D/missing_inc.conf"
-hostile "missing include" "$D/missing_inc.conf" error "$D/missing_inc.conf:1:9"
+hostile "missing include (skipped, as in 2.x)" "$D/missing_inc.conf" valid
+grep -qF "$D/missing_inc.conf:1:9: warning: include '$D/missing.conf' skipped" "$TMP/check.out" \
+    || fail "missing include: no located warning from -F: $(cat "$TMP/check.out")"
 
 # --------------------------------------------------------------- garbage
 head -c 65536 /dev/urandom >"$D/garbage.conf"

@@ -85,7 +85,7 @@ TEST(CliLegacy, DaemonWithLongOptions)
     auto inv = ok(who_legacy, {"-d", "--foreground", "--config", "/tmp/x.conf", "--syslog", "--log-level", "info",
                            "--table", "123", "--socket", "/tmp/s.sock", "--pidfile", "/tmp/p.pid",
                            "--cache-timeout", "0", "--exec", "/bin/true", "--user", "nobody:nogroup",
-                           "--mrdisc-interval", "30", "--startup-delay", "5", "--ignore-errors"});
+                           "--mrdisc-interval", "30", "--startup-delay", "5", "--strict-config"});
     EXPECT_EQ(inv.mode, Mode::daemon);
     const auto& d = inv.daemon;
     EXPECT_TRUE(d.foreground);
@@ -102,7 +102,7 @@ TEST(CliLegacy, DaemonWithLongOptions)
     EXPECT_EQ(d.user, "nobody:nogroup");
     EXPECT_EQ(d.mrdisc_interval, 30u);
     EXPECT_EQ(d.startup_delay, 5u);
-    EXPECT_TRUE(d.start_despite_errors);
+    EXPECT_TRUE(d.strict_config);
 }
 
 TEST(CliLegacy, LongOptionEqualsAndPrefix)
@@ -352,11 +352,14 @@ TEST(CliDaemon, ClustersAndAttachedValues)
 TEST(CliDaemon, LongOptions)
 {
     auto inv = ok(who_daemon, {"--foreground", "--config", "/a.conf", "--table=7", "--ignore-errors", "--ident", "x"});
+    EXPECT_FALSE(inv.daemon.strict_config); // the default: start with the valid lines
     EXPECT_TRUE(inv.daemon.foreground);
     EXPECT_EQ(inv.daemon.config_file, "/a.conf");
     EXPECT_EQ(inv.daemon.table, 7u);
-    EXPECT_TRUE(inv.daemon.start_despite_errors);
     EXPECT_EQ(inv.daemon.pid_file, "/run/x.pid");
+    // The last of --strict-config and --ignore-errors wins.
+    EXPECT_TRUE(ok(who_daemon, {"--ignore-errors", "--strict-config"}).daemon.strict_config);
+    EXPECT_FALSE(ok(who_daemon, {"--strict-config", "--ignore-errors"}).daemon.strict_config);
 }
 
 TEST(CliDaemon, CheckConfig)

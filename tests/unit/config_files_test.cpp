@@ -61,6 +61,27 @@ TEST_F(DiskFilesTest, ReadGlobAndErrors)
                                 "/missing.conf': No such file or directory");
 }
 
+TEST_F(DiskFilesTest, IncludeDirectoryAndMissingFile)
+{
+    // 'include DIR': DIR/*.conf sorted, not its subdirectories (even one
+    // named *.conf) nor other files; a missing include is a warning.
+    ASSERT_EQ(mkdir((dir_ + "/conf.d").c_str(), 0755), 0);
+    ASSERT_EQ(mkdir((dir_ + "/conf.d/dir.conf").c_str(), 0755), 0);
+    write("conf.d/dir.conf/x.conf", "phyint eth9\n");
+    write("conf.d/20-b.conf", "phyint eth2\n");
+    write("conf.d/10-a.conf", "phyint eth1\n");
+    write("conf.d/README", "not a config\n");
+    write("main.conf", "include conf.d\ninclude gone.conf\ninclude none.d/*.conf\n");
+    auto files = make_disk_files();
+    auto r = parse_config_file(dir_ + "/main.conf", *files);
+    EXPECT_EQ(r.error_count(), 0u) << all(r);
+    ASSERT_EQ(r.diagnostics.size(), 1u) << all(r);
+    EXPECT_EQ(r.diagnostics[0].message, "include 'gone.conf' skipped: No such file or directory");
+    ASSERT_EQ(r.config.phyints.size(), 2u);
+    EXPECT_EQ(r.config.phyints[0].loc.file, dir_ + "/conf.d/10-a.conf");
+    EXPECT_EQ(r.config.phyints[1].loc.file, dir_ + "/conf.d/20-b.conf");
+}
+
 TEST_F(DiskFilesTest, OnlyRegularFilesAreRead)
 {
     // A FIFO without a writer is refused at once, not waited on.

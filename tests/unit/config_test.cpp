@@ -4,6 +4,7 @@
 
 #include "parse_text.hpp"
 
+#include <cerrno>
 #include <new>
 #include <cstdio>
 #include <cstdlib>
@@ -142,7 +143,7 @@ TEST(ConfigTest, CrlfTabsAndMissingFinalNewline)
 TEST(ConfigTest, CrlfErrorsDoNotShowCarriageReturn)
 {
     auto r = parse("mrote from eth0\r\n");
-    EXPECT_EQ(all(r), "test.conf:1:1: error: unknown directive 'mrote' (expected phyint, mgroup, mroute or include)\n"
+    EXPECT_EQ(all(r), "test.conf:1:1: error: unknown directive 'mrote' (expected phyint, mgroup, mroute, ssmgroup or include)\n"
                       "  mrote from eth0\n"
                       "  ^");
 }
@@ -173,7 +174,7 @@ TEST(ConfigTest, NoLineLengthLimit)
 TEST(ConfigTest, UnknownDirective)
 {
     auto r = parse("phyint eth0\n  mrote from eth0 group 225.1.2.3 to eth1\n");
-    EXPECT_EQ(all(r), "test.conf:2:3: error: unknown directive 'mrote' (expected phyint, mgroup, mroute or include)\n"
+    EXPECT_EQ(all(r), "test.conf:2:3: error: unknown directive 'mrote' (expected phyint, mgroup, mroute, ssmgroup or include)\n"
                       "    mrote from eth0 group 225.1.2.3 to eth1\n"
                       "    ^");
     EXPECT_EQ(r.error_count(), 1u);
@@ -388,7 +389,7 @@ TEST(ConfigTest, BinaryGarbage)
     }
     auto q = parse("\x01\x02zz\xff from\n");
     EXPECT_EQ(first_line(q),
-              "test.conf:1:1: error: unknown directive '\\x01\\x02zz\xff' (expected phyint, mgroup, mroute or include)");
+              "test.conf:1:1: error: unknown directive '\\x01\\x02zz\xff' (expected phyint, mgroup, mroute, ssmgroup or include)");
 }
 
 TEST(ConfigTest, LongLineWindow)
@@ -397,7 +398,7 @@ TEST(ConfigTest, LongLineWindow)
     auto r = parse("mroute from eth0 group 225.1.2.3 to eth1 # " + pad + "\nmrote " + pad + " y\n");
     ASSERT_EQ(r.diagnostics.size(), 1u);
     std::string f = r.diagnostics[0].format();
-    EXPECT_EQ(f, "test.conf:2:1: error: unknown directive 'mrote' (expected phyint, mgroup, mroute or include)\n"
+    EXPECT_EQ(f, "test.conf:2:1: error: unknown directive 'mrote' (expected phyint, mgroup, mroute, ssmgroup or include)\n"
                  "  mrote " + std::string(154, 'x') + "...\n"
                  "  ^");
 
@@ -508,8 +509,8 @@ TEST(ConfigTest, IncludeRelativeAndNested)
     files.files["etc/sub/a.conf"] = "mroute from eth0 group 225.1.2.3 to eth1\ninclude b.conf\n";
     files.files["etc/sub/b.conf"] = "mgroup from eth0 group 225.1.2.3\nmrote\n";
     auto r = parse_config_file("etc/main.conf", files);
-    EXPECT_EQ(all(r), "etc/sub/b.conf:2:1: error: unknown directive 'mrote' (expected phyint, mgroup, mroute or "
-                      "include)\n"
+    EXPECT_EQ(all(r), "etc/sub/b.conf:2:1: error: unknown directive 'mrote' (expected phyint, mgroup, mroute, "
+                      "ssmgroup or include)\n"
                       "  mrote\n"
                       "  ^\n"
                       "  included from etc/sub/a.conf:2\n"
@@ -536,19 +537,115 @@ TEST(ConfigTest, IncludeAbsolute)
 
 TEST(ConfigTest, IncludeMissing)
 {
+    // As in SMCRoute 2.x: a missing file is skipped, with a warning.
     MemoryFiles files;
     auto r = parse("phyint eth0\ninclude x.conf\nphyint eth1\n", files);
-    EXPECT_EQ(all(r), "test.conf:2:9: error: cannot read include 'x.conf': No such file or directory\n"
+    EXPECT_EQ(all(r), "test.conf:2:9: warning: include 'x.conf' skipped: No such file or directory\n"
                       "  include x.conf\n"
                       "          ^");
+    EXPECT_EQ(r.error_count(), 0u);
     EXPECT_EQ(r.config.phyints.size(), 2u);
+}
+
+TEST(ConfigTest, IncludeUnreadableIsStillAnError)
+{
+    // Only a missing file is skipped: one that cannot be read is an error.
+    struct Refusing final : FileSource {
+        Result<std::string> read(const std::string& path) override
+        {
+            if (path == "test.conf")
+                return std::string("include x.conf\n");
+            return Error{EACCES, "Permission denied"};
+        }
+        std::vector<std::string> glob(const std::string&) override { return {}; }
+    } files;
+    auto r = parse_config_file("test.conf", files);
+    EXPECT_EQ(first_line(r), "test.conf:1:9: error: cannot read include 'x.conf': Permission denied");
+}
+
+TEST(ConfigTest, IncludeGlobMatchingNothing)
+{
+    MemoryFiles files;
+    auto r = parse("include d/*.conf\nphyint eth1\n", files);
+    EXPECT_TRUE(r.diagnostics.empty()) << all(r);
+    EXPECT_EQ(r.config.phyints.size(), 1u);
 }
 
 TEST(ConfigTest, IncludeDirectory)
 {
+    // 'include DIR' reads DIR/*.conf in sorted order, nothing else of it.
     MemoryFiles files;
-    files.files["d/x.conf"] = "";
-    EXPECT_EQ(first_line(parse("include d\n", files)), "test.conf:1:9: error: cannot read include 'd': Is a directory");
+    files.files["d/b.conf"] = "phyint eth2\n";
+    files.files["d/a.conf"] = "phyint eth1\n";
+    files.files["d/c.txt"] = "phyint eth9\n";
+    files.files["d/.hidden.conf"] = "phyint eth8\n";
+    files.files["d/sub/e.conf"] = "phyint eth7\n";
+    for (const char* line : {"include d\n", "include d/\n", "include ./d\n"}) {
+        auto r = parse(line, files);
+        EXPECT_TRUE(r.diagnostics.empty()) << line << all(r);
+        ASSERT_EQ(r.config.phyints.size(), 2u) << line;
+        EXPECT_EQ(r.config.phyints[0].spec.name.view(), "eth1") << line;
+        EXPECT_EQ(r.config.phyints[0].loc.file, "d/a.conf") << line;
+        EXPECT_EQ(r.config.phyints[1].spec.name.view(), "eth2") << line;
+    }
+    // An empty directory: nothing to read, nothing to say.
+    files.files.clear();
+    files.files["e/x.txt"] = "";
+    EXPECT_TRUE(parse("include e\n", files).diagnostics.empty());
+}
+
+TEST(ConfigTest, IncludeDirectoryLoopIsAnError)
+{
+    MemoryFiles files;
+    files.files["test.conf"] = "include d\n";
+    files.files["d/a.conf"] = "include ../test.conf\n";
+    auto r = parse_config_file("test.conf", files);
+    EXPECT_EQ(r.error_count(), 1u) << all(r);
+    EXPECT_NE(all(r).find("include loop: test.conf -> d/a.conf -> test.conf"), std::string::npos) << all(r);
+}
+
+TEST(ConfigTest, SsmgroupIsAnSsmMgroup)
+{
+    auto r = parse("ssmgroup from eth0 group 232.1.2.3 source 10.0.0.1\n");
+    EXPECT_EQ(all(r), "test.conf:1:1: warning: 'ssmgroup' is deprecated (SMCRoute 2.x): "
+                      "write 'mgroup from IIF source SOURCE group GROUP'\n"
+                      "  ssmgroup from eth0 group 232.1.2.3 source 10.0.0.1\n"
+                      "  ^");
+    auto m = parse("mgroup from eth0 source 10.0.0.1 group 232.1.2.3\n");
+    ASSERT_TRUE(m.diagnostics.empty()) << all(m);
+    ASSERT_EQ(r.config.joins.size(), 1u);
+    ASSERT_EQ(m.config.joins.size(), 1u);
+    EXPECT_EQ(r.config.joins[0].spec, m.config.joins[0].spec);
+    EXPECT_EQ(r.config.joins[0].loc.line, 1u);
+}
+
+TEST(ConfigTest, SsmgroupNeedsItsSource)
+{
+    auto r = parse("ssmgroup from eth0 group 232.1.2.3\n");
+    EXPECT_EQ(r.error_count(), 1u) << all(r);
+    EXPECT_NE(all(r).find("test.conf:1:1: error: missing 'source' in ssmgroup"), std::string::npos) << all(r);
+    EXPECT_TRUE(r.config.joins.empty());
+    auto bad = parse("ssmgroup from eth0 group 232.1.2.3 sorce 10.0.0.1\n");
+    EXPECT_NE(all(bad).find("unknown keyword 'sorce' in ssmgroup"), std::string::npos) << all(bad);
+    EXPECT_TRUE(bad.config.joins.empty());
+}
+
+TEST(ConfigTest, BadLinesLeaveTheValidOnes)
+{
+    // What a lenient start uses: every valid line, every error reported.
+    auto r = parse("mroute from eth0 source 10.0.0.1 group 225.1.2.3 to eth1\n"
+                   "mroute from eth0 sorce 10.0.0.1 group 225.1.2.4 to eth1\n"
+                   "frobnicate\n"
+                   "ssmgroup from eth0 group 232.1.2.3 source 10.0.0.1\n"
+                   "include missing.conf\n"
+                   "mgroup from eth0 group 225.1.2.9\n");
+    EXPECT_EQ(r.error_count(), 2u) << all(r);
+    EXPECT_EQ(r.diagnostics.size(), 4u) << all(r); // and two warnings
+    ASSERT_EQ(r.config.routes.size(), 1u);
+    EXPECT_EQ(r.config.routes[0].loc.line, 1u);
+    ASSERT_EQ(r.config.joins.size(), 2u);
+    EXPECT_EQ(r.config.joins[0].loc.line, 4u);
+    EXPECT_EQ(r.config.joins[1].loc.line, 6u);
 }
 
 TEST(ConfigTest, IncludeWithoutPathOrWithJunk)

@@ -48,7 +48,9 @@ struct DaemonOptions {
     std::string user;         // -p USER[:GROUP]
     unsigned mrdisc_interval = 20; // -m
     unsigned startup_delay = 0;    // -d SEC (smcrouted)
-    bool start_despite_errors = false; // --ignore-errors: start with the valid lines
+    // --strict-config: a config with errors stops the start (exit 78); by
+    // default the daemon starts with its valid lines, as SMCRoute 2.x did.
+    bool strict_config = false;
     unsigned socket_mode = 0660;  // --socket-mode
     std::string socket_group;     // --socket-group: may use the socket and change state
     unsigned max_learned = 65536; // --max-learned: learned routes + stop filters, 0 = no limit
