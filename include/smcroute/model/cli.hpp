@@ -45,6 +45,7 @@ struct DaemonOptions {
     std::string user;         // -p USER[:GROUP]
     unsigned mrdisc_interval = 20; // -m
     unsigned startup_delay = 0;    // -d SEC (smcrouted)
+    bool only_enabled = false;     // -N: only interfaces a phyint enables are used
     bool start_despite_errors = false; // --ignore-errors: start with the valid lines
     unsigned socket_mode = 0660;  // --socket-mode
     std::string socket_group;     // --socket-group: may use the socket and change state
