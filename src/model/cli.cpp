@@ -89,11 +89,6 @@ Status set_lenient_config(ParseState& st, std::string_view)
     return {};
 }
 
-Status ignore(ParseState&, std::string_view)
-{
-    return {};
-}
-
 Status set_ident(ParseState& st, std::string_view val)
 {
     if (auto ok = check_ident(val); !ok)
@@ -195,7 +190,8 @@ constexpr std::array<OptionInfo, 22> daemon_options{{
     {'l', "log-level", "LVL", "Log level: none, err, notice*, info, debug", set_log_level},
     {'m', "mrdisc-interval", "SEC", "Router discovery interval, 4-180 (default 20)", set_mrdisc_interval},
     {'n', "foreground", "", "Run in the foreground, do not detach", set_daemon_flag<&DaemonOptions::foreground>},
-    {'N', "", "", "Accepted for compatibility and ignored", ignore},
+    {'N', "", "", "Use only interfaces enabled by 'phyint IF enable'",
+     set_daemon_flag<&DaemonOptions::only_enabled>},
     {'p', "user", "USER[:GROUP]", "Drop root, keep only CAP_NET_ADMIN", set_daemon_text<&DaemonOptions::user>},
     {'P', "pidfile", "FILE", "PID file (default /run/NAME.pid)", set_daemon_text<&DaemonOptions::pid_file>},
     {'s', "syslog", "", "Log to syslog (default in the background)", set_daemon_flag<&DaemonOptions::syslog>},

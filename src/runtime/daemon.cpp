@@ -293,6 +293,7 @@ void Daemon::make_routing_engine()
 {
     router_ = std::make_unique<Router>(log_, v4_.get(), v6_.get(), &loop_.clock());
     router_->set_max_learned(opts_.max_learned);
+    router_->set_only_enabled(opts_.only_enabled);
     router_->on_learned([this](const SgKey& k, std::string_view iif) {
         if (!script_.enabled()) // the environment is not built for nothing
             return;

@@ -63,12 +63,46 @@ void Router::set_phyints(const std::vector<PhyintSpec>& phyints)
     reconcile_all();
 }
 
+void Router::set_only_enabled(bool on)
+{
+    if (on == only_enabled_)
+        return;
+    ++version_;
+    only_enabled_ = on;
+    reconcile_all();
+}
+
 bool Router::disabled(std::string_view ifname) const
 {
-    for (const auto& p : phyints_)
-        if (!p.enable && p.name.matches(ifname))
+    bool enabled = false;
+    for (const auto& p : phyints_) {
+        if (!p.name.matches(ifname))
+            continue;
+        if (!p.enable)
             return true;
-    return false;
+        enabled = true;
+    }
+    return only_enabled_ && !enabled;
+}
+
+std::string Router::oif_gaps(const std::vector<IfName>& oifs) const
+{
+    std::string out;
+    for (const auto& o : oifs) {
+        if (o.is_wildcard())
+            continue;
+        std::string_view why;
+        if (!index_by_name_.count(o))
+            why = " does not exist";
+        else if (disabled(o.view()))
+            why = only_enabled_ ? " is not enabled by phyint" : " is disabled by phyint";
+        else
+            continue;
+        if (!out.empty())
+            out += "; ";
+        out.append("outbound interface ").append(o.view()).append(why);
+    }
+    return out;
 }
 
 uint8_t Router::ttl_threshold(std::string_view ifname) const
@@ -176,13 +210,12 @@ std::string Router::reason_of(const StaticEntry& e) const
 {
     const StaticRoute& r = e.second;
     const IfacesKey& ifs = *r.ifs->key;
-    auto oif = [&] { return r.why.oif < ifs.oifs.size() ? ifs.oifs[r.why.oif].view() : std::string_view("?"); };
     switch (r.why.code) {
-    case Pending::none: return {};
+    case Pending::none: return oif_gaps(ifs.oifs);
     case Pending::iif_missing: return cat("inbound interface ", ifs.iif.view(), " does not exist");
-    case Pending::iif_disabled: return cat("inbound interface ", ifs.iif.view(), " is disabled by phyint");
-    case Pending::oif_missing: return cat("outbound interface ", oif(), " does not exist");
-    case Pending::oif_disabled: return cat("outbound interface ", oif(), " is disabled by phyint");
+    case Pending::iif_disabled:
+        return cat("inbound interface ", ifs.iif.view(), only_enabled_ ? " is not enabled by phyint"
+                                                                       : " is disabled by phyint");
     case Pending::kernel: {
         auto it = kernel_errors_.find(e.first);
         return it == kernel_errors_.end() ? std::string("refused by the kernel") : it->second;

@@ -82,10 +82,8 @@ void Router::link_event(const LinkEvent& ev)
 
 // VIF holds ---------------------------------------------------------------------
 
-Result<Router::Hold> Router::acquire(FamilyState& fs, const Interface& iif, const std::vector<IfName>& oifs,
-                                     bool strict, Why* why)
+Result<Router::Hold> Router::acquire(FamilyState& fs, const Interface& iif, const std::vector<IfName>& oifs)
 {
-    Why pending;
     Hold h;
     auto iv = fs.vifs.acquire(iif.index, iif.name.view(), ttl_threshold(iif.name.view()));
     if (!iv)
@@ -103,29 +101,19 @@ Result<Router::Hold> Router::acquire(FamilyState& fs, const Interface& iif, cons
             h.oif_mask |= 1u << *ov;
         return {};
     };
-    for (size_t i = 0; i < oifs.size(); ++i) {
-        const IfName& name = oifs[i];
+    // A missing or disabled OIF is left out: the others forward (as in 2.x).
+    for (const IfName& name : oifs) {
         Status st;
         if (name.is_wildcard()) {
             for (const auto& [index, o] : ifaces_)
                 if (name.matches(o.name.view()) && !o.loopback() && !(st = take(o)))
                     break;
         } else if (auto it = index_by_name_.find(name); it != index_by_name_.end()) {
-            const Interface& o = ifaces_.at(it->second);
-            if (strict && disabled(o.name.view()))
-                pending = Why{Pending::oif_disabled, static_cast<uint8_t>(i)};
-            else
-                st = take(o);
-        } else if (strict) {
-            pending = Why{Pending::oif_missing, static_cast<uint8_t>(i)};
+            st = take(ifaces_.at(it->second));
         }
-        if (!st || pending.code != Pending::none) {
+        if (!st) {
             release(fs, h);
-            if (!st)
-                return st.take_error();
-            if (why)
-                *why = pending;
-            return fail("pending");
+            return st.take_error();
         }
     }
     return h;
@@ -173,7 +161,7 @@ Status Router::reconcile_static(StaticEntry& e)
     else if (disabled(ifs.iif.view()))
         why.code = Pending::iif_disabled;
     else
-        next = acquire(*fs, ifaces_.at(it->second), ifs.oifs, true, &why);
+        next = acquire(*fs, ifaces_.at(it->second), ifs.oifs);
 
     auto withdraw = [&] {
         if (r.hold.in_kernel) {
@@ -211,7 +199,7 @@ Status Router::reconcile_static(StaticEntry& e)
     }
     if (!st) {
         withdraw();
-        set_why(Why{Pending::kernel, 0});
+        set_why(Why{Pending::kernel});
         kernel_errors_[key] = st.error().message;
         return fail(cat("add route ", spec_of(e).key_str(), " from ", ifs.iif.view(), ": ", st.error().message));
     }
@@ -219,6 +207,9 @@ Status Router::reconcile_static(StaticEntry& e)
         release(*fs, r.hold);
     r.hold = h;
     set_why(Why{});
+    if (log_.enabled(LogLevel::notice))
+        if (std::string gaps = oif_gaps(ifs.oifs); !gaps.empty())
+            log_.notice(cat("route ", spec_of(e).key_str(), " forwards without: ", gaps));
     return {};
 }
 
@@ -227,19 +218,11 @@ void Router::reconcile_rule(Rule& rule)
     FamilyState* fs = family_state(rule.spec.family());
     std::vector<unsigned> vifs;
     std::string reason;
-    // A named OIF that is missing or disabled keeps the whole rule pending,
-    // as for an (S,G) route: never forward silently without it.
-    for (const auto& o : rule.spec.oifs) {
-        if (o.is_wildcard() || !reason.empty())
-            continue;
-        if (!index_by_name_.count(o))
-            reason = cat("outbound interface ", o.view(), " does not exist");
-        else if (disabled(o.view()))
-            reason = cat("outbound interface ", o.view(), " is disabled by phyint");
-    }
+    // A named OIF that is missing or disabled is left out of what the rule
+    // installs (the others forward), as for an (S,G) route.
     if (!fs) {
         reason = cat(family_name(rule.spec.family()), " multicast routing is not available");
-    } else if (reason.empty()) {
+    } else {
         for (const auto& [index, iface] : ifaces_) {
             if (!rule.spec.iif.matches(iface.name.view()) || disabled(iface.name.view()) || iface.loopback())
                 continue;
@@ -282,7 +265,7 @@ void Router::reconcile_learned(Rule& rule)
             drop_dynamic(key, true);
             continue;
         }
-        auto next = acquire(*fs, it->second, rule.spec.oifs, false, nullptr);
+        auto next = acquire(*fs, it->second, rule.spec.oifs);
         if (!next) {
             log_.error(cat("rule ", rule.spec.key_str(), ": ", next.error().message));
             drop_dynamic(key, true);

@@ -75,7 +75,7 @@ void Router::learn(FamilyState& fs, Rule* rule, const Interface& iif, unsigned v
 {
     Hold h;
     if (rule) {
-        auto acquired = acquire(fs, iif, rule->spec.oifs, false, nullptr);
+        auto acquired = acquire(fs, iif, rule->spec.oifs);
         if (!acquired) {
             log_.error(cat("install ", key.source.str(), ",", key.group.str(), ": ", acquired.error().message));
             return;

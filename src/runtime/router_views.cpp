@@ -84,7 +84,7 @@ RouteView Router::view_of(const Rule& rule) const
     v.kind = RouteView::Kind::rule;
     v.spec = &rule.spec;
     v.active = rule.pending_reason.empty();
-    v.pending_reason = rule.pending_reason;
+    v.pending_reason = v.active ? oif_gaps(rule.spec.oifs) : rule.pending_reason;
     v.learned = rule.learned.size();
     v.origin = rule.origin;
     return v;

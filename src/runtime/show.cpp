@@ -131,7 +131,8 @@ private:
 
     std::string_view list_name() const { return only_pending_ ? "pending" : "routes"; }
 
-    bool wanted(const RouteView& v) const { return !only_pending_ || !v.active; }
+    // show pending: routes not in the kernel, and those left without some OIFs.
+    bool wanted(const RouteView& v) const { return !only_pending_ || !v.active || !v.pending_reason.empty(); }
 
     bool finish(Reply& out)
     {

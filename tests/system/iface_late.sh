@@ -1,10 +1,11 @@
 #!/bin/bash
-# Interfaces that appear after the start: config routes to a missing veth
-# (vout) and from a missing veth (vin), and a join (mgroup) on vout, are
-# pending ("show pending" lists the routes); once the veths are created,
-# their peers moved into a receiver/sender namespace and brought up, the
-# routes activate with no reload (rtnetlink), traffic flows both ways and the
-# group is joined on vout.
+# Interfaces that appear after the start: a config route from a missing veth
+# (vin) is pending; routes to a missing veth (vout) forward to their other
+# OIFs meanwhile (as in SMCRoute 2.x), and "show pending" lists them all,
+# naming vout and vin; a join (mgroup) on vout waits. Once the veths are
+# created, their peers moved into a receiver/sender namespace and brought up,
+# vout is added and the route from vin activates with no reload (rtnetlink),
+# traffic flows both ways and the group is joined on vout.
 . "$(dirname "$0")/lib.sh"
 topo
 write_conf <<'CONF'
@@ -23,9 +24,10 @@ for key in "(10.0.1.2, 225.4.4.4)" "(*, 225.4.4.5)" "(10.0.4.2, 225.4.4.6)"; do
 done
 check "show pending names vout" grep -q 'vout' <<<"$pend"
 check "show pending names vin" grep -q 'vin' <<<"$pend"
-check_not "no kernel entry for (10.0.1.2, 225.4.4.4) yet" mfc_forwards 10.0.1.2 225.4.4.4
-# Nothing reaches b2 either while the route is pending (SMCRoute 2.x would
-# install it without the missing OIF; a pending route is all or nothing).
+check "(10.0.1.2, 225.4.4.4) forwards to b2 meanwhile" mfc_forwards 10.0.1.2 225.4.4.4
+check_not "no kernel entry for (10.0.4.2, 225.4.4.6) yet" mfc_has 10.0.4.2 225.4.4.6
+RECEIVERS="rcv2"
+expect_forward v4 225.4.4.4 rcv2
 
 # ---- the interfaces appear: vout towards rcv3, vin from snd2
 for ns in rcv3 snd2; do

@@ -10,7 +10,7 @@ command -v python3 >/dev/null 2>&1 || skip "python3 not found"
 write_conf <<'CONF'
 mroute from a1 source 10.0.1.2 group 225.1.2.3 to b1
 mroute from a1 group 225.1.2.9 to b2
-mroute from a1 source 10.0.1.2 group 225.1.2.4 to nosuch0
+mroute from nosuch0 source 10.0.1.2 group 225.1.2.4 to b1
 CONF
 start_daemon
 

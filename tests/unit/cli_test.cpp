@@ -311,6 +311,7 @@ TEST(CliDaemon, Defaults)
     EXPECT_EQ(inv.daemon.mrdisc_interval, 20u);
     EXPECT_EQ(inv.daemon.table, 0u);
     EXPECT_EQ(inv.daemon.log_level, LogLevel::notice);
+    EXPECT_FALSE(inv.daemon.only_enabled);
 }
 
 TEST(CliDaemon, ShortOptions)
@@ -334,6 +335,7 @@ TEST(CliDaemon, ShortOptions)
     EXPECT_EQ(d.user, "nobody");
     EXPECT_EQ(d.mrdisc_interval, 180u);
     EXPECT_EQ(d.startup_delay, 3u);
+    EXPECT_TRUE(d.only_enabled);
 }
 
 TEST(CliDaemon, ClustersAndAttachedValues)

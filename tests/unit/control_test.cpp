@@ -412,8 +412,9 @@ TEST_F(ControlTest, ShowRoutesJson)
 
 TEST_F(ControlTest, ShowPendingListsReasons)
 {
-    // The router keeps a route naming a missing interface pending; only the
-    // client refuses unknown names, so add it as the config would.
+    // The router installs a route naming a missing OIF without it and says
+    // why (show pending lists it); only the client refuses unknown names, so
+    // add it as the config would.
     auto c = check_route(RouteText{"eth0", "10.0.0.1", "225.1.2.3", {"eth7"}}, true);
     ASSERT_TRUE(c.value);
     ASSERT_TRUE(router.add(*c.value, Origin::config));
@@ -423,8 +424,8 @@ TEST_F(ControlTest, ShowPendingListsReasons)
     ASSERT_EQ(r.rows.size(), 2u) << r.all();
     EXPECT_NE(r.rows[0].find("REASON"), std::string::npos) << r.rows[0];
     EXPECT_NE(r.rows[1].find("(10.0.0.1, 225.1.2.3)"), std::string::npos) << r.rows[1];
-    EXPECT_NE(r.rows[1].find("pending"), std::string::npos) << r.rows[1];
-    EXPECT_NE(r.rows[1].find("eth7"), std::string::npos) << r.rows[1];
+    EXPECT_NE(r.rows[1].find("active"), std::string::npos) << r.rows[1];
+    EXPECT_NE(r.rows[1].find("outbound interface eth7 does not exist"), std::string::npos) << r.rows[1];
 
     auto j = run({"show", "pending"}, req_json);
     std::string why;
@@ -468,15 +469,15 @@ TEST_F(ControlTest, ShowJsonIsByteExact)
     EXPECT_EQ(dump(run({"show"}, req_json | req_detail)), "{\"routes\": [\n"
               "{\"kind\": \"rule\", \"source\": \"*\", \"group\": \"225.4.4.0/24\", \"iif\": \"eth1\", \"oifs\": [\"eth0\"], \"state\": \"rule\", \"origin\": \"client\", \"learned\": 0}\n"
               ",{\"kind\": \"route\", \"source\": \"10.0.0.1\", \"group\": \"225.1.2.3\", \"iif\": \"eth0\", \"oifs\": [\"eth1\", \"eth2\"], \"state\": \"active\", \"origin\": \"client\", \"packets\": 31337, \"bytes\": 1, \"wrong_if\": 2}\n"
-              ",{\"kind\": \"route\", \"source\": \"10.0.0.9\", \"group\": \"225.1.2.9\", \"iif\": \"eth0\", \"oifs\": [\"eth7\"], \"state\": \"pending\", \"origin\": \"config\", \"reason\": \"outbound interface eth7 does not exist\"}\n"
+              ",{\"kind\": \"route\", \"source\": \"10.0.0.9\", \"group\": \"225.1.2.9\", \"iif\": \"eth0\", \"oifs\": [\"eth7\"], \"state\": \"active\", \"origin\": \"config\", \"reason\": \"outbound interface eth7 does not exist\", \"packets\": 0, \"bytes\": 0, \"wrong_if\": 0}\n"
               "]}\n");
     EXPECT_EQ(dump(run({"show"}, req_json)), "{\"routes\": [\n"
               "{\"kind\": \"rule\", \"source\": \"*\", \"group\": \"225.4.4.0/24\", \"iif\": \"eth1\", \"oifs\": [\"eth0\"], \"state\": \"rule\", \"origin\": \"client\", \"learned\": 0}\n"
               ",{\"kind\": \"route\", \"source\": \"10.0.0.1\", \"group\": \"225.1.2.3\", \"iif\": \"eth0\", \"oifs\": [\"eth1\", \"eth2\"], \"state\": \"active\", \"origin\": \"client\"}\n"
-              ",{\"kind\": \"route\", \"source\": \"10.0.0.9\", \"group\": \"225.1.2.9\", \"iif\": \"eth0\", \"oifs\": [\"eth7\"], \"state\": \"pending\", \"origin\": \"config\", \"reason\": \"outbound interface eth7 does not exist\"}\n"
+              ",{\"kind\": \"route\", \"source\": \"10.0.0.9\", \"group\": \"225.1.2.9\", \"iif\": \"eth0\", \"oifs\": [\"eth7\"], \"state\": \"active\", \"origin\": \"config\", \"reason\": \"outbound interface eth7 does not exist\"}\n"
               "]}\n");
     EXPECT_EQ(dump(run({"show", "pending"}, req_json)), "{\"pending\": [\n"
-              "{\"kind\": \"route\", \"source\": \"10.0.0.9\", \"group\": \"225.1.2.9\", \"iif\": \"eth0\", \"oifs\": [\"eth7\"], \"state\": \"pending\", \"origin\": \"config\", \"reason\": \"outbound interface eth7 does not exist\"}\n"
+              "{\"kind\": \"route\", \"source\": \"10.0.0.9\", \"group\": \"225.1.2.9\", \"iif\": \"eth0\", \"oifs\": [\"eth7\"], \"state\": \"active\", \"origin\": \"config\", \"reason\": \"outbound interface eth7 does not exist\"}\n"
               "]}\n");
     EXPECT_EQ(dump(run({"show", "interfaces"}, req_json)), "{\"interfaces\": [\n"
               "{\"index\": 1, \"name\": \"eth0\", \"up\": true, \"vif\": 0, \"mif\": null}\n"
@@ -486,7 +487,7 @@ TEST_F(ControlTest, ShowJsonIsByteExact)
     ASSERT_EQ(run({"remove", "eth0", "10.0.0.1", "225.1.2.3"}).status, 0u);
     ASSERT_EQ(run({"remove", "eth1", "225.4.4.0/24"}).status, 0u);
     EXPECT_EQ(dump(run({"show"}, req_json)), "{\"routes\": [\n"
-              "{\"kind\": \"route\", \"source\": \"10.0.0.9\", \"group\": \"225.1.2.9\", \"iif\": \"eth0\", \"oifs\": [\"eth7\"], \"state\": \"pending\", \"origin\": \"config\", \"reason\": \"outbound interface eth7 does not exist\"}\n"
+              "{\"kind\": \"route\", \"source\": \"10.0.0.9\", \"group\": \"225.1.2.9\", \"iif\": \"eth0\", \"oifs\": [\"eth7\"], \"state\": \"active\", \"origin\": \"config\", \"reason\": \"outbound interface eth7 does not exist\"}\n"
               "]}\n");
     ASSERT_EQ(run({"remove", "eth0", "10.0.0.9", "225.1.2.9"}).status, 0u);
     EXPECT_EQ(dump(run({"show"}, req_json)), "{\"routes\": [\n]}\n");

@@ -51,6 +51,7 @@ struct DaemonOptions {
     // --strict-config: a config with errors stops the start (exit 78); by
     // default the daemon starts with its valid lines, as SMCRoute 2.x did.
     bool strict_config = false;
+    bool only_enabled = false;     // -N: only interfaces a phyint enables are used
     unsigned socket_mode = 0660;  // --socket-mode
     std::string socket_group;     // --socket-group: may use the socket and change state
     unsigned max_learned = 65536; // --max-learned: learned routes + stop filters, 0 = no limit

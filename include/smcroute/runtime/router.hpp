@@ -64,7 +64,7 @@ struct RouteView {
     std::string iif;                 // learned/stop: the interface it arrived on
     std::vector<std::string> oifs;   // learned: the expanded OIFs
     bool active = false;             // in the kernel (route/learned/stop) or listening (rule)
-    std::string pending_reason;      // why not active
+    std::string pending_reason;      // why not active; when active, the named OIFs left out
     size_t learned = 0;              // rule: entries learned from it
     Origin origin = Origin::config;
     // A static route's spec is built for its view (the table stores it
@@ -119,6 +119,10 @@ public:
 
     // phyint settings; applies to VIFs created from now on and re-evaluates.
     void set_phyints(const std::vector<PhyintSpec>& phyints);
+    // -N (as in SMCRoute 2.5): only interfaces a phyint enables are used;
+    // every other one gets no VIF and is neither an inbound nor an outbound
+    // interface. Re-evaluates.
+    void set_only_enabled(bool on);
     const std::vector<PhyintSpec>& phyints() const { return phyints_; }
 
     // Routes -----------------------------------------------------------------
@@ -198,10 +202,11 @@ private:
         friend bool operator==(const Hold&, const Hold&) = default;
     };
     // Why a static route is not in the kernel; rendered into text on show.
-    enum class Pending : uint8_t { none, iif_missing, iif_disabled, oif_missing, oif_disabled, kernel };
+    // Missing or disabled OIFs never keep a route out: it forwards to the
+    // others (oif_gaps() says which are left out).
+    enum class Pending : uint8_t { none, iif_missing, iif_disabled, kernel };
     struct Why {
         Pending code = Pending::none;
-        uint8_t oif = 0; // which OIF, for oif_*
         friend bool operator==(const Why&, const Why&) = default;
     };
     struct StaticRoute;
@@ -267,13 +272,16 @@ private:
     FamilyState* family_state(Family f);
     const FamilyState* family_state(Family f) const;
     uint8_t ttl_threshold(std::string_view ifname) const;
+    // Disabled by a phyint, or (with -N) not enabled by one.
     bool disabled(std::string_view ifname) const;
+    // The named OIFs left out because they are missing or disabled, as text
+    // ("outbound interface c does not exist; ..."); empty when none is.
+    std::string oif_gaps(const std::vector<IfName>& oifs) const;
 
-    // Acquire VIFs for an (S,G) entry: iif, and oifs (wildcards expanded, the
-    // iif itself excluded). On failure nothing stays acquired. strict: a
-    // missing or disabled named OIF fails, saying which in *why.
-    Result<Hold> acquire(FamilyState& fs, const Interface& iif, const std::vector<IfName>& oifs, bool strict,
-                         Why* why);
+    // Acquire VIFs for an (S,G) entry: iif, and those of oifs that exist and
+    // are enabled (wildcards expanded, the iif itself excluded). On failure
+    // nothing stays acquired.
+    Result<Hold> acquire(FamilyState& fs, const Interface& iif, const std::vector<IfName>& oifs);
     void release(FamilyState& fs, const Hold& h);
     Status program(FamilyState& fs, const SgKey& key, const Hold& h);
     void unprogram(FamilyState& fs, const SgKey& key);
@@ -284,6 +292,7 @@ private:
     void detach(StaticEntry& e); // frees the set with its last route
     void set_oifs(StaticEntry& e, const std::vector<IfName>& oifs);
     RouteSpec spec_of(const StaticEntry& e) const;
+    // Why it is not in the kernel; when it is, which named OIFs it leaves out.
     std::string reason_of(const StaticEntry& e) const;
     using StaticTable = StableHashMap<SgKey, StaticRoute, SgKeyHash>;
     // Returns the entry after it.
@@ -352,6 +361,7 @@ private:
     std::map<unsigned, Interface> ifaces_; // by ifindex
     std::unordered_map<IfName, unsigned> index_by_name_;
     std::vector<PhyintSpec> phyints_;
+    bool only_enabled_ = false; // -N
     StaticTable static_;
     std::map<IfacesKey, IfaceSet> iface_sets_;
     IfaceSet* last_interned_ = nullptr; // the set intern() returned last, while it lives
