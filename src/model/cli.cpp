@@ -89,6 +89,14 @@ Status set_lenient_config(ParseState& st, std::string_view)
     return {};
 }
 
+// An SMCRoute 2.x option that does nothing now: accepted, with a notice.
+template <char Letter>
+Status no_effect(ParseState& st, std::string_view)
+{
+    st.inv.notices.push_back(cat("option -", Letter, " is accepted for compatibility with SMCRoute 2.x and has no effect"));
+    return {};
+}
+
 Status set_ident(ParseState& st, std::string_view val)
 {
     if (auto ok = check_ident(val); !ok)
@@ -179,7 +187,7 @@ constexpr OptionSetter version = set_state<&ParseState::version>;
 // An option is identified in the parser by its long name, or by its letter
 // when it has no long name.
 
-constexpr std::array<OptionInfo, 22> daemon_options{{
+constexpr std::array<OptionInfo, 24> daemon_options{{
     {'c', "cache-timeout", "SEC", "Expire idle learned routes after SEC (60, 0: never)", set_cache_timeout},
     {'d', "startup-delay", "SEC", "Wait SEC before probing interfaces and config", set_startup_delay},
     {'e', "exec", "CMD", "Run CMD after (re)load and (*,G) route installs", set_daemon_text<&DaemonOptions::script>},
@@ -192,6 +200,8 @@ constexpr std::array<OptionInfo, 22> daemon_options{{
     {'n', "foreground", "", "Run in the foreground, do not detach", set_daemon_flag<&DaemonOptions::foreground>},
     {'N', "", "", "Use only interfaces enabled by 'phyint IF enable'",
      set_daemon_flag<&DaemonOptions::only_enabled>},
+    {'D', "", "ARG", "Accepted for compatibility (no effect, notice on stderr)", no_effect<'D'>},
+    {'I', "", "NAME", "Same as -i NAME (SMCRoute 2.x spelling)", set_ident},
     {'p', "user", "USER[:GROUP]", "Drop root, keep only CAP_NET_ADMIN", set_daemon_text<&DaemonOptions::user>},
     {'P', "pidfile", "FILE", "PID file (default /run/NAME.pid)", set_daemon_text<&DaemonOptions::pid_file>},
     {'s', "syslog", "", "Log to syslog (default in the background)", set_daemon_flag<&DaemonOptions::syslog>},
@@ -207,12 +217,13 @@ constexpr std::array<OptionInfo, 22> daemon_options{{
     {0, "max-learned", "N", "Limit learned routes + stop filters (65536, 0: none)", set_max_learned},
 }};
 
-constexpr std::array<OptionInfo, 11> ctl_options{{
+constexpr std::array<OptionInfo, 12> ctl_options{{
     {'b', "batch", "", "Batch mode: commands from stdin, one a line", set_client_flag<&ClientOptions::batch>},
     {'d', "detail", "", "Detailed show output (counters)", set_client_flag<&ClientOptions::detail>},
     {'f', "config", "FILE", "Config file for check (default /etc/NAME.conf)", set_config},
     {0, "table", "ID", "Multicast routing table for check (default 0)", set_table},
     {'i', "ident", "NAME", "Identity of the daemon (default smcroute)", set_ident},
+    {'I', "", "NAME", "Same as -i NAME (SMCRoute 2.x spelling)", set_ident},
     {'j', "json", "", "JSON show output", set_client_flag<&ClientOptions::json>},
     {'p', "plain", "", "Table headings even when not a terminal", set_client_flag<&ClientOptions::plain>},
     {'t', "no-headings", "", "Print no table headings", set_client_flag<&ClientOptions::no_headings>},
@@ -222,8 +233,10 @@ constexpr std::array<OptionInfo, 11> ctl_options{{
 }};
 
 // Legacy smcroute: its own letters; the daemon options (daemon_options) are
-// accepted in long form as well.
-constexpr std::array<OptionInfo, 17> legacy_options{{
+// accepted in long form as well, and by the letters this table does not use
+// (-c -e -f -F -m -n -N -P -s), so that `smcroute -d -n -u SOCK -P PID -f
+// CONF` (how SMCRoute 2.x wrappers start the daemon) works.
+constexpr std::array<OptionInfo, 18> legacy_options{{
     {'d', "daemon", "", "Start the daemon, then run the commands", set_state<&ParseState::start_daemon>},
     {'k', "kill", "", "Tell the running daemon to exit"},
     {'a', "add", "IIF SOURCE GROUP OIF [OIF ...]", "Add a route (SOURCE *, 0.0.0.0 or :: for (*,G))"},
@@ -235,6 +248,7 @@ constexpr std::array<OptionInfo, 17> legacy_options{{
     {'D', "debug", "", "Debug logging", set_debug},
     {0, "version", "", "Show the program version and exit", version},
     {'i', "ident", "NAME", "Identity of the daemon (default smcroute)", set_ident},
+    {'I', "", "NAME", "Same as -i NAME (SMCRoute 2.x spelling)", set_ident},
     {'u', "socket", "FILE", "IPC socket (default /run/NAME.sock)", set_socket},
     {'b', "batch", "", "Batch: VERB ARGS lines from stdin", set_client_flag<&ClientOptions::batch>},
     {'p', "plain", "", "Table headings even when not a terminal", set_client_flag<&ClientOptions::plain>},
@@ -268,17 +282,21 @@ bool is_long_word(std::string_view w)
     return w.size() > 2 && w.substr(0, 2) == "--";
 }
 
-const OptionInfo* find_short(std::span<const OptionInfo> table, char c)
+using Tables = std::initializer_list<std::span<const OptionInfo>>;
+
+// The letter in the first table that has it.
+const OptionInfo* find_short(Tables tables, char c)
 {
-    for (const auto& o : table)
-        if (o.letter != 0 && o.letter == c)
-            return &o;
+    for (auto table : tables)
+        for (const auto& o : table)
+            if (o.letter != 0 && o.letter == c)
+                return &o;
     return nullptr;
 }
 
 // Exact long name in any of the tables (earlier tables win), then a unique
 // prefix over all of them.
-Result<const OptionInfo*> find_long(std::initializer_list<std::span<const OptionInfo>> tables, std::string_view name)
+Result<const OptionInfo*> find_long(Tables tables, std::string_view name)
 {
     for (auto table : tables)
         for (const auto& o : table)
@@ -339,12 +357,13 @@ using Handler = Status (*)(ParseState&, const OptionInfo&, std::string_view val,
 
 // getopt-like: clusters of letters ("-ns"), attached values ("-fFILE",
 // "--config=FILE"), long names by unique prefix. Stops at the first word that
-// is not an option (returned index) or after "--".
-Result<size_t> parse_options(ParseState& st, std::initializer_list<std::span<const OptionInfo>> long_tables,
-                             std::span<const OptionInfo> short_table, const std::vector<std::string_view>& args,
-                             size_t i, Handler handler)
+// is not an option (returned index), after "--", or before the word at
+// `limit` (an option's value may lie beyond it).
+Result<size_t> parse_options(ParseState& st, Tables long_tables, Tables short_tables,
+                             const std::vector<std::string_view>& args, size_t i, Handler handler,
+                             size_t limit = std::numeric_limits<size_t>::max())
 {
-    for (; i < args.size(); ++i) {
+    for (; i < args.size() && i < limit; ++i) {
         std::string_view w = args[i];
         if (w == "--")
             return i + 1;
@@ -376,7 +395,7 @@ Result<size_t> parse_options(ParseState& st, std::initializer_list<std::span<con
             continue;
         }
         for (size_t k = 1; k < w.size(); ++k) {
-            const OptionInfo* o = find_short(short_table, w[k]);
+            const OptionInfo* o = find_short(short_tables, w[k]);
             if (!o)
                 return fail(cat("unknown option '-", w[k], "'"));
             std::string_view val;
@@ -405,6 +424,16 @@ Status setting_handler(ParseState& st, const OptionInfo& o, std::string_view val
     return o.set(st, val);
 }
 
+// A command's words are never empty: an empty interface, address or subject
+// is a mistake (often an unset shell variable), not a word to send.
+Status check_words(std::string_view command, std::span<const std::string_view> words)
+{
+    for (size_t n = 0; n < words.size(); ++n)
+        if (words[n].empty())
+            return fail(cat("argument ", n + 1, " of ", command, " is empty"));
+    return {};
+}
+
 // Legacy options that take their arguments up to the next option word.
 Status legacy_command(ParseState& st, const OptionInfo& o, const std::vector<std::string_view>& args, size_t& i)
 {
@@ -413,9 +442,14 @@ Status legacy_command(ParseState& st, const OptionInfo& o, const std::vector<std
         st.inv.commands.push_back(ClientCommand{Verb::kill, {}, shown});
         return {};
     }
-    std::vector<std::string> words;
+    size_t first = i + 1;
     while (i + 1 < args.size() && !is_option_word(args[i + 1]))
-        words.emplace_back(args[++i]);
+        ++i;
+    std::span<const std::string_view> typed(args.begin() + static_cast<std::ptrdiff_t>(first),
+                                            args.begin() + static_cast<std::ptrdiff_t>(i) + 1);
+    if (auto ok = check_words(shown, typed); !ok)
+        return ok;
+    std::vector<std::string> words(typed.begin(), typed.end());
     std::string label = shown;
     for (const auto& w : words)
         label += cat(' ', w);
@@ -510,16 +544,17 @@ std::optional<size_t> find_verb_word(const std::vector<std::string_view>& args)
             char c = w[k];
             if (is_legacy_command_letter(c))
                 return std::nullopt;
-            if (c == 'u' || c == 'i') {
-                if (k + 1 == w.size())
-                    ++i;
-                break;
-            }
             if (c == 'j') {
                 if (k + 1 == w.size() && i + 1 < args.size() && !is_option_word(args[i + 1])
                     && match_verb(args[i + 1]).ok())
                     return i + 1;
                 return std::nullopt;
+            }
+            const OptionInfo* o = find_short({legacy_options, daemon_options}, c);
+            if (o && !o->arg.empty()) {
+                if (k + 1 == w.size())
+                    ++i; // its value is the next word
+                break;
             }
         }
     }
@@ -552,7 +587,7 @@ Result<Invocation> parse_daemon(const std::vector<std::string_view>& args)
     ParseState st;
     st.inv.personality = Personality::daemon;
     st.start_daemon = true;
-    auto end = parse_options(st, {daemon_options}, daemon_options, args, 0, setting_handler);
+    auto end = parse_options(st, {daemon_options}, {daemon_options}, args, 0, setting_handler);
     if (!end)
         return end.take_error();
     if (*end < args.size())
@@ -562,14 +597,46 @@ Result<Invocation> parse_daemon(const std::vector<std::string_view>& args)
     return std::move(st.inv);
 }
 
-Status parse_verb_and_args(ParseState& st, const std::vector<std::string_view>& args, size_t from)
+// VERB ARGS with options among the ARGS, as SMCRoute 2.x allowed
+// (`smcroutectl show -d`, `add ... -I NAME`): an option word after the verb
+// is one of the personality's options, except show's own -i IF and -f
+// FAMILY. After "--" every word is the command's.
+Status parse_verb_and_args(ParseState& st, const std::vector<std::string_view>& args, size_t from, Tables tables,
+                           Handler handler)
 {
     if (from >= args.size()) {
         if (!st.inv.client.batch)
             st.inv.commands.push_back(ClientCommand{Verb::show, {std::string(show_name(ShowWhat::routes))}});
         return {};
     }
-    std::vector<std::string_view> words(args.begin() + static_cast<std::ptrdiff_t>(from), args.end());
+    auto verb = match_verb(args[from]);
+    bool show = verb && *verb == Verb::show;
+    std::vector<std::string_view> words{args[from]};
+    for (size_t i = from + 1; i < args.size();) {
+        std::string_view w = args[i];
+        if (w == "--") {
+            words.insert(words.end(), args.begin() + static_cast<std::ptrdiff_t>(i) + 1, args.end());
+            break;
+        }
+        if (show && (w == "-i" || w == "-f")) {
+            words.push_back(w);
+            if (i + 1 < args.size())
+                words.push_back(args[i + 1]);
+            i += 2;
+            continue;
+        }
+        if (!is_option_word(w)) {
+            words.push_back(w);
+            ++i;
+            continue;
+        }
+        auto next = parse_options(st, tables, tables, args, i, handler, i + 1);
+        if (!next)
+            return next.take_error();
+        i = *next;
+    }
+    if (st.help || st.version)
+        return {};
     auto cmd = parse_client_command(words);
     if (!cmd)
         return cmd.take_error();
@@ -581,11 +648,11 @@ Result<Invocation> parse_ctl(const std::vector<std::string_view>& args)
 {
     ParseState st;
     st.inv.personality = Personality::ctl;
-    auto end = parse_options(st, {ctl_options}, ctl_options, args, 0, setting_handler);
+    auto end = parse_options(st, {ctl_options}, {ctl_options}, args, 0, setting_handler);
     if (!end)
         return end.take_error();
     if (!st.help && !st.version)
-        if (auto s = parse_verb_and_args(st, args, *end); !s)
+        if (auto s = parse_verb_and_args(st, args, *end, {ctl_options}, setting_handler); !s)
             return s.take_error();
     if (auto s = finish(st); !s)
         return s.take_error();
@@ -601,16 +668,19 @@ Result<Invocation> parse_legacy(const std::vector<std::string_view>& args)
         std::vector<std::string_view> head(args.begin(), args.begin() + static_cast<std::ptrdiff_t>(*verb_at));
         if (!head.empty() && head.back() == "--")
             head.pop_back();
-        auto end = parse_options(st, {legacy_options, daemon_options}, legacy_options, head, 0, legacy_verb_handler);
+        auto end = parse_options(st, {legacy_options, daemon_options}, {legacy_options, daemon_options}, head, 0,
+                                 legacy_verb_handler);
         if (!end)
             return end.take_error();
         if (*end < head.size())
             return fail(cat("unexpected argument '", head[*end], "'"));
         if (!st.help && !st.version)
-            if (auto s = parse_verb_and_args(st, args, *verb_at); !s)
+            if (auto s = parse_verb_and_args(st, args, *verb_at, {legacy_options, daemon_options}, legacy_verb_handler);
+                !s)
                 return s.take_error();
     } else {
-        auto end = parse_options(st, {legacy_options, daemon_options}, legacy_options, args, 0, legacy_handler);
+        auto end = parse_options(st, {legacy_options, daemon_options}, {legacy_options, daemon_options}, args, 0,
+                                 legacy_handler);
         if (!end)
             return end.take_error();
         if (*end < args.size())
@@ -769,6 +839,8 @@ Result<ClientCommand> parse_client_command(const std::vector<std::string_view>& 
         return verb.take_error();
     const VerbInfo& info = verb_info(*verb);
     std::span<const std::string_view> rest(words.begin() + 1, words.end());
+    if (auto ok = check_words(info.name, rest); !ok)
+        return ok.take_error();
     if (auto ok = check_arity(info, rest.size()); !ok)
         return ok.take_error();
     ClientCommand cmd{*verb, {}};
@@ -838,6 +910,7 @@ std::string help_text(Personality who)
         out += cat("  ", prog, " [OPTIONS] [COMMAND [ARGS]]     (no COMMAND: show routes)\n");
         out += cat("  ", prog, " [OPTIONS] -b < FILE\n\nOptions:\n");
         append_option_rows(out, ctl_options, false);
+        out += "\nOptions may also follow the COMMAND (show keeps its own -i IF, -f FAMILY).\n";
         out += "\nCommands (may be abbreviated to an unambiguous prefix):\n";
         append_verbs(out);
         break;
@@ -846,7 +919,13 @@ std::string help_text(Personality who)
         out += cat("  ", prog, " [-bdjpt] [-i NAME] [-u FILE] VERB [ARGS]\n\nOptions and commands:\n");
         append_option_rows(out, legacy_options, false);
         out += "  Before a VERB, -d means --detail and -j means --json, as in smcroutectl.\n";
-        out += "\nDaemon options (long form, e.g. after -d):\n";
+        out += "  Options may also follow a VERB; -I NAME is the old spelling of -i NAME.\n";
+        // One line: the heading names the block (tests/docs_drift.sh).
+        out += "\nDaemon options (after -d; long form, or smcrouted's letter if not a legacy one:";
+        for (const auto& o : daemon_options)
+            if (o.letter != 0 && find_short({legacy_options}, o.letter) == nullptr)
+                out += cat(" -", o.letter);
+        out += "):\n";
         append_option_rows(out, daemon_options, true);
         out += "\nVerbs (as in smcroutectl; may be abbreviated to an unambiguous prefix):\n";
         append_verbs(out);

@@ -17,7 +17,7 @@ constexpr auto verbs = std::to_array<VerbInfo>({
     {Verb::add, "add", "IIF [SOURCE[/LEN]] GROUP[/LEN] OIF [OIF ...]",
      "Add a route, or add OIFs to an existing one", true, VerbArgs::route, 3, any},
     {Verb::remove, "remove", "IIF [SOURCE[/LEN]] GROUP[/LEN] [OIF ...]",
-     "Remove a route, or just the given OIFs (aliases: rem, del)", true, VerbArgs::route, 2, any},
+     "Remove a route, or just the given OIFs (aliases: rem, del, delete)", true, VerbArgs::route, 2, any},
     {Verb::join, "join", "IIF [SOURCE[/LEN]] GROUP[/LEN]",
      "Join a group on an interface (with SOURCE: source-specific)", true, VerbArgs::join, 2, 3},
     {Verb::leave, "leave", "IIF [SOURCE[/LEN]] GROUP[/LEN]", "Leave a joined group (must match the join)", true,
@@ -27,7 +27,7 @@ constexpr auto verbs = std::to_array<VerbInfo>({
     {Verb::check, "check", "[IIF [SOURCE[/LEN]] GROUP[/LEN] [OIF ...]]",
      "Check the config file (-f), or one route, against the system", false, VerbArgs::optional_route, 2, any},
     {Verb::flush, "flush", "", "Flush the routes learned from (*,G) rules now", true, VerbArgs::none, 0, 0},
-    {Verb::reload, "reload", "", "Reload the configuration file, like SIGHUP", true, VerbArgs::none, 0, 0},
+    {Verb::reload, "reload", "", "Reload the configuration file, like SIGHUP (alias: restart)", true, VerbArgs::none, 0, 0},
     {Verb::kill, "kill", "", "Tell the running daemon to exit, like SIGTERM", true, VerbArgs::none, 0, 0},
     {Verb::version, "version", "", "Show the program version", false, VerbArgs::none, 0, 0},
     {Verb::help, "help", "[COMMAND]", "Show this help text, or the help of one command", false, VerbArgs::topic, 0,
@@ -42,11 +42,23 @@ constexpr std::array<ShowInfo, 5> show_subjects{{
     {ShowWhat::memberships, "memberships", "every group the kernel holds per interface, by anyone"},
 }};
 
+// Other names of verbs, as SMCRoute 2.x's smcroutectl took them. An exact
+// alias wins over prefixes ("r" and "re" are reload, as 2.x resolved them);
+// a prefix alias also answers to any abbreviation ("d", "de", "dele" for
+// delete; "res" for restart).
 struct Alias {
     std::string_view name;
     Verb verb;
+    bool prefix;
 };
-constexpr std::array<Alias, 2> verb_aliases{{{"rem", Verb::remove}, {"del", Verb::remove}}};
+constexpr auto verb_aliases = std::to_array<Alias>({
+    {"r", Verb::reload, false},
+    {"re", Verb::reload, false},
+    {"rem", Verb::remove, false},
+    {"del", Verb::remove, true},
+    {"delete", Verb::remove, true},
+    {"restart", Verb::reload, true},
+});
 
 // Exact name first, then unique prefix over the canonical names.
 template <class Info, class Key>
@@ -102,7 +114,13 @@ Result<Verb> match_verb(std::string_view word)
     for (const auto& alias : verb_aliases)
         if (alias.name == word)
             return alias.verb;
-    return match_in<VerbInfo, Verb>(verbs, word, "command", [](const VerbInfo& i) { return i.verb; });
+    auto canonical = match_in<VerbInfo, Verb>(verbs, word, "command", [](const VerbInfo& i) { return i.verb; });
+    if (canonical || word.empty() || canonical.error().message.starts_with("ambiguous"))
+        return canonical;
+    for (const auto& alias : verb_aliases)
+        if (alias.prefix && alias.name.starts_with(word))
+            return alias.verb; // no verb name starts with the word: the alias decides
+    return canonical;
 }
 
 Status check_arity(const VerbInfo& info, size_t nargs)

@@ -80,9 +80,12 @@ Result<std::string> encode_request(const Request& req)
         size += 2 + arg.size();
     if (size > ipc_max_body)
         return fail(cat("request too large: ", size, " bytes, at most ", ipc_max_body));
-    for (size_t i = 0; i < req.args.size(); ++i)
+    for (size_t i = 0; i < req.args.size(); ++i) {
         if (req.args[i].find('\0') != std::string::npos)
             return fail(cat("request argument ", i + 1, " contains a NUL byte"));
+        if (req.args[i].empty())
+            return fail(cat("request argument ", i + 1, " is empty"));
+    }
 
     std::string body;
     body.reserve(size);
@@ -146,6 +149,8 @@ Result<Request> decode_request(std::string_view body)
         std::string_view arg = body.substr(at, len);
         if (arg.find('\0') != std::string_view::npos)
             return malformed(cat("argument ", i + 1, " contains a NUL byte"));
+        if (arg.empty())
+            return malformed(cat("argument ", i + 1, " is empty"));
         req.args.emplace_back(arg);
         at += len;
     }

@@ -18,6 +18,10 @@ int run_app(std::string_view argv0, const std::vector<std::string_view>& args)
                      inv.error().message.c_str(), int(name.size()), name.data());
         return exit_code::usage;
     }
+    for (const auto& notice : inv->notices) {
+        std::string_view name = program_name(who);
+        std::fprintf(stderr, "%.*s: %s\n", int(name.size()), name.data(), notice.c_str());
+    }
     switch (inv->mode) {
     case Invocation::Mode::help:
         std::fputs(help_text(who).c_str(), stdout);

@@ -44,6 +44,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
         auto inv = parse_command_line(who, words);
         if (inv) {
             check(inv->personality == who, "wrong personality in the invocation");
+            for (const auto& c : inv->commands)
+                for (const auto& a : c.args)
+                    check(!a.empty(), "a command with an empty argument");
             if (inv->mode == Invocation::Mode::daemon || inv->mode == Invocation::Mode::check_config) {
                 inv->daemon.apply_defaults();
                 check(!inv->daemon.config_file.empty(), "no config file after apply_defaults");
@@ -58,6 +61,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
     auto cmd = parse_client_command(words);
     if (!cmd)
         check(!cmd.error().message.empty(), "client command error without a message");
+    else
+        for (const auto& a : cmd->args)
+            check(!a.empty(), "a client command with an empty argument");
     if (!words.empty())
         (void)personality_from_argv0(words[0]);
     (void)version_text();

@@ -3,6 +3,8 @@
 # socket answers, the pid file exists and the config's routes are in the
 # kernel the moment it returns. "smcroute -k" stops it, and the daemon
 # leaves nothing behind: no MFC entries, no VIFs, no socket, no pid file.
+# Then "smcroute -d -n -u SOCK -P PIDFILE -f CONF", smcrouted's letters after
+# -d as SMCRoute 2.x wrappers pass them, runs the daemon with those options.
 . "$(dirname "$0")/lib.sh"
 topo
 write_conf <<'CONF'
@@ -40,4 +42,18 @@ check_not "pid file /run/smcroute.pid removed" test -e /run/smcroute.pid
 
 traffic v4 225.1.2.3 10
 expect_recv rcv1 0
+
+WSOCK=$TMP/wrapper.sock
+WPID=$TMP/wrapper.pid
+say "+ smcroute -d -n -u $WSOCK -P $WPID -f $CONF"
+"$BIN/smcroute" -d -n -u "$WSOCK" -P "$WPID" -f "$CONF" >"$TMP/wrapper.log" 2>&1 &
+wpid=$!
+check "socket $WSOCK answers" wait_for $((10 * TIME_SCALE)) ctl_answers -u "$WSOCK"
+check "pid file $WPID holds the foreground daemon's pid $wpid" grep -qx "$wpid" "$WPID"
+check_not "nothing at the default socket /run/smcroute.sock" test -e /run/smcroute.sock
+check "route from $CONF in the MFC" mfc_forwards 10.0.1.2 225.1.2.3
+check "smcroutectl -u $WSOCK kill" ctl -u "$WSOCK" kill
+check "daemon pid $wpid exits within 5 s of kill" wait_for 5 eval "! alive $wpid"
+wait "$wpid" || fail "smcroute -d -n ... exited with status $?: $(cat "$TMP/wrapper.log")"
+check_not "pid file $WPID removed" test -e "$WPID"
 pass

@@ -1,7 +1,8 @@
 #!/bin/bash
 # Raw bytes on the IPC socket never harm the daemon (DESIGN §5): garbage,
 # frame headers declaring length 0, 65537, 16 MiB and UINT32_MAX, a wrong
-# magic, type or version, malformed request bodies each get an END frame
+# magic, type or version, malformed request bodies (an empty argument among
+# them) each get an END frame
 # with an error status and the connection is closed; a client that says
 # nothing, or stalls in the middle of a frame, does not stall other clients
 # or forwarding; clients that hang up before reading their reply, and 200
@@ -103,6 +104,8 @@ rejected "argument running past the body" "hdr:$M:10:1:1" hex:000000000001000473
 rejected "request without arguments" "hdr:$M:6:1:1" hex:000000000000
 rejected "request with trailing bytes" "hdr:$M:14:1:1" hex:000000000001000473686f77ffff
 rejected "NUL byte in an argument" "hdr:$M:12:1:1" hex:0000000000010004730068ff
+rejected "add with an empty interface name" "req:add,,10.0.1.2,225.1.2.9,b1"
+rejected "add with an empty source" "req:add,a1,,225.1.2.9,b1"
 rejected "unknown request flags" "hdr:$M:12:1:1" hex:8000000000010004736f6f77
 rejected "request claiming 65535 arguments" "hdr:$M:6:1:1" hex:00000000ffff
 rejected "a 64 KiB body of garbage" "hdr:$M:65536:1:1" garbage:65536

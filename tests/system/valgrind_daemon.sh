@@ -83,7 +83,7 @@ done
 # Bad requests: each refused, the daemon unharmed.
 for bad in "add a1 10.0.1.2 10.0.0.1 b1" "add a1 225.1.2.3 10.0.1.2 b1" "add a1 10.0.1.2/33 225.1.2.3 b1" \
     "add nosuch0 10.0.1.2 225.1.2.3 b1" "remove a1 10.0.9.9 225.1.2.3" "leave b2 225.6.6.6" \
-    "join b2 225.0.0.0/8" "add a1 fd01::2 225.1.2.3 b1" "bogus" "re"; do
+    "join b2 225.0.0.0/8" "add a1 fd01::2 225.1.2.3 b1" "bogus" "rex" "add a1 '' 225.1.2.3 b1"; do
     # shellcheck disable=SC2086
     if out=$(timeout $((20 * TIME_SCALE)) "$BIN/smcroutectl" $bad 2>&1); then fail "'smcroutectl $bad' succeeded: $out"; fi
 done

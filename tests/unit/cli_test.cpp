@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <array>
 #include <initializer_list>
 #include <string>
 #include <vector>
@@ -274,7 +275,7 @@ TEST(CliLegacy, VerbForm)
     EXPECT_EQ(plain.client.socket_path, "/run/x.sock");
     EXPECT_EQ(plain.commands[0].verb, Verb::remove);
 
-    EXPECT_EQ(bad(who_legacy, {"re"}), "ambiguous command 're' (could be: reload, remove)");
+    EXPECT_EQ(ok(who_legacy, {"re"}).commands.at(0).verb, Verb::reload);
     EXPECT_EQ(bad(who_legacy, {"bogus"}), "unknown command 'bogus'");
     EXPECT_EQ(bad(who_legacy, {"add", "eth0", "225.1.2.3"}), "add needs IIF [SOURCE[/LEN]] GROUP[/LEN] OIF [OIF ...]");
 }
@@ -487,13 +488,15 @@ TEST(CliCtl, Show)
     EXPECT_EQ(bad(who_ctl, {"show", "foo"}), "unknown show subject 'foo'");
     EXPECT_EQ(bad(who_ctl, {"show", "m", "-f", "ipx"}), "show -f needs inet or inet6");
     EXPECT_EQ(bad(who_ctl, {"show", "m", "-i"}), "show -i needs an interface name");
-    EXPECT_EQ(bad(who_ctl, {"show", "m", "-x"}), "unknown show option '-x'");
+    // An option word after the verb is a client option (as in SMCRoute 2.x).
+    EXPECT_EQ(bad(who_ctl, {"show", "m", "-x"}), "unknown option '-x'");
+    EXPECT_EQ(bad(who_ctl, {"show", "m", "-1"}), "unknown show option '-1'");
     EXPECT_EQ(bad(who_ctl, {"show", "routes", "groups"}), "unexpected argument 'groups' to show");
 }
 
 TEST(CliCtl, UsageErrors)
 {
-    EXPECT_EQ(bad(who_ctl, {"re"}), "ambiguous command 're' (could be: reload, remove)");
+    EXPECT_EQ(bad(who_ctl, {"rex"}), "unknown command 'rex'");
     EXPECT_EQ(bad(who_ctl, {"foo"}), "unknown command 'foo'");
     EXPECT_EQ(bad(who_ctl, {"add", "eth0", "225.1.2.3"}), "add needs IIF [SOURCE[/LEN]] GROUP[/LEN] OIF [OIF ...]");
     EXPECT_EQ(bad(who_ctl, {"add"}), "add needs IIF [SOURCE[/LEN]] GROUP[/LEN] OIF [OIF ...]");
@@ -619,4 +622,136 @@ TEST(CliHelp, MentionsEveryVerbAndSubject)
 TEST(CliHelp, Version)
 {
     EXPECT_EQ(version_text(), std::string("smcroute ") + SMCROUTE_VERSION);
+}
+
+// ------------------------------------------------- SMCRoute 2.x command lines
+
+namespace {
+
+// What a parse produced, in one line: mode, the settings these lines touch,
+// then each command and each notice.
+std::string describe(const Invocation& inv)
+{
+    static constexpr std::array<std::string_view, 5> modes{"daemon", "check", "client", "help", "version"};
+    std::string out(modes.at(static_cast<size_t>(inv.mode)));
+    if (inv.mode == Mode::daemon) {
+        const auto& d = inv.daemon;
+        out += cat(" ident=", d.ident, " sock=", d.socket_path, " pid=", d.pid_file, " conf=", d.config_file);
+        if (d.foreground)
+            out += " fg";
+    } else if (inv.mode == Mode::client) {
+        const auto& c = inv.client;
+        out += cat(" sock=", c.socket_path, c.batch ? " -b" : "", c.detail ? " -d" : "", c.plain ? " -p" : "",
+                   c.no_headings ? " -t" : "", c.json ? " -j" : "");
+    }
+    for (const auto& cmd : inv.commands) {
+        out += cat(" | ", verb_info(cmd.verb).name);
+        for (const auto& a : cmd.args)
+            out += cat(' ', a);
+    }
+    for (const auto& n : inv.notices)
+        out += cat(" [", n, "]");
+    return out;
+}
+
+struct LegacyLine {
+    Personality who;
+    std::vector<std::string_view> args;
+    std::string expect; // describe(), or "error: " and the message
+};
+
+const std::string n_notice = "[option -N is accepted for compatibility with SMCRoute 2.x and has no effect]";
+
+} // namespace
+
+// Command lines SMCRoute 2.5.6 accepts (checked against Debian's binaries as
+// a black box), each with what it means here; and bad ones with their error.
+TEST(CliSmcroute2, CommandLines)
+{
+    const std::vector<LegacyLine> lines{
+        // Verb aliases and abbreviations.
+        {who_ctl, {"restart"}, "client sock=/run/smcroute.sock | reload"},
+        {who_ctl, {"r"}, "client sock=/run/smcroute.sock | reload"},
+        {who_ctl, {"re"}, "client sock=/run/smcroute.sock | reload"},
+        {who_ctl, {"res"}, "client sock=/run/smcroute.sock | reload"},
+        {who_ctl, {"d", "b1", "225.1.2.3"}, "client sock=/run/smcroute.sock | remove b1 225.1.2.3"},
+        {who_ctl, {"de", "b1", "225.1.2.3", "b2"}, "client sock=/run/smcroute.sock | remove b1 225.1.2.3 b2"},
+        {who_ctl, {"delete", "b1", "10.0.0.1", "225.1.2.3"},
+         "client sock=/run/smcroute.sock | remove b1 10.0.0.1 225.1.2.3"},
+        {who_ctl, {"s", "g"}, "client sock=/run/smcroute.sock | show groups"},
+        {who_legacy, {"restart"}, "client sock=/run/smcroute.sock | reload"},
+        {who_legacy, {"-i", "x", "del", "b1", "225.1.2.3"}, "client sock=/run/x.sock | remove b1 225.1.2.3"},
+        // -I NAME, the old spelling of -i NAME.
+        {who_ctl, {"-I", "foo", "show"}, "client sock=/run/foo.sock | show routes"},
+        {who_ctl, {"-Ifoo"}, "client sock=/run/foo.sock | show routes"},
+        {who_ctl, {"-dI", "foo"}, "client sock=/run/foo.sock -d | show routes"},
+        {who_legacy, {"-I", "foo", "-k"}, "client sock=/run/foo.sock | kill"},
+        {who_daemon, {"-I", "foo", "-n"},
+         "daemon ident=foo sock=/run/foo.sock pid=/run/foo.pid conf=/etc/foo.conf fg"},
+        {who_daemon, {"-nIfoo"}, "daemon ident=foo sock=/run/foo.sock pid=/run/foo.pid conf=/etc/foo.conf fg"},
+        // Every smcroutectl 2.5.6 option, clustered or not.
+        {who_ctl, {"-dpt", "show"}, "client sock=/run/smcroute.sock -d -p -t | show routes"},
+        {who_ctl, {"-b"}, "client sock=/run/smcroute.sock -b"},
+        {who_ctl, {"-u", "/tmp/s", "-v"}, "version"},
+        {who_ctl, {"-h"}, "help"},
+        // Options after the verb.
+        {who_ctl, {"show", "-d"}, "client sock=/run/smcroute.sock -d | show routes"},
+        {who_ctl, {"-d", "show", "-p"}, "client sock=/run/smcroute.sock -d -p | show routes"},
+        {who_ctl, {"show", "groups", "-t", "-I", "foo"}, "client sock=/run/foo.sock -t | show groups"},
+        {who_ctl, {"add", "b1", "225.1.2.3", "b2", "-d"}, "client sock=/run/smcroute.sock -d | add b1 225.1.2.3 b2"},
+        {who_ctl, {"add", "b1", "-u", "/tmp/s", "225.1.2.3", "b2"}, "client sock=/tmp/s | add b1 225.1.2.3 b2"},
+        {who_ctl, {"show", "-h"}, "help"},
+        {who_ctl, {"show", "-i", "b1", "-d"}, "client sock=/run/smcroute.sock -d | show routes -i b1"},
+        {who_ctl, {"add", "b1", "225.1.2.3", "--", "-b2"}, "client sock=/run/smcroute.sock | add b1 225.1.2.3 -b2"},
+        {who_legacy, {"show", "-d"}, "client sock=/run/smcroute.sock -d | show routes"},
+        {who_legacy, {"add", "b1", "225.1.2.3", "b2", "-t"}, "client sock=/run/smcroute.sock -t | add b1 225.1.2.3 b2"},
+        // smcroute -d with smcrouted's letters, as 2.x wrappers start the daemon.
+        {who_legacy, {"-d", "-n", "-u", "/tmp/s.sock", "-P", "/tmp/s.pid", "-f", "/tmp/s.conf"},
+         "daemon ident=smcroute sock=/tmp/s.sock pid=/tmp/s.pid conf=/tmp/s.conf fg"},
+        {who_legacy, {"-dn"}, "daemon ident=smcroute sock=/run/smcroute.sock pid=/run/smcroute.pid "
+                              "conf=/etc/smcroute.conf fg"},
+        {who_legacy, {"-nd"}, "daemon ident=smcroute sock=/run/smcroute.sock pid=/run/smcroute.pid "
+                              "conf=/etc/smcroute.conf fg"},
+        {who_legacy, {"-n", "-d"}, "daemon ident=smcroute sock=/run/smcroute.sock pid=/run/smcroute.pid "
+                                   "conf=/etc/smcroute.conf fg"},
+        {who_legacy, {"-dnIx", "-P/tmp/p", "-fconf"}, "daemon ident=x sock=/run/x.sock pid=/tmp/p conf=conf fg"},
+        {who_legacy, {"-d", "-N", "-s", "-c", "5", "-m", "30", "-e", "/bin/true", "-Iq"},
+         "daemon ident=q sock=/run/q.sock pid=/run/q.pid conf=/etc/q.conf " + n_notice},
+        {who_legacy, {"-da", "b1", "0.0.0.0", "225.1.2.3", "b2"},
+         "daemon ident=smcroute sock=/run/smcroute.sock pid=/run/smcroute.pid conf=/etc/smcroute.conf | add b1 "
+         "0.0.0.0 225.1.2.3 b2"},
+        // smcrouted: every 2.5.6 option.
+        {who_daemon, {"-n", "-N"}, "daemon ident=smcroute sock=/run/smcroute.sock pid=/run/smcroute.pid "
+                                   "conf=/etc/smcroute.conf fg " + n_notice},
+        {who_daemon, {"-D", "x", "-n"}, "daemon ident=smcroute sock=/run/smcroute.sock pid=/run/smcroute.pid "
+                                        "conf=/etc/smcroute.conf fg [option -D is accepted for compatibility with "
+                                        "SMCRoute 2.x and has no effect]"},
+        // Bad lines: a clear error.
+        {who_ctl, {"add", "b1", "", "225.1.2.9", "b2"}, "error: argument 2 of add is empty"},
+        {who_ctl, {"add", "", "225.1.2.9", "b2"}, "error: argument 1 of add is empty"},
+        {who_ctl, {"join", "b1", ""}, "error: argument 2 of join is empty"},
+        {who_ctl, {"show", ""}, "error: argument 1 of show is empty"},
+        {who_ctl, {""}, "error: unknown command ''"},
+        {who_legacy, {"add", "b1", "225.1.2.3", ""}, "error: argument 3 of add is empty"},
+        {who_legacy, {"-a", "b1", "", "225.1.2.3", "b2"}, "error: argument 2 of -a is empty"},
+        {who_legacy, {"-j", "b1", ""}, "error: argument 2 of -j is empty"},
+        {who_ctl, {"show", "-I"}, "error: option '-I' needs an argument NAME"},
+        {who_ctl, {"show", "-x"}, "error: unknown option '-x'"},
+        {who_ctl, {"-I", ""}, "error: option '-I' needs a non-empty NAME"},
+        {who_ctl, {"rex"}, "error: unknown command 'rex'"},
+        {who_legacy, {"-Ieth0"}, "error: no command given"},
+        {who_legacy, {"-d", "-I"}, "error: option '-I' needs an argument NAME"},
+        {who_legacy, {"-dP"}, "error: option '-P' needs an argument FILE"},
+        {who_daemon, {"-D"}, "error: option '-D' needs an argument ARG"},
+        {who_daemon, {"-I", "a/b"}, "error: invalid identity 'a/b': an identity names files, use 1 to 64 letters, "
+                                    "digits, '.', '_' or '-', not starting with '.'"},
+    };
+    for (const auto& line : lines) {
+        auto r = parse_command_line(line.who, line.args);
+        std::string got = r ? describe(*r) : cat("error: ", r.error().message);
+        std::string shown;
+        for (auto a : line.args)
+            shown += cat(" '", a, "'");
+        EXPECT_EQ(got, line.expect) << program_name(line.who) << shown;
+    }
 }

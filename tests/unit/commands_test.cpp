@@ -63,6 +63,31 @@ TEST(Commands, ExactNamesAndAliases)
         EXPECT_EQ(verb_of(v.name), v.verb);
     EXPECT_EQ(verb_of("rem"), Verb::remove);
     EXPECT_EQ(verb_of("del"), Verb::remove);
+    EXPECT_EQ(verb_of("delete"), Verb::remove);
+    EXPECT_EQ(verb_of("restart"), Verb::reload);
+}
+
+// SMCRoute 2.5.6's smcroutectl (run as a black box) resolved these words so.
+TEST(Commands, AbbreviationsOfSmcroute2)
+{
+    for (auto w : {"r", "re", "rel", "relo", "reload", "res", "rest", "resta", "restart"})
+        EXPECT_EQ(verb_of(w), Verb::reload) << w;
+    for (auto w : {"rem", "remo", "remove", "d", "de", "del", "dele", "delet", "delete"})
+        EXPECT_EQ(verb_of(w), Verb::remove) << w;
+    for (auto w : {"a", "ad"})
+        EXPECT_EQ(verb_of(w), Verb::add) << w;
+    for (auto w : {"j", "jo"})
+        EXPECT_EQ(verb_of(w), Verb::join) << w;
+    for (auto w : {"l", "le"})
+        EXPECT_EQ(verb_of(w), Verb::leave) << w;
+    for (auto w : {"f", "fl"})
+        EXPECT_EQ(verb_of(w), Verb::flush) << w;
+    for (auto w : {"k", "ki"})
+        EXPECT_EQ(verb_of(w), Verb::kill) << w;
+    for (auto w : {"v", "ve", "vers"})
+        EXPECT_EQ(verb_of(w), Verb::version) << w;
+    for (auto w : {"h", "he"})
+        EXPECT_EQ(verb_of(w), Verb::help) << w;
 }
 
 TEST(Commands, UniquePrefixes)
@@ -80,11 +105,12 @@ TEST(Commands, UniquePrefixes)
     EXPECT_EQ(verb_of("remo"), Verb::remove);
 }
 
-TEST(Commands, AmbiguousAndUnknown)
+TEST(Commands, Unknown)
 {
-    EXPECT_EQ(verb_error("re"), "ambiguous command 're' (could be: reload, remove)");
-    EXPECT_EQ(verb_error("r"), "ambiguous command 'r' (could be: reload, remove)");
     EXPECT_EQ(verb_error("x"), "unknown command 'x'");
+    EXPECT_EQ(verb_error("rex"), "unknown command 'rex'");
+    EXPECT_EQ(verb_error("deletes"), "unknown command 'deletes'");
+    EXPECT_EQ(verb_error("restarts"), "unknown command 'restarts'");
     EXPECT_EQ(verb_error("adds"), "unknown command 'adds'");
     EXPECT_EQ(verb_error("Show"), "unknown command 'Show'");
     EXPECT_FALSE(match_verb("").ok());

@@ -87,14 +87,20 @@ TEST(IpcProtocol, RequestRoundTrip)
     EXPECT_EQ(r.buffered(), 0u);
 }
 
-TEST(IpcProtocol, RequestWithEmptyArgumentRoundTrips)
+// No verb, interface, address or subject is empty: neither end takes one.
+TEST(IpcProtocol, RequestWithEmptyArgumentIsRefused)
 {
-    Request in{0, {"show", ""}};
-    auto frame = encode_request(in);
-    ASSERT_TRUE(frame.ok());
-    auto out = decode_request(body_of(*frame));
-    ASSERT_TRUE(out.ok()) << out.error().message;
-    EXPECT_EQ(*out, in);
+    auto frame = encode_request(Request{0, {"add", "b1", "", "225.1.2.9", "b2"}});
+    ASSERT_FALSE(frame.ok());
+    EXPECT_EQ(frame.error().message, "request argument 3 is empty");
+    EXPECT_FALSE(encode_request(Request{0, {""}}).ok());
+
+    // The bytes a client that skips the check would send.
+    std::string body = be32(0) + be16(3) + be16(3) + "add" + be16(0) + be16(2) + "b1";
+    auto req = decode_request(body);
+    ASSERT_FALSE(req.ok());
+    EXPECT_EQ(req.error().message, "malformed request: argument 2 is empty");
+    EXPECT_EQ(decode_request(be32(0) + be16(1) + be16(0)).error().message, "malformed request: argument 1 is empty");
 }
 
 TEST(IpcProtocol, RowAndEndRoundTrip)

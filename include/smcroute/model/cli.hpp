@@ -90,6 +90,9 @@ struct Invocation {
     std::vector<ClientCommand> commands;
     bool verbose = false; // -v (legacy)
     bool debug = false;   // -D (legacy)
+    // Options accepted for compatibility with SMCRoute 2.x that do nothing
+    // now: one line each for stderr ("option -N has no effect ...").
+    std::vector<std::string> notices;
 };
 
 // argv without argv[0]. Errors are usage errors (exit 64), with the message

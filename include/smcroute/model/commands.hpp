@@ -50,8 +50,10 @@ std::span<const VerbInfo> all_verbs();
 std::span<const ShowInfo> all_show_subjects();
 const VerbInfo& verb_info(Verb v);
 
-// Exact name, alias ("rem", "del" for remove) or unambiguous prefix.
-// Errors: "unknown command 'x'", "ambiguous command 're' (could be: reload, remove)".
+// Exact name, alias ("rem", "del", "delete" for remove; "restart", and "r"
+// and "re" as SMCRoute 2.x resolved them, for reload) or unambiguous prefix
+// of a name or of "delete"/"restart". Error: "unknown command 'x'" (and
+// "ambiguous command ..." should two names share a prefix).
 Result<Verb> match_verb(std::string_view word);
 // Whether nargs words after the verb fit its arity (min_args, max_args).
 // The one arity check, made by the client's parser and by the daemon's

@@ -58,7 +58,8 @@ std::string encode_frame(FrameType type, std::string_view body);
 
 // Encoders return whole frames (header and body).
 // Body of a request: flags u32, argc u16, then argc × (len u16, bytes).
-// Errors when the frame would exceed ipc_max_body or ipc_max_args.
+// Errors when the frame would exceed ipc_max_body or ipc_max_args, or an
+// argument is empty or holds a NUL byte.
 Result<std::string> encode_request(const Request& req);
 std::string encode_row(std::string_view text);       // text truncated to fit one frame
 // The frame encode_row(text) returns, appended to out; and its size.
@@ -67,7 +68,8 @@ size_t row_frame_size(std::string_view text);
 std::string encode_end(const EndFrame& end);          // message truncated to fit
 
 // Strict: errors "malformed request: ..." for unknown flags, no or too many
-// arguments, lengths past the end, trailing bytes, NUL bytes in an argument.
+// arguments, lengths past the end, trailing bytes, NUL bytes in an argument,
+// an empty argument (no verb, interface, address or subject is empty).
 Result<Request> decode_request(std::string_view body);
 Result<EndFrame> decode_end(std::string_view body);
 
