@@ -639,6 +639,8 @@ std::string describe(const Invocation& inv)
         out += cat(" ident=", d.ident, " sock=", d.socket_path, " pid=", d.pid_file, " conf=", d.config_file);
         if (d.foreground)
             out += " fg";
+        if (d.only_enabled)
+            out += " -N";
     } else if (inv.mode == Mode::client) {
         const auto& c = inv.client;
         out += cat(" sock=", c.socket_path, c.batch ? " -b" : "", c.detail ? " -d" : "", c.plain ? " -p" : "",
@@ -660,7 +662,6 @@ struct LegacyLine {
     std::string expect; // describe(), or "error: " and the message
 };
 
-const std::string n_notice = "[option -N is accepted for compatibility with SMCRoute 2.x and has no effect]";
 
 } // namespace
 
@@ -716,13 +717,13 @@ TEST(CliSmcroute2, CommandLines)
                                    "conf=/etc/smcroute.conf fg"},
         {who_legacy, {"-dnIx", "-P/tmp/p", "-fconf"}, "daemon ident=x sock=/run/x.sock pid=/tmp/p conf=conf fg"},
         {who_legacy, {"-d", "-N", "-s", "-c", "5", "-m", "30", "-e", "/bin/true", "-Iq"},
-         "daemon ident=q sock=/run/q.sock pid=/run/q.pid conf=/etc/q.conf " + n_notice},
+         "daemon ident=q sock=/run/q.sock pid=/run/q.pid conf=/etc/q.conf -N"},
         {who_legacy, {"-da", "b1", "0.0.0.0", "225.1.2.3", "b2"},
          "daemon ident=smcroute sock=/run/smcroute.sock pid=/run/smcroute.pid conf=/etc/smcroute.conf | add b1 "
          "0.0.0.0 225.1.2.3 b2"},
         // smcrouted: every 2.5.6 option.
         {who_daemon, {"-n", "-N"}, "daemon ident=smcroute sock=/run/smcroute.sock pid=/run/smcroute.pid "
-                                   "conf=/etc/smcroute.conf fg " + n_notice},
+                                   "conf=/etc/smcroute.conf fg -N"},
         {who_daemon, {"-D", "x", "-n"}, "daemon ident=smcroute sock=/run/smcroute.sock pid=/run/smcroute.pid "
                                         "conf=/etc/smcroute.conf fg [option -D is accepted for compatibility with "
                                         "SMCRoute 2.x and has no effect]"},

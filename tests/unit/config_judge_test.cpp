@@ -146,7 +146,9 @@ TEST(ConfigJudge, RenderingOfAHugeBadLineIsBounded)
                                     cat(huge, "\n"), cat("mroute from ", huge, " group 225.1.2.3 to b1\n"),
                                     cat("include ", huge, "\n")}) {
         ParseResult r = judge_text(text);
-        ASSERT_GE(r.error_count(), 1u);
+        // An error each, except the include of a file that does not exist:
+        // a warning, as in SMCRoute 2.x.
+        ASSERT_GE(r.diagnostics.size(), 1u);
         size_t total = 0;
         for (const auto& line : render_diagnostics(r.diagnostics)) {
             EXPECT_LE(line.text.size(), 2000u) << line.text.substr(0, 200);
