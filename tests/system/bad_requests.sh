@@ -2,7 +2,7 @@
 # Bad client requests never harm the daemon (DESIGN §8, validation): every
 # malformed add/remove (mixed families, unicast group, multicast source,
 # /33, /129, 33 OIFs, unknown IIF/OIF, missing arguments, a 64 KiB argument,
-# unknown or ambiguous verb), through smcroutectl and the legacy smcroute
+# unknown verb, a verb with words it takes none of), through smcroutectl and the legacy smcroute
 # form, makes the client exit non-zero (cleanly, not by a signal) with a
 # clear message; afterwards the daemon is alive, its routes and the kernel
 # MFC/VIF tables are unchanged, and the configured route still forwards.
@@ -127,7 +127,9 @@ forwards_still
 # ------------------------------------------------------------------- verbs
 bad 'unknown command' smcroutectl frobnicate
 bad 'unknown command' smcroutectl x a1 10.0.1.2 225.1.2.3
-bad 'ambiguous' smcroutectl re a1 10.0.1.2 225.1.2.3
+# 're' is reload, as in SMCRoute 2.5.6 (no verb prefix is ambiguous now):
+# with a route's words it is refused, not taken for remove.
+bad 'takes no arguments' smcroutectl re a1 10.0.1.2 225.1.2.3
 bad 'unknown' smcroutectl show bogus
 
 # -------------------------------------------------- the legacy form as well
