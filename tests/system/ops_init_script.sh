@@ -132,6 +132,9 @@ check_not "no pid file left by the failed start" test -e /run/smcroute.pid
 check_not "no /run/smcroute/ left by the failed start" test -e /run/smcroute
 stop_daemon "$holder"
 
+# A start the daemon refuses: a config error under --strict-config (by
+# default the daemon would start with the valid lines, as 2.x did).
+must sed -i 's|^SMCROUTED_OPTS="|SMCROUTED_OPTS="--strict-config |' /etc/default/smcroute
 echo 'mroute from a1 sorce 10.0.1.2 group 225.1.2.3 to b1' | write_conf
 init start
 [ "$RC" = 78 ] || fail "start with a refused config exited $RC, want 78"
