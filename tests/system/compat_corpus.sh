@@ -28,59 +28,80 @@ NS_N=0
 FAILS=()
 problem() { say "DIFFERENT: $*"; FAILS+=("$*"); }
 
-# fresh_ns: a new namespace with the corpus's interfaces; its name in $NS.
+# fresh_ns IMPL: a new namespace with the corpus's interfaces: NS[IMPL].
+declare -A NS=() PID=() SOCK=() LOG=() UP=()
 fresh_ns() {
-    NS=c$((NS_N += 1))
-    must ip netns add "$NS"
-    ip -n "$NS" link set lo up
-    local i=1 n
+    local ns=c$((NS_N += 1)) i=1 n
+    NS[$1]=$ns
+    must ip netns add "$ns"
+    ip -n "$ns" link set lo up
     for n in "${IFACES[@]}"; do
-        must ip -n "$NS" link add "$n" type dummy
-        must ip -n "$NS" link set "$n" multicast on up
-        must ip -n "$NS" addr add "192.168.$i.1/24" dev "$n"
-        must ip -n "$NS" addr add "2001:db8:$i::1/64" dev "$n" nodad
+        must ip -n "$ns" link add "$n" type dummy
+        must ip -n "$ns" link set "$n" multicast on up
+        must ip -n "$ns" addr add "192.168.$i.1/24" dev "$n"
+        must ip -n "$ns" addr add "2001:db8:$i::1/64" dev "$n" nodad
         i=$((i + 1))
     done
 }
 
-# settled_state: the kernel state once two reads 0.3 s apart agree.
-settled_state() {
-    local a b i
-    a=$(ip netns exec "$NS" $STATE)
-    for ((i = 0; i < 20 * TIME_SCALE; i++)); do
-        sleep 0.3
-        b=$(ip netns exec "$NS" $STATE)
-        [ "$a" = "$b" ] && break
-        a=$b
-    done
-    printf '%s\n' "$b"
-}
+# state IMPL: the kernel state of IMPL's namespace.
+state() { ip netns exec "${NS[$1]}" $STATE; }
 
-# daemon_up IMPL TAG CONF ARGS...: that implementation's daemon in a fresh
-# namespace; 0 once it answers "show" (its pid in DPID), 1 if it exits or
-# does not answer within 10 s.
-daemon_up() {
-    local impl=$1 tag=$2 conf=$3 i; shift 3
-    fresh_ns
-    SOCK=$TMP/$tag-$impl.sock
-    LOG=$TMP/$tag-$impl.log
-    ip netns exec "$NS" "${DAEMON[$impl]}" -n -f "$conf" -u "$SOCK" -P "$TMP/$tag-$impl.pid" "$@" >"$LOG" 2>&1 &
-    DPID=$!
+# pair_up TAG CONF ARGS...: 2.5.6's daemon and ours, each in a fresh
+# namespace, side by side; UP[IMPL] = 1 once it answers "show", 0 if it
+# exits or does not answer within 10 s.
+pair_up() {
+    local tag=$1 conf=$2 impl i; shift 2
+    for impl in peer ours; do
+        fresh_ns "$impl"
+        SOCK[$impl]=$TMP/$tag-$impl.sock
+        LOG[$impl]=$TMP/$tag-$impl.log
+        UP[$impl]=""
+        ip netns exec "${NS[$impl]}" "${DAEMON[$impl]}" -n -f "$conf" -u "${SOCK[$impl]}" \
+            -P "$TMP/$tag-$impl.pid" "$@" >"${LOG[$impl]}" 2>&1 &
+        PID[$impl]=$!
+    done
     for ((i = 0; i < 100 * TIME_SCALE; i++)); do
-        alive "$DPID" || { wait "$DPID"; return 1; }
-        timeout $((5 * TIME_SCALE)) "${CLIENT[$impl]}" -u "$SOCK" show >/dev/null 2>&1 && return 0
+        for impl in peer ours; do
+            [ -z "${UP[$impl]}" ] || continue
+            if ! alive "${PID[$impl]}"; then
+                UP[$impl]=0
+            elif timeout $((5 * TIME_SCALE)) "${CLIENT[$impl]}" -u "${SOCK[$impl]}" show >/dev/null 2>&1; then
+                UP[$impl]=1
+            fi
+        done
+        [ -n "${UP[peer]}" ] && [ -n "${UP[ours]}" ] && return 0
         sleep 0.1
     done
-    return 1
+    for impl in peer ours; do UP[$impl]=${UP[$impl]:-0}; done
 }
 
-daemon_down() {
-    kill -TERM "$DPID" 2>/dev/null
-    local i
-    for ((i = 0; i < 50 * TIME_SCALE; i++)); do alive "$DPID" || break; sleep 0.1; done
-    kill -KILL "$DPID" 2>/dev/null
-    wait "$DPID" 2>/dev/null
-    ip netns del "$NS"
+# pair_states TAG: each daemon's kernel state, once two reads 0.3 s apart
+# agree, in TMP/TAG-IMPL.state ("DID NOT START" for one that is not up).
+pair_states() {
+    local tag=$1 impl a b i
+    for impl in peer ours; do
+        if [ "${UP[$impl]}" != 1 ]; then echo "DID NOT START" >"$TMP/$tag-$impl.state"; continue; fi
+        a=$(state "$impl")
+        for ((i = 0; i < 20 * TIME_SCALE; i++)); do
+            sleep 0.3
+            b=$(state "$impl")
+            [ "$a" = "$b" ] && break
+            a=$b
+        done
+        printf '%s\n' "$b" >"$TMP/$tag-$impl.state"
+    done
+}
+
+pair_down() {
+    local impl i
+    for impl in peer ours; do kill -TERM "${PID[$impl]}" 2>/dev/null; done
+    for impl in peer ours; do
+        for ((i = 0; i < 50 * TIME_SCALE; i++)); do alive "${PID[$impl]}" || break; sleep 0.1; done
+        kill -KILL "${PID[$impl]}" 2>/dev/null
+        wait "${PID[$impl]}" 2>/dev/null
+        ip netns del "${NS[$impl]}"
+    done
 }
 
 # compare TAG: the two state files of TAG against the allowed differences.
@@ -106,54 +127,49 @@ compare() {
 for conf in "$CORPUS"/configs/*.conf; do
     tag=$(basename "$conf" .conf)
     read -ra extra <<<"$(sed -n 's/^# compat-args: //p' "$conf")"
-    for impl in peer ours; do
-        if daemon_up "$impl" "$tag" "$conf" "${extra[@]}"; then
-            settled_state >"$TMP/$tag-$impl.state"
-            daemon_down
-        else
-            echo "DID NOT START" >"$TMP/$tag-$impl.state"
-            ip netns del "$NS"
-        fi
-    done
+    pair_up "$tag" "$conf" "${extra[@]}"
+    pair_states "$tag"
+    pair_down
     compare "$tag"
 done
 
 # ------------------------------------------------------------ command lines
 declare -A RC=()
-for impl in peer ours; do
-    daemon_up "$impl" cmdlines "$CORPUS/cmdlines.conf" || fail "$impl daemon does not start on cmdlines.conf"
-    n=0
-    while IFS= read -r line; do
-        n=$((n + 1))
-        case "$line" in ctl\ *) ;; *) continue ;; esac
-        eval "args=(${line#ctl })"
-        timeout $((10 * TIME_SCALE)) "${CLIENT[$impl]}" -u "$SOCK" "${args[@]}" </dev/null >"$TMP/ctl-$impl-$n.out" 2>&1
+pair_up cmdlines "$CORPUS/cmdlines.conf"
+[ "${UP[peer]}" = 1 ] && [ "${UP[ours]}" = 1 ] || fail "a daemon does not start on cmdlines.conf (2.5.6: ${UP[peer]}, ours: ${UP[ours]})"
+n=0
+while IFS= read -r line; do
+    n=$((n + 1))
+    case "$line" in ctl\ *) ;; *) continue ;; esac
+    eval "args=(${line#ctl })"
+    for impl in peer ours; do
+        timeout $((10 * TIME_SCALE)) "${CLIENT[$impl]}" -u "${SOCK[$impl]}" "${args[@]}" </dev/null \
+            >"$TMP/ctl-$impl-$n.out" 2>&1
         RC[$impl:$n]=$?
-    done <"$CORPUS/cmdlines.txt"
-    settled_state >"$TMP/cmdlines-$impl.state"
-    daemon_down
-done
+    done
+done <"$CORPUS/cmdlines.txt"
+pair_states cmdlines
+pair_down
 empty=$TMP/empty.conf
 : >"$empty"
 n=0
 while IFS= read -r line; do
     n=$((n + 1))
     case "$line" in
-    ctl\ *)
-        ;;
     daemon|daemon\ *)
         eval "args=(${line#daemon})"
+        pair_up "d$n" "$empty" "${args[@]}" </dev/null
         for impl in peer ours; do
-            if daemon_up "$impl" "d$n" "$empty" "${args[@]}"; then RC[$impl:$n]=0; daemon_down
-            else RC[$impl:$n]=1; ip netns del "$NS"; cp "$LOG" "$TMP/ctl-$impl-$n.out"; fi
-        done ;;
+            RC[$impl:$n]=$((1 - UP[$impl]))
+            cp "${LOG[$impl]}" "$TMP/ctl-$impl-$n.out"
+        done
+        pair_down ;;
     exit\ *)
         eval "args=(${line#exit })"
         for impl in peer ours; do
-            timeout $((10 * TIME_SCALE)) "${DAEMON[$impl]}" "${args[@]}" >"$TMP/ctl-$impl-$n.out" 2>&1
+            timeout $((10 * TIME_SCALE)) "${DAEMON[$impl]}" "${args[@]}" </dev/null >"$TMP/ctl-$impl-$n.out" 2>&1
             RC[$impl:$n]=$?
         done ;;
-    *) continue ;;
     esac
 done <"$CORPUS/cmdlines.txt"
 n=0
