@@ -192,7 +192,8 @@ Result<Config> Daemon::load_config(bool at_start)
     if (lenient) {
         config_errors_ = errors;
         log_.warning(cat(opts_.config_file, ": ", errors,
-                         " error(s); starting with the valid lines (--strict-config refuses instead)"));
+                         " error(s); starting with the valid lines ('smcrouted -F ", opts_.config_file,
+                         "' lists every error; --strict-config refuses instead)"));
         return std::move(parsed.config);
     }
     return fail(cat(diagnostics_text(parsed), opts_.config_file, ": ", errors, " error(s)",
