@@ -98,7 +98,7 @@ set(CPACK_STRIP_FILES ON)
 # Depends: computed by dpkg-shlibdeps (package dpkg-dev) from the binary's
 # actual libraries and symbol versions — including libasan/libubsan for a
 # sanitized build, which such a package really needs. Without dpkg-shlibdeps
-# the list is written by hand (a plain build links libstdc++ statically).
+# the list is written by hand (a release build is static: none).
 find_program(SMCROUTE_DPKG_SHLIBDEPS dpkg-shlibdeps)
 if(SMCROUTE_DPKG_SHLIBDEPS)
   set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
@@ -107,9 +107,9 @@ else()
   set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS OFF)
   if(SMCROUTE_SANITIZE)
     set(CPACK_DEBIAN_PACKAGE_DEPENDS "libc6, libstdc++6, libgcc-s1")
-  else()
+  elseif(NOT SMCROUTE_STATIC)
     set(CPACK_DEBIAN_PACKAGE_DEPENDS "libc6") # libstdc++ and libgcc are linked statically
-  endif()
+  endif() # a static program (SMCROUTE_STATIC) depends on no library
 endif()
 
 # conffiles: every file the package puts under /etc, so that dpkg keeps the

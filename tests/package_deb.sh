@@ -102,24 +102,31 @@ dpkg --compare-versions "$(field Version)" gt 2.5.6-1 || fail "Version $(field V
 [ -n "$(field Description)" ] || fail "no Description"
 [ "$(field Description | wc -l)" -ge 2 ] || fail "Description has no long description"
 depends=$(field Depends)
-# Every shared library the packaged binary needs (a non-sanitized build links
-# libstdc++ statically, so usually libc alone) has its package in Depends.
+# Every shared library the packaged binary needs (a sanitized build's; a
+# release build is static and needs none) has its package in Depends.
 dpkg-deb --fsys-tarfile "$deb" | tar -xO ./usr/sbin/smcroute >"$work/smcroute.bin" \
     || fail "cannot extract usr/sbin/smcroute"
 needed=$(LC_ALL=C readelf -d "$work/smcroute.bin" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p')
-[ -n "$needed" ] || fail "readelf found no NEEDED libraries in the packaged binary"
-for so in $needed; do
-    case $so in
-    libc.so.6|libm.so.6) lib=libc6 ;;
-    libstdc++.so.6) lib=libstdc++6 ;;
-    libgcc_s.so.1) lib=libgcc-s1 ;;
-    *) continue ;; # sanitizer runtimes etc.: dpkg-shlibdeps names them
-    esac
-    [[ ", $depends," =~ [\ ,]${lib//+/\\+}[\ ,] ]] || fail "Depends '$depends' lacks $lib (the binary needs $so)"
-done
-if command -v dpkg-shlibdeps >/dev/null 2>&1; then
-    # Computed by dpkg-shlibdeps: versioned by the symbols the binary uses.
-    [[ $depends =~ libc6\ \(\>=\ [0-9] ]] || fail "Depends '$depends' has no computed libc6 version"
+if [ -z "$needed" ]; then
+    # A release build links statically (SMCROUTE_STATIC): then nothing at
+    # all is loaded at run time, and the package depends on nothing.
+    LC_ALL=C readelf -lW "$work/smcroute.bin" | grep -qE 'INTERP|DYNAMIC' \
+        && fail "readelf found no NEEDED libraries, yet the packaged binary is dynamic"
+    [ -z "$depends" ] || fail "the packaged binary is static, yet Depends is '$depends'"
+else
+    for so in $needed; do
+        case $so in
+        libc.so.6|libm.so.6) lib=libc6 ;;
+        libstdc++.so.6) lib=libstdc++6 ;;
+        libgcc_s.so.1) lib=libgcc-s1 ;;
+        *) continue ;; # sanitizer runtimes etc.: dpkg-shlibdeps names them
+        esac
+        [[ ", $depends," =~ [\ ,]${lib//+/\\+}[\ ,] ]] || fail "Depends '$depends' lacks $lib (the binary needs $so)"
+    done
+    if command -v dpkg-shlibdeps >/dev/null 2>&1; then
+        # Computed by dpkg-shlibdeps: versioned by the symbols the binary uses.
+        [[ $depends =~ libc6\ \(\>=\ [0-9] ]] || fail "Depends '$depends' has no computed libc6 version"
+    fi
 fi
 # The package replaces Debian's smcroute by upgrading it (same name, higher
 # version); a relation of the package with itself would be ignored by dpkg.

@@ -1,13 +1,13 @@
 #include "smcroute/os/privileges.hpp"
 
+#include "smcroute/os/account_files.hpp"
 #include "smcroute/os/procfs.hpp"
 
 #include <cerrno>
 #include <charconv>
+#include <grp.h> // setgroups
 #include <optional>
-#include <grp.h>
 #include <linux/capability.h>
-#include <pwd.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -20,34 +20,6 @@ namespace {
 constexpr uint64_t bit(int cap)
 {
     return uint64_t{1} << cap;
-}
-
-std::optional<uint32_t> parse_id(const std::string& s)
-{
-    uint32_t v = 0;
-    auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-    if (s.empty() || ec != std::errc() || p != s.data() + s.size() || v == UINT32_MAX)
-        return std::nullopt;
-    return v;
-}
-
-// getpwnam_r/getgrnam_r want a caller buffer that may have to grow; the
-// entry's strings point into buf, which must outlive them.
-template <class Entry, class Fn>
-Result<bool> lookup(Fn fn, Entry& entry, std::vector<char>& buf)
-{
-    buf.resize(1024);
-    for (;;) {
-        Entry* found = nullptr;
-        int rc = fn(&entry, buf.data(), buf.size(), &found);
-        if (rc == ERANGE && buf.size() < (1u << 20)) {
-            buf.resize(buf.size() * 2);
-            continue;
-        }
-        if (rc != 0 && rc != ENOENT && rc != ESRCH && rc != EBADF && rc != EPERM)
-            return os_error(rc, "user database");
-        return found != nullptr;
-    }
 }
 
 struct CapSets {
@@ -126,7 +98,7 @@ bool has_net_admin()
     return (effective_capabilities() & bit(CAP_NET_ADMIN)) != 0;
 }
 
-Result<UserGroup> resolve_user_group(const std::string& user_group)
+Result<UserGroup> resolve_user_group(const std::string& user_group, const AccountFiles& files)
 {
     auto colon = user_group.find(':');
     std::string user = user_group.substr(0, colon);
@@ -136,52 +108,47 @@ Result<UserGroup> resolve_user_group(const std::string& user_group)
     if (colon != std::string::npos && group.empty())
         return fail(cat("invalid user '", user_group, "': empty group after ':'"));
 
+    // A database that cannot be read (or is not trusted) is an error unless
+    // the answer does not need it: a number, or only the name of a group.
+    auto database = [](const std::string& path, bool optional) -> Result<std::string> {
+        auto text = read_account_file(path);
+        if (!text && optional)
+            return std::string();
+        return text;
+    };
+
     UserGroup ug;
     ug.user = user;
-    std::vector<char> buf;
-    passwd pw{};
-    auto by_name = [&](passwd* e, char* b, size_t n, passwd** r) { return ::getpwnam_r(user.c_str(), e, b, n, r); };
-    auto found = lookup(by_name, pw, buf);
-    if (!found)
-        return found.take_error();
+    auto passwd = database(files.passwd, parse_account_id(user).has_value());
+    if (!passwd)
+        return passwd.take_error();
     std::optional<gid_t> primary;
-    if (*found) {
-        ug.uid = pw.pw_uid;
-        primary = pw.pw_gid;
-    } else if (auto id = parse_id(user)) {
+    if (auto pw = passwd_by_name(*passwd, user)) {
+        ug.uid = pw->id;
+        primary = pw->gid;
+    } else if (auto id = parse_account_id(user)) {
         ug.uid = *id;
-        passwd byid{};
-        auto f = lookup([&](passwd* e, char* b, size_t n, passwd** r) { return ::getpwuid_r(*id, e, b, n, r); }, byid,
-                        buf);
-        if (f && *f)
-            primary = byid.pw_gid;
+        if (auto byid = passwd_by_uid(*passwd, *id))
+            primary = byid->gid;
     } else {
         return fail(cat("unknown user '", user, "'"));
     }
 
+    auto groups = database(files.group, group.empty() || parse_account_id(group).has_value());
+    if (!groups)
+        return groups.take_error();
     if (group.empty()) {
         if (!primary)
             return fail(cat("user ", user, " has no passwd entry: give USER:GROUP"));
         ug.gid = *primary;
-        struct group grent{};
-        auto by_gid = [&](struct group* e, char* b, size_t n, struct group** r) {
-            return ::getgrgid_r(ug.gid, e, b, n, r);
-        };
-        auto f = lookup(by_gid, grent, buf);
-        ug.group = f && *f ? std::string(grent.gr_name) : std::to_string(ug.gid);
+        auto gr = group_by_gid(*groups, ug.gid);
+        ug.group = gr ? gr->name : std::to_string(ug.gid);
         return ug;
     }
     ug.group = group;
-    struct group gr{};
-    auto by_group = [&](struct group* e, char* b, size_t n, struct group** r) {
-        return ::getgrnam_r(group.c_str(), e, b, n, r);
-    };
-    auto f = lookup(by_group, gr, buf);
-    if (!f)
-        return f.take_error();
-    if (*f)
-        ug.gid = gr.gr_gid;
-    else if (auto id = parse_id(group))
+    if (auto gr = group_by_name(*groups, group))
+        ug.gid = gr->id;
+    else if (auto id = parse_account_id(group))
         ug.gid = *id;
     else
         return fail(cat("unknown group '", group, "'"));

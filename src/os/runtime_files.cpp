@@ -1,10 +1,10 @@
 #include "smcroute/os/runtime_files.hpp"
 
 #include "smcroute/model/runtime_paths.hpp"
+#include "smcroute/os/account_files.hpp"
 
 #include <cerrno>
 #include <charconv>
-#include <grp.h>
 #include <cstring>
 #include <dirent.h>
 #include <fcntl.h>
@@ -444,17 +444,17 @@ Status check_runtime_paths(const std::string& socket_path, const std::string& pi
     return {};
 }
 
-Result<gid_t> lookup_group(const std::string& name)
+Result<gid_t> lookup_group(const std::string& name, const AccountFiles& files)
 {
-    std::vector<char> buf(16384);
-    group gr{};
-    group* found = nullptr;
-    if (::getgrnam_r(name.c_str(), &gr, buf.data(), buf.size(), &found) == 0 && found)
-        return found->gr_gid;
-    unsigned long n = 0;
-    auto [end, ec] = std::from_chars(name.data(), name.data() + name.size(), n);
-    if (!name.empty() && ec == std::errc() && end == name.data() + name.size())
-        return static_cast<gid_t>(n);
+    auto number = parse_account_id(name);
+    auto groups = read_account_file(files.group);
+    if (!groups && !number)
+        return groups.take_error();
+    if (groups)
+        if (auto gr = group_by_name(*groups, name))
+            return gr->id;
+    if (number)
+        return *number;
     return fail(cat("unknown group '", name, "'"));
 }
 

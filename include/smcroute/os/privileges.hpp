@@ -1,11 +1,13 @@
 // os/privileges: leaves root for USER[:GROUP] while keeping exactly the
 // capabilities the daemon needs later (CAP_NET_ADMIN for the routing sockets,
 // CAP_NET_RAW for raw IGMP/ICMPv6 sockets opened lazily). The only module that
-// changes ids or capabilities; it opens nothing and calls no other module.
+// changes ids or capabilities; it reads the user databases through
+// os/account_files and opens nothing else.
 #pragma once
 
 #include "smcroute/base/log.hpp"
 #include "smcroute/base/result.hpp"
+#include "smcroute/os/account_files.hpp"
 
 #include <cstdint>
 #include <string>
@@ -21,8 +23,10 @@ struct UserGroup {
 };
 
 // Parse and resolve "USER[:GROUP]" (names or numeric ids; without GROUP the
-// user's primary group). Errors: "unknown user 'x'", "unknown group 'y'".
-Result<UserGroup> resolve_user_group(const std::string& user_group);
+// user's primary group), from /etc/passwd and /etc/group (os/account_files;
+// files: other paths, for tests). Errors: "unknown user 'x'", "unknown
+// group 'y'", or why a database could not be used.
+Result<UserGroup> resolve_user_group(const std::string& user_group, const AccountFiles& files = AccountFiles{});
 
 // Become USER[:GROUP] for good (real, effective and saved ids; supplementary
 // groups = {GROUP}), keeping only CAP_NET_ADMIN and CAP_NET_RAW, permitted and

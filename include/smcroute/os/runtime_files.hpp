@@ -21,6 +21,7 @@
 #include "smcroute/base/log.hpp"
 #include "smcroute/base/result.hpp"
 #include "smcroute/base/unique_fd.hpp"
+#include "smcroute/os/account_files.hpp"
 
 #include <optional>
 #include <string>
@@ -194,7 +195,8 @@ Result<std::optional<RuntimeDir>> use_runtime_dir(const std::string& ident, bool
 // caller's warning later.
 Status check_runtime_paths(const std::string& socket_path, const std::string& pid_file);
 
-// A group by name or number (the IPC socket's group): "unknown group 'x'".
-Result<gid_t> lookup_group(const std::string& name);
+// A group by name (in /etc/group, os/account_files) or number (the IPC
+// socket's group): "unknown group 'x'".
+Result<gid_t> lookup_group(const std::string& name, const AccountFiles& files = AccountFiles{});
 
 } // namespace smcroute
