@@ -6,6 +6,7 @@
 #include "smcroute/os/netlink.hpp"
 #include "smcroute/os/procfs.hpp"
 #include "smcroute/base/unique_fd.hpp"
+#include "smcroute/base/words.hpp"
 
 #include <arpa/inet.h>
 #include <cerrno>
@@ -18,10 +19,10 @@
 #include <net/if.h>
 #include <set>
 #include <span>
-#include <sstream>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include <utility>
 
 namespace smcroute {
 
@@ -127,22 +128,27 @@ std::set<std::string> raw_socket_inodes(const std::string& file, unsigned protoc
     auto text = read_text_file(file, proc_net_max_bytes);
     if (!text)
         return inodes;
-    std::istringstream in(*text);
-    std::string line;
-    std::getline(in, line); // heading
-    while (std::getline(in, line)) {
-        std::istringstream ls(line);
-        std::string sl, local, remote, st, queues, timer, retr, uid, timeout, inode;
-        if (!(ls >> sl >> local >> remote >> st >> queues >> timer >> retr >> uid >> timeout >> inode))
+    std::string_view rest(*text);
+    bool heading = true;
+    while (!rest.empty()) {
+        auto nl = rest.find('\n');
+        std::string_view line = rest.substr(0, nl);
+        rest.remove_prefix(nl == std::string_view::npos ? rest.size() : nl + 1);
+        if (std::exchange(heading, false))
             continue;
+        // sl local remote st queues timer retr uid timeout inode ...
+        auto f = split_words(line);
+        if (f.size() < 10)
+            continue;
+        auto local = f[1];
         auto colon = local.rfind(':');
-        if (colon == std::string::npos)
+        if (colon == std::string_view::npos)
             continue;
         unsigned port = 0;
-        auto hex = std::string_view(local).substr(colon + 1);
+        auto hex = local.substr(colon + 1);
         auto [p, ec] = std::from_chars(hex.data(), hex.data() + hex.size(), port, 16);
-        if (ec == std::errc() && port == protocol)
-            inodes.insert(inode);
+        if (ec == std::errc() && p == hex.data() + hex.size() && port == protocol)
+            inodes.insert(std::string(f[9]));
     }
     return inodes;
 }

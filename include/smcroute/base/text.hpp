@@ -5,7 +5,7 @@
 
 #include <charconv>
 #include <cstdint>
-#include <sstream>
+#include <cstdio>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -35,9 +35,13 @@ void cat_one(std::string& out, const T& v)
     } else {
         static_assert(!std::is_function_v<std::remove_pointer_t<T>>,
                       "cat() has no stream state: write hex(n) instead of std::hex, n");
-        std::ostringstream s; // floating point, pointers: the stream's own format
-        s << v;
-        out += s.str();
+        static_assert(std::is_floating_point_v<T>, "cat() joins strings, characters and numbers");
+        // As a stream prints it (precision 6, %g); no stream, so the program
+        // links no locale machinery (a static program's size and RSS).
+        char buf[64];
+        int n = std::is_same_v<T, long double> ? std::snprintf(buf, sizeof buf, "%Lg", static_cast<long double>(v))
+                                               : std::snprintf(buf, sizeof buf, "%g", static_cast<double>(v));
+        out.append(buf, n > 0 ? static_cast<size_t>(n) : 0);
     }
 }
 } // namespace detail
