@@ -239,7 +239,7 @@ constexpr std::array<OptionInfo, 12> ctl_options{{
 constexpr std::array<OptionInfo, 18> legacy_options{{
     {'d', "daemon", "", "Start the daemon, then run the commands", set_state<&ParseState::start_daemon>},
     {'k', "kill", "", "Tell the running daemon to exit"},
-    {'a', "add", "IIF SOURCE GROUP OIF [OIF ...]", "Add a route (SOURCE *, 0.0.0.0 or :: for (*,G))"},
+    {'a', "add", "IIF SOURCE GROUP [OIF ...]", "Add a route (SOURCE *, 0.0.0.0 or :: for (*,G); no OIF: a stop filter)"},
     {'r', "remove", "IIF SOURCE GROUP", "Remove a route (OIFs given are ignored)"},
     {'j', "join", "IIF GROUP [SOURCE]", "Join a group (with SOURCE: source-specific)"},
     {'l', "leave", "IIF GROUP [SOURCE]", "Leave a joined group"},
@@ -457,7 +457,7 @@ Status legacy_command(ParseState& st, const OptionInfo& o, const std::vector<std
     ClientCommand cmd{Verb::add, {}, label};
     std::string_view key = key_of(o);
     if (key == "add") {
-        if (words.size() < 4)
+        if (words.size() < 3)
             return needs();
         cmd.args = std::move(words);
     } else if (key == "remove") {
@@ -561,14 +561,31 @@ std::optional<size_t> find_verb_word(const std::vector<std::string_view>& args)
     return std::nullopt;
 }
 
+// -b reads the commands from standard input. Words on the command line
+// after it are ignored, as SMCRoute 2.x's smcroutectl ignored them
+// (`smcroutectl -b show` ran the batch and showed nothing); a notice says so.
+std::string batch_ignores(std::string_view words)
+{
+    return cat("-b reads the commands from standard input; ignored on the command line: ", words);
+}
+
 Status finish(ParseState& st)
 {
     auto& inv = st.inv;
     inv.daemon.apply_defaults();
     if (inv.client.socket_path.empty())
         inv.client.socket_path = default_path("/run/", inv.client.ident, ".sock");
-    if (inv.client.batch && !inv.commands.empty())
-        return fail("-b reads commands from stdin; no command expected on the command line");
+    if (inv.client.batch && !inv.commands.empty()) { // "show -b": as "-b show"
+        std::string words;
+        for (const auto& c : inv.commands) {
+            std::string typed = c.label.empty() ? std::string(verb_info(c.verb).name) : c.label;
+            for (size_t k = 0; c.label.empty() && k < c.args.size(); ++k)
+                typed += cat(' ', c.args[k]);
+            words += cat(words.empty() ? "" : " ", typed);
+        }
+        inv.commands.clear();
+        inv.notices.push_back(batch_ignores(words));
+    }
     if (st.help)
         inv.mode = Invocation::Mode::help;
     else if (st.version)
@@ -597,6 +614,28 @@ Result<Invocation> parse_daemon(const std::vector<std::string_view>& args)
     return std::move(st.inv);
 }
 
+// The words after -b: options among them still count; the rest are ignored.
+Status ignore_batch_words(ParseState& st, const std::vector<std::string_view>& args, size_t from, Tables tables,
+                          Handler handler)
+{
+    std::string ignored;
+    for (size_t i = from; i < args.size();) {
+        std::string_view w = args[i];
+        if (!is_option_word(w) || w == "--") {
+            ignored += cat(ignored.empty() ? "" : " ", w);
+            ++i;
+            continue;
+        }
+        auto next = parse_options(st, tables, tables, args, i, handler, i + 1);
+        if (!next)
+            return next.take_error();
+        i = *next;
+    }
+    if (!ignored.empty())
+        st.inv.notices.push_back(batch_ignores(ignored));
+    return {};
+}
+
 // VERB ARGS with options among the ARGS, as SMCRoute 2.x allowed
 // (`smcroutectl show -d`, `add ... -I NAME`): an option word after the verb
 // is one of the personality's options, except show's own -i IF and -f
@@ -604,6 +643,8 @@ Result<Invocation> parse_daemon(const std::vector<std::string_view>& args)
 Status parse_verb_and_args(ParseState& st, const std::vector<std::string_view>& args, size_t from, Tables tables,
                            Handler handler)
 {
+    if (st.inv.client.batch && from < args.size())
+        return ignore_batch_words(st, args, from, tables, handler);
     if (from >= args.size()) {
         if (!st.inv.client.batch)
             st.inv.commands.push_back(ClientCommand{Verb::show, {std::string(show_name(ShowWhat::routes))}});

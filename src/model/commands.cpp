@@ -14,8 +14,8 @@ namespace {
 constexpr size_t any = unlimited_args;
 
 constexpr auto verbs = std::to_array<VerbInfo>({
-    {Verb::add, "add", "IIF [SOURCE[/LEN]] GROUP[/LEN] OIF [OIF ...]",
-     "Add a route, or add OIFs to an existing one", true, VerbArgs::route, 3, any},
+    {Verb::add, "add", "IIF [SOURCE[/LEN]] GROUP[/LEN] [OIF ...]",
+     "Add a route, or add OIFs to an existing one; no OIF: a stop filter", true, VerbArgs::route, 2, any},
     {Verb::remove, "remove", "IIF [SOURCE[/LEN]] GROUP[/LEN] [OIF ...]",
      "Remove a route, or just the given OIFs (aliases: rem, del, delete)", true, VerbArgs::route, 2, any},
     {Verb::join, "join", "IIF [SOURCE[/LEN]] GROUP[/LEN]",

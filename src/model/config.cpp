@@ -522,10 +522,6 @@ private:
             error(directive_col, cat("missing 'group' in ", rw.what));
             ok = false;
         }
-        if (rw.is_route && !rw.to) {
-            error(directive_col, cat("missing 'to' in ", rw.what));
-            ok = false;
-        }
         return ok;
     }
 
@@ -569,7 +565,7 @@ private:
         text.oifs.clear();
         for (size_t k = rw.oif_begin; k < rw.oif_end; ++k)
             text.oifs.push_back(words_[k].text);
-        auto checked = check_route(text, true);
+        auto checked = check_route(text);
         ok = report_issues(rw, checked.issues) && ok;
         if (ok && checked.value && count_entry())
             out_.config.routes.push_back(Located<RouteSpec>{std::move(*checked.value), here()});

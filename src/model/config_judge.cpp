@@ -44,6 +44,34 @@ std::string phyint_line(const Located<PhyintSpec>& p)
     return cat("'phyint ", p.spec.name.view(), " disable'", at(p.loc));
 }
 
+// A stop filter (an mroute without 'to') whose key another line gives
+// outbound interfaces: the lines merge and the route forwards, so the stop
+// filter stops nothing. Stop filters are few; the second pass runs only
+// when there is one.
+void judge_stop_filters(const Config& config, std::vector<Diagnostic>& out)
+{
+    auto key = [](const RouteSpec& s) { return cat(s.iif.view(), ' ', s.key_str()); };
+    std::map<std::string, const Located<RouteSpec>*> stops;
+    for (const auto& r : config.routes)
+        if (r.spec.oifs.empty())
+            stops.emplace(key(r.spec), &r);
+    if (stops.empty())
+        return;
+    for (const auto& r : config.routes) {
+        if (r.spec.oifs.empty())
+            continue;
+        auto it = stops.find(key(r.spec));
+        if (it == stops.end())
+            continue;
+        const Located<RouteSpec>& stop = *it->second;
+        out.push_back(located(stop.loc, Severity::warning,
+                              cat("route ", stop.spec.key_str(), " from ", stop.spec.iif.view(),
+                                  " has no outbound interface (a stop filter), but the line", at(r.loc),
+                                  " gives it some: the lines merge and it forwards")));
+        stops.erase(it);
+    }
+}
+
 } // namespace
 
 std::vector<Diagnostic> judge_config(const Config& config)
@@ -82,6 +110,7 @@ std::vector<Diagnostic> judge_config(const Config& config)
                                       cat("outbound interface ", o.view(), " is disabled by ", phyint_line(*p),
                                           ": nothing leaves through it while that line stays")));
     }
+    judge_stop_filters(config, out);
     return out;
 }
 

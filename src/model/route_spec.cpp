@@ -160,7 +160,7 @@ uint64_t JoinSpec::expansion() const
     return saturating_pow2(bits);
 }
 
-Checked<RouteSpec> check_route(const RouteText& text, bool require_oifs)
+Checked<RouteSpec> check_route(const RouteText& text)
 {
     Checked<RouteSpec> out;
     auto& issues = out.issues;
@@ -200,11 +200,6 @@ Checked<RouteSpec> check_route(const RouteText& text, bool require_oifs)
                               cat("outbound interface ", oif->view(), " is also the inbound interface: traffic may loop")});
         oifs.push_back(*oif);
     }
-    if (require_oifs && text.oifs.empty()) {
-        issues.push_back({arg::first_oif, Severity::error, "no outbound interface given"});
-        ok = false;
-    }
-
     if (group && group->addr.is_link_local_multicast()
         && group->len >= (group->addr.is_v4() ? 24u : 16u)) {
         issues.push_back({arg::group, Severity::warning,

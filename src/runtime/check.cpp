@@ -104,7 +104,7 @@ void read_config(const Invocation& inv, Subject& s)
 std::optional<std::string> read_route(const ClientCommand& cmd, Subject& s)
 {
     RouteText text = split_route_words(cmd.args);
-    Checked<RouteSpec> checked = check_route(text, false);
+    Checked<RouteSpec> checked = check_route(text);
     if (!checked.value) {
         std::string msg;
         for (const auto& i : checked.issues)

@@ -158,11 +158,11 @@ Status Control::check_interfaces(const RouteSpec& spec) const
 // The route words of an add or remove, checked by the validator the config
 // file uses, in a family this router has. Answers the request when they
 // are not (the result then holds no value).
-Checked<RouteSpec> Control::route_request(const Request& req, Reply& reply, bool add)
+Checked<RouteSpec> Control::route_request(const Request& req, Reply& reply)
 {
     std::string_view verb = req.args[0];
     std::vector<std::string> words(req.args.begin() + 1, req.args.end());
-    auto checked = check_route(split_route_words(words), add);
+    auto checked = check_route(split_route_words(words));
     if (!checked.value) {
         reply.end(exit_code::failed, cat(verb, ": ", issues_text(checked.issues, Severity::error)));
         return checked;
@@ -176,7 +176,7 @@ Checked<RouteSpec> Control::route_request(const Request& req, Reply& reply, bool
 
 void Control::add(const Request& req, Reply& reply)
 {
-    auto checked = route_request(req, reply, true);
+    auto checked = route_request(req, reply);
     if (!checked.value)
         return;
     const RouteSpec& spec = *checked.value;
@@ -190,14 +190,16 @@ void Control::add(const Request& req, Reply& reply)
         return;
     }
     if (log_.enabled(LogLevel::info)) // built only when wanted: this runs once per batch line
-        log_.info(cat("added ", spec.key_str(), " from ", spec.iif.view(), " to ", join_words(spec_oifs(spec))));
+        log_.info(cat("added ", spec.key_str(), " from ", spec.iif.view(),
+                      spec.oifs.empty() ? std::string(" as a stop filter (no outbound interface)")
+                                        : cat(" to ", join_words(spec_oifs(spec)))));
     std::string warnings = issues_text(checked.issues, Severity::warning);
     reply.end(exit_code::ok, warnings.empty() ? "" : cat("warning: ", warnings));
 }
 
 void Control::remove(const Request& req, Reply& reply)
 {
-    auto checked = route_request(req, reply, false);
+    auto checked = route_request(req, reply);
     if (!checked.value)
         return;
     const RouteSpec& spec = *checked.value;

@@ -10,6 +10,25 @@
 
 namespace smcroute {
 
+namespace {
+
+// An add without OIFs asks for a stop filter; to one that has OIFs it would
+// change nothing, so it is refused with what to do instead.
+Status keeps_oifs(const RouteSpec& spec, const std::vector<IfName>& existing)
+{
+    if (!spec.oifs.empty() || existing.empty())
+        return {};
+    std::string names;
+    for (const auto& o : existing)
+        names += cat(names.empty() ? "" : " ", o.view());
+    return fail(cat(spec.is_template() ? "rule " : "route ", spec.key_str(), " from ", spec.iif.view(),
+                    " has outbound interfaces (", names, "); to make it a stop filter, remove them: remove ",
+                    spec.iif.view(), " ", spec.any_source() ? std::string("*") : spec.source.str(), " ",
+                    spec.group.str(), " ", names));
+}
+
+} // namespace
+
 Router::Router(Logger& log, MrouteSocket* v4, MrouteSocket* v6, const Clock* clock)
     : log_(log), clock_(clock ? *clock : steady_)
 {
@@ -317,6 +336,8 @@ Status Router::add(const RouteSpec& spec, Origin origin)
             if (!(ifs.iif == spec.iif))
                 return fail(cat("route ", spec.key_str(), " is already routed from ", ifs.iif.view(),
                                 "; the kernel keeps one inbound interface per (S,G)"));
+            if (auto st = keeps_oifs(spec, ifs.oifs); !st)
+                return st;
             std::vector<IfName> before = ifs.oifs;
             std::vector<IfName> merged = before;
             for (const auto& o : spec.oifs)
@@ -343,6 +364,8 @@ Status Router::add(const RouteSpec& spec, Origin origin)
     auto it = rules_.find(rk);
     if (it != rules_.end()) {
         Rule& rule = it->second;
+        if (auto st = keeps_oifs(spec, rule.spec.oifs); !st)
+            return st;
         bool grew = false;
         unindex_rule_names(rule);
         for (const auto& o : spec.oifs)

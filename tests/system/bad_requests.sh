@@ -106,8 +106,8 @@ bad 'longer than 15|too long' smcroutectl add a1 10.0.1.2 225.1.1.3 abcdefghijkl
 forwards_still
 
 # --------------------------------------------------------- missing arguments
+# ("add a1 225.1.1.3" is no longer one: without OIFs it is a stop filter.)
 bad 'needs' smcroutectl add a1
-bad 'needs' smcroutectl add a1 225.1.1.3
 bad 'needs' smcroutectl remove a1
 bad 'needs' smcroutectl add
 bad 'needs' smcroute -a a1 10.0.1.2

@@ -28,20 +28,21 @@ NS_N=0
 FAILS=()
 problem() { say "DIFFERENT: $*"; FAILS+=("$*"); }
 
-# fresh_ns IMPL: a new namespace with the corpus's interfaces: NS[IMPL].
 declare -A NS=() PID=() SOCK=() LOG=() UP=()
+# fresh_ns IMPL: a new namespace with the corpus's interfaces: NS[IMPL],
+# set up by one ip(8) process (-batch): each exec costs under emulation.
 fresh_ns() {
-    local ns=c$((NS_N += 1)) i=1 n
+    local ns=c$((NS_N += 1)) i=1 n cmds="link set lo up"
     NS[$1]=$ns
     must ip netns add "$ns"
-    ip -n "$ns" link set lo up
     for n in "${IFACES[@]}"; do
-        must ip -n "$ns" link add "$n" type dummy
-        must ip -n "$ns" link set "$n" multicast on up
-        must ip -n "$ns" addr add "192.168.$i.1/24" dev "$n"
-        must ip -n "$ns" addr add "2001:db8:$i::1/64" dev "$n" nodad
+        cmds+=$'\n'"link add $n type dummy"
+        cmds+=$'\n'"link set $n multicast on up"
+        cmds+=$'\n'"addr add 192.168.$i.1/24 dev $n"
+        cmds+=$'\n'"addr add 2001:db8:$i::1/64 dev $n nodad"
         i=$((i + 1))
     done
+    must ip -n "$ns" -batch - <<<"$cmds"
 }
 
 # state IMPL: the kernel state of IMPL's namespace.
@@ -76,21 +77,30 @@ pair_up() {
     for impl in peer ours; do UP[$impl]=${UP[$impl]:-0}; done
 }
 
-# pair_states TAG: each daemon's kernel state, once two reads 0.3 s apart
-# agree, in TMP/TAG-IMPL.state ("DID NOT START" for one that is not up).
+# settled_state IMPL FILE: IMPL's kernel state, once two reads 0.3 s apart
+# agree, into FILE.
+settled_state() {
+    local a b i
+    a=$(state "$1")
+    for ((i = 0; i < 20 * TIME_SCALE; i++)); do
+        sleep 0.3
+        b=$(state "$1")
+        [ "$a" = "$b" ] && break
+        a=$b
+    done
+    printf '%s\n' "$b" >"$2"
+}
+
+# pair_states TAG: each daemon's settled kernel state (both namespaces read
+# side by side), in TMP/TAG-IMPL.state ("DID NOT START" for one not up).
 pair_states() {
-    local tag=$1 impl a b i
+    local tag=$1 impl pids=()
     for impl in peer ours; do
         if [ "${UP[$impl]}" != 1 ]; then echo "DID NOT START" >"$TMP/$tag-$impl.state"; continue; fi
-        a=$(state "$impl")
-        for ((i = 0; i < 20 * TIME_SCALE; i++)); do
-            sleep 0.3
-            b=$(state "$impl")
-            [ "$a" = "$b" ] && break
-            a=$b
-        done
-        printf '%s\n' "$b" >"$TMP/$tag-$impl.state"
+        settled_state "$impl" "$TMP/$tag-$impl.state" &
+        pids+=($!)
     done
+    [ ${#pids[@]} = 0 ] || wait "${pids[@]}"
 }
 
 pair_down() {

@@ -223,10 +223,15 @@ TEST(CliLegacy, NegativeNumberIsAnArgument)
 
 TEST(CliLegacy, UsageErrors)
 {
-    EXPECT_EQ(bad(who_legacy, {"-a", "eth0", "10.0.0.1", "225.1.2.3"}), "-a needs IIF SOURCE GROUP OIF [OIF ...]");
-    EXPECT_EQ(bad(who_legacy, {"-a"}), "-a needs IIF SOURCE GROUP OIF [OIF ...]");
+    // Without OIF: a stop filter; SOURCE stays required (* for any).
+    auto stop = ok(who_legacy, {"-a", "eth0", "10.0.0.1", "225.1.2.3"});
+    ASSERT_EQ(stop.commands.size(), 1u);
+    EXPECT_EQ(stop.commands[0].verb, Verb::add);
+    EXPECT_EQ(stop.commands[0].args, (Words{"eth0", "10.0.0.1", "225.1.2.3"}));
+    EXPECT_EQ(bad(who_legacy, {"-a", "eth0", "225.1.2.3"}), "-a needs IIF SOURCE GROUP [OIF ...]");
+    EXPECT_EQ(bad(who_legacy, {"-a"}), "-a needs IIF SOURCE GROUP [OIF ...]");
     EXPECT_EQ(bad(who_legacy, {"-a", "eth0", "-r", "eth0", "1.1.1.1", "225.1.1.1"}),
-              "-a needs IIF SOURCE GROUP OIF [OIF ...]");
+              "-a needs IIF SOURCE GROUP [OIF ...]");
     EXPECT_EQ(bad(who_legacy, {"-r", "eth0", "10.0.0.1"}), "-r needs IIF SOURCE GROUP");
     EXPECT_EQ(bad(who_legacy, {"-j", "eth0"}), "-j needs IIF GROUP [SOURCE]");
     EXPECT_EQ(bad(who_legacy, {"-l", "eth0", "225.1.1.1", "10.0.0.1", "extra"}), "-l needs IIF GROUP [SOURCE]");
@@ -277,7 +282,9 @@ TEST(CliLegacy, VerbForm)
 
     EXPECT_EQ(ok(who_legacy, {"re"}).commands.at(0).verb, Verb::reload);
     EXPECT_EQ(bad(who_legacy, {"bogus"}), "unknown command 'bogus'");
-    EXPECT_EQ(bad(who_legacy, {"add", "eth0", "225.1.2.3"}), "add needs IIF [SOURCE[/LEN]] GROUP[/LEN] OIF [OIF ...]");
+    EXPECT_EQ(bad(who_legacy, {"add", "eth0"}), "add needs IIF [SOURCE[/LEN]] GROUP[/LEN] [OIF ...]");
+    // No OIF: a stop filter.
+    EXPECT_EQ(ok(who_legacy, {"add", "eth0", "225.1.2.3"}).commands.at(0).args, (Words{"eth0", "225.1.2.3"}));
 }
 
 TEST(CliLegacy, JoinIsNotAVerbPrefix)
@@ -444,7 +451,21 @@ TEST(CliCtl, HelpVersionBatch)
     auto b = ok(who_ctl, {"-b"});
     EXPECT_TRUE(b.client.batch);
     EXPECT_TRUE(b.commands.empty());
-    EXPECT_FALSE(parse(who_ctl, {"-b", "show"}).ok());
+    // Words after -b are ignored, as SMCRoute 2.x's smcroutectl ignored
+    // them, with a notice; options among them still count.
+    auto ignored = ok(who_ctl, {"-b", "show", "-d", "routes"});
+    EXPECT_TRUE(ignored.client.batch);
+    EXPECT_TRUE(ignored.client.detail);
+    EXPECT_TRUE(ignored.commands.empty());
+    EXPECT_EQ(ignored.notices,
+              (Words{"-b reads the commands from standard input; ignored on the command line: show routes"}));
+    EXPECT_TRUE(ok(who_ctl, {"-b", "frobnicate"}).commands.empty());
+    auto after = ok(who_ctl, {"show", "groups", "-b"});
+    EXPECT_TRUE(after.commands.empty());
+    EXPECT_EQ(after.notices,
+              (Words{"-b reads the commands from standard input; ignored on the command line: show groups"}));
+    EXPECT_TRUE(ok(who_ctl, {"-b"}).notices.empty());
+    EXPECT_EQ(bad(who_ctl, {"-b", "show", "-Z"}), "unknown option '-Z'");
     auto help = ok(who_ctl, {"help"});
     EXPECT_EQ(help.mode, Mode::client);
     ASSERT_EQ(help.commands.size(), 1u);
@@ -498,8 +519,8 @@ TEST(CliCtl, UsageErrors)
 {
     EXPECT_EQ(bad(who_ctl, {"rex"}), "unknown command 'rex'");
     EXPECT_EQ(bad(who_ctl, {"foo"}), "unknown command 'foo'");
-    EXPECT_EQ(bad(who_ctl, {"add", "eth0", "225.1.2.3"}), "add needs IIF [SOURCE[/LEN]] GROUP[/LEN] OIF [OIF ...]");
-    EXPECT_EQ(bad(who_ctl, {"add"}), "add needs IIF [SOURCE[/LEN]] GROUP[/LEN] OIF [OIF ...]");
+    EXPECT_EQ(bad(who_ctl, {"add", "eth0"}), "add needs IIF [SOURCE[/LEN]] GROUP[/LEN] [OIF ...]");
+    EXPECT_EQ(bad(who_ctl, {"add"}), "add needs IIF [SOURCE[/LEN]] GROUP[/LEN] [OIF ...]");
     EXPECT_EQ(bad(who_ctl, {"remove", "eth0"}), "remove needs IIF [SOURCE[/LEN]] GROUP[/LEN] [OIF ...]");
     EXPECT_EQ(bad(who_ctl, {"join", "eth0"}), "join needs IIF [SOURCE[/LEN]] GROUP[/LEN]");
     EXPECT_EQ(bad(who_ctl, {"leave", "eth0", "1", "2", "3"}),

@@ -42,7 +42,7 @@ TEST(Commands, TableHasEveryVerbOnceWithSynopsisAndHelp)
     }
     EXPECT_EQ(names, (std::set<std::string_view>{"add", "remove", "join", "leave", "show", "flush", "reload", "kill",
                                                  "version", "help", "check"}));
-    EXPECT_EQ(verb_info(Verb::add).synopsis, "IIF [SOURCE[/LEN]] GROUP[/LEN] OIF [OIF ...]");
+    EXPECT_EQ(verb_info(Verb::add).synopsis, "IIF [SOURCE[/LEN]] GROUP[/LEN] [OIF ...]");
     EXPECT_EQ(verb_info(Verb::remove).synopsis, "IIF [SOURCE[/LEN]] GROUP[/LEN] [OIF ...]");
     EXPECT_EQ(verb_info(Verb::join).synopsis, "IIF [SOURCE[/LEN]] GROUP[/LEN]");
     EXPECT_EQ(verb_info(Verb::leave).synopsis, "IIF [SOURCE[/LEN]] GROUP[/LEN]");
@@ -173,6 +173,7 @@ TEST(Commands, ArityFromTheTable)
         EXPECT_EQ(v.max_args == 0, v.synopsis.empty()) << v.name;
         EXPECT_EQ(v.max_args == 0, v.args == VerbArgs::none) << v.name;
     }
+    EXPECT_TRUE(check_arity(verb_info(Verb::add), 2).ok()); // IIF GROUP: a stop filter
     EXPECT_TRUE(check_arity(verb_info(Verb::add), 3).ok());
     EXPECT_TRUE(check_arity(verb_info(Verb::add), 40).ok());
     EXPECT_TRUE(check_arity(verb_info(Verb::remove), 2).ok());
@@ -184,7 +185,7 @@ TEST(Commands, ArityFromTheTable)
     EXPECT_TRUE(check_arity(verb_info(Verb::help), 1).ok());
     EXPECT_TRUE(check_arity(verb_info(Verb::flush), 0).ok());
 
-    EXPECT_EQ(arity_error(Verb::add, 2), "add needs IIF [SOURCE[/LEN]] GROUP[/LEN] OIF [OIF ...]");
+    EXPECT_EQ(arity_error(Verb::add, 1), "add needs IIF [SOURCE[/LEN]] GROUP[/LEN] [OIF ...]");
     EXPECT_EQ(arity_error(Verb::remove, 0), "remove needs IIF [SOURCE[/LEN]] GROUP[/LEN] [OIF ...]");
     EXPECT_EQ(arity_error(Verb::join, 1), "join needs IIF [SOURCE[/LEN]] GROUP[/LEN]");
     EXPECT_EQ(arity_error(Verb::leave, 4), "too many arguments to leave (usage: leave IIF [SOURCE[/LEN]] GROUP[/LEN])");

@@ -126,6 +126,25 @@ TEST(ConfigJudge, WildcardOifMatchingTheIifIsALoop)
     EXPECT_EQ(r.diagnostics[1].line, 3u);
 }
 
+TEST(ConfigJudge, StopFilterThatAnotherLineGivesOifs)
+{
+    ParseResult r = judge_text("mroute from b1 source 10.0.1.2 group 225.1.2.4\n"
+                               "mroute from b1 group 225.1.2.5\n"
+                               "mroute from b2 source 10.0.1.2 group 225.1.2.6\n"
+                               "mroute from b1 source 10.0.1.2 group 225.1.2.4 to c1\n"
+                               "mroute from b1 group 225.1.2.5 to c1\n"
+                               "mroute from b1 source 10.0.1.2 group 225.1.2.4 to c2\n");
+    ASSERT_EQ(r.diagnostics.size(), 2u) << dump(r);
+    EXPECT_EQ(r.diagnostics[0].format(),
+              "test.conf:1:1: warning: route (10.0.1.2, 225.1.2.4) from b1 has no outbound interface (a stop "
+              "filter), but the line at test.conf:4 gives it some: the lines merge and it forwards");
+    EXPECT_EQ(r.diagnostics[1].line, 2u);
+    EXPECT_NE(r.diagnostics[1].message.find("route (*, 225.1.2.5) from b1"), std::string::npos);
+    // Stop filters alone are no finding.
+    EXPECT_TRUE(judge_text("mroute from b1 source 10.0.1.2 group 225.1.2.4\nmroute from b1 group 225.1.2.5\n")
+                    .diagnostics.empty());
+}
+
 TEST(ConfigJudge, ParserDiagnosticsComeFirst)
 {
     ParseResult r = judge_text("mroute from a1 source 10.0.1.2 group 225.1.2.3 to b1\n"

@@ -241,16 +241,20 @@ TEST(ConfigTest, MissingKeywords)
 {
     EXPECT_EQ(first_line(parse("mroute group 225.1.2.3 to eth1\n")), "test.conf:1:1: error: missing 'from' in mroute");
     EXPECT_EQ(first_line(parse("mroute from eth0 to eth1\n")), "test.conf:1:1: error: missing 'group' in mroute");
-    auto r = parse("mroute from eth0 group 225.1.2.3\n");
-    EXPECT_EQ(first_line(r), "test.conf:1:1: error: missing 'to' in mroute");
-    EXPECT_TRUE(r.config.routes.empty());
+    // No 'to': a stop filter, as in SMCRoute 2.x; 'to' with nothing after it is an error.
+    auto r = parse("mroute from eth0 group 225.1.2.3\nmroute from eth0 source 10.0.0.1 group 225.1.2.4\n");
+    EXPECT_EQ(all(r), "");
+    ASSERT_EQ(r.config.routes.size(), 2u);
+    EXPECT_TRUE(r.config.routes[0].spec.oifs.empty());
+    EXPECT_TRUE(r.config.routes[1].spec.oifs.empty());
+    EXPECT_EQ(first_line(parse("mroute from eth0 group 225.1.2.3 to\n")),
+              "test.conf:1:34: error: missing outbound interface after 'to'");
     EXPECT_EQ(first_line(parse("mgroup from eth0\n")), "test.conf:1:1: error: missing 'group' in mgroup");
     EXPECT_EQ(first_line(parse("mgroup from eth0 group 225.1.2.3 to eth1\n")),
               "test.conf:1:34: error: unknown keyword 'to' in mgroup (expected from, source or group)");
     auto all_missing = parse("mroute\n");
     EXPECT_EQ(all(all_missing), "test.conf:1:1: error: missing 'from' in mroute\n  mroute\n  ^\n\n"
-                                "test.conf:1:1: error: missing 'group' in mroute\n  mroute\n  ^\n\n"
-                                "test.conf:1:1: error: missing 'to' in mroute\n  mroute\n  ^");
+                                "test.conf:1:1: error: missing 'group' in mroute\n  mroute\n  ^");
 }
 
 TEST(ConfigTest, TtlThreshold)

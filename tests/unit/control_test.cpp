@@ -213,7 +213,7 @@ TEST_F(ControlTest, AddWithUnknownInterfaceFails)
 
 TEST_F(ControlTest, AddWithBadGroupGivesTheValidatorsMessage)
 {
-    auto expected = check_route(RouteText{"eth0", "10.0.0.1", "10.1.2.3", {"eth1"}}, true);
+    auto expected = check_route(RouteText{"eth0", "10.0.0.1", "10.1.2.3", {"eth1"}});
     ASSERT_FALSE(expected.value);
     ASSERT_FALSE(expected.issues.empty());
     auto r = run({"add", "eth0", "10.0.0.1", "10.1.2.3", "eth1"});
@@ -237,7 +237,7 @@ TEST_F(ControlTest, AddConflictNamesFirstIif)
 
 TEST_F(ControlTest, AddTooFewWordsIsUsage)
 {
-    auto r = run({"add", "eth0", "225.1.2.3"});
+    auto r = run({"add", "eth0"});
     EXPECT_EQ(r.status, static_cast<uint32_t>(exit_code::usage)) << r.message;
     r = run({"remove", "eth0"});
     EXPECT_EQ(r.status, static_cast<uint32_t>(exit_code::usage)) << r.message;
@@ -260,6 +260,46 @@ TEST_F(ControlTest, RemoveWholeRouteOrSomeOifs)
     r = run({"remove", "eth0", "10.0.0.1", "225.1.2.3"});
     EXPECT_EQ(r.status, static_cast<uint32_t>(exit_code::failed));
     EXPECT_NE(r.message.find("(10.0.0.1, 225.1.2.3)"), std::string::npos) << r.message;
+}
+
+// add without OIFs: a stop filter, as SMCRoute 2.x's 'add IIF SOURCE GROUP'.
+TEST_F(ControlTest, AddWithoutOifsIsAStopFilter)
+{
+    auto r = run({"add", "eth0", "10.0.0.1", "225.1.2.3"});
+    ASSERT_EQ(r.status, 0u) << r.message;
+    EXPECT_EQ(r.message, "");
+    auto* e = k4.find(*IpAddr::parse("10.0.0.1"), *IpAddr::parse("225.1.2.3"));
+    ASSERT_TRUE(e);
+    EXPECT_TRUE(e->oif_vifs().empty());
+    EXPECT_EQ(k4.vifs.at(e->iif_vif).ifindex, 1u); // eth0
+    // Again: nothing changes. With OIFs: it forwards; then an add without
+    // OIFs is refused (it would change nothing) and says what to do.
+    EXPECT_EQ(run({"add", "eth0", "10.0.0.1", "225.1.2.3"}).status, 0u);
+    ASSERT_EQ(run({"add", "eth0", "10.0.0.1", "225.1.2.3", "eth1"}).status, 0u);
+    e = k4.find(*IpAddr::parse("10.0.0.1"), *IpAddr::parse("225.1.2.3"));
+    ASSERT_TRUE(e);
+    EXPECT_EQ(e->oif_vifs().size(), 1u);
+    r = run({"add", "eth0", "10.0.0.1", "225.1.2.3"});
+    EXPECT_EQ(r.status, static_cast<uint32_t>(exit_code::failed));
+    EXPECT_EQ(r.message, "add: route (10.0.0.1, 225.1.2.3) from eth0 has outbound interfaces (eth1); to make it a "
+                         "stop filter, remove them: remove eth0 10.0.0.1 225.1.2.3 eth1");
+    EXPECT_EQ(e->oif_vifs().size(), 1u);
+    ASSERT_EQ(run({"remove", "eth0", "10.0.0.1", "225.1.2.3", "eth1"}).status, 0u);
+    e = k4.find(*IpAddr::parse("10.0.0.1"), *IpAddr::parse("225.1.2.3"));
+    ASSERT_TRUE(e);
+    EXPECT_TRUE(e->oif_vifs().empty());
+    ASSERT_EQ(run({"remove", "eth0", "10.0.0.1", "225.1.2.3"}).status, 0u);
+    EXPECT_TRUE(k4.mfc.empty());
+
+    // (*,G) without OIFs: a rule whose learned entries forward nowhere.
+    r = run({"add", "eth0", "225.1.2.4"});
+    ASSERT_EQ(r.status, 0u) << r.message;
+    EXPECT_TRUE(k4.mfc.empty()); // a rule: nothing until traffic comes
+    ASSERT_EQ(run({"add", "eth0", "*", "225.1.2.4", "eth2"}).status, 0u);
+    r = run({"add", "eth0", "0.0.0.0", "225.1.2.4"});
+    EXPECT_EQ(r.status, static_cast<uint32_t>(exit_code::failed));
+    EXPECT_NE(r.message.find("rule (*, 225.1.2.4) from eth0 has outbound interfaces (eth2)"), std::string::npos)
+        << r.message;
 }
 
 TEST_F(ControlTest, VerbsOnTheWireAreCanonical)
@@ -285,7 +325,7 @@ TEST_F(ControlTest, ArityIsTheVerbTables)
 {
     // The daemon checks what the client checks, with the same words.
     const std::vector<std::vector<std::string>> bad = {
-        {"add", "eth0", "225.1.2.3"}, {"remove", "eth0"}, {"join", "eth0"},
+        {"add", "eth0"}, {"remove", "eth0"}, {"join", "eth0"},
         {"leave", "eth0", "10.0.0.1", "225.1.2.3", "x"}, {"flush", "now"}, {"version", "x"},
         {"help", "a", "b"}, {"check", "eth0"},
     };
@@ -415,7 +455,7 @@ TEST_F(ControlTest, ShowPendingListsReasons)
     // The router installs a route naming a missing OIF without it and says
     // why (show pending lists it); only the client refuses unknown names, so
     // add it as the config would.
-    auto c = check_route(RouteText{"eth0", "10.0.0.1", "225.1.2.3", {"eth7"}}, true);
+    auto c = check_route(RouteText{"eth0", "10.0.0.1", "225.1.2.3", {"eth7"}});
     ASSERT_TRUE(c.value);
     ASSERT_TRUE(router.add(*c.value, Origin::config));
     ASSERT_EQ(run({"add", "eth0", "10.0.0.2", "225.1.2.3", "eth1"}).status, 0u);
@@ -459,7 +499,7 @@ TEST_F(ControlTest, ShowInterfacesTextAndJson)
 // read it (tests/system/json_all.sh checks it against the daemon).
 TEST_F(ControlTest, ShowJsonIsByteExact)
 {
-    auto c = check_route(RouteText{"eth0", "10.0.0.9", "225.1.2.9", {"eth7"}}, true);
+    auto c = check_route(RouteText{"eth0", "10.0.0.9", "225.1.2.9", {"eth7"}});
     ASSERT_TRUE(c.value);
     ASSERT_TRUE(router.add(*c.value, Origin::config));
     ASSERT_EQ(run({"add", "eth0", "10.0.0.1", "225.1.2.3", "eth1", "eth2"}).status, 0u);

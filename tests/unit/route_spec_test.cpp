@@ -32,7 +32,7 @@ std::string only_error(const Checked<T>& c, size_t expect_arg)
 
 TEST(RouteSpecTest, ExactRoute)
 {
-    auto c = check_route(route("eth0", "10.0.0.1", "225.1.2.3", {"eth1", "eth2"}), true);
+    auto c = check_route(route("eth0", "10.0.0.1", "225.1.2.3", {"eth1", "eth2"}));
     ASSERT_TRUE(c.value);
     EXPECT_TRUE(c.issues.empty());
     const RouteSpec& r = *c.value;
@@ -51,7 +51,7 @@ TEST(RouteSpecTest, ExactRoute)
 TEST(RouteSpecTest, AnySourceSpellings)
 {
     for (std::string_view s : {"", "*", "0.0.0.0", "0.0.0.0/0", "10.0.0.0/0"}) {
-        auto c = check_route(route("eth0", s, "225.1.2.0/24", {"eth1"}), true);
+        auto c = check_route(route("eth0", s, "225.1.2.0/24", {"eth1"}));
         ASSERT_TRUE(c.value) << s;
         EXPECT_TRUE(c.value->any_source()) << s;
         EXPECT_TRUE(c.value->is_template());
@@ -59,7 +59,7 @@ TEST(RouteSpecTest, AnySourceSpellings)
         EXPECT_EQ(c.value->key_str(), "(*, 225.1.2.0/24)");
     }
     for (std::string_view s : {"", "*", "::", "::/0"}) {
-        auto c = check_route(route("eth0", s, "ff0e::1", {"eth1"}), true);
+        auto c = check_route(route("eth0", s, "ff0e::1", {"eth1"}));
         ASSERT_TRUE(c.value) << s;
         EXPECT_TRUE(c.value->any_source());
         EXPECT_EQ(c.value->source.family(), Family::inet6) << s;
@@ -69,7 +69,7 @@ TEST(RouteSpecTest, AnySourceSpellings)
 
 TEST(RouteSpecTest, SourcePrefixKey)
 {
-    auto c = check_route(route("eth0", "10.1.2.3/8", "225.1.2.3", {"eth1"}), true);
+    auto c = check_route(route("eth0", "10.1.2.3/8", "225.1.2.3", {"eth1"}));
     ASSERT_TRUE(c.value);
     EXPECT_EQ(c.value->key_str(), "(10.0.0.0/8, 225.1.2.3)");
     EXPECT_TRUE(c.value->is_template());
@@ -77,7 +77,7 @@ TEST(RouteSpecTest, SourcePrefixKey)
 
 TEST(RouteSpecTest, WildcardIifIsTemplate)
 {
-    auto c = check_route(route("eth+", "10.0.0.1", "225.1.2.3", {"eth0"}), true);
+    auto c = check_route(route("eth+", "10.0.0.1", "225.1.2.3", {"eth0"}));
     ASSERT_TRUE(c.value);
     EXPECT_TRUE(c.value->is_template());
     EXPECT_TRUE(c.issues.empty()); // no IIF == OIF warning for a wildcard
@@ -85,58 +85,58 @@ TEST(RouteSpecTest, WildcardIifIsTemplate)
 
 TEST(RouteSpecTest, MixedFamilies)
 {
-    EXPECT_EQ(only_error(check_route(route("eth0", "10.0.0.1", "ff0e::1", {"eth1"}), true), arg::source),
+    EXPECT_EQ(only_error(check_route(route("eth0", "10.0.0.1", "ff0e::1", {"eth1"})), arg::source),
               "source 10.0.0.1 is IPv4 but group ff0e::1 is IPv6");
-    EXPECT_EQ(only_error(check_route(route("eth0", "fe80::1", "225.1.2.3", {"eth1"}), true), arg::source),
+    EXPECT_EQ(only_error(check_route(route("eth0", "fe80::1", "225.1.2.3", {"eth1"})), arg::source),
               "source fe80::1 is IPv6 but group 225.1.2.3 is IPv4");
-    EXPECT_EQ(only_error(check_route(route("eth0", "0.0.0.0", "ff0e::1", {"eth1"}), true), arg::source),
+    EXPECT_EQ(only_error(check_route(route("eth0", "0.0.0.0", "ff0e::1", {"eth1"})), arg::source),
               "source 0.0.0.0 is IPv4 but group ff0e::1 is IPv6");
 }
 
 TEST(RouteSpecTest, UnicastGroup)
 {
-    EXPECT_EQ(only_error(check_route(route("eth0", "", "10.0.0.1", {"eth1"}), true), arg::group),
+    EXPECT_EQ(only_error(check_route(route("eth0", "", "10.0.0.1", {"eth1"})), arg::group),
               "group 10.0.0.1 is not a multicast address");
-    EXPECT_EQ(only_error(check_route(route("eth0", "", "fe80::1", {"eth1"}), true), arg::group),
+    EXPECT_EQ(only_error(check_route(route("eth0", "", "fe80::1", {"eth1"})), arg::group),
               "group fe80::1 is not a multicast address");
-    EXPECT_EQ(only_error(check_route(route("eth0", "", "224.0.0.0/3", {"eth1"}), true), arg::group),
+    EXPECT_EQ(only_error(check_route(route("eth0", "", "224.0.0.0/3", {"eth1"})), arg::group),
               "group range 224.0.0.0/3 is not entirely multicast (224.0.0.0/4)");
-    EXPECT_EQ(only_error(check_route(route("eth0", "", "ff00::/7", {"eth1"}), true), arg::group),
+    EXPECT_EQ(only_error(check_route(route("eth0", "", "ff00::/7", {"eth1"})), arg::group),
               "group ff00::/7 is not a multicast address");
-    EXPECT_TRUE(check_route(route("eth0", "", "224.0.0.0/4", {"eth1"}), true).value);
-    EXPECT_TRUE(check_route(route("eth0", "", "ff00::/8", {"eth1"}), true).value);
+    EXPECT_TRUE(check_route(route("eth0", "", "224.0.0.0/4", {"eth1"})).value);
+    EXPECT_TRUE(check_route(route("eth0", "", "ff00::/8", {"eth1"})).value);
 }
 
 TEST(RouteSpecTest, MulticastOrBroadcastSource)
 {
-    EXPECT_EQ(only_error(check_route(route("eth0", "225.1.1.1", "225.1.2.3", {"eth1"}), true), arg::source),
+    EXPECT_EQ(only_error(check_route(route("eth0", "225.1.1.1", "225.1.2.3", {"eth1"})), arg::source),
               "source 225.1.1.1 is a multicast address; a source must be the unicast address of a sender");
-    EXPECT_EQ(only_error(check_route(route("eth0", "ff0e::5", "ff0e::1", {"eth1"}), true), arg::source),
+    EXPECT_EQ(only_error(check_route(route("eth0", "ff0e::5", "ff0e::1", {"eth1"})), arg::source),
               "source ff0e::5 is a multicast address; a source must be the unicast address of a sender");
-    EXPECT_EQ(only_error(check_route(route("eth0", "255.255.255.255", "225.1.2.3", {"eth1"}), true), arg::source),
+    EXPECT_EQ(only_error(check_route(route("eth0", "255.255.255.255", "225.1.2.3", {"eth1"})), arg::source),
               "source 255.255.255.255 is the broadcast address; a source must be the unicast address of a sender");
 }
 
 TEST(RouteSpecTest, PrefixLengthOutOfRange)
 {
-    EXPECT_EQ(only_error(check_route(route("eth0", "", "225.1.2.3/33", {"eth1"}), true), arg::group),
+    EXPECT_EQ(only_error(check_route(route("eth0", "", "225.1.2.3/33", {"eth1"})), arg::group),
               "prefix length 33 out of range 0-32 for IPv4 in '225.1.2.3/33'");
-    EXPECT_EQ(only_error(check_route(route("eth0", "::1/129", "ff0e::1", {"eth1"}), true), arg::source),
+    EXPECT_EQ(only_error(check_route(route("eth0", "::1/129", "ff0e::1", {"eth1"})), arg::source),
               "prefix length 129 out of range 0-128 for IPv6 in '::1/129'");
-    EXPECT_EQ(only_error(check_route(route("eth0", "", "ff0e::1/129", {"eth1"}), true), arg::group),
+    EXPECT_EQ(only_error(check_route(route("eth0", "", "ff0e::1/129", {"eth1"})), arg::group),
               "prefix length 129 out of range 0-128 for IPv6 in 'ff0e::1/129'");
-    EXPECT_EQ(only_error(check_route(route("eth0", "", "bogus", {"eth1"}), true), arg::group),
+    EXPECT_EQ(only_error(check_route(route("eth0", "", "bogus", {"eth1"})), arg::group),
               "invalid address 'bogus'");
 }
 
 TEST(RouteSpecTest, InterfaceNames)
 {
-    EXPECT_EQ(only_error(check_route(route("abcdefghijklmnop", "", "225.1.2.3", {"eth1"}), true), arg::iif),
+    EXPECT_EQ(only_error(check_route(route("abcdefghijklmnop", "", "225.1.2.3", {"eth1"})), arg::iif),
               "interface name 'abcdefghijklmnop' is longer than 15 characters");
-    EXPECT_EQ(only_error(check_route(route("eth0", "", "225.1.2.3", {"eth1", "abcdefghijklmnop"}), true),
+    EXPECT_EQ(only_error(check_route(route("eth0", "", "225.1.2.3", {"eth1", "abcdefghijklmnop"})),
                          arg::first_oif + 1),
               "interface name 'abcdefghijklmnop' is longer than 15 characters");
-    EXPECT_TRUE(check_route(route("abcdefghijklmno", "", "225.1.2.3", {"eth1"}), true).value);
+    EXPECT_TRUE(check_route(route("abcdefghijklmno", "", "225.1.2.3", {"eth1"})).value);
 }
 
 TEST(RouteSpecTest, OifLimit)
@@ -147,25 +147,25 @@ TEST(RouteSpecTest, OifLimit)
     std::vector<std::string_view> views(names.begin(), names.end());
 
     std::vector<std::string_view> first32(views.begin(), views.begin() + 32);
-    auto ok = check_route(route("eth0", "", "225.1.2.3", first32), true);
+    auto ok = check_route(route("eth0", "", "225.1.2.3", first32));
     ASSERT_TRUE(ok.value);
     EXPECT_EQ(ok.value->oifs.size(), 32u);
 
-    EXPECT_EQ(only_error(check_route(route("eth0", "", "225.1.2.3", views), true), arg::first_oif + 32),
+    EXPECT_EQ(only_error(check_route(route("eth0", "", "225.1.2.3", views)), arg::first_oif + 32),
               "too many outbound interfaces: 33 given, at most 32");
 
     // Duplicates do not count.
     auto dup = first32;
     dup.push_back("veth0");
     dup.push_back("veth31");
-    auto d = check_route(route("eth0", "", "225.1.2.3", dup), true);
+    auto d = check_route(route("eth0", "", "225.1.2.3", dup));
     ASSERT_TRUE(d.value);
     EXPECT_EQ(d.value->oifs.size(), 32u);
 }
 
 TEST(RouteSpecTest, DuplicateOifsDropped)
 {
-    auto c = check_route(route("eth0", "", "225.1.2.3", {"eth1", "eth2", "eth1"}), true);
+    auto c = check_route(route("eth0", "", "225.1.2.3", {"eth1", "eth2", "eth1"}));
     ASSERT_TRUE(c.value);
     EXPECT_TRUE(c.issues.empty());
     ASSERT_EQ(c.value->oifs.size(), 2u);
@@ -173,18 +173,27 @@ TEST(RouteSpecTest, DuplicateOifsDropped)
     EXPECT_EQ(c.value->oifs[1].view(), "eth2");
 }
 
-TEST(RouteSpecTest, RequireOifs)
+// No OIF is a stop filter, (S,G) or (*,G), as in SMCRoute 2.x: valid, no issue.
+TEST(RouteSpecTest, NoOifsIsAStopFilter)
 {
-    EXPECT_EQ(only_error(check_route(route("eth0", "", "225.1.2.3", {}), true), arg::first_oif),
-              "no outbound interface given");
-    auto stop = check_route(route("eth0", "10.0.0.1", "225.1.2.3", {}), false);
+    auto rule = check_route(route("eth0", "", "225.1.2.3", {}));
+    ASSERT_TRUE(rule.value);
+    EXPECT_TRUE(rule.issues.empty());
+    EXPECT_TRUE(rule.value->oifs.empty());
+    EXPECT_TRUE(rule.value->is_template());
+    auto stop = check_route(route("eth0", "10.0.0.1", "225.1.2.3", {}));
     ASSERT_TRUE(stop.value);
+    EXPECT_TRUE(stop.issues.empty());
     EXPECT_TRUE(stop.value->oifs.empty());
+    EXPECT_FALSE(stop.value->is_template());
+    // The other checks still apply.
+    EXPECT_EQ(only_error(check_route(route("eth0", "10.0.0.1", "10.1.2.3", {})), arg::group),
+              "group 10.1.2.3 is not a multicast address");
 }
 
 TEST(RouteSpecTest, LinkLocalGroupWarns)
 {
-    auto c = check_route(route("eth0", "", "224.0.0.251", {"eth1"}), true);
+    auto c = check_route(route("eth0", "", "224.0.0.251", {"eth1"}));
     ASSERT_TRUE(c.value); // a warning keeps the value
     ASSERT_EQ(c.issues.size(), 1u);
     EXPECT_EQ(c.issues[0].severity, Severity::warning);
@@ -192,19 +201,19 @@ TEST(RouteSpecTest, LinkLocalGroupWarns)
     EXPECT_EQ(c.issues[0].message,
               "group 224.0.0.251 is link-local (224.0.0.0/24): the kernel never forwards it");
 
-    auto v6 = check_route(route("eth0", "", "ff02::fb", {"eth1"}), true);
+    auto v6 = check_route(route("eth0", "", "ff02::fb", {"eth1"}));
     ASSERT_TRUE(v6.value);
     ASSERT_EQ(v6.issues.size(), 1u);
     EXPECT_EQ(v6.issues[0].message, "group ff02::fb is link-local (ff02::/16): the kernel never forwards it");
 
     // A wide template that merely includes the link-local range does not warn.
-    EXPECT_TRUE(check_route(route("eth0", "", "224.0.0.0/4", {"eth1"}), true).issues.empty());
-    EXPECT_TRUE(check_route(route("eth0", "", "224.0.1.1", {"eth1"}), true).issues.empty());
+    EXPECT_TRUE(check_route(route("eth0", "", "224.0.0.0/4", {"eth1"})).issues.empty());
+    EXPECT_TRUE(check_route(route("eth0", "", "224.0.1.1", {"eth1"})).issues.empty());
 }
 
 TEST(RouteSpecTest, IifEqualsOifWarns)
 {
-    auto c = check_route(route("eth0", "10.0.0.1", "225.1.2.3", {"eth1", "eth0"}), true);
+    auto c = check_route(route("eth0", "10.0.0.1", "225.1.2.3", {"eth1", "eth0"}));
     ASSERT_TRUE(c.value);
     ASSERT_EQ(c.issues.size(), 1u);
     EXPECT_EQ(c.issues[0].severity, Severity::warning);
@@ -215,7 +224,7 @@ TEST(RouteSpecTest, IifEqualsOifWarns)
 
 TEST(RouteSpecTest, SeveralErrorsAtOnce)
 {
-    auto c = check_route(route("abcdefghijklmnopq", "225.1.1.1", "10.0.0.1", {"x/y"}), true);
+    auto c = check_route(route("abcdefghijklmnopq", "225.1.1.1", "10.0.0.1", {"x/y"}));
     EXPECT_FALSE(c.value);
     ASSERT_EQ(c.issues.size(), 4u);
     EXPECT_EQ(c.issues[0].arg, arg::iif);

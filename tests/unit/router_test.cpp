@@ -40,7 +40,7 @@ IpAddr ip(std::string_view text)
 RouteSpec spec(std::string_view iif, std::string_view source, std::string_view group,
                std::vector<std::string_view> oifs = {})
 {
-    auto c = check_route(RouteText{iif, source, group, std::move(oifs)}, false);
+    auto c = check_route(RouteText{iif, source, group, std::move(oifs)});
     if (!c.value) {
         ADD_FAILURE() << "bad test route: " << (c.issues.empty() ? "" : c.issues.front().message);
         return RouteSpec{};

@@ -97,8 +97,9 @@ RouteText split_route_words(const std::vector<std::string>& words);
 
 // Rules (DESIGN §8): same family; group multicast; source unicast; /LEN in
 // range; at most 32 OIFs; names at most 15 bytes. Warnings: link-local
-// group, IIF == OIF. require_oifs: an add needs at least one OIF.
-Checked<RouteSpec> check_route(const RouteText& text, bool require_oifs);
+// group, IIF == OIF. No OIF is no error: such a route is a stop filter (the
+// kernel drops what it matches), as in SMCRoute 2.x.
+Checked<RouteSpec> check_route(const RouteText& text);
 // As above, plus: a range may expand to at most max_expansion joins.
 Checked<JoinSpec> check_join(const JoinText& text, size_t max_expansion = default_max_join_expansion);
 

@@ -51,7 +51,7 @@ private:
     void version(const Request& req, Reply& reply);
     void help(const Request& req, Reply& reply);
 
-    Checked<RouteSpec> route_request(const Request& req, Reply& reply, bool add);
+    Checked<RouteSpec> route_request(const Request& req, Reply& reply);
     void join_or_leave(const Request& req, Reply& reply, bool join);
     Status check_interfaces(const RouteSpec& spec) const;
 
