@@ -20,22 +20,29 @@ must nsx rcv3 ip link set lo up
 must nsx rcv3 sysctl -qw net.ipv4.conf.all.rp_filter=0
 must nsx rcv3 sysctl -qw net.ipv4.conf.default.rp_filter=0
 
+# make_vc: the pair and its addresses, one ip(8) batch on each side (every
+# program start counts under software emulation).
 make_vc() {
-    must ip link add vc type veth peer name eth0 netns rcv3
-    must ip addr add 10.0.6.1/24 dev vc
-    must ip link set vc up
-    must nsx rcv3 ip addr add 10.0.6.2/24 dev eth0
-    must nsx rcv3 ip link set eth0 up
+    must ip -batch - <<<"link add vc type veth peer name eth0 netns rcv3
+addr add 10.0.6.1/24 dev vc
+link set vc up"
+    must ip -n rcv3 -batch - <<<"addr add 10.0.6.2/24 dev eth0
+link set eth0 up"
 }
 # vif IF: the interface's VIF number in the kernel.
 vif() { awk -v n="$1" 'NR > 1 && $2 == n { print $1 }' /proc/net/ip_mr_vif; }
-# forwards_to_vc: the entry forwards to vc's current VIF and to b1's.
+# forwards_to_vc: the resolved entry (10.0.1.2, 225.6.6.6) forwards to vc's
+# current VIF and to b1's (both VIFs exist); one awk over both tables.
+G_HEX=$(hex4 225.6.6.6)
+S_HEX=$(hex4 10.0.1.2)
 forwards_to_vc() {
-    local v b line
-    v=$(vif vc); b=$(vif b1)
-    [ -n "$v" ] && [ -n "$b" ] || return 1
-    line=$(mfc_line 10.0.1.2 225.6.6.6) || return 1
-    grep -q " $v:" <<<"$line" && grep -q " $b:" <<<"$line"
+    awk -v g="$G_HEX" -v s="$S_HEX" '
+        FNR == NR { if (FNR > 1) vif[$2] = $1; next }
+        FNR > 1 && toupper($1) == g && toupper($2) == s && $3 != "-1" { line = $0 }
+        END {
+            v = vif["vc"]; b = vif["b1"]
+            exit !(v != "" && b != "" && index(line, " " v ":") && index(line, " " b ":"))
+        }' /proc/net/ip_mr_vif /proc/net/ip_mr_cache
 }
 # is_pending: "show pending" lists the route.
 is_pending() { q show pending | grep -qF '(10.0.1.2, 225.6.6.6)'; }

@@ -59,7 +59,6 @@ if [ -n "${SMCT_TRACE:-}" ]; then
 fi
 
 mount -t tmpfs -o mode=0755 smct-run /run || skip "cannot mount a tmpfs on /run"
-mkdir -p /run/netns
 # sysfs of this network namespace (the daemon may look at /sys/class/net).
 mount -t sysfs sysfs /sys 2>/dev/null || true
 [ -e /proc/net/ip_mr_cache ] || skip "kernel has no IPv4 multicast routing (CONFIG_IP_MROUTE)"
@@ -67,9 +66,11 @@ mount -t sysfs sysfs /sys 2>/dev/null || true
 # Scratch space on the private /run tmpfs: it vanishes with the namespace,
 # even when the test is killed before its cleanup runs.
 TMP=/run/smct-$TESTNAME
-mkdir -p "$TMP" || { echo "FAIL: $TESTNAME: cannot create $TMP" >&2; exit 1; }
 BIN=$TMP/bin
-mkdir -p "$BIN"
+# (Also the client of the unsanitized build, PROBE_BIN below, and ip(8)'s
+# directory of named namespaces; one mkdir: every program start counts.)
+PROBE_BIN=$TMP/probe-bin
+mkdir -p /run/netns "$TMP" "$BIN" "$PROBE_BIN" || { echo "FAIL: $TESTNAME: cannot create $TMP" >&2; exit 1; }
 for name in smcroute smcrouted smcroutectl; do
     ln -s "$SMCROUTE" "$BIN/$name"
 done
@@ -77,6 +78,21 @@ done
 # in PATH (pyenv, say) can cost seconds per start under software emulation.
 export PATH="$BIN:/usr/sbin:/usr/bin:/sbin:/bin:$PATH"
 CONF=$TMP/smcroute.conf
+# The client of the UNSANITIZED build (PLAIN_SMCROUTE, as use_plain_daemon
+# below), for probes that only ask whether a daemon answers yet (start_daemon):
+# an instrument, not the code under test, and a sanitized program takes
+# several hundred ms longer to start under software emulation.
+plain=${PLAIN_SMCROUTE:-$SMCROUTE}
+case "$plain" in /*) ;; *) plain=$PWD/$plain ;; esac
+[ -x "$plain" ] || plain=$SMCROUTE
+ln -s "$plain" "$PROBE_BIN/smcroutectl"
+# nap SECONDS: sleep without starting a process (every program start is
+# slow under software emulation, sleep(1) included): a read with a time
+# limit on a FIFO that nobody writes to, opened anew each time so that no
+# descriptor of it is inherited by the programs a test starts.
+NAP_FIFO=$TMP/.nap
+mkfifo "$NAP_FIFO" || { echo "FAIL: $TESTNAME: cannot create $NAP_FIFO" >&2; exit 1; }
+nap() { read -r -t "$1" _ <>"$NAP_FIFO"; return 0; }
 
 PORT=4321
 SND_NS=snd
@@ -182,13 +198,16 @@ scaled() {
     echo "$((tenths / 10)).$((tenths % 10))"
 }
 
-# wait_for SECONDS COMMAND...: poll (every 0.1 s) until the command succeeds.
+# wait_for SECONDS COMMAND...: poll until the command succeeds, at most
+# SECONDS x 10 times, 0.15 s apart (the pause is a nap, no longer a sleep(1)
+# process, which made each poll take longer under software emulation; the
+# longer pause keeps the wait as long as it was).
 wait_for() {
     local tenths=$(( ${1%.*} * 10 )); shift
     local i
     for ((i = 0; i < tenths; i++)); do
         "$@" >/dev/null 2>&1 && return 0
-        sleep 0.1
+        nap 0.15
     done
     "$@" >/dev/null 2>&1
 }
@@ -218,7 +237,7 @@ cleanup() {
         case "$pid" in ''|*[!0-9]*) continue ;; esac
         kill -TERM "$pid" 2>/dev/null
     done
-    sleep 0.2
+    nap 0.2
     for pid in "${DAEMON_PIDS[@]}"; do
         alive "$pid" && kill -KILL "$pid" 2>/dev/null
     done
@@ -247,17 +266,21 @@ sysctl_in() {
 }
 
 topo() {
-    must ip link set lo up
     must sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1 \
         net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0 \
         net.ipv6.conf.default.accept_dad=0 net.ipv6.conf.all.accept_dad=0
 
-    local ns
+    # The router's lo, the three namespaces and their sysctls: one ip(8)
+    # batch (each program start counts under software emulation).
+    local ns nsbatch="link set lo up
+"
     for ns in snd rcv1 rcv2; do
-        must ip netns add "$ns"
-        sysctl_in "$ns" net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0 \
-            net.ipv6.conf.default.accept_dad=0 net.ipv6.conf.all.accept_dad=0
+        nsbatch+="netns add $ns
+netns exec $ns sysctl -qw net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0 \
+net.ipv6.conf.default.accept_dad=0 net.ipv6.conf.all.accept_dad=0
+"
     done
+    must ip -batch - <<<"$nsbatch"
 
     # One ip(8) process for the router's side, one per host namespace.
     local spec rif lns net router="" host
@@ -283,23 +306,28 @@ route add ::/0 via fd0$net::1
         must ip -n "$host" -batch - <<<"${hostcmds[$host]}"
     done
 
-    # Both ends of every pair running, IPv6 addresses usable (no tentative).
-    local ok=0 i links
-    for ((i = 0; i < 50; i++)); do
+    # Both ends of every pair running (LOWER_UP), IPv6 addresses usable (no
+    # tentative). A veth pair gets its carrier on both ends at once, when
+    # the second end comes up, so the router side's carrier (read from
+    # sysfs: no program started) says it for the pair.
+    local ok=0 carrier deadline=$((SECONDS + 5 * TIME_SCALE))
+    while ((SECONDS <= deadline)); do
         ok=1
-        links=$(ip -o link show)
         for rif in a1 b1 b2; do
-            grep -q "^[0-9]*: $rif@.*LOWER_UP" <<<"$links" || ok=0
+            carrier=""
+            { read -r carrier <"/sys/class/net/$rif/carrier"; } 2>/dev/null
+            [ "$carrier" = 1 ] || ok=0
         done
-        for lns in snd rcv1 rcv2; do
-            ip -n "$lns" -o link show eth0 | grep -q 'LOWER_UP' || ok=0
-            [ -z "$(ip -n "$lns" -6 addr show tentative)" ] || ok=0
-        done
-        [ -z "$(ip -6 addr show tentative)" ] || ok=0
+        if [ "$ok" = 1 ]; then
+            for lns in snd rcv1 rcv2; do
+                [ -z "$(ip -n "$lns" -6 addr show tentative)" ] || ok=0
+            done
+            [ -z "$(ip -6 addr show tentative)" ] || ok=0
+        fi
         [ "$ok" = 1 ] && break
-        sleep 0.1
+        nap 0.1
     done
-    [ "$ok" = 1 ] || fail "topology: links did not come up within 5 s"
+    [ "$ok" = 1 ] || fail "topology: links did not come up within $((5 * TIME_SCALE)) s"
     say "topology up: snd--a1 [router] b1--rcv1, b2--rcv2"
 }
 
@@ -334,7 +362,10 @@ _ctl_args_for() {
 
 # start_daemon [DAEMON-ARGS...]: smcrouted in the foreground in the router
 # namespace, config $CONF (unless -f given), log to $TMP/daemon[-IDENT].log.
-# Returns once the daemon answers "show" on its socket (at most ~5 s).
+# Returns once the daemon answers "show" on its socket: it is asked (by
+# the unsanitized client, PROBE_BIN) as soon as its log says it is ready,
+# and every 0.5 s meanwhile (a daemon whose log goes elsewhere); at most 50
+# times.
 start_daemon() {
     local ident="" a prev="" has_f=0
     for a in "$@"; do
@@ -352,32 +383,36 @@ start_daemon() {
     DAEMON_PIDS+=("$pid")
     DAEMON_LOGS+=("$log")
     DAEMON_PID=$pid
-    local ctlargs i
+    local ctlargs i probes=0 text
     ctlargs=$(_ctl_args_for "$@")
-    for ((i = 0; i < 50; i++)); do
+    for ((i = 0; probes < 50; i++)); do
         if ! alive "$pid"; then
             wait "$pid"
             fail "daemon exited during start-up with status $? (log: $log)"
         fi
-        # shellcheck disable=SC2086
-        if ctl_answers $ctlargs; then
-            say "daemon up (pid $pid)"
-            return 0
+        text=""
+        { read -r -d '' text <"$log"; } 2>/dev/null
+        if [[ $text == *" ready, socket "* ]] || ((i % 10 == 9)); then
+            probes=$((probes + 1))
+            # shellcheck disable=SC2086
+            if timeout $((5 * TIME_SCALE)) "$PROBE_BIN/smcroutectl" $ctlargs show >/dev/null 2>&1; then
+                say "daemon up (pid $pid)"
+                return 0
+            fi
         fi
-        sleep 0.1
+        nap 0.05
     done
-    fail "daemon (pid $pid) did not answer 'smcroutectl $ctlargs show' within 5 s"
+    fail "daemon (pid $pid) did not answer 'smcroutectl $ctlargs show' (asked 50 times)"
 }
 
 # stop_daemon [PID]: SIGTERM (default: the last started daemon), wait for exit.
 stop_daemon() {
-    local pid=${1:-$DAEMON_PID} i
+    local pid=${1:-$DAEMON_PID} deadline=$((SECONDS + 10 * TIME_SCALE))
     kill -TERM "$pid" 2>/dev/null
-    for ((i = 0; i < 50 * TIME_SCALE; i++)); do
-        alive "$pid" || break
-        sleep 0.1
+    while alive "$pid" && ((SECONDS < deadline)); do
+        nap 0.1
     done
-    alive "$pid" && fail "daemon (pid $pid) still running $((5 * TIME_SCALE)) s after SIGTERM"
+    alive "$pid" && fail "daemon (pid $pid) still running $((10 * TIME_SCALE)) s after SIGTERM"
     wait "$pid" 2>/dev/null
     local rc=$?
     [ "$rc" = 0 ] || fail "daemon (pid $pid) exited with status $rc on SIGTERM, want 0"
@@ -469,7 +504,7 @@ mfc_count() {
     local f=/proc/net/ip_mr_cache
     [ "${1:-4}" = 6 ] && f=/proc/net/ip6_mr_cache
     [ -e "$f" ] || { echo 0; return; }
-    awk 'NR > 1' "$f" | wc -l
+    awk 'NR > 1 { n++ } END { print n + 0 }' "$f"
 }
 
 # vif_count [4|6]: number of VIFs/MIFs the kernel holds.
@@ -477,7 +512,7 @@ vif_count() {
     local f=/proc/net/ip_mr_vif
     [ "${1:-4}" = 6 ] && f=/proc/net/ip6_mr_vif
     [ -e "$f" ] || { echo 0; return; }
-    awk 'NR > 1' "$f" | wc -l
+    awk 'NR > 1 { n++ } END { print n + 0 }' "$f"
 }
 
 # mroute_table_has TABLE SRC GRP: (SRC, GRP) resolved in kernel table TABLE
@@ -492,12 +527,12 @@ mroute_table_has() {
 # ------------------------------------------------------------------ traffic
 
 _wait_ready_files() {
-    local i f ok
-    for ((i = 0; i < 50; i++)); do
+    local f ok deadline=$((SECONDS + 5 * TIME_SCALE))
+    while ((SECONDS <= deadline)); do
         ok=1
         for f in "$@"; do [ -e "$f" ] || ok=0; done
         [ "$ok" = 1 ] && return 0
-        sleep 0.1
+        nap 0.1
     done
     return 1
 }
@@ -541,7 +576,7 @@ traffic() {
         kill -TERM "${pids[@]}" 2>/dev/null
         fail "mcsend failed ($LAST_SEND)"
     fi
-    sleep 0.3  # let forwarded datagrams arrive
+    nap 0.3  # let forwarded datagrams arrive
     kill -TERM "${pids[@]}" 2>/dev/null
     local i=0
     for ns in $RECEIVERS; do
@@ -603,7 +638,11 @@ expect_no_forward() {
 # ------------------------------------------------------- group memberships
 
 # ifindex IF: the interface's index (fails when it does not exist).
-ifindex() { cat "/sys/class/net/$1/ifindex" 2>/dev/null; }
+ifindex() {
+    local idx
+    { read -r idx <"/sys/class/net/$1/ifindex"; } 2>/dev/null || return 1
+    echo "$idx"
+}
 
 # kernel_groups IF: every group the kernel holds on IF, by anyone, one per
 # line: IPv4 dotted (/proc/net/igmp), IPv6 in expand6's form (/proc/net/igmp6).
@@ -665,7 +704,7 @@ kernel_joined() {
     case "$g" in *:*) g=$(expand6 "$g") ;; esac
     local all
     all=$(kernel_groups "$1") || return 1  # (not piped into grep -q: pipefail)
-    grep -qxF -- "$g" <<<"$all" || return 1
+    [[ $'\n'$all$'\n' == *$'\n'"$g"$'\n'* ]] || return 1  # one line is exactly $g
     [ -n "$s" ] || return 0
     case "$s" in *:*) s=$(expand6 "$s") ;; esac
     kernel_sources "$1" "$2" | awk -v s="$s" '$1 == s && $2 > 0 { f = 1 } END { exit !f }'
@@ -795,7 +834,7 @@ streams_all_arrived() {
     local n=$1 across=$2 ns
     bg_send_wait sg
     bg_send_wait sx
-    sleep 0.5  # let the last forwarded datagrams arrive
+    nap 0.5  # let the last forwarded datagrams arrive
     for ns in rcv1 rcv2; do
         bg_recv_stop "sg-$ns"
         bg_recv_stop "sx-$ns"

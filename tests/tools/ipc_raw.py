@@ -26,6 +26,11 @@ Usage:
                                       of each of N connections with the ROWs
                                       and END STATUS MESSAGE (arguments as
                                       raw bytes: control bytes pass through)
+  ipc_raw.py serve                    run the lines of stdin one by one, each
+                                      "[OPTIONS] exchange|hangup SOCK PIECE..."
+                                      (words split at blanks): the report of
+                                      each, then "= OK" or "= FAIL why"
+                                      (one program start for many exchanges)
 Pieces (concatenated, sent in one write):
   req:VERB[,ARG...]          a valid request frame
   hdr:MAGIC:LEN:TYPE:VER     a bare header (numbers, 0x.. allowed)
@@ -209,7 +214,25 @@ def impostor(path, ready, n, status, message, rows):
         s.close()
 
 
+def serve():
+    for line in sys.stdin:
+        words = line.split()
+        if not words:
+            continue
+        try:
+            main(words)
+            print("= OK")
+        except SystemExit as e:
+            print(f"= FAIL {e.code}")
+        except OSError as e:
+            print(f"= FAIL {e.__class__.__name__}: {e}")
+        sys.stdout.flush()
+
+
 def main(argv):
+    if argv == ["serve"]:
+        serve()
+        return
     timeout, ends = 5.0, 0
     while len(argv) >= 2 and argv[0] in ("--timeout", "--ends"):
         if argv[0] == "--timeout":
