@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include "temp_dir.hpp"
+
 #include <cerrno>
 #include <cstdint>
 #include <cstdio>
@@ -17,37 +19,7 @@
 namespace smcroute {
 namespace {
 
-class TempDir {
-public:
-    TempDir()
-    {
-        char tmpl[] = "/tmp/smcroute-procfs-test-XXXXXX";
-        if (::mkdtemp(tmpl))
-            path_ = tmpl;
-    }
-    ~TempDir()
-    {
-        for (const auto& f : files_)
-            ::unlink(f.c_str());
-        if (!path_.empty())
-            ::rmdir(path_.c_str());
-    }
-    std::string write(const std::string& name, const std::string& text)
-    {
-        std::string p = path_ + "/" + name;
-        if (FILE* f = std::fopen(p.c_str(), "w")) {
-            std::fwrite(text.data(), 1, text.size(), f);
-            std::fclose(f);
-        }
-        files_.push_back(p);
-        return p;
-    }
-    const std::string& path() const { return path_; }
-
-private:
-    std::string path_;
-    std::vector<std::string> files_;
-};
+using test::TempDir;
 
 TEST(Procfs, ReadsAWholeFile)
 {
