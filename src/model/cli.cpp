@@ -614,15 +614,21 @@ Result<Invocation> parse_daemon(const std::vector<std::string_view>& args)
     return std::move(st.inv);
 }
 
-// The words after -b: options among them still count; the rest are ignored.
-Status ignore_batch_words(ParseState& st, const std::vector<std::string_view>& args, size_t from, Tables tables,
-                          Handler handler)
+// The words from `from` on, with options among them: an option word is
+// parsed (with its value) as one; every other word is collected into words.
+// own(i) first claims words as the caller's although they look like options:
+// it collects them itself and returns how many it took from i (0: none).
+template <class Own>
+Status collect_words(ParseState& st, const std::vector<std::string_view>& args, size_t from, Tables tables,
+                     Handler handler, std::vector<std::string_view>& words, Own own)
 {
-    std::string ignored;
     for (size_t i = from; i < args.size();) {
-        std::string_view w = args[i];
-        if (!is_option_word(w) || w == "--") {
-            ignored += cat(ignored.empty() ? "" : " ", w);
+        if (size_t taken = own(i)) {
+            i += taken;
+            continue;
+        }
+        if (!is_option_word(args[i])) {
+            words.push_back(args[i]);
             ++i;
             continue;
         }
@@ -631,8 +637,28 @@ Status ignore_batch_words(ParseState& st, const std::vector<std::string_view>& a
             return next.take_error();
         i = *next;
     }
-    if (!ignored.empty())
-        st.inv.notices.push_back(batch_ignores(ignored));
+    return {};
+}
+
+// The words after -b: options among them still count; the rest are ignored
+// ("--" too, and options after it still count).
+Status ignore_batch_words(ParseState& st, const std::vector<std::string_view>& args, size_t from, Tables tables,
+                          Handler handler)
+{
+    std::vector<std::string_view> ignored;
+    auto dashes = [&](size_t i) -> size_t {
+        if (args[i] != "--")
+            return 0;
+        ignored.push_back(args[i]);
+        return 1;
+    };
+    if (auto s = collect_words(st, args, from, tables, handler, ignored, dashes); !s)
+        return s.take_error();
+    std::string words; // empty words add nothing, not even a space
+    for (auto w : ignored)
+        words += cat(words.empty() ? "" : " ", w);
+    if (!words.empty())
+        st.inv.notices.push_back(batch_ignores(words));
     return {};
 }
 
@@ -653,29 +679,22 @@ Status parse_verb_and_args(ParseState& st, const std::vector<std::string_view>& 
     auto verb = match_verb(args[from]);
     bool show = verb && *verb == Verb::show;
     std::vector<std::string_view> words{args[from]};
-    for (size_t i = from + 1; i < args.size();) {
+    auto commands_own = [&](size_t i) -> size_t {
         std::string_view w = args[i];
-        if (w == "--") {
+        if (w == "--") { // the rest, without it
             words.insert(words.end(), args.begin() + static_cast<std::ptrdiff_t>(i) + 1, args.end());
-            break;
+            return args.size() - i;
         }
         if (show && (w == "-i" || w == "-f")) {
             words.push_back(w);
             if (i + 1 < args.size())
                 words.push_back(args[i + 1]);
-            i += 2;
-            continue;
+            return 2;
         }
-        if (!is_option_word(w)) {
-            words.push_back(w);
-            ++i;
-            continue;
-        }
-        auto next = parse_options(st, tables, tables, args, i, handler, i + 1);
-        if (!next)
-            return next.take_error();
-        i = *next;
-    }
+        return 0;
+    };
+    if (auto s = collect_words(st, args, from + 1, tables, handler, words, commands_own); !s)
+        return s.take_error();
     if (st.help || st.version)
         return {};
     auto cmd = parse_client_command(words);

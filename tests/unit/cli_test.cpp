@@ -465,6 +465,11 @@ TEST(CliCtl, HelpVersionBatch)
     EXPECT_EQ(after.notices,
               (Words{"-b reads the commands from standard input; ignored on the command line: show groups"}));
     EXPECT_TRUE(ok(who_ctl, {"-b"}).notices.empty());
+    EXPECT_TRUE(ok(who_ctl, {"-b", ""}).notices.empty()); // an empty word is nothing to ignore
+    auto dashes = ok(who_ctl, {"-b", "show", "--", "-d", "x"}); // "--" is ignored too, not an end of options
+    EXPECT_TRUE(dashes.client.detail);
+    EXPECT_EQ(dashes.notices,
+              (Words{"-b reads the commands from standard input; ignored on the command line: show -- x"}));
     EXPECT_EQ(bad(who_ctl, {"-b", "show", "-Z"}), "unknown option '-Z'");
     auto help = ok(who_ctl, {"help"});
     EXPECT_EQ(help.mode, Mode::client);
