@@ -12,7 +12,11 @@
 #   * a start that fails (the routing table held by another daemon; a config
 #     with an error, refused at start-up) exits non-zero and leaves nothing: no
 #     daemon, no pid file, no /run/smcroute/ it made; a /run/smcroute/ that
-#     was there before stays.
+#     was there before stays;
+#   * a status line ("Starting static multicast routing daemon: smcroute")
+#     ends with the result alone: what the daemon or smcroutectl said (the
+#     reason of a failure) stands on lines of its own, never glued to the
+#     line ("smcroutesmcroute: ...").
 . "$(dirname "$0")/lib.sh"
 nobody_setup
 topo
@@ -32,6 +36,11 @@ SMCROUTED_OPTS="-p nobody -f $CONF"
 SMCROUTECTL_OPTS=""
 EOF
 
+# A status line of the last run with more than its result after the name.
+glued_status_line() {
+    grep -E '^(Starting|Stopping|Reloading) ' "$TMP/init.out" | grep -qvE ': smcroute( failed!|\.)$'
+}
+
 # init VERB: run the init script, output in $TMP/init.log; its status in RC.
 init() {
     say "+ smcroute.init $1"
@@ -39,6 +48,7 @@ init() {
     timeout $((30 * TIME_SCALE)) sh "$INIT" "$1" >"$TMP/init.out" 2>&1 || RC=$?
     sed 's/^/    /' "$TMP/init.out"
     cat "$TMP/init.out" >>"$TMP/init.log"
+    check_not "$1: each status line ends with its result" glued_status_line
 }
 
 # The smcroute daemons of this network namespace (other tests may run beside
@@ -127,6 +137,7 @@ holder=$DAEMON_PID
 init start
 [ "$RC" != 0 ] || fail "start while another daemon holds the table exited 0"
 check "the reason is given" grep -qi "in use\|another" "$TMP/init.out"
+check "on a line of its own" grep -q '^smcroute: ' "$TMP/init.out"
 [ "$(daemons)" = "$holder" ] || fail "daemons after the failed start: $(daemons | tr '\n' ' '), want only $holder"
 check_not "no pid file left by the failed start" test -e /run/smcroute.pid
 check_not "no /run/smcroute/ left by the failed start" test -e /run/smcroute
