@@ -16,7 +16,8 @@ need=()
 # clang, libclang-rt-dev: the test build (libFuzzer targets need clang).
 # qemu-system-x86, busybox-static, cpio, kmod: the VM runner (tests/vm/).
 # strace: delays system calls to open a race window (system.runtime_socket_race).
-for pkg in cmake g++ clang libclang-rt-dev make googletest libgtest-dev iproute2 util-linux procps \
+# lld: lays out the static program by dist/hot-symbols.txt (hot_layout).
+for pkg in cmake g++ lld clang libclang-rt-dev make googletest libgtest-dev iproute2 util-linux procps \
            python3 valgrind dpkg-dev qemu-system-x86 busybox-static cpio kmod strace; do
     dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done

@@ -16,6 +16,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <memory>
 #include <optional>
 #include <span>
 
@@ -116,7 +117,7 @@ Result<DumpOutcome> dump_links(std::vector<Interface>& out)
     if (::sendto(fd.get(), &req, req.h.nlmsg_len, 0, reinterpret_cast<sockaddr*>(&kernel), sizeof kernel) < 0)
         return os_error(errno, "list interfaces: send RTM_GETLINK");
 
-    std::vector<uint8_t> buf(32 * 1024);
+    std::vector<uint8_t> buf; // sized to each datagram by recv_datagram
     bool done = false;
     bool interrupted = false;
     int error = 0;
@@ -203,7 +204,9 @@ std::vector<LinkEvent> LinkMonitor::read(bool& overflowed)
     std::vector<LinkEvent> events;
     if (!fd_)
         return events;
-    std::vector<uint8_t> buf(monitor_buffer_size);
+    // Not zero-filled: only the bytes received are touched.
+    auto storage = std::make_unique_for_overwrite<uint8_t[]>(monitor_buffer_size);
+    std::span<uint8_t> buf(storage.get(), monitor_buffer_size);
     for (size_t i = 0; i < max_datagrams_per_read; ++i) {
         sockaddr_nl from{};
         auto d = receive_datagram(fd_.get(), buf, reinterpret_cast<sockaddr*>(&from), sizeof from);

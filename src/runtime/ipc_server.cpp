@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <map>
+#include <memory>
 #include <optional>
 #include <poll.h>
 #include <sys/socket.h>
@@ -111,7 +112,9 @@ class ServerImpl final : public IpcServer {
 public:
     ServerImpl(EventLoop& loop, Logger& log, std::string path, Handler handler, const IpcLimits& limits)
         : loop_(loop), log_(log), path_(std::move(path)), handler_(std::move(handler)), limits_(limits),
-          read_buf_(read_chunk)
+          // Not zero-filled: only the bytes a read writes are ever touched,
+          // so an idle daemon keeps no page of it resident.
+          read_buf_(std::make_unique_for_overwrite<char[]>(read_chunk))
     {
     }
     ~ServerImpl() override;
@@ -173,7 +176,7 @@ private:
     EventLoop::TimerId sweep_timer_ = 0;
     EventLoop::TimerId pause_timer_ = 0;
     EventLoop::TimerId release_timer_ = 0;
-    std::vector<char> read_buf_;
+    std::unique_ptr<char[]> read_buf_; // read_chunk bytes
     // Connections of peers that may not change state: in all, and per uid.
     size_t unprivileged_ = 0;
     std::map<uid_t, size_t> per_uid_;
@@ -466,14 +469,14 @@ bool ServerImpl::still_connected(uint64_t id, Client& c)
 void ServerImpl::read_input(Client& c)
 {
     for (int i = 0; i < reads_per_event && !c.doomed && !c.closing && !c.busy(); ++i) {
-        ssize_t n = ::recv(c.fd.get(), read_buf_.data(), read_buf_.size(), MSG_DONTWAIT);
+        ssize_t n = ::recv(c.fd.get(), read_buf_.get(), read_chunk, MSG_DONTWAIT);
         if (n > 0) {
             c.last_progress = loop_.now();
             if (!c.awaiting_frame) { // these bytes begin a frame
                 c.awaiting_frame = true;
                 c.frame_started = c.last_progress;
             }
-            c.reader.feed(read_buf_.data(), static_cast<size_t>(n));
+            c.reader.feed(read_buf_.get(), static_cast<size_t>(n));
             process_frames(c);
             // Read again even after a short read: a one-shot client has
             // usually shut down its side by now, and seeing that end of

@@ -39,8 +39,18 @@
 #            burst_send (raw socket): first packets delivered, entries
 #            installed, send-to-install latency p50/p99; unpaced and paced
 #            at 1 000 new sources/s
-#   rss      VmRSS of the daemon idle (measured in "batch"; target: no more
-#            than the peer's), with 10 000 and 100 000 routes
+#   idle     the daemon idle with an empty config, after answering `show`:
+#            its resident memory from /proc/PID/smaps_rollup, exact: Rss
+#            (every page it maps), Pss (shared pages divided among their
+#            users: the peer's libc) and the private pages (USS: what
+#            stopping it frees); targets: none above the peer's. VmRSS is
+#            shown beside them but judged by nothing: since Linux 5.x/6.1 it
+#            is a per-thread counter the kernel folds in only every 64
+#            faults, and a fault maps up to 16 pages (fault-around), so it
+#            lags by up to megabytes (a static program that only waits
+#            shows 4 kB against an Rss of 692 kB)
+#   rss      Rss (smaps) of the daemon with 10 000 and 100 000 routes, and
+#            the bytes per route above idle
 #   unres    how many unresolved (S,G) entries the kernel itself queues
 #            (no daemon answering upcalls: mfc_floor -H)
 #   parse    config_parse: the config parser alone, in-process, on 100 000
@@ -102,7 +112,13 @@ if [ "${1:-}" = --inner ]; then
     # kv FILE KEY: KEY's value in the last "new=..." line of FILE.
     kv() { grep -a '^new=\|^error=' "$1" | tail -1 | tr ' ' '\n' | sed -n "s/^$2=//p"; }
     ms() { awk -v s="$1" 'BEGIN { if (s < 0) print "fail"; else printf "%.3f\n", s * 1000 }'; }
-    rss() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
+    rss() { awk '/^Rss:/ {print $2}' "/proc/$1/smaps_rollup"; }
+    # mem PID: the idle figures (see the head of this file).
+    mem() {
+        awk '/^Rss:/ {r = $2} /^Pss:/ {p = $2} /^Private_(Clean|Dirty):/ {u += $2}
+             END {printf "res rss_0 %d\nres pss_0 %d\nres uss_0 %d\n", r, p, u}' "/proc/$1/smaps_rollup"
+        awk '/^VmRSS:/ {print "res vmrss_0", $2}' "/proc/$1/status"
+    }
     mfc_count() { # $1 = 4|6: entries in the kernel's MFC
         if [ "$1" = 4 ]; then f=/proc/net/ip_mr_cache; else f=/proc/net/ip6_mr_cache; fi
         echo $(($(wc -l < $f) - 1))
@@ -169,11 +185,15 @@ if [ "${1:-}" = --inner ]; then
         one_reload back "$WORK/reload_a.conf" quiet
         one_reload replace "$WORK/reload_c.conf"
         ;;
-    batch) # N
+    idle)
         echo "# empty" > "$T/empty.conf"
         start_idle "$T/empty.conf" || exit 0
         sleep 0.3
-        echo "res rss_0 $(rss "$DPID")"
+        mem "$DPID"
+        ;;
+    batch) # N
+        echo "# empty" > "$T/empty.conf"
+        start_idle "$T/empty.conf" || exit 0
         "$TOOLS/mfc_watch" -4 -n "$1" -w -T "$TMO" -- "$CTL" -b < "$WORK/batch_$1.txt" > "$T/b.out" 2> "$T/b.err"
         [ "$(kv "$T/b.out" status)" = 0 ] || say "batch: $(cat "$T/b.err") status $(kv "$T/b.out" status)"
         echo "res batch_$1 $(ms "$(kv "$T/b.out" elapsed)")"
@@ -266,7 +286,7 @@ fi
 # =============================================================== outside
 usage() {
     echo "usage: bash tests/bench/run.sh BUILD [--vs DAEMON] [--quick] [--full] [--runs N] [--tsv PATH]" >&2
-    echo "       [--only floor,start,reload,batch,adds,show,joins,burst,unres,parse]" >&2
+    echo "       [--only floor,start,reload,idle,batch,adds,show,joins,burst,unres,parse]" >&2
     exit 64
 }
 [ $# -ge 1 ] || usage
@@ -380,6 +400,7 @@ for ((r = 1; r <= runs; r++)); do
         done
     done
     both reload small
+    both idle small
     both batch small 10000
     both adds small 1000
     both show "$([ "$show_n" -ge 50000 ] && echo big || echo small)" "$show_n"
@@ -489,7 +510,10 @@ row paced_first_pct "paced 1k/s: first packets" % no "" ge 99
 row paced_installed "  entries installed" n no "" eq 1000
 row paced_p50 "  send->install p50" ms yes "" - -
 row paced_p99 "  send->install p99" ms yes "" le 1
-row rss_0 "RSS idle" kB yes "" rge 1
+row rss_0 "RSS idle (smaps Rss)" kB yes "" rge 1
+row pss_0 "  PSS idle" kB yes "" rge 1
+row uss_0 "  private (USS) idle" kB yes "" rge 1
+row vmrss_0 "  VmRSS idle (lags)" kB yes "" - -
 for n in 10000 $big; do
     [ "$n" = 10000 ] && [ "$big" = 10000 ] && [ -n "${done10k:-}" ] && continue
     done10k=1

@@ -1,0 +1,105 @@
+#!/bin/bash
+# tests/bench/hot_symbols.sh BUILD_DIR [OUT]: write the list of the
+# functions an idle daemon runs (OUT, default dist/hot-symbols.txt), which
+# the static program's link uses to place them side by side (CMakeLists.txt,
+# SMCROUTE_HOT_LAYOUT): the idle daemon then touches a few 64 KiB stretches
+# of the program instead of most of them (tests/bench/run.sh, "RSS idle").
+#
+# The daemon of BUILD_DIR runs under callgrind (valgrind) twice, in
+# namespaces of its own: with an empty config (as the bench measures it)
+# and with a small config of every kind of line (routes of both families,
+# a (*,G) rule, joins, phyints); each serves clients, sees a link come and
+# go, idles and is stopped. Every function of the program that ran is
+# listed (mangled names, as the linker wants them), in the order they ran
+# most. Shut-down code is listed too: it is small and runs once at exit.
+#
+# Needs root and a kernel that routes multicast; on a machine without one:
+#   bash tests/vm/vm.sh run -- bash tests/bench/hot_symbols.sh BUILD_DIR
+# Regenerate it when the program's code has moved a lot: the test
+# hot_layout says when too many of the listed functions are gone.
+set -euo pipefail
+src=$(cd "$(dirname "$0")/../.." && pwd)
+build=$(cd "${1:?usage: hot_symbols.sh BUILD_DIR [OUT]}" && pwd -P)
+out=${2:-$src/dist/hot-symbols.txt}
+prog=$build/smcroute
+[ -x "$prog" ] || { echo "hot_symbols: no program $prog" >&2; exit 1; }
+for t in valgrind callgrind_annotate ip unshare; do
+    command -v "$t" >/dev/null || { echo "hot_symbols: $t is missing (apt-get install valgrind iproute2)" >&2; exit 1; }
+done
+[ -e /proc/net/ip_mr_cache ] || { echo "hot_symbols: this kernel cannot route multicast; run it in the VM (see the head of this script)" >&2; exit 1; }
+
+work=$(mktemp -d /tmp/hot_symbols.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+ln -s "$prog" "$work/smcrouted" # 2.x's daemon personality, as the bench starts it
+cat > "$work/smcroute.conf" <<'EOF'
+phyint a0 enable
+phyint b0 enable
+phyint c0 disable
+mgroup from b0 group 225.3.3.3
+mgroup from b0 source 10.0.0.1 group 232.3.3.3
+mroute from a0 group 225.1.2.3 to b0
+mroute from a0 source 10.0.0.1 group 225.1.2.4 to b0
+mroute from a0 source 10.0.0.0/24 group 225.1.2.5 to b0
+mroute from a0 group ff05::1:3 to b0
+EOF
+
+# profile NAME CONF: the daemon of $prog under callgrind in network and
+# mount namespaces of their own (its default paths in a private /run),
+# with links a0..c0 (veth), serving `show`, `reload` and `-j show`, seeing a
+# link come and go, idling 3 s, stopped. Writes $work/NAME.list: the
+# program's functions that ran, most instructions first.
+profile() {
+    local name=$1 conf=$2
+    # shellcheck disable=SC2016 # expanded by the inner shell
+    unshare -mn bash -c '
+        set -e
+        w=$1 name=$2 conf=$3 prog=$4
+        mount -t tmpfs tmpfs /run
+        ip link set lo up
+        for i in a b c; do ip link add "${i}0" type veth peer name "${i}1"; ip link set "${i}0" up; ip link set "${i}1" up; done
+        ip addr add 10.0.0.254/24 dev a0
+        valgrind --tool=callgrind --demangle=no --callgrind-out-file="$w/$name.out" \
+            "$w/smcrouted" -n -f "$conf" -l err > "$w/$name.log" 2>&1 &
+        pid=$!
+        for ((i = 0; i < 600; i++)); do "$prog" show > /dev/null 2>&1 && break; sleep 0.2; done
+        "$prog" show > /dev/null
+        "$prog" reload > /dev/null
+        "$prog" -j show > /dev/null
+        ip link add d0 type veth peer name d1
+        ip link set d0 up
+        sleep 1
+        ip link del d0
+        sleep 3 # the idle loop: timers, the link monitor
+        kill -TERM "$pid"
+        wait "$pid" || true
+    ' hot_symbols "$work" "$name" "$conf" "$prog"
+    [ -s "$work/$name.out" ] || { echo "hot_symbols: callgrind wrote nothing: $(tail -5 "$work/$name.log")" >&2; exit 1; }
+    # One line per function of the program that ran, most instructions first:
+    #   "   1,234 (12.3%)  file:NAME [/path/to/smcroute]"
+    callgrind_annotate --threshold=100 --inclusive=no --auto=no "$work/$name.out" |
+        awk -v prog="[$prog]" '$NF == prog && $1 ~ /^[0-9,]+$/ { n = $(NF - 1); sub(/^.*:/, "", n); print n }' \
+        > "$work/$name.list"
+}
+echo "# empty" > "$work/empty.conf"
+profile empty "$work/empty.conf"     # what the bench's "idle" measures
+profile routes "$work/smcroute.conf" # a router's
+# glibc picks its string and memory functions by the CPU (IFUNC), and
+# valgrind's CPU is not the machine's: every variant of one that ran is
+# listed beside it (__strlen_avx2 brings __strlen_sse2, __strlen_evex...).
+nm --defined-only "$prog" | awk '$2 ~ /^[tTwW]$/ {print $3}' | sort -u > "$work/all"
+cat "$work/empty.list" "$work/routes.list" | awk '!seen[$0]++' > "$work/ran"
+awk 'NR == FNR { all[++n] = $0; next }
+     { print }
+     match($0, /_(sse2|sse4|ssse3|avx|avx2|evex|avx512)/) {
+         base = substr($0, 1, RSTART)
+         for (i = 1; i <= n; i++) if (index(all[i], base) == 1 && all[i] ~ /_(sse2|sse4|ssse3|avx|avx2|evex|avx512)/) print all[i]
+     }' "$work/all" "$work/ran" | awk '!seen[$0]++' > "$work/list"
+count=$(wc -l < "$work/list")
+[ "$count" -ge 100 ] || { echo "hot_symbols: only $count functions ran: $(tail -5 "$work/daemon.log")" >&2; exit 1; }
+{
+    echo "# The functions an idle smcroute daemon runs, most run first: the static"
+    echo "# program's link (ld.lld --symbol-ordering-file) places them side by side."
+    echo "# Written by tests/bench/hot_symbols.sh; regenerate, do not edit."
+    cat "$work/list"
+} > "$out"
+echo "hot_symbols: $count functions -> $out"
