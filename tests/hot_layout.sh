@@ -17,7 +17,7 @@ prog=${1:?usage: hot_layout.sh PROGRAM LIST}
 list=${2:?usage: hot_layout.sh PROGRAM LIST}
 fail() { echo "FAIL: hot_layout: $*" >&2; exit 1; }
 [ -x "$prog" ] || fail "no program $prog"
-readelf -p .comment "$prog" 2>/dev/null | grep -q 'Linker: .*LLD' ||
+readelf -p .comment "$prog" 2>/dev/null | grep 'Linker: .*LLD' > /dev/null ||
     fail "$prog was not linked by ld.lld, so dist/hot-symbols.txt did not lay it out (apt-get install lld)"
 python3 - "$prog" "$list" <<'PY'
 import re, subprocess, sys
