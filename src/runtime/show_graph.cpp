@@ -109,7 +109,10 @@ private:
         if (v.active && v.kind != RouteView::Kind::rule)
             if (auto c = router_.counters(v.key))
                 counters = *c;
-        if (aggregate_)
+        // Past the limits (many outbound interfaces a route, or a table that
+        // grew while listed), the rest is aggregated.
+        if (aggregate_ || drawn_ + std::max<size_t>(heads_.size(), 1) > graph_edge_limit
+            || routes_drawn_ >= graph_route_limit)
             add_aggregated(v, tail, counters);
         else
             add_edges(v, tail, counters, out);
@@ -118,10 +121,6 @@ private:
     // One edge per outbound interface (or one to drop), drawn now.
     void add_edges(const RouteView& v, std::string_view tail, const std::optional<MfcCounters>& counters, Reply& out)
     {
-        if (drawn_ + std::max<size_t>(heads_.size(), 1) > graph_edge_limit || routes_drawn_ >= graph_route_limit) {
-            ++left_out_; // the table grew past the limit while it was listed
-            return;
-        }
         ++routes_drawn_;
         label_.clear();
         if (v.kind == RouteView::Kind::rule)
@@ -145,11 +144,15 @@ private:
         }
         for (auto head : heads_) {
             note_name(head);
-            // An outbound interface that is missing gets nothing: dashed too.
-            bool wildcard = !head.empty() && head.back() == '+';
-            bool reaches = v.active && (wildcard || router_.find_interface(head) != nullptr);
-            emit(out, tail, head, second, v.kind, reaches);
+            emit(out, tail, head, second, v.kind, v.active && reaches(head));
         }
+    }
+
+    // An outbound interface that is missing gets nothing (its edge is drawn
+    // dashed); a wildcard stands for those present.
+    bool reaches(std::string_view oif) const
+    {
+        return (!oif.empty() && oif.back() == '+') || router_.find_interface(oif) != nullptr;
     }
 
     void emit(Reply& out, std::string_view tail, std::optional<std::string_view> head, std::string_view second,
@@ -177,6 +180,7 @@ private:
 
     void add_aggregated(const RouteView& v, std::string_view tail, const std::optional<MfcCounters>& counters)
     {
+        ++aggregated_;
         auto one = [&](std::string_view head) {
             EdgeKey key{std::string(tail), std::string(head), v.kind, v.active};
             auto it = sums_.find(key);
@@ -209,29 +213,32 @@ private:
 
     void finish(Reply& out)
     {
-        if (aggregate_) {
+        if (aggregate_)
             out.row(cat("  // aggregated: ", listed_, " rules, routes, learned entries and stop filters, more than ",
                         graph_route_limit, ": one edge per inbound and outbound interface, kind and state"));
-            for (const auto& [key, sum] : sums_) {
-                const auto& [tail, head, kind, active] = key;
-                label_ = cat(sum.routes, " ", kind_word(kind, sum.routes != 1));
-                std::string second = !active ? "pending"
-                                     : kind == RouteView::Kind::rule
-                                         ? cat(sum.learned, " learned")
-                                         : cat(sum.packets, sum.packets == 1 ? " packet" : " packets");
-                note_name(tail);
-                if (head.empty()) {
-                    used_drop_ = true;
-                    emit(out, tail, std::nullopt, second, kind, active);
-                } else {
-                    note_name(head);
-                    emit(out, tail, std::string_view(head), second, kind, active);
-                }
+        else if (aggregated_)
+            out.row(cat("  // aggregated: the last ", aggregated_, " of ", listed_,
+                        " rules, routes, learned entries and stop filters, past ", drawn_,
+                        " edges drawn one by one: one edge per inbound and outbound interface, kind and state"));
+        for (const auto& [key, sum] : sums_) {
+            const auto& [tail, head, kind, active] = key;
+            label_ = cat(sum.routes, " ", kind_word(kind, sum.routes != 1));
+            std::string second = !active ? "pending"
+                                 : kind == RouteView::Kind::rule
+                                     ? cat(sum.learned, " learned")
+                                     : cat(sum.packets, sum.packets == 1 ? " packet" : " packets");
+            note_name(tail);
+            if (head.empty()) {
+                used_drop_ = true;
+                emit(out, tail, std::nullopt, second, kind, active);
+            } else {
+                note_name(head);
+                emit(out, tail, std::string_view(head), second, kind, active && reaches(head));
             }
         }
         if (left_out_)
             out.row(cat("  // ", left_out_, " rules, routes, learned entries and stop filters left out: more than ",
-                        graph_edge_limit, " edges"));
+                        graph_edge_limit, " aggregated edges"));
         // Interfaces: those with a VIF or MIF, and those an edge names.
         for (const auto& [index, iface] : router_.interfaces()) {
             auto vif = router_.vif_of(Family::inet, index);
@@ -265,7 +272,8 @@ private:
             append_if_id(line_, name);
             line_ += " [label=\"";
             append_dot_escaped(line_, name);
-            line_ += wildcard ? "\\nwildcard\", style=dotted];" : "\\nmissing\", style=dashed, color=grey, fontcolor=grey];";
+            line_ += wildcard ? "\\nwildcard\", style=dotted];"
+                              : "\\nmissing\", style=dashed, color=grey, fontcolor=grey];";
             out.row(line_);
         }
         if (used_drop_)
@@ -282,7 +290,8 @@ private:
     size_t listed_ = 0;       // routes the listing passed
     size_t routes_drawn_ = 0; // drawn one by one
     size_t drawn_ = 0;        // edges sent
-    size_t left_out_ = 0;     // routes not (wholly) drawn
+    size_t aggregated_ = 0;   // routes drawn aggregated
+    size_t left_out_ = 0;     // of them, routes not (wholly) drawn
     std::map<EdgeKey, EdgeSum> sums_; // aggregated: at most graph_edge_limit
     std::set<std::string, std::less<>> names_; // interface names the edges name
     std::vector<std::string_view> heads_;

@@ -338,6 +338,54 @@ TEST_F(ShowGraphTest, AHundredThousandRoutesAreAggregated)
         << all;
 }
 
+size_t edges_in(const CollectingReply& r)
+{
+    return static_cast<size_t>(std::count_if(r.rows.begin(), r.rows.end(), [](const std::string& l) {
+        return l.find(" -> ") != std::string::npos;
+    }));
+}
+
+TEST_F(ShowGraphTest, PastTheEdgeLimitTheRestIsAggregated)
+{
+    // 1000 routes, each to three OIFs (one missing): 3000 edges one by one
+    // would pass the limit; the first 666 routes (1998 edges) are drawn so,
+    // the other 334 as three aggregated edges.
+    for (size_t i = 0; i < graph_route_limit; ++i)
+        ASSERT_TRUE(router.add(spec("eth0", cat("10.1.", i / 256, ".", i % 256), "225.1.2.3",
+                                    {"eth1", "we\"ird\\", "gone1"}),
+                               Origin::config));
+    auto r = graph();
+    ASSERT_EQ(r.status, 0u);
+    const std::string all = r.all();
+    EXPECT_EQ(edges_in(r), 1998u + 3u);
+    EXPECT_TRUE(r.has("  // aggregated: the last 334 of 1000 rules, routes, learned entries and stop filters, past "
+                      "1998 edges drawn one by one: one edge per inbound and outbound interface, kind and state"))
+        << all;
+    EXPECT_TRUE(r.has("  \"if:eth0\" -> \"if:eth1\" [label=\"334 routes\\n0 packets\"];")) << all;
+    EXPECT_TRUE(r.has("  \"if:eth0\" -> \"if:we\\\"ird\\\\\" [label=\"334 routes\\n0 packets\"];")) << all;
+    EXPECT_TRUE(r.has("  \"if:eth0\" -> \"if:gone1\" [label=\"334 routes\\n0 packets\", style=dashed, color=grey, "
+                      "fontcolor=grey];"))
+        << all;
+    EXPECT_EQ(all.find("left out"), std::string::npos) << all;
+}
+
+TEST_F(ShowGraphTest, PastTheAggregatedEdgeLimitRoutesAreCounted)
+{
+    // 2500 routes from 2500 missing interfaces: 2500 distinct aggregated
+    // edges; 2000 are drawn, 500 routes counted as left out.
+    for (size_t i = 0; i < 2500; ++i)
+        ASSERT_TRUE(router.add(spec(cat("m", i), cat("10.1.", i / 256, ".", i % 256), "225.1.2.3", {"eth1"}),
+                               Origin::config));
+    auto r = graph();
+    ASSERT_EQ(r.status, 0u);
+    EXPECT_EQ(edges_in(r), graph_edge_limit);
+    EXPECT_TRUE(r.has("  // 500 rules, routes, learned entries and stop filters left out: more than 2000 aggregated "
+                      "edges"))
+        << r.rows.size();
+    EXPECT_EQ(r.rows.back(), "}");
+    EXPECT_LT(r.rows.size(), 2u * graph_edge_limit + 20u);
+}
+
 TEST(ShowSubjects, GraphAndTheOldAbbreviationsOfGroups)
 {
     EXPECT_EQ(match_show("graph").value(), ShowWhat::graph);

@@ -19,8 +19,10 @@ namespace smcroute {
 // outbound interface or drop, kind, active or pending) labelled with how
 // many routes it stands for and their packets.
 inline constexpr size_t graph_route_limit = 1000;
-// At most this many edges are drawn; routes past it are counted in a
-// comment (only an aggregated graph over very many interfaces reaches it).
+// At most this many edges are drawn one by one (routes with many outbound
+// interfaces reach it first); the routes after them are aggregated. At
+// most this many aggregated edges too; routes past that are counted in a
+// comment (only a table over very many interfaces gets there).
 inline constexpr size_t graph_edge_limit = 2000;
 
 // req.args: "graph" alone. -j is refused (exit 64): DOT is the machine form.
