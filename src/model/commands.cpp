@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <array>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace smcroute {
@@ -34,13 +35,21 @@ constexpr auto verbs = std::to_array<VerbInfo>({
      1},
 });
 
-constexpr std::array<ShowInfo, 5> show_subjects{{
+constexpr std::array<ShowInfo, 6> show_subjects{{
     {ShowWhat::routes, "routes", "(*,G) rules and (S,G) routes with their state (default)"},
     {ShowWhat::groups, "groups", "groups joined by the daemon, with their state"},
     {ShowWhat::interfaces, "interfaces", "interfaces and their VIF/MIF numbers"},
     {ShowWhat::pending, "pending", "routes waiting for a missing interface"},
     {ShowWhat::memberships, "memberships", "every group the kernel holds per interface, by anyone"},
+    {ShowWhat::graph, "graph", "the routing picture as Graphviz DOT (show graph | dot -Tsvg)"},
 }};
+
+// Abbreviations that kept their meaning when a later subject shared their
+// prefix: "g" and "gr" are groups, as before graph ("s g" as in 2.x).
+constexpr auto show_aliases = std::to_array<std::pair<std::string_view, ShowWhat>>({
+    {"g", ShowWhat::groups},
+    {"gr", ShowWhat::groups},
+});
 
 // Other names of verbs, as SMCRoute 2.x's smcroutectl took them. An exact
 // alias wins over prefixes ("r" and "re" are reload, as 2.x resolved them);
@@ -140,6 +149,9 @@ Status check_arity(const VerbInfo& info, size_t nargs)
 
 Result<ShowWhat> match_show(std::string_view word)
 {
+    for (const auto& [alias, what] : show_aliases)
+        if (alias == word)
+            return what;
     return match_in<ShowInfo, ShowWhat>(show_subjects, word, "show subject",
                                         [](const ShowInfo& i) { return i.what; });
 }

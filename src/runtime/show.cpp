@@ -1,4 +1,5 @@
 #include "smcroute/runtime/show.hpp"
+#include "smcroute/runtime/show_graph.hpp"
 
 #include "smcroute/model/commands.hpp"
 #include "smcroute/os/kernel_groups.hpp"
@@ -463,6 +464,7 @@ constexpr auto renderers = std::to_array<Renderer>({
     {ShowWhat::interfaces, show_interfaces, false},
     {ShowWhat::pending, show_pending, false},
     {ShowWhat::memberships, show_memberships, true},
+    {ShowWhat::graph, show_graph, false},
 });
 
 const Renderer& renderer_of(ShowWhat what)

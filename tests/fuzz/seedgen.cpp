@@ -76,6 +76,8 @@ void ipc_seeds()
         {"show_interfaces", req(req_json, {"show", "interfaces"})},
         {"show_pending", req(0, {"show", "pending"})},
         {"show_memberships", req(0, {"show", "memberships"})},
+        {"show_graph", req(0, {"show", "graph"})},
+        {"show_graph_json", req(req_json, {"show", "graph"})},
         {"flush", req(0, {"flush"})},
         {"reload", req(0, {"reload"})},
         {"kill", req(0, {"kill"})},

@@ -126,7 +126,7 @@ TEST(Commands, ShowSubjects)
         ASSERT_TRUE(m.ok());
         EXPECT_EQ(*m, s.what);
     }
-    EXPECT_EQ(names, (std::set<std::string_view>{"routes", "groups", "interfaces", "pending", "memberships"}));
+    EXPECT_EQ(names, (std::set<std::string_view>{"routes", "groups", "interfaces", "pending", "memberships", "graph"}));
     auto g = match_show("g");
     ASSERT_TRUE(g.ok());
     EXPECT_EQ(*g, ShowWhat::groups);

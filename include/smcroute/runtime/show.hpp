@@ -1,8 +1,9 @@
 // runtime/show: answers `show SUBJECT`: one renderer per subject (routes,
-// pending, interfaces, groups, memberships), found through one table, each
-// writing text tables or JSON (base/json). Reads the Router, the
-// GroupManager and the kernel's membership tables; changes nothing. Knows
-// nothing of verbs, permissions or sockets (runtime/control dispatches here).
+// pending, interfaces, groups, memberships; graph's in runtime/show_graph),
+// found through one table, each writing text tables or JSON (base/json).
+// Reads the Router, the GroupManager and the kernel's membership tables;
+// changes nothing. Knows nothing of verbs, permissions or sockets
+// (runtime/control dispatches here).
 #pragma once
 
 #include "smcroute/runtime/groups.hpp"
