@@ -77,7 +77,8 @@ struct Daemon {
                                        ++reloads;
                                        return Status{};
                                    },
-                                   [] { return std::string("smcroute fuzz"); }}};
+                                   [] { return std::string("smcroute fuzz"); },
+                                   [](bool) { return Control::Hooks::DryRun{0, {"no changes"}, ""}; }}};
 };
 
 void round_trip(const Frame& frame, Daemon& d, const Peer& peer)

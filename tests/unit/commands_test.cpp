@@ -204,4 +204,8 @@ TEST(Commands, ArgumentGrammar)
     EXPECT_EQ(verb_info(Verb::show).args, VerbArgs::show);
     EXPECT_EQ(verb_info(Verb::check).args, VerbArgs::optional_route);
     EXPECT_EQ(verb_info(Verb::help).args, VerbArgs::topic);
+    EXPECT_EQ(verb_info(Verb::reload).args, VerbArgs::dry_run);
+    EXPECT_TRUE(check_arity(verb_info(Verb::reload), 0).ok());
+    EXPECT_TRUE(check_arity(verb_info(Verb::reload), 1).ok());
+    EXPECT_EQ(arity_error(Verb::reload, 2), "too many arguments to reload (usage: reload [-n|--dry-run])");
 }

@@ -138,15 +138,22 @@ protected:
     FakeKernel k4{Family::inet};
     FakeKernel k6{Family::inet6};
     Router router{log, &k4, &k6};
-    int kills = 0, reloads = 0;
+    int kills = 0, reloads = 0, dry_runs = 0;
     Status reload_result;
+    Control::Hooks::DryRun dry_run_result{0, {"+ mroute from eth0 group 225.1.1.1 to eth1", "1 change"}, ""};
+    bool dry_run_json = false;
     Control control{router, log,
                     Control::Hooks{[this] { ++kills; },
                                    [this] {
                                        ++reloads;
                                        return reload_result;
                                    },
-                                   [] { return std::string("smcroute test-version"); }}};
+                                   [] { return std::string("smcroute test-version"); },
+                                   [this](bool json) {
+                                       ++dry_runs;
+                                       dry_run_json = json;
+                                       return dry_run_result;
+                                   }}};
     Peer root, user;
 };
 
@@ -354,6 +361,31 @@ TEST_F(ControlTest, ReloadAndKillCallTheirHooks)
     EXPECT_EQ(kills, 1);
 }
 
+TEST_F(ControlTest, ReloadDryRunAnswersFromItsHookAndReloadsNothing)
+{
+    auto r = run({"reload", "--dry-run"});
+    EXPECT_EQ(r.status, 0u);
+    EXPECT_EQ(r.rows, dry_run_result.rows);
+    EXPECT_EQ(dry_runs, 1);
+    EXPECT_FALSE(dry_run_json);
+    run({"reload", "--dry-run"}, req_json);
+    EXPECT_TRUE(dry_run_json);
+    dry_run_result = {exit_code::config, {}, "a.conf:3:1: error: bad"};
+    r = run({"reload", "--dry-run"});
+    EXPECT_EQ(r.status, static_cast<uint32_t>(exit_code::config));
+    EXPECT_EQ(r.message, "a.conf:3:1: error: bad");
+    EXPECT_EQ(reloads, 0);
+    // Any other word is refused, and neither hook runs.
+    r = run({"reload", "-x"});
+    EXPECT_EQ(r.status, static_cast<uint32_t>(exit_code::usage));
+    EXPECT_EQ(r.message, "reload: unexpected '-x' (expected --dry-run)");
+    EXPECT_EQ(dry_runs, 3);
+    EXPECT_EQ(reloads, 0);
+    // It is still reload: only those who may change state may ask.
+    EXPECT_EQ(run({"reload", "--dry-run"}, user).status, static_cast<uint32_t>(exit_code::permission));
+    EXPECT_EQ(dry_runs, 3);
+}
+
 TEST_F(ControlTest, FlushRemovesLearnedEntries)
 {
     ASSERT_EQ(run({"add", "eth0", "10.0.0.1", "225.1.2.3", "eth1"}).status, 0u);
@@ -550,7 +582,7 @@ TEST(ControlGroupsTest, ShowGroupsJsonIsByteExact)
     router.set_interfaces({ifaces.at(1), ifaces.at(2)});
     GroupManager groups{log, kernel};
     groups.set_interfaces(ifaces);
-    Control control{router, log, Control::Hooks{[] {}, [] { return Status{}; }, [] { return std::string("v"); }},
+    Control control{router, log, Control::Hooks{[] {}, [] { return Status{}; }, [] { return std::string("v"); }, {}},
                     &groups};
     Peer root;
     root.may_change_state = true;
@@ -583,7 +615,7 @@ TEST(ControlNoV6Test, Ipv6RouteWithoutIpv6FailsCleanly)
     FakeKernel k4{Family::inet};
     Router router{log, &k4, nullptr};
     router.set_interfaces({ctl_iface("eth0", 1), ctl_iface("eth1", 2)});
-    Control control{router, log, Control::Hooks{[] {}, [] { return Status{}; }, [] { return std::string("v"); }}};
+    Control control{router, log, Control::Hooks{[] {}, [] { return Status{}; }, [] { return std::string("v"); }, {}}};
     Peer root;
     root.may_change_state = true;
     for (std::vector<std::string> args : {std::vector<std::string>{"add", "eth0", "2001:db8::1", "ff0e::1", "eth1"},

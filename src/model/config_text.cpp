@@ -1,0 +1,57 @@
+#include "smcroute/model/config_text.hpp"
+
+#include "smcroute/base/text.hpp"
+
+namespace smcroute {
+
+namespace {
+
+void append_from_source_group(std::string& out, const IfName& iif, const std::optional<Prefix>& source,
+                              const Prefix& group)
+{
+    out += cat(" from ", iif.view());
+    if (source)
+        out += cat(" source ", source->str());
+    out += cat(" group ", group.str());
+}
+
+} // namespace
+
+std::string route_line(const RouteSpec& spec)
+{
+    std::string out = "mroute";
+    append_from_source_group(out, spec.iif, spec.any_source() ? std::nullopt : std::optional<Prefix>(spec.source),
+                             spec.group);
+    if (!spec.oifs.empty()) {
+        out += " to";
+        for (const auto& o : spec.oifs)
+            out += cat(' ', o.view());
+    }
+    return out;
+}
+
+std::string join_line(const JoinSpec& spec)
+{
+    std::string out = "mgroup";
+    append_from_source_group(out, spec.iif, spec.source, spec.group);
+    return out;
+}
+
+std::string phyint_line(const PhyintSpec& spec)
+{
+    std::string out = cat("phyint ", spec.name.view(), spec.enable ? " enable" : " disable");
+    if (spec.mrdisc)
+        out += " mrdisc";
+    if (spec.ttl_threshold != 1)
+        out += cat(" ttl-threshold ", unsigned(spec.ttl_threshold));
+    return out;
+}
+
+std::string loc_text(const SourceLoc& loc)
+{
+    if (loc.file.empty())
+        return "";
+    return cat(loc.file, ':', loc.line);
+}
+
+} // namespace smcroute
