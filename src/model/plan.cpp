@@ -104,6 +104,8 @@ Result<ReloadPlan> plan_reload(const RunningState& running, Config& next, const 
             plan.add_routes.push_back(std::move(r));
         else if (!((*found)->oifs == r.spec.oifs))
             plan.replace_oifs.push_back(std::move(r));
+        else
+            plan.keep.push_back(std::move(r));
     }
 
     // Joins likewise: unchanged ones stay joined.

@@ -423,8 +423,10 @@ std::string Daemon::run_startup_commands(const std::vector<ClientCommand>& start
 
 void Daemon::start_timers()
 {
-    if (opts_.cache_timeout > 0)
+    if (opts_.cache_timeout > 0) {
+        router_->set_expiry_interval(std::chrono::seconds(opts_.cache_timeout));
         loop_.every(std::chrono::seconds(opts_.cache_timeout), [this] { router_->expire_idle(); });
+    }
     // Refused or dropped upcalls that no later upcall reported.
     loop_.every(std::chrono::seconds(10), [this] { router_->report_upcall_losses(); });
 }

@@ -27,6 +27,8 @@ bool change_routes(const ReloadPlan& plan, Router& router, Logger& log, GiveUp& 
             return false;
         if (auto st = router.replace_oifs(r.spec); !st)
             log.error(at(r.loc) + st.error().message);
+        else
+            router.relocate(r.spec, r.loc);
     }
     return true;
 }
@@ -65,7 +67,7 @@ bool add_routes_and_joins(const std::vector<Located<RouteSpec>>& routes, const s
     for (const auto& r : routes) {
         if (give_up())
             return false;
-        if (auto st = router.add(r.spec, Origin::config); !st)
+        if (auto st = router.add(r.spec, Origin::config, &r.loc); !st)
             log.error(st.error().code == EAFNOSUPPORT
                           ? cat(at(r.loc), st.error().message, ", route ", r.spec.key_str(), " ignored")
                           : at(r.loc) + st.error().message);
@@ -85,6 +87,11 @@ bool apply_plan(const ReloadPlan& plan, Router& router, GroupManager& groups, Lo
     GiveUp changing(give_up);
     if (!change_routes(plan, router, log, changing))
         return false;
+    for (const auto& r : plan.keep) {
+        if (changing())
+            return false;
+        router.relocate(r.spec, r.loc);
+    }
     leave_joins(plan, groups);
     return add_routes_and_joins(plan.add_routes, plan.join, router, groups, log, GiveUp(give_up));
 }

@@ -321,7 +321,38 @@ Status Router::family_status(Family f) const
     return {};
 }
 
-Status Router::add(const RouteSpec& spec, Origin origin)
+Router::Where Router::where_of(const SourceLoc* loc)
+{
+    if (!loc || loc->file.empty())
+        return {};
+    auto [it, inserted] = file_ids_.try_emplace(loc->file, static_cast<uint32_t>(files_.size() + 1));
+    if (inserted)
+        files_.push_back(loc->file);
+    return Where{it->second, loc->line};
+}
+
+std::string_view Router::file_of(const Where& w) const
+{
+    return w.file ? std::string_view(files_[w.file - 1]) : std::string_view();
+}
+
+bool Router::relocate(const RouteSpec& key, const SourceLoc& where)
+{
+    if (!key.is_template()) {
+        auto it = static_.find(SgKey{key.source.addr, key.group.addr});
+        if (it == static_.end() || !(it->second.ifs->key->iif == key.iif))
+            return false;
+        it->second.where = where_of(&where);
+        return true;
+    }
+    auto it = rules_.find(RuleKey{key.iif, key.source, key.group});
+    if (it == rules_.end())
+        return false;
+    it->second.where = where_of(&where);
+    return true;
+}
+
+Status Router::add(const RouteSpec& spec, Origin origin, const SourceLoc* where)
 {
     ++version_;
     if (auto st = family_status(spec.family()); !st)
@@ -352,6 +383,8 @@ Status Router::add(const RouteSpec& spec, Origin origin)
             return {};
         }
         nit->second.origin = origin;
+        nit->second.where = where_of(where);
+        nit->second.since = clock_.now();
         attach(*nit, intern(spec.iif, spec.oifs));
         if (auto st = reconcile_static(*nit); !st) {
             erase_static(nit); // a route the kernel refuses is not kept
@@ -378,7 +411,7 @@ Status Router::add(const RouteSpec& spec, Origin origin)
             reconcile_learned(rule);
         return {};
     }
-    auto [nit, inserted] = rules_.emplace(rk, Rule{spec, origin, next_seq_++, {}, {}, {}});
+    auto [nit, inserted] = rules_.emplace(rk, Rule{spec, origin, where_of(where), clock_.now(), next_seq_++, {}, {}, {}});
     (void)inserted;
     Rule& rule = nit->second;
     index_rule(rule);

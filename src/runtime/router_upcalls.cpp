@@ -103,6 +103,7 @@ void Router::learn(FamilyState& fs, Rule* rule, const Interface& iif, unsigned v
     Dynamic& d = it->second;
     d.rule = rule;
     d.hold = h;
+    d.since = clock_.now();
     d.next = fs.dynamic_on_vif[h.iif_vif];
     if (d.next)
         d.next->second.prev = &*it;
@@ -243,9 +244,33 @@ size_t Router::flush_dynamic()
     return keys.size();
 }
 
+void Router::set_expiry_interval(std::chrono::seconds interval)
+{
+    expiry_interval_ = interval;
+    last_expiry_ = clock_.now();
+}
+
+std::optional<Clock::time_point> Router::expires_at(const SgKey& key, uint64_t packets_now) const
+{
+    if (expiry_interval_.count() <= 0)
+        return std::nullopt;
+    auto it = dynamic_.find(key);
+    if (it == dynamic_.end())
+        return std::nullopt;
+    // The next check removes it when it was seen by the last one and has
+    // forwarded nothing since; otherwise that check records the count and
+    // the one after removes it, if it stays idle.
+    const Dynamic& d = it->second;
+    Clock::time_point next = last_expiry_ + expiry_interval_;
+    if (d.checked && d.last_packets == packets_now)
+        return next;
+    return next + expiry_interval_;
+}
+
 size_t Router::expire_idle()
 {
     ++version_;
+    last_expiry_ = clock_.now();
     std::vector<SgKey> idle;
     for (auto& [key, d] : dynamic_) {
         const FamilyState* fs = family_state(key.group.family());

@@ -87,6 +87,9 @@ RouteView Router::view_of(const Rule& rule) const
     v.pending_reason = v.active ? oif_gaps(rule.spec.oifs) : rule.pending_reason;
     v.learned = rule.learned.size();
     v.origin = rule.origin;
+    v.file = file_of(rule.where);
+    v.line = rule.where.line;
+    v.since = rule.since;
     return v;
 }
 
@@ -102,6 +105,9 @@ RouteView Router::view_of(const StaticEntry& e) const
     v.active = r.hold.in_kernel;
     v.pending_reason = reason_of(e);
     v.origin = r.origin;
+    v.file = file_of(r.where);
+    v.line = r.where.line;
+    v.since = r.since;
     return v;
 }
 
@@ -118,6 +124,7 @@ RouteView Router::view_of(const DynamicEntry& e) const
     v.oifs = mask_names(*fs, d.hold.oif_mask);
     v.active = true;
     v.origin = d.rule ? d.rule->origin : Origin::config;
+    v.since = d.since;
     return v;
 }
 

@@ -79,7 +79,7 @@ public:
                     return;
                 render(v);
                 if (detail_)
-                    table_.measure({key_, iif_, state_, packets_, bytes_, wrong_if_, oifs_});
+                    table_.measure({key_, iif_, state_, packets_, bytes_, wrong_if_, age_, expires_, origin_, oifs_});
                 else
                     table_.measure({key_, iif_, state_, oifs_});
                 ++measured_;
@@ -110,7 +110,8 @@ public:
                     table_.render_heading([&](std::string_view line) { out.row(line); });
                 auto emit = [&](std::string_view line) { out.row(line); };
                 if (detail_)
-                    table_.render_row({key_, iif_, state_, packets_, bytes_, wrong_if_, oifs_}, headings_, emit);
+                    table_.render_row({key_, iif_, state_, packets_, bytes_, wrong_if_, age_, expires_, origin_, oifs_},
+                                      headings_, emit);
                 else
                     table_.render_row({key_, iif_, state_, oifs_}, headings_, emit);
             }
@@ -124,7 +125,7 @@ private:
     {
         std::vector<std::string> headings{"ROUTE (S,G)", "IIF", "STATE"};
         if (detail)
-            headings.insert(headings.end(), {"PACKETS", "BYTES", "WRONGIF"});
+            headings.insert(headings.end(), {"PACKETS", "BYTES", "WRONGIF", "AGE", "EXPIRES", "ORIGIN"});
         headings.push_back(only_pending ? "REASON" : "OIFS");
         return headings;
     }
@@ -175,6 +176,8 @@ private:
             }
         }
         state_ = state_name(v);
+        if (detail_)
+            render_detail(v);
         if (json_)
             return;
         oifs_.clear();
@@ -191,7 +194,36 @@ private:
             packets_ = have_counters_ ? cat(counters_.packets) : "-";
             bytes_ = have_counters_ ? cat(counters_.bytes) : "-";
             wrong_if_ = have_counters_ ? cat(counters_.wrong_if) : "-";
+            age_ = span_text(age_s_);
+            expires_ = expires_s_ ? span_text(*expires_s_) : "-";
         }
+    }
+
+    // -d: where the row came from, its age and, for learned entries and
+    // stop filters with expiry on, the seconds left if it stays idle.
+    void render_detail(const RouteView& v)
+    {
+        auto now = router_.now();
+        age_s_ = v.since == Clock::time_point{} || now < v.since
+                     ? 0
+                     : static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::seconds>(now - v.since).count());
+        expires_s_.reset();
+        if (have_counters_ && (v.kind == RouteView::Kind::learned || (v.kind == RouteView::Kind::stop && !v.spec)))
+            if (auto at = router_.expires_at(v.key, counters_.packets))
+                expires_s_ = *at <= now ? 0
+                                        : static_cast<uint64_t>(
+                                              std::chrono::duration_cast<std::chrono::seconds>(*at - now).count());
+        origin_.clear();
+        if (v.kind == RouteView::Kind::learned)
+            origin_.append("rule ").append(v.spec->key_str());
+        else if (v.kind == RouteView::Kind::stop && !v.spec)
+            origin_ = "upcall";
+        else if (v.origin == Origin::client)
+            origin_ = "client";
+        else if (!v.file.empty())
+            origin_.append(v.file).append(":").append(cat(v.line));
+        else
+            origin_ = "config";
     }
 
     std::string_view oif(const RouteView& v, size_t i) const
@@ -217,6 +249,13 @@ private:
             o.member("packets", counters_.packets)
                 .member("bytes", counters_.bytes)
                 .member("wrong_if", counters_.wrong_if);
+        if (detail_) {
+            if (!v.file.empty())
+                o.member("file", v.file).member("line", v.line);
+            o.member("age", age_s_);
+            if (expires_s_)
+                o.member("expires_in", *expires_s_);
+        }
         o.end();
         return object_;
     }
@@ -232,7 +271,9 @@ private:
     size_t measured_ = 0; // rows the first pass saw
     size_t sent_ = 0;     // rows sent
     // The current row.
-    std::string key_, source_, group_, iif_, oifs_, packets_, bytes_, wrong_if_, object_;
+    std::string key_, source_, group_, iif_, oifs_, packets_, bytes_, wrong_if_, age_, expires_, origin_, object_;
+    uint64_t age_s_ = 0;
+    std::optional<uint64_t> expires_s_;
     JsonList json_list_; // the JSON rows sent
     std::string_view state_;
     const std::vector<IfName>* named_oifs_ = nullptr;

@@ -104,9 +104,27 @@ if TOP in ("routes", "pending"):
     base = ["kind", "source", "group", "iif", "oifs", "state", "origin"]
     opt = ["reason", "learned", "rule"]
     detail = ["packets", "bytes", "wrong_if"]
+    where = ["file", "line", "age", "expires_in"]  # -d only
     for r in rows:
         need(r, base)
-        only(r, base + opt + detail)
+        only(r, base + opt + detail + where)
+        if name == "show-d":
+            assert type(r.get("age")) is int and r["age"] >= 0, f"-d row without its age: {r}"
+            from_config = r["origin"] == "config" and r["kind"] != "learned" and not (
+                r["kind"] == "stop" and r["state"] == "stop")
+            if from_config:
+                assert S(r.get("file")) and r["file"].endswith(".conf"), f"config row without its file: {r}"
+                assert type(r.get("line")) is int and r["line"] >= 1, r
+            else:
+                assert "file" not in r and "line" not in r, f"file:line on a {r['kind']} row: {r}"
+            # The daemon runs with the default cache timeout: learned entries
+            # and upcall stop filters tell when they expire if idle.
+            if r["state"] in ("learned", "stop"):
+                assert type(r.get("expires_in")) is int and 0 <= r["expires_in"] <= 120, r
+            else:
+                assert "expires_in" not in r, r
+        else:
+            assert not any(k in r for k in where), f"{where} without -d: {r}"
         assert r["kind"] in ("rule", "route", "learned", "stop"), r
         assert r["state"] in ("rule", "active", "pending", "learned", "stop"), r
         assert r["origin"] in ("config", "client"), r
@@ -154,6 +172,7 @@ if TOP in ("routes", "pending"):
         if name == "show-d":
             assert sg["packets"] >= 5 and sg["bytes"] > 0, sg
             assert learned["packets"] >= 4, learned
+            assert sg["line"] == 2 and rule["line"] == 3, (sg, rule)
 
 elif TOP == "interfaces":
     keys = ["index", "name", "up", "vif", "mif"]

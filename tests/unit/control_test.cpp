@@ -137,7 +137,8 @@ protected:
     Logger log;
     FakeKernel k4{Family::inet};
     FakeKernel k6{Family::inet6};
-    Router router{log, &k4, &k6};
+    ManualClock clock; // ages in show -d are exact
+    Router router{log, &k4, &k6, &clock};
     int kills = 0, reloads = 0, dry_runs = 0;
     Status reload_result;
     Control::Hooks::DryRun dry_run_result{0, {"+ mroute from eth0 group 225.1.1.1 to eth1", "1 change"}, ""};
@@ -533,15 +534,18 @@ TEST_F(ControlTest, ShowJsonIsByteExact)
 {
     auto c = check_route(RouteText{"eth0", "10.0.0.9", "225.1.2.9", {"eth7"}});
     ASSERT_TRUE(c.value);
-    ASSERT_TRUE(router.add(*c.value, Origin::config));
+    SourceLoc where{"/etc/smcroute.conf", 3};
+    ASSERT_TRUE(router.add(*c.value, Origin::config, &where));
+    clock.advance(std::chrono::seconds(90));
     ASSERT_EQ(run({"add", "eth0", "10.0.0.1", "225.1.2.3", "eth1", "eth2"}).status, 0u);
     ASSERT_EQ(run({"add", "eth1", "225.4.4.0/24", "eth0"}).status, 0u);
+    clock.advance(std::chrono::seconds(2));
     k4.canned_counters[{*IpAddr::parse("10.0.0.1"), *IpAddr::parse("225.1.2.3")}] = MfcCounters{31337, 1, 2};
     auto dump = [](const RecordingReply& r) { return r.all(); };
     EXPECT_EQ(dump(run({"show"}, req_json | req_detail)), "{\"routes\": [\n"
-              "{\"kind\": \"rule\", \"source\": \"*\", \"group\": \"225.4.4.0/24\", \"iif\": \"eth1\", \"oifs\": [\"eth0\"], \"state\": \"rule\", \"origin\": \"client\", \"learned\": 0}\n"
-              ",{\"kind\": \"route\", \"source\": \"10.0.0.1\", \"group\": \"225.1.2.3\", \"iif\": \"eth0\", \"oifs\": [\"eth1\", \"eth2\"], \"state\": \"active\", \"origin\": \"client\", \"packets\": 31337, \"bytes\": 1, \"wrong_if\": 2}\n"
-              ",{\"kind\": \"route\", \"source\": \"10.0.0.9\", \"group\": \"225.1.2.9\", \"iif\": \"eth0\", \"oifs\": [\"eth7\"], \"state\": \"active\", \"origin\": \"config\", \"reason\": \"outbound interface eth7 does not exist\", \"packets\": 0, \"bytes\": 0, \"wrong_if\": 0}\n"
+              "{\"kind\": \"rule\", \"source\": \"*\", \"group\": \"225.4.4.0/24\", \"iif\": \"eth1\", \"oifs\": [\"eth0\"], \"state\": \"rule\", \"origin\": \"client\", \"learned\": 0, \"age\": 2}\n"
+              ",{\"kind\": \"route\", \"source\": \"10.0.0.1\", \"group\": \"225.1.2.3\", \"iif\": \"eth0\", \"oifs\": [\"eth1\", \"eth2\"], \"state\": \"active\", \"origin\": \"client\", \"packets\": 31337, \"bytes\": 1, \"wrong_if\": 2, \"age\": 2}\n"
+              ",{\"kind\": \"route\", \"source\": \"10.0.0.9\", \"group\": \"225.1.2.9\", \"iif\": \"eth0\", \"oifs\": [\"eth7\"], \"state\": \"active\", \"origin\": \"config\", \"reason\": \"outbound interface eth7 does not exist\", \"packets\": 0, \"bytes\": 0, \"wrong_if\": 0, \"file\": \"/etc/smcroute.conf\", \"line\": 3, \"age\": 92}\n"
               "]}\n");
     EXPECT_EQ(dump(run({"show"}, req_json)), "{\"routes\": [\n"
               "{\"kind\": \"rule\", \"source\": \"*\", \"group\": \"225.4.4.0/24\", \"iif\": \"eth1\", \"oifs\": [\"eth0\"], \"state\": \"rule\", \"origin\": \"client\", \"learned\": 0}\n"
@@ -606,6 +610,92 @@ TEST(ControlGroupsTest, ShowGroupsJsonIsByteExact)
               ",{\"source\": \"10.0.0.1\", \"group\": \"232.1.1.0/31\", \"iif\": \"eth1\", \"state\": \"active\", \"origin\": \"client\", \"addresses\": 2, \"interfaces\": [\"eth1\"], \"memberships\": [{\"interface\": \"eth1\", \"source\": \"10.0.0.1\", \"group\": \"232.1.1.0\"}, {\"interface\": \"eth1\", \"source\": \"10.0.0.1\", \"group\": \"232.1.1.1\"}]}\n"
               "]}\n");
     EXPECT_EQ(run({"show", "memberships", "-i", "lo", "-f", "inet6"}, req_json).status, 0u);
+}
+
+// show -d: each row's origin (config file:line, client, the rule it was
+// learned from, upcall), its age by the router's clock, and for learned
+// entries and stop filters the time left before expiry if they stay idle.
+TEST(ControlDetailTest, OriginsAgesAndExpiry)
+{
+    Logger log;
+    log.set_level(LogLevel::none);
+    FakeKernel k4{Family::inet};
+    FakeKernel k6{Family::inet6};
+    ManualClock clock;
+    Router router{log, &k4, &k6, &clock};
+    router.set_interfaces({ctl_iface("eth0", 1), ctl_iface("eth1", 2), ctl_iface("eth2", 3)});
+    Control control{router, log, Control::Hooks{[] {}, [] { return Status{}; }, [] { return std::string("v"); }, {}}};
+    Peer root;
+    root.may_change_state = true;
+    auto run = [&](std::vector<std::string> args, uint32_t flags) {
+        Request req;
+        req.flags = flags;
+        req.args = std::move(args);
+        RecordingReply reply;
+        control.handle(req, root, reply);
+        EXPECT_EQ(reply.ends, 1);
+        return reply;
+    };
+    auto spec = [](std::vector<std::string> words) { return *check_route(split_route_words(words)).value; };
+    SourceLoc where{"/etc/smcroute.d/tv.conf", 42};
+    ASSERT_TRUE(router.add(spec({"eth0", "10.0.0.1", "225.1.2.3", "eth1"}), Origin::config, &where));
+    SourceLoc rule_where{"/etc/smcroute.conf", 7};
+    ASSERT_TRUE(router.add(spec({"eth0", "225.9.0.0/16", "eth2"}), Origin::config, &rule_where));
+    clock.advance(std::chrono::seconds(3725)); // 1h02m05s
+    router.set_expiry_interval(std::chrono::seconds(60)); // the first check in 60 s
+    ASSERT_EQ(run({"add", "eth1", "10.0.0.2", "225.1.2.4", "eth2"}, 0).status, 0u);
+    Upcall up;
+    up.kind = Upcall::Kind::nocache;
+    up.vif = router.vif_of(Family::inet, 1).value();
+    up.source = IpAddr::parse("10.0.0.9").value();
+    up.group = IpAddr::parse("225.9.1.1").value();
+    router.handle_upcall(Family::inet, up);
+    ASSERT_EQ(router.dynamic_count(), 1u);
+    k4.canned_counters[{up.source, up.group}] = MfcCounters{5, 500, 0};
+    clock.advance(std::chrono::seconds(20));
+
+    auto r = run({"show"}, req_detail | req_headings);
+    ASSERT_EQ(r.status, 0u) << r.message;
+    const std::string text = r.all();
+    for (const char* col : {"AGE", "EXPIRES", "ORIGIN"})
+        EXPECT_NE(r.rows[0].find(col), std::string::npos) << col;
+    auto row_of = [&](std::string_view needle) {
+        for (const auto& row : r.rows)
+            if (row.find(needle) != std::string::npos)
+                return row;
+        ADD_FAILURE() << "no row with " << needle << "\n" << text;
+        return std::string();
+    };
+    std::string cfg = row_of("225.1.2.3"), cli = row_of("225.1.2.4"), rule = row_of("225.9.0.0/16"),
+                learned = row_of("225.9.1.1");
+    EXPECT_NE(cfg.find("/etc/smcroute.d/tv.conf:42"), std::string::npos) << cfg;
+    EXPECT_NE(cfg.find("1h02m"), std::string::npos) << cfg;
+    EXPECT_NE(rule.find("/etc/smcroute.conf:7"), std::string::npos) << rule;
+    EXPECT_NE(cli.find("client"), std::string::npos) << cli;
+    EXPECT_NE(cli.find("20s"), std::string::npos) << cli;
+    EXPECT_NE(learned.find("rule (*, 225.9.0.0/16)"), std::string::npos) << learned;
+    // Not yet seen by an expiry check: the next one (40 s away) records its
+    // count, the one after (100 s) removes it if idle.
+    EXPECT_NE(learned.find("1m40s"), std::string::npos) << learned;
+    EXPECT_EQ(cfg.find("1m40s"), std::string::npos) << "static routes never expire: " << cfg;
+
+    // After a check that saw its count, an idle entry goes at the next check;
+    // one that forwarded since then gets another interval.
+    clock.advance(std::chrono::seconds(40));
+    EXPECT_EQ(router.expire_idle(), 0u);
+    clock.advance(std::chrono::seconds(15));
+    auto j = run({"show"}, req_json | req_detail).all();
+    std::string why;
+    EXPECT_TRUE(json_well_formed(j, why)) << why << "\n" << j;
+    EXPECT_NE(j.find("\"file\": \"/etc/smcroute.d/tv.conf\", \"line\": 42"), std::string::npos) << j;
+    EXPECT_NE(j.find("\"expires_in\": 45"), std::string::npos) << j;
+    EXPECT_NE(j.find("\"age\": 3800"), std::string::npos) << j; // 3725 + 20 + 40 + 15
+    k4.canned_counters[{up.source, up.group}] = MfcCounters{6, 600, 0};
+    j = run({"show"}, req_json | req_detail).all();
+    EXPECT_NE(j.find("\"expires_in\": 105"), std::string::npos) << j;
+    // Without -d, none of it.
+    auto plain = run({"show"}, req_json).all();
+    EXPECT_EQ(plain.find("\"age\""), std::string::npos) << plain;
 }
 
 TEST(ControlNoV6Test, Ipv6RouteWithoutIpv6FailsCleanly)

@@ -11,6 +11,7 @@
 #include <net/if.h>
 
 #include <algorithm>
+#include <map>
 #include <string>
 
 namespace smcroute {
@@ -154,6 +155,37 @@ TEST_F(ReloadApply, TheSameConfigMakesNoKernelCall)
     EXPECT_EQ(k4.vifs.size(), vifs_before);
     EXPECT_EQ(mk.held, held_before);
     EXPECT_TRUE(mfc("10.0.1.7", "225.3.1.1")) << "the learned entry stays";
+}
+
+// Each route and rule remembers its config line; a reload that only moves
+// lines (comments added above them) moves what they remember, with no
+// kernel call; a route whose OIFs change remembers its new line too.
+TEST_F(ReloadApply, RoutesRememberTheirConfigLineAcrossReloads)
+{
+    start(base);
+    auto lines = [&] {
+        std::map<std::string, std::string> out;
+        router.for_each_route([&](const RouteView& v) {
+            std::string key = v.kind == RouteView::Kind::rule ? v.spec->key_str()
+                                                               : cat("(", v.key.source.str(), ", ", v.key.group.str(), ")");
+            out[key] = cat(v.file, ":", v.line);
+        });
+        return out;
+    };
+    auto before = lines();
+    EXPECT_EQ(before["(10.0.1.2, 225.1.1.1)"], "new.conf:1");
+    EXPECT_EQ(before["(10.0.1.2, 225.1.1.2)"], "new.conf:2");
+    EXPECT_EQ(before["(*, 225.3.0.0/16)"], "new.conf:3");
+    EXPECT_EQ(reload(std::string("# one\n# two\n") + base), Calls{});
+    auto moved = lines();
+    EXPECT_EQ(moved["(10.0.1.2, 225.1.1.1)"], "new.conf:3");
+    EXPECT_EQ(moved["(*, 225.3.0.0/16)"], "new.conf:5");
+    (void)reload("mroute from a1 source 10.0.1.2 group 225.1.1.2 to b2\n"
+                 "mroute from a1 source 10.0.1.2 group 225.1.1.1 to b1\n");
+    auto changed = lines();
+    EXPECT_EQ(changed["(10.0.1.2, 225.1.1.2)"], "new.conf:1");
+    EXPECT_EQ(changed["(10.0.1.2, 225.1.1.1)"], "new.conf:2");
+    EXPECT_EQ(changed.count("(*, 225.3.0.0/16)"), 0u);
 }
 
 TEST_F(ReloadApply, AnAddedRouteIsOneMfcAdd)

@@ -54,6 +54,10 @@ inline std::string hex(uint64_t v)
     return std::string(buf, r.ptr);
 }
 
+// A span of seconds in its two largest units, as operators read ages and
+// uptimes: "42s", "4m07s", "2h05m", "3d04h".
+inline std::string span_text(uint64_t seconds);
+
 // Concatenate strings, characters and numbers: cat("vif ", 3, " on ", name).
 template <class... Args>
 std::string cat(const Args&... args)
@@ -61,6 +65,18 @@ std::string cat(const Args&... args)
     std::string out;
     (detail::cat_one(out, args), ...);
     return out;
+}
+
+inline std::string span_text(uint64_t s)
+{
+    auto two = [](uint64_t n) { return cat(n < 10 ? "0" : "", n); };
+    if (s < 60)
+        return cat(s, "s");
+    if (s < 3600)
+        return cat(s / 60, "m", two(s % 60), "s");
+    if (s < 86400)
+        return cat(s / 3600, "h", two(s / 60 % 60), "m");
+    return cat(s / 86400, "d", two(s / 3600 % 24), "h");
 }
 
 } // namespace smcroute

@@ -37,6 +37,9 @@ struct ReloadPlan {
     std::vector<Located<RouteSpec>> add_routes;     // keys new to the config
     std::vector<JoinSpec> leave;                    // joins no longer configured
     std::vector<Located<JoinSpec>> join;            // joins new to the config
+    // Routes that stay as they are, with the config line that now has them
+    // (lines may have moved): only their recorded place is updated.
+    std::vector<Located<RouteSpec>> keep;
     size_t config_routes = 0;                       // distinct route keys configured now
 
     // Nothing to do for what the config says (client entries still go).

@@ -16,6 +16,7 @@
 #include "smcroute/base/hash.hpp"
 #include "smcroute/base/log.hpp"
 #include "smcroute/os/mroute.hpp"
+#include "smcroute/model/config_diagnostics.hpp"
 #include "smcroute/model/route_spec.hpp"
 #include "smcroute/base/stable_hash_map.hpp"
 #include "smcroute/runtime/vif_table.hpp"
@@ -67,6 +68,11 @@ struct RouteView {
     std::string pending_reason;      // why not active; when active, the named OIFs left out
     size_t learned = 0;              // rule: entries learned from it
     Origin origin = Origin::config;
+    // Config routes and rules: the file and line that configured them (the
+    // first line of a merged key); empty and 0 otherwise.
+    std::string_view file;
+    unsigned line = 0;
+    Clock::time_point since{}; // when it was added, learned or installed
     // A static route's spec is built for its view (the table stores it
     // compactly) and lives here; copies of the view point at their own.
     std::optional<RouteSpec> owned_spec;
@@ -85,6 +91,9 @@ struct RouteView {
         pending_reason = o.pending_reason;
         learned = o.learned;
         origin = o.origin;
+        file = o.file;
+        line = o.line;
+        since = o.since;
         owned_spec = o.owned_spec;
         spec = o.owned_spec && o.spec == &*o.owned_spec ? &*owned_spec : o.spec;
         return *this;
@@ -132,7 +141,9 @@ public:
     // OIFs. An (S,G) already routed from another IIF is refused.
     // Unknown interfaces make it pending (caller decides whether to allow that).
     // A family this router does not route is refused (family_status()).
-    Status add(const RouteSpec& spec, Origin origin);
+    // where: the config line it comes from (kept for show -d and show
+    // config; a key already present keeps its own).
+    Status add(const RouteSpec& spec, Origin origin, const SourceLoc* where = nullptr);
     // Remove by key (IIF, SOURCE, GROUP). With oifs: drop only those OIFs (a
     // route left with none still blocks, as a stop filter). A family this
     // router does not route is refused (family_status()).
@@ -148,6 +159,9 @@ public:
     std::optional<Found> find(const RouteSpec& key) const;
     // The keys (OIFs left empty) of every route and rule of an origin.
     std::vector<RouteSpec> keys_of(Origin origin) const;
+    // Record that the route or rule with spec's key now comes from this
+    // config line (a reload moved it); no kernel change. False: no such key.
+    bool relocate(const RouteSpec& key, const SourceLoc& where);
 
     // Kernel upcalls -----------------------------------------------------------
     // NOCACHE: answer from the rules (or a stop filter). WRONGVIF: a source
@@ -170,6 +184,16 @@ public:
     // the previous call (kernel counters); the first call only records.
     // Static routes never expire. Returns how many were removed.
     size_t expire_idle();
+    // The interval at which expire_idle() is called (0: never), counted from
+    // now: with it, views of learned entries and stop filters tell when they
+    // expire if no packet arrives.
+    void set_expiry_interval(std::chrono::seconds interval);
+    // When the learned entry or stop filter key is removed if it forwards no
+    // further packet, given its kernel packet count now; none without expiry
+    // or for another key.
+    std::optional<Clock::time_point> expires_at(const SgKey& key, uint64_t packets_now) const;
+    // The clock that dates routes (RouteView::since).
+    Clock::time_point now() const { return clock_.now(); }
     // Give an existing route or rule (same IIF, source and group) the OIFs of
     // spec, re-programming only what changed: its traffic never stops.
     Status replace_oifs(const RouteSpec& spec);
@@ -209,6 +233,13 @@ private:
         Pending code = Pending::none;
         friend bool operator==(const Why&, const Why&) = default;
     };
+    // A config line, its file interned in files_ (index + 1; 0: none).
+    struct Where {
+        uint32_t file = 0;
+        uint32_t line = 0;
+    };
+    Where where_of(const SourceLoc* loc);
+    std::string_view file_of(const Where& w) const;
     struct StaticRoute;
     using StaticEntry = std::pair<const SgKey, StaticRoute>;
     // The interfaces of static routes, interned: one per distinct (IIF,
@@ -233,6 +264,8 @@ private:
         Hold hold;
         Origin origin = Origin::config;
         Why why;
+        Where where;
+        Clock::time_point since{};
     };
     struct RuleKey {
         IfName iif;
@@ -244,6 +277,8 @@ private:
     struct Rule {
         RouteSpec spec;
         Origin origin;
+        Where where;
+        Clock::time_point since{};
         uint64_t seq = 0;
         std::vector<unsigned> iif_vifs; // held, so upcalls arrive from them
         std::unordered_set<SgKey, SgKeyHash> learned;
@@ -257,6 +292,7 @@ private:
         uint64_t last_packets = 0; // kernel count at the last expiry check
         bool checked = false;      // seen by at least one expiry check
         Clock::time_point last_move{}; // WRONGVIF rate limit
+        Clock::time_point since{};     // learned or installed
         DynamicEntry* prev = nullptr; // in the list of its IIF's VIF
         DynamicEntry* next = nullptr;
     };
@@ -380,6 +416,10 @@ private:
     uint64_t next_seq_ = 1;
     std::function<void(const SgKey&, std::string_view)> on_learned_;
     size_t max_learned_ = 0;
+    std::vector<std::string> files_;                      // config files named by Where
+    std::unordered_map<std::string, uint32_t> file_ids_; // and back
+    std::chrono::seconds expiry_interval_{0};
+    Clock::time_point last_expiry_{};
     uint64_t upcalls_received_ = 0;
     uint64_t upcalls_refused_ = 0;
     UpcallStats reported_;
