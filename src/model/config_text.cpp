@@ -54,4 +54,21 @@ std::string loc_text(const SourceLoc& loc)
     return cat(loc.file, ':', loc.line);
 }
 
+std::string config_line_text(const ConfigLine& line)
+{
+    if (line.client)
+        return cat("# ", line.text, "    # added by a client");
+    std::string where = loc_text(line.loc);
+    return where.empty() ? line.text : cat(line.text, "    # ", where);
+}
+
+void config_line_json(JsonWriter& w, const ConfigLine& line)
+{
+    w.object().member("kind", line.kind).member("origin", line.client ? "client" : "config");
+    w.member("text", line.text);
+    if (!line.loc.file.empty())
+        w.member("file", line.loc.file).member("line", line.loc.line);
+    w.end();
+}
+
 } // namespace smcroute

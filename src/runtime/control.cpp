@@ -153,7 +153,8 @@ void Control::check(const Request&, Reply& reply)
 
 void Control::show(const Request& req, Reply& reply)
 {
-    smcroute::show(ShowSources{router_, groups_, show_widths_}, req, reply);
+    smcroute::show(ShowSources{router_, groups_, show_widths_, hooks_.running_config ? hooks_.running_config() : nullptr},
+                   req, reply);
 }
 
 Status Control::check_interfaces(const RouteSpec& spec) const

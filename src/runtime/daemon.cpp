@@ -351,6 +351,7 @@ void Daemon::make_routing_engine()
         [this] { return reload(); },
         [] { return cat("smcroute ", SMCROUTE_VERSION); },
         [this](bool json) { return dry_run(json); },
+        [this] { return &running_; },
     };
     control_ = std::make_unique<Control>(*router_, log_, std::move(hooks), groups_.get());
     if (auto n = raise_nofile_limit(); !n)

@@ -126,7 +126,9 @@ TEST(Commands, ShowSubjects)
         ASSERT_TRUE(m.ok());
         EXPECT_EQ(*m, s.what);
     }
-    EXPECT_EQ(names, (std::set<std::string_view>{"routes", "groups", "interfaces", "pending", "memberships"}));
+    EXPECT_EQ(names,
+              (std::set<std::string_view>{"routes", "groups", "interfaces", "pending", "memberships", "config"}));
+    EXPECT_EQ(*match_show("c"), ShowWhat::config);
     auto g = match_show("g");
     ASSERT_TRUE(g.ok());
     EXPECT_EQ(*g, ShowWhat::groups);

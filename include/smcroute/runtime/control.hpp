@@ -31,6 +31,8 @@ public:
             std::string message; // why it would be refused
         };
         std::function<DryRun(bool json)> dry_run;
+        // show config: the running config's phyints and joins (null: none).
+        std::function<const Config*()> running_config;
     };
     // groups may be null: joins are then refused.
     Control(Router& router, Logger& log, Hooks hooks, GroupManager* groups = nullptr,
