@@ -159,6 +159,7 @@ for name in ('smcroute', 'smcrouted', 'smcroutectl'):
 
 _, ctl_help = parse_help('smcroutectl')
 verbs, subjects, aliases, show_line = [], [], [], ''
+verb_lines = {}
 block = ''
 for line in ctl_help.split('\n'):
     if line and not line[0].isspace():
@@ -167,6 +168,7 @@ for line in ctl_help.split('\n'):
     m = re.match(r'^  ([a-z]+)(\s|$)', line)
     if m and block.startswith('Commands'):
         verbs.append(m.group(1))
+        verb_lines[m.group(1)] = line
         if m.group(1) == 'show':
             show_line = line
     elif m and block.startswith('Show SUBJECT'):
@@ -195,6 +197,15 @@ for s in subjects:
 for o in re.findall(r'\[(-\w)[^]]*\]', show_line):
     if not re.search(r'(?<![\w-])' + re.escape(o) + r'\b', show_item):
         problem(f"show option {o} is not described in the show entry of smcroute.8")
+# Every verb's own options in its help line ([-n|--dry-run]) are described
+# in its entry (its tag or text; not in the tag alone, which the reverse
+# check below would take for client options).
+for v, line in verb_lines.items():
+    tag, body = verb_tags.get(v, ('', ''))
+    for group in re.findall(r'\[([^]]*)\]', line):
+        for o in OPT.findall(group):
+            if not re.search(r'(?<![\w-])' + re.escape(o) + r'(?![\w-])', tag + ' ' + body):
+                problem(f"{v} option {o} is not described in the {v} entry of smcroute.8")
 for w in re.findall(r'\b(inet6?)\b', show_line):
     if not re.search(r'\b' + w + r'\b', show_item):
         problem(f"show family '{w}' is not described in the show entry of smcroute.8")

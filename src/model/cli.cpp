@@ -678,12 +678,17 @@ Status parse_verb_and_args(ParseState& st, const std::vector<std::string_view>& 
     }
     auto verb = match_verb(args[from]);
     bool show = verb && *verb == Verb::show;
+    bool dry_run_option = verb && verb_info(*verb).args == VerbArgs::dry_run;
     std::vector<std::string_view> words{args[from]};
     auto commands_own = [&](size_t i) -> size_t {
         std::string_view w = args[i];
         if (w == "--") { // the rest, without it
             words.insert(words.end(), args.begin() + static_cast<std::ptrdiff_t>(i) + 1, args.end());
             return args.size() - i;
+        }
+        if (dry_run_option && (w == "-n" || w == dry_run_word)) {
+            words.push_back(w);
+            return 1;
         }
         if (show && (w == "-i" || w == "-f")) {
             words.push_back(w);
@@ -918,6 +923,13 @@ Result<ClientCommand> parse_client_command(const std::vector<std::string_view>& 
             if (!topic)
                 return topic.take_error();
             cmd.args.emplace_back(verb_info(*topic).name);
+        }
+        return cmd;
+    case VerbArgs::dry_run:
+        if (!rest.empty()) {
+            if (rest.front() != "-n" && rest.front() != dry_run_word)
+                return fail(cat(info.name, ": unexpected '", rest.front(), "' (expected -n or --dry-run)"));
+            cmd.args.emplace_back(dry_run_word);
         }
         return cmd;
     case VerbArgs::none:

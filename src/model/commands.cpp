@@ -28,21 +28,24 @@ constexpr auto verbs = std::to_array<VerbInfo>({
     {Verb::check, "check", "[IIF [SOURCE[/LEN]] GROUP[/LEN] [OIF ...]]",
      "Check the config file (-f), or one route, against the system", false, VerbArgs::optional_route, 2, any},
     {Verb::flush, "flush", "", "Flush the routes learned from (*,G) rules now", true, VerbArgs::none, 0, 0},
-    {Verb::reload, "reload", "", "Reload the configuration file, like SIGHUP (alias: restart)", true, VerbArgs::none, 0, 0},
+    {Verb::reload, "reload", "[-n|--dry-run]",
+     "Reload the configuration file, like SIGHUP (alias: restart); -n: only show what it would change", true,
+     VerbArgs::dry_run, 0, 1},
     {Verb::kill, "kill", "", "Tell the running daemon to exit, like SIGTERM", true, VerbArgs::none, 0, 0},
     {Verb::version, "version", "", "Show the program version", false, VerbArgs::none, 0, 0},
     {Verb::help, "help", "[COMMAND]", "Show this help text, or the help of one command", false, VerbArgs::topic, 0,
      1},
 });
 
-constexpr std::array<ShowInfo, 6> show_subjects{{
+constexpr auto show_subjects = std::to_array<ShowInfo>({
     {ShowWhat::routes, "routes", "(*,G) rules and (S,G) routes with their state (default)"},
     {ShowWhat::groups, "groups", "groups joined by the daemon, with their state"},
     {ShowWhat::interfaces, "interfaces", "interfaces and their VIF/MIF numbers"},
     {ShowWhat::pending, "pending", "routes waiting for a missing interface"},
     {ShowWhat::memberships, "memberships", "every group the kernel holds per interface, by anyone"},
     {ShowWhat::graph, "graph", "the routing picture as Graphviz DOT (show graph | dot -Tsvg)"},
-}};
+    {ShowWhat::config, "config", "the effective configuration as config-file text, with each line's file:line"},
+});
 
 // Abbreviations that kept their meaning when a later subject shared their
 // prefix: "g" and "gr" are groups, as before graph ("s g" as in 2.x).

@@ -108,8 +108,19 @@ void Control::flush(const Request&, Reply& reply)
     reply.end(exit_code::ok, "");
 }
 
-void Control::reload(const Request&, Reply& reply)
+void Control::reload(const Request& req, Reply& reply)
 {
+    if (req.args.size() > 1) {
+        if (req.args[1] != dry_run_word || !hooks_.dry_run) {
+            reply.end(exit_code::usage, cat("reload: unexpected '", req.args[1], "' (expected ", dry_run_word, ")"));
+            return;
+        }
+        auto answer = hooks_.dry_run(req.flags & req_json);
+        for (const auto& row : answer.rows)
+            reply.row(row);
+        reply.end(answer.status, answer.message);
+        return;
+    }
     if (auto st = hooks_.reload(); !st) {
         log_.log_plain(LogLevel::err, st.error().message); // the log says why, like SIGHUP
         reply.end(exit_code::failed, st.error().message);
@@ -142,7 +153,8 @@ void Control::check(const Request&, Reply& reply)
 
 void Control::show(const Request& req, Reply& reply)
 {
-    smcroute::show(ShowSources{router_, groups_, show_widths_}, req, reply);
+    smcroute::show(ShowSources{router_, groups_, show_widths_, hooks_.running_config ? hooks_.running_config() : nullptr},
+                   req, reply);
 }
 
 Status Control::check_interfaces(const RouteSpec& spec) const

@@ -3,6 +3,7 @@
 #include "smcroute/model/config.hpp"
 #include "smcroute/model/config_judge.hpp"
 #include "smcroute/model/plan.hpp"
+#include "smcroute/model/plan_render.hpp"
 #include "smcroute/os/config_files.hpp"
 #include "smcroute/os/daemonize.hpp"
 #include "smcroute/os/interfaces.hpp"
@@ -69,8 +70,12 @@ public:
 
 private:
     // Errors with code EINTR when a stop signal came meanwhile (exit_pending).
-    Result<Config> load_config(bool at_start);
+    // A dry run logs nothing and changes nothing of the daemon's.
+    enum class Load { start, reload, dry_run };
+    Result<Config> load_config(Load why);
     Status reload();
+    // reload --dry-run: the reload's plan, rendered, not applied.
+    Control::Hooks::DryRun dry_run(bool json);
     // The running config's routes, joins and phyints changed into next's,
     // only where they differ (model/plan, applied by runtime/reload).
     Status change_to(Config& next);
@@ -154,8 +159,10 @@ void Daemon::undo_start()
             log_.info(cat(st.error().message, "; left behind"));
 }
 
-Result<Config> Daemon::load_config(bool at_start)
+Result<Config> Daemon::load_config(Load why)
 {
+    const bool at_start = why == Load::start;
+    const bool dry_run = why == Load::dry_run;
     auto files = make_disk_files();
     struct stat st{};
     const bool refuse_missing = at_start && opts_.strict_config && opts_.config_given;
@@ -164,6 +171,8 @@ Result<Config> Daemon::load_config(bool at_start)
         // Only --strict-config refuses a missing -f FILE at start.
         std::string what = cat("no config file ", opts_.config_file, ", ", at_start ? "starting" : "running",
                                " with no routes");
+        if (dry_run)
+            return Config{};
         if (opts_.config_given)
             log_.warning(what);
         else
@@ -175,13 +184,19 @@ Result<Config> Daemon::load_config(bool at_start)
     popts.interrupted = [this] { return exit_pending(); };
     ParseResult parsed = judge_config_file(opts_.config_file, *files, popts);
     if (parsed.interrupted)
-        return Error{EINTR, cat(opts_.config_file, ": ", at_start ? "start-up" : "reload",
+        return Error{EINTR, cat(opts_.config_file, ": ", at_start ? "start-up" : dry_run ? "dry run" : "reload",
                                 " abandoned: asked to exit", at_start ? "" : ", keeping the running config")};
     size_t errors = parsed.error_count();
     const bool lenient = at_start && !opts_.strict_config;
     // Each diagnostic is printed once: here when the config is used anyway
     // (render_diagnostics bounds how many), else by the caller, in the
     // error that refuses it.
+    if (dry_run) {
+        if (errors == 0)
+            return std::move(parsed.config);
+        return fail(cat(diagnostics_text(parsed), opts_.config_file, ": ", errors,
+                        " error(s), a reload would be refused"));
+    }
     if (errors == 0 || lenient)
         for (const auto& r : render_diagnostics(parsed.diagnostics))
             log_.log_plain(r.severity == Severity::error ? LogLevel::err : LogLevel::warning, r.text);
@@ -204,7 +219,7 @@ Status Daemon::reload()
 {
     log_.notice(cat("reloading ", opts_.config_file));
     notifier_.reloading(cat("reloading ", opts_.config_file));
-    auto cfg = load_config(false);
+    auto cfg = load_config(Load::reload);
     if (!cfg) {
         notifier_.ready("reload failed, running the old config");
         return cfg.take_error();
@@ -220,6 +235,36 @@ Status Daemon::reload()
     log_.notice("reload done");
     script_.run("reload");
     return {};
+}
+
+Control::Hooks::DryRun Daemon::dry_run(bool json)
+{
+    Control::Hooks::DryRun answer;
+    auto cfg = load_config(Load::dry_run);
+    if (!cfg) {
+        answer.status = cfg.error().code == EINTR ? exit_code::failed : exit_code::config;
+        answer.message = cfg.error().message;
+        return answer;
+    }
+    const std::function<bool()> asked = [this] { return exit_pending(); };
+    GiveUp give_up(asked);
+    auto running = running_state(*router_, running_.joins, give_up);
+    auto planned = running ? plan_reload(*running, *cfg, asked) : Result<ReloadPlan>(Error{EINTR, ""});
+    if (!planned) {
+        answer.status = exit_code::failed;
+        answer.message = cat(opts_.config_file, ": dry run abandoned: asked to exit");
+        return answer;
+    }
+    PlanPreview preview{*running, *planned, router_->keys_of(Origin::client), {}};
+    for (auto& r : preview.client_routes)
+        if (auto found = router_->find(r))
+            r.oifs = std::move(found->oifs);
+    groups_->for_each_join([&](const JoinView& v) {
+        if (v.origin == Origin::client)
+            preview.client_joins.push_back(*v.spec);
+    });
+    answer.rows = json ? render_preview_json(preview) : render_preview_text(preview);
+    return answer;
 }
 
 // Only the difference is applied, in linear time: unchanged routes and
@@ -305,6 +350,8 @@ void Daemon::make_routing_engine()
         [this] { loop_.after(std::chrono::milliseconds(0), [this] { loop_.stop(); }); },
         [this] { return reload(); },
         [] { return cat("smcroute ", SMCROUTE_VERSION); },
+        [this](bool json) { return dry_run(json); },
+        [this] { return &running_; },
     };
     control_ = std::make_unique<Control>(*router_, log_, std::move(hooks), groups_.get());
     if (auto n = raise_nofile_limit(); !n)
@@ -571,7 +618,7 @@ int Daemon::run(const std::vector<ClientCommand>& startup, ReadyPipe& ready)
 {
     if (auto st = catch_signals(); !st)
         return fail_start(ready, exit_code::os_error, st.error().message);
-    auto cfg = load_config(true);
+    auto cfg = load_config(Load::start);
     if (!cfg && cfg.error().code == EINTR) { // a stop signal during a long load
         log_.notice(cfg.error().message);
         undo_start();

@@ -2,6 +2,7 @@
 #include "smcroute/runtime/show_graph.hpp"
 
 #include "smcroute/model/commands.hpp"
+#include "smcroute/model/config_text.hpp"
 #include "smcroute/os/kernel_groups.hpp"
 #include "smcroute/base/json.hpp"
 #include "smcroute/base/table.hpp"
@@ -450,6 +451,57 @@ void show_pending(const ShowSources& from, const Request& req, Reply& reply)
     show_routes(from, req, reply, true);
 }
 
+// The effective configuration as config-file text (model/config_text):
+// phyints and joins from the running config, with their lines; routes and
+// rules from the router, one line per key with the OIFs it runs now and
+// the line that configured it (the first of a merged key); then what
+// clients added, commented out.
+void show_config(const ShowSources& from, const Request& req, Reply& reply)
+{
+    const bool json = req.flags & req_json;
+    JsonList list;
+    std::string row;
+    auto emit = [&](const ConfigLine& line) {
+        if (!json) {
+            reply.row(config_line_text(line));
+            return;
+        }
+        JsonWriter w = list.next(row);
+        config_line_json(w, line);
+        reply.row(row);
+    };
+    if (json)
+        reply.row(JsonList::open("config"));
+    else
+        for (auto line : config_text_heading)
+            reply.row(line);
+    if (from.config)
+        for (const auto& p : from.config->phyints)
+            emit(ConfigLine{"phyint", phyint_line(p.spec), p.loc});
+    auto routes = [&](Origin origin) {
+        from.router.for_each_route([&](const RouteView& v) {
+            // Rules and static routes (a view of one owns its spec), not learned entries.
+            if (v.origin != origin || !v.spec || (v.kind != RouteView::Kind::rule && !v.owned_spec))
+                return;
+            emit(ConfigLine{"mroute", route_line(*v.spec), SourceLoc{std::string(v.file), v.line},
+                            origin == Origin::client});
+        });
+    };
+    routes(Origin::config);
+    if (from.config)
+        for (const auto& j : from.config->joins)
+            emit(ConfigLine{"mgroup", join_line(j.spec), j.loc});
+    routes(Origin::client);
+    if (from.groups)
+        from.groups->for_each_join([&](const JoinView& v) {
+            if (v.origin == Origin::client)
+                emit(ConfigLine{"mgroup", join_line(*v.spec), {}, true});
+        });
+    if (json)
+        reply.row(JsonList::close());
+    reply.end(exit_code::ok, "");
+}
+
 // Each subject's renderer; options: whether it takes words after the
 // subject (it then checks them itself).
 struct Renderer {
@@ -465,6 +517,7 @@ constexpr auto renderers = std::to_array<Renderer>({
     {ShowWhat::pending, show_pending, false},
     {ShowWhat::memberships, show_memberships, true},
     {ShowWhat::graph, show_graph, false},
+    {ShowWhat::config, show_config, false},
 });
 
 const Renderer& renderer_of(ShowWhat what)

@@ -77,7 +77,9 @@ struct Daemon {
                                        ++reloads;
                                        return Status{};
                                    },
-                                   [] { return std::string("smcroute fuzz"); }}};
+                                   [] { return std::string("smcroute fuzz"); },
+                                   [](bool) { return Control::Hooks::DryRun{0, {"no changes"}, ""}; },
+                                   [] { return static_cast<const Config*>(nullptr); }}};
 };
 
 void round_trip(const Frame& frame, Daemon& d, const Peer& peer)

@@ -138,8 +138,11 @@ forwards_still
 bad 'unknown command' smcroutectl frobnicate
 bad 'unknown command' smcroutectl x a1 10.0.1.2 225.1.2.3
 # 're' is reload, as in SMCRoute 2.5.6 (no verb prefix is ambiguous now):
-# with a route's words it is refused, not taken for remove.
-bad 'takes no arguments' smcroutectl re a1 10.0.1.2 225.1.2.3
+# with a route's words it is refused, not taken for remove (its one
+# optional word is -n/--dry-run; anything else is refused too).
+bad 'too many arguments to reload' smcroutectl re a1 10.0.1.2 225.1.2.3
+bad "reload: unexpected 'a1' \(expected -n or --dry-run\)" smcroutectl re a1
+bad "unknown option '--dry'" smcroutectl reload --dry
 bad 'unknown' smcroutectl show bogus
 
 # -------------------------------------------------- the legacy form as well

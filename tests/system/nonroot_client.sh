@@ -2,7 +2,7 @@
 # A non-root user cannot change state (DESIGN §5, §8). With the socket's
 # default mode 0660 root:root, user nobody cannot even connect: the client
 # exits non-zero and says "Permission denied". With the socket opened to
-# everyone (0666), nobody may "show", but add, remove, flush, reload, kill,
+# everyone (0666), nobody may "show", but add, remove, flush, reload (also -n), kill,
 # join, leave (smcroutectl, the legacy form and a batch) each exit 77 with
 # "permission denied", and the daemon's routes, the kernel MFC/VIF tables
 # and forwarding are unchanged. Holding CAP_NET_ADMIN does not help a
@@ -86,6 +86,7 @@ denied 77 'permission denied' smcroutectl remove a1 10.0.1.2 225.1.2.3
 denied 77 'permission denied' smcroutectl remove a1 10.0.1.2 225.1.2.3 b1
 denied 77 'permission denied' smcroutectl flush
 denied 77 'permission denied' smcroutectl reload
+denied 77 'permission denied' smcroutectl reload -n
 denied 77 'permission denied' smcroutectl kill
 denied 77 'permission denied' smcroutectl join a1 225.1.1.1
 denied 77 'permission denied' smcroutectl leave a1 225.1.1.1

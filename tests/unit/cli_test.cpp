@@ -502,6 +502,35 @@ TEST(CliCtl, VerbsAndArgs)
     EXPECT_EQ(neg.commands[0].args, (Words{"eth0", "-1", "225.1.2.3", "eth1"}));
 }
 
+TEST(CliCtl, ReloadDryRun)
+{
+    for (auto who : {who_ctl, who_legacy}) {
+        for (auto word : {"-n", "--dry-run"}) {
+            auto inv = ok(who, {"reload", word});
+            ASSERT_EQ(inv.commands.size(), 1u);
+            EXPECT_EQ(inv.commands[0].verb, Verb::reload);
+            EXPECT_EQ(inv.commands[0].args, (Words{"--dry-run"})) << word;
+        }
+        // An alias of reload takes it too; options around it still count.
+        auto aliased = ok(who, {"-i", "x", "restart", "-n"});
+        EXPECT_EQ(aliased.commands.at(0).args, (Words{"--dry-run"}));
+        EXPECT_EQ(aliased.client.socket_path, "/run/x.sock");
+        EXPECT_EQ(ok(who, {"reload", "-j", "-n"}).commands.at(0).args, (Words{"--dry-run"}));
+        EXPECT_TRUE(ok(who, {"reload", "-j", "-n"}).client.json);
+    }
+    // Anything else is refused, clearly; -n is reload's only (show -n is not a dry run).
+    EXPECT_EQ(bad(who_ctl, {"reload", "now"}), "reload: unexpected 'now' (expected -n or --dry-run)");
+    EXPECT_EQ(bad(who_ctl, {"reload", "--", "-x"}), "reload: unexpected '-x' (expected -n or --dry-run)");
+    EXPECT_EQ(bad(who_ctl, {"reload", "-n", "-n"}), "too many arguments to reload (usage: reload [-n|--dry-run])");
+    EXPECT_EQ(bad(who_ctl, {"reload", "--dry"}), "unknown option '--dry'");
+    EXPECT_EQ(bad(who_ctl, {"flush", "-n"}), "unknown option '-n'");
+    // Batch lines go through the same parser.
+    auto line = parse_client_command({"reload", "-n"});
+    ASSERT_TRUE(line.ok());
+    EXPECT_EQ(line->args, (Words{"--dry-run"}));
+    EXPECT_FALSE(parse_client_command({"reload", "-x"}).ok());
+}
+
 TEST(CliCtl, Show)
 {
     EXPECT_EQ(ok(who_ctl, {"show"}).commands[0].args, (Words{"routes"}));

@@ -126,7 +126,9 @@ TEST(Commands, ShowSubjects)
         ASSERT_TRUE(m.ok());
         EXPECT_EQ(*m, s.what);
     }
-    EXPECT_EQ(names, (std::set<std::string_view>{"routes", "groups", "interfaces", "pending", "memberships", "graph"}));
+    EXPECT_EQ(names, (std::set<std::string_view>{"routes", "groups", "interfaces", "pending", "memberships", "graph",
+                                                 "config"}));
+    EXPECT_EQ(*match_show("c"), ShowWhat::config);
     auto g = match_show("g");
     ASSERT_TRUE(g.ok());
     EXPECT_EQ(*g, ShowWhat::groups);
@@ -204,4 +206,8 @@ TEST(Commands, ArgumentGrammar)
     EXPECT_EQ(verb_info(Verb::show).args, VerbArgs::show);
     EXPECT_EQ(verb_info(Verb::check).args, VerbArgs::optional_route);
     EXPECT_EQ(verb_info(Verb::help).args, VerbArgs::topic);
+    EXPECT_EQ(verb_info(Verb::reload).args, VerbArgs::dry_run);
+    EXPECT_TRUE(check_arity(verb_info(Verb::reload), 0).ok());
+    EXPECT_TRUE(check_arity(verb_info(Verb::reload), 1).ok());
+    EXPECT_EQ(arity_error(Verb::reload, 2), "too many arguments to reload (usage: reload [-n|--dry-run])");
 }

@@ -139,15 +139,24 @@ protected:
     FakeKernel k6{Family::inet6};
     ManualClock clock; // ages in show -d are exact
     Router router{log, &k4, &k6, &clock};
-    int kills = 0, reloads = 0;
+    int kills = 0, reloads = 0, dry_runs = 0;
     Status reload_result;
+    Control::Hooks::DryRun dry_run_result{0, {"+ mroute from eth0 group 225.1.1.1 to eth1", "1 change"}, ""};
+    bool dry_run_json = false;
+    Config running_config;
     Control control{router, log,
                     Control::Hooks{[this] { ++kills; },
                                    [this] {
                                        ++reloads;
                                        return reload_result;
                                    },
-                                   [] { return std::string("smcroute test-version"); }}};
+                                   [] { return std::string("smcroute test-version"); },
+                                   [this](bool json) {
+                                       ++dry_runs;
+                                       dry_run_json = json;
+                                       return dry_run_result;
+                                   },
+                                   [this] { return &running_config; }}};
     Peer root, user;
 };
 
@@ -355,6 +364,31 @@ TEST_F(ControlTest, ReloadAndKillCallTheirHooks)
     EXPECT_EQ(kills, 1);
 }
 
+TEST_F(ControlTest, ReloadDryRunAnswersFromItsHookAndReloadsNothing)
+{
+    auto r = run({"reload", "--dry-run"});
+    EXPECT_EQ(r.status, 0u);
+    EXPECT_EQ(r.rows, dry_run_result.rows);
+    EXPECT_EQ(dry_runs, 1);
+    EXPECT_FALSE(dry_run_json);
+    run({"reload", "--dry-run"}, req_json);
+    EXPECT_TRUE(dry_run_json);
+    dry_run_result = {exit_code::config, {}, "a.conf:3:1: error: bad"};
+    r = run({"reload", "--dry-run"});
+    EXPECT_EQ(r.status, static_cast<uint32_t>(exit_code::config));
+    EXPECT_EQ(r.message, "a.conf:3:1: error: bad");
+    EXPECT_EQ(reloads, 0);
+    // Any other word is refused, and neither hook runs.
+    r = run({"reload", "-x"});
+    EXPECT_EQ(r.status, static_cast<uint32_t>(exit_code::usage));
+    EXPECT_EQ(r.message, "reload: unexpected '-x' (expected --dry-run)");
+    EXPECT_EQ(dry_runs, 3);
+    EXPECT_EQ(reloads, 0);
+    // It is still reload: only those who may change state may ask.
+    EXPECT_EQ(run({"reload", "--dry-run"}, user).status, static_cast<uint32_t>(exit_code::permission));
+    EXPECT_EQ(dry_runs, 3);
+}
+
 TEST_F(ControlTest, FlushRemovesLearnedEntries)
 {
     ASSERT_EQ(run({"add", "eth0", "10.0.0.1", "225.1.2.3", "eth1"}).status, 0u);
@@ -554,7 +588,7 @@ TEST(ControlGroupsTest, ShowGroupsJsonIsByteExact)
     router.set_interfaces({ifaces.at(1), ifaces.at(2)});
     GroupManager groups{log, kernel};
     groups.set_interfaces(ifaces);
-    Control control{router, log, Control::Hooks{[] {}, [] { return Status{}; }, [] { return std::string("v"); }},
+    Control control{router, log, Control::Hooks{[] {}, [] { return Status{}; }, [] { return std::string("v"); }, {}, {}},
                     &groups};
     Peer root;
     root.may_change_state = true;
@@ -592,7 +626,7 @@ TEST(ControlDetailTest, OriginsAgesAndExpiry)
     ManualClock clock;
     Router router{log, &k4, &k6, &clock};
     router.set_interfaces({ctl_iface("eth0", 1), ctl_iface("eth1", 2), ctl_iface("eth2", 3)});
-    Control control{router, log, Control::Hooks{[] {}, [] { return Status{}; }, [] { return std::string("v"); }}};
+    Control control{router, log, Control::Hooks{[] {}, [] { return Status{}; }, [] { return std::string("v"); }, {}, {}}};
     Peer root;
     root.may_change_state = true;
     auto run = [&](std::vector<std::string> args, uint32_t flags) {
@@ -673,7 +707,7 @@ TEST(ControlNoV6Test, Ipv6RouteWithoutIpv6FailsCleanly)
     FakeKernel k4{Family::inet};
     Router router{log, &k4, nullptr};
     router.set_interfaces({ctl_iface("eth0", 1), ctl_iface("eth1", 2)});
-    Control control{router, log, Control::Hooks{[] {}, [] { return Status{}; }, [] { return std::string("v"); }}};
+    Control control{router, log, Control::Hooks{[] {}, [] { return Status{}; }, [] { return std::string("v"); }, {}, {}}};
     Peer root;
     root.may_change_state = true;
     for (std::vector<std::string> args : {std::vector<std::string>{"add", "eth0", "2001:db8::1", "ff0e::1", "eth1"},
@@ -1088,6 +1122,101 @@ TEST(SplitRouteWordsTest, StarUnspecifiedAndPrefixSources)
     std::vector<std::string> none;
     t = split_route_words(none);
     EXPECT_TRUE(t.iif.empty() && t.source.empty() && t.group.empty() && t.oifs.empty());
+}
+
+// show config: the running config's phyints and joins with their lines,
+// the router's routes and rules (one line per key, merged OIFs, the first
+// line of the key), client entries commented out; text and JSON.
+TEST(ControlShowConfigTest, EffectiveConfigWithSourcesAndClientsCommentedOut)
+{
+    struct AcceptingKernel final : MembershipKernel {
+        Status join(const Membership&) override { return {}; }
+        Status leave(const Membership&) override { return {}; }
+        void forget_interface(unsigned) override {}
+    } kernel;
+    Logger log;
+    log.set_level(LogLevel::none);
+    FakeKernel k4{Family::inet};
+    Router router{log, &k4, nullptr};
+    const std::map<unsigned, Interface> ifaces{{1, ctl_iface("eth0", 1)}, {2, ctl_iface("eth1", 2)}};
+    router.set_interfaces({ifaces.at(1), ifaces.at(2)});
+    GroupManager groups{log, kernel};
+    groups.set_interfaces(ifaces);
+    MemoryFiles files;
+    files.files["a.conf"] = ("phyint eth1 ttl-threshold 3 mrdisc\n"
+                        "mroute from eth0 source 10.0.0.1 group 225.1.1.1 to eth1\n"
+                        "include b.conf\n"
+                        "ssmgroup from eth1 group 232.1.1.1 source 10.0.0.1\n");
+    files.files["b.conf"] = ("mroute from eth0 group 225.2.0.0/16 to eth1\n"
+                        "mroute from eth0 source 10.0.0.1 group 225.1.1.1 to eth2\n");
+    ParseResult parsed = parse_config_file("a.conf", files);
+    ASSERT_EQ(parsed.error_count(), 0u);
+    Config running = std::move(parsed.config);
+    for (const auto& r : running.routes)
+        EXPECT_TRUE(router.add(r.spec, Origin::config, &r.loc).ok()); // one key twice merges, keeping its first line
+    for (const auto& j : running.joins)
+        ASSERT_TRUE(groups.add(j.spec, Origin::config).ok());
+    Control control{router, log,
+                    Control::Hooks{[] {}, [] { return Status{}; }, [] { return std::string("v"); }, {},
+                                   [&running] { return &running; }},
+                    &groups};
+    Peer root;
+    root.may_change_state = true;
+    auto run = [&](std::vector<std::string> args, uint32_t flags) {
+        Request req;
+        req.flags = flags;
+        req.args = std::move(args);
+        RecordingReply reply;
+        control.handle(req, root, reply);
+        EXPECT_EQ(reply.ends, 1);
+        return reply;
+    };
+    ASSERT_EQ(run({"add", "eth1", "10.0.0.9", "225.9.9.9", "eth0"}, 0).status, 0u);
+    ASSERT_EQ(run({"join", "eth0", "225.8.8.8"}, 0).status, 0u);
+    auto text = run({"show", "config"}, 0);
+    EXPECT_EQ(text.status, 0u);
+    EXPECT_EQ(text.all(), "# smcroute: the effective configuration (show config), includes expanded;\n"
+                          "# each line's source after '#'; routes and joins added by clients are\n"
+                          "# commented out, so this text loads exactly the configured ones.\n"
+                          "phyint eth1 enable mrdisc ttl-threshold 3    # a.conf:1\n"
+                          "mroute from eth0 group 225.2.0.0/16 to eth1    # b.conf:1\n"
+                          "mroute from eth0 source 10.0.0.1 group 225.1.1.1 to eth1 eth2    # a.conf:2\n"
+                          "mgroup from eth1 source 10.0.0.1 group 232.1.1.1    # a.conf:4\n"
+                          "# mroute from eth1 source 10.0.0.9 group 225.9.9.9 to eth0    # added by a client\n"
+                          "# mgroup from eth0 group 225.8.8.8    # added by a client\n");
+    EXPECT_EQ(run({"show", "config"}, req_json).all(),
+              "{\"config\": [\n"
+              "{\"kind\": \"phyint\", \"origin\": \"config\", \"text\": \"phyint eth1 enable mrdisc ttl-threshold 3\", "
+              "\"file\": \"a.conf\", \"line\": 1}\n"
+              ",{\"kind\": \"mroute\", \"origin\": \"config\", \"text\": \"mroute from eth0 group 225.2.0.0/16 to eth1\", "
+              "\"file\": \"b.conf\", \"line\": 1}\n"
+              ",{\"kind\": \"mroute\", \"origin\": \"config\", \"text\": \"mroute from eth0 source 10.0.0.1 group "
+              "225.1.1.1 to eth1 eth2\", \"file\": \"a.conf\", \"line\": 2}\n"
+              ",{\"kind\": \"mgroup\", \"origin\": \"config\", \"text\": \"mgroup from eth1 source 10.0.0.1 group "
+              "232.1.1.1\", \"file\": \"a.conf\", \"line\": 4}\n"
+              ",{\"kind\": \"mroute\", \"origin\": \"client\", \"text\": \"mroute from eth1 source 10.0.0.9 group "
+              "225.9.9.9 to eth0\"}\n"
+              ",{\"kind\": \"mgroup\", \"origin\": \"client\", \"text\": \"mgroup from eth0 group 225.8.8.8\"}\n"
+              "]}\n");
+    // The text parses back into the running config's routes and joins (the client's are comments).
+    MemoryFiles again;
+    again.files["shown.conf"] = text.all();
+    ParseResult back = parse_config_file("shown.conf", again);
+    EXPECT_EQ(back.error_count(), 0u);
+    ASSERT_EQ(back.config.routes.size(), 2u);
+    EXPECT_EQ(back.config.routes[1].spec.oifs.size(), 2u);
+    ASSERT_EQ(back.config.joins.size(), 1u);
+    EXPECT_EQ(back.config.joins[0].spec, running.joins[0].spec);
+    ASSERT_EQ(back.config.phyints.size(), 1u);
+    EXPECT_EQ(back.config.phyints[0].spec, running.phyints[0].spec);
+    // Without a running config (and groups): the router's routes only.
+    Control bare{router, log, Control::Hooks{[] {}, [] { return Status{}; }, [] { return std::string("v"); }, {}, {}}};
+    Request req;
+    req.args = {"show", "config"};
+    RecordingReply reply;
+    bare.handle(req, root, reply);
+    EXPECT_EQ(reply.status, 0u);
+    EXPECT_EQ(reply.rows.size(), 3u + 3u); // heading, two config routes, the client's
 }
 
 } // namespace

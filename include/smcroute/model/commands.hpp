@@ -23,7 +23,11 @@ enum class VerbArgs {
     join,           // join words: IIF [SOURCE[/LEN]] GROUP[/LEN]
     show,           // [SUBJECT] [-i IF] [-f inet|inet6]; the client sends the canonical subject first
     topic,          // [COMMAND]; the client sends the canonical verb name
+    dry_run,        // [-n|--dry-run] (reload); the client sends dry_run_word
 };
+
+// The word a client sends after `reload` for -n or --dry-run.
+inline constexpr std::string_view dry_run_word = "--dry-run";
 
 inline constexpr size_t unlimited_args = static_cast<size_t>(-1);
 
@@ -38,7 +42,7 @@ struct VerbInfo {
     size_t max_args;           // or unlimited_args
 };
 
-enum class ShowWhat { routes, groups, interfaces, pending, memberships, graph };
+enum class ShowWhat { routes, groups, interfaces, pending, memberships, graph, config };
 
 struct ShowInfo {
     ShowWhat what;

@@ -23,6 +23,16 @@ public:
         std::function<void()> kill;            // stop the daemon after replying
         std::function<Status()> reload;        // re-read the config
         std::function<std::string()> version;  // version line(s)
+        // reload --dry-run: what a reload would change, as rows (JSON
+        // when asked), and the exit status (0: it would apply).
+        struct DryRun {
+            uint32_t status = 0;
+            std::vector<std::string> rows;
+            std::string message; // why it would be refused
+        };
+        std::function<DryRun(bool json)> dry_run;
+        // show config: the running config's phyints and joins (null: none).
+        std::function<const Config*()> running_config;
     };
     // groups may be null: joins are then refused.
     Control(Router& router, Logger& log, Hooks hooks, GroupManager* groups = nullptr,

@@ -1,11 +1,12 @@
 // runtime/show: answers `show SUBJECT`: one renderer per subject (routes,
-// pending, interfaces, groups, memberships; graph's in runtime/show_graph),
-// found through one table, each writing text tables or JSON (base/json).
-// Reads the Router, the GroupManager and the kernel's membership tables;
-// changes nothing. Knows nothing of verbs, permissions or sockets
-// (runtime/control dispatches here).
+// pending, interfaces, groups, memberships, config; graph's in
+// runtime/show_graph), found through one table, each writing text tables or
+// JSON (base/json). Reads the Router, the GroupManager, the running config
+// and the kernel's membership tables; changes nothing. Knows nothing of
+// verbs, permissions or sockets (runtime/control dispatches here).
 #pragma once
 
+#include "smcroute/model/config.hpp"
 #include "smcroute/runtime/groups.hpp"
 #include "smcroute/runtime/ipc_server.hpp"
 #include "smcroute/runtime/router.hpp"
@@ -31,6 +32,7 @@ struct ShowSources {
     const Router& router;
     GroupManager* groups; // null: `show groups` is refused
     std::array<ShowWidths, 2>& widths; // [only_pending]
+    const Config* config;  // the running config's phyints and joins (show config); null: none
 };
 
 // req.args: "show" [SUBJECT [OPTIONS]]; SUBJECT by name or unique prefix,
