@@ -26,6 +26,8 @@ constexpr auto verbs = std::to_array<VerbInfo>({
      "Show routes (default) or another SUBJECT, see below", false, VerbArgs::show, 0, any},
     {Verb::check, "check", "[IIF [SOURCE[/LEN]] GROUP[/LEN] [OIF ...]]",
      "Check the config file (-f), or one route, against the system", false, VerbArgs::optional_route, 2, any},
+    {Verb::monitor, "monitor", "", "Print events as they happen (routes learned, expired; reloads; ...) until interrupted",
+     false, VerbArgs::none, 0, 0},
     {Verb::flush, "flush", "", "Flush the routes learned from (*,G) rules now", true, VerbArgs::none, 0, 0},
     {Verb::reload, "reload", "", "Reload the configuration file, like SIGHUP (alias: restart)", true, VerbArgs::none, 0, 0},
     {Verb::kill, "kill", "", "Tell the running daemon to exit, like SIGTERM", true, VerbArgs::none, 0, 0},
