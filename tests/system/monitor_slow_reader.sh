@@ -4,7 +4,8 @@
 # tens of thousands of events (flush in a batch) are published, a static
 # route keeps forwarding every datagram, `show` answers at once, a reading
 # monitor sees every event, and the daemon's VmRSS (unsanitized build) stays
-# within 1 MiB after the stuck monitor's queue is full. When the slow
+# within 1.5 MiB after the stuck monitor's queue is full (keeping the
+# 20000 events it misses would take some 3 MB). When the slow
 # monitor finally reads, what it gets plus the counts in its events_dropped
 # lines is exactly every event published meanwhile, in order.
 . "$(dirname "$0")/lib.sh"
@@ -92,7 +93,7 @@ check "the reading monitor saw all 25000" wait_for 30 seen_all 25000
 say "reading monitor: $(grep -c ' flushed count=0$' "$TMP/reader.txt") lines, drop notices: $(grep -c events_dropped "$TMP/reader.txt")"
 RSS1=$(rss_kb)
 say "VmRSS after 20000 more events: $RSS1 kB (before: $RSS0 kB)"
-[ $((RSS1 - RSS0)) -lt 1024 ] || fail "daemon VmRSS grew from $RSS0 kB to $RSS1 kB with a monitor that never reads"
+[ $((RSS1 - RSS0)) -lt 1536 ] || fail "daemon VmRSS grew from $RSS0 kB to $RSS1 kB with a monitor that never reads"
 say "ok: VmRSS grew by $((RSS1 - RSS0)) kB"
 alive "$SLOW" || fail "the slow monitor's client died"
 
