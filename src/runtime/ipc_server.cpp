@@ -81,6 +81,15 @@ struct HeldQueue final : HeldReply {
 
     bool push(std::string_view row) override;
     bool open() const override { return client != nullptr; }
+    // The client has gone: what waited for it is freed now, not when the
+    // last holder of the handle lets go.
+    void close()
+    {
+        client = nullptr;
+        std::deque<std::string>().swap(rows);
+        bytes = 0;
+        dropped_row = nullptr;
+    }
 };
 
 // Who a connection is from, read once at accept.
@@ -349,7 +358,7 @@ ServerImpl::~ServerImpl()
         loop_.unwatch(c->fd.get());
         if (c->held) {
             // Best effort, never blocking: a monitor hears why it ends.
-            c->held->client = nullptr;
+            c->held->close();
             std::string end = encode_end(EndFrame{status_unavailable, "the daemon is exiting"});
             if (flush(*c) && c->pending() == 0)
                 (void)::send(c->fd.get(), end.data(), end.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
@@ -766,7 +775,7 @@ void ServerImpl::drop(uint64_t id, LogLevel level, std::string_view why)
     loop_.unwatch(it->second->fd.get());
     release_slot(*it->second);
     if (it->second->held) {
-        it->second->held->client = nullptr;
+        it->second->held->close();
         --held_;
     }
     // A queue's capacity is its peak (clear() keeps it): this client held a
