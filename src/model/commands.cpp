@@ -27,6 +27,8 @@ constexpr auto verbs = std::to_array<VerbInfo>({
      "Show routes (default) or another SUBJECT, see below", false, VerbArgs::show, 0, any},
     {Verb::check, "check", "[IIF [SOURCE[/LEN]] GROUP[/LEN] [OIF ...]]",
      "Check the config file (-f), or one route, against the system", false, VerbArgs::optional_route, 2, any},
+    {Verb::monitor, "monitor", "", "Print events as they happen (routes learned, expired; reloads; ...) until interrupted",
+     false, VerbArgs::none, 0, 0},
     {Verb::flush, "flush", "", "Flush the routes learned from (*,G) rules now", true, VerbArgs::none, 0, 0},
     {Verb::reload, "reload", "[-n|--dry-run]",
      "Reload the configuration file, like SIGHUP (alias: restart); -n: only show what it would change", true,

@@ -71,6 +71,8 @@ int Session::run(const ClientCommand& cmd, std::string_view prefix, bool last)
 {
     if (is_local(cmd))
         return run_local(cmd, prefix);
+    if (cmd.verb == Verb::monitor)
+        return monitor(cmd, prefix);
     if (!connect())
         return connect_status_;
     auto end = ask(make_request(cmd), last);

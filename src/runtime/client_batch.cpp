@@ -136,6 +136,11 @@ public:
                 note(exit_code::usage);
                 continue;
             }
+            if (cmd->verb == Verb::monitor) { // it would never end and hold up every line after it
+                put_line(err_, cat(prefix(lineno), "monitor cannot run in a batch (-b)"));
+                note(exit_code::usage);
+                continue;
+            }
             if (Session::is_local(*cmd)) {
                 settle(0);
                 if (!session_.usable())

@@ -4,6 +4,8 @@
 #include "smcroute/runtime/show.hpp"
 
 #include <array>
+#include <memory>
+#include <unistd.h>
 
 namespace smcroute {
 
@@ -94,6 +96,7 @@ Control::Handler Control::handler_of(Verb verb)
         {Verb::kill, &Control::kill},
         {Verb::version, &Control::version},
         {Verb::help, &Control::help},
+        {Verb::monitor, &Control::monitor},
     });
     for (const auto& e : handlers)
         if (e.verb == verb)
@@ -105,6 +108,8 @@ void Control::flush(const Request&, Reply& reply)
 {
     size_t n = router_.flush_dynamic();
     log_.info(cat("flushed ", n, " learned entries and stop filters"));
+    if (events_ && events_->wanted())
+        events_->publish(Event{EventKind::flushed, {}}.add("count", uint64_t{n}));
     reply.end(exit_code::ok, "");
 }
 
@@ -263,6 +268,31 @@ void Control::join_or_leave(const Request& req, Reply& reply, bool join)
     if (log_.enabled(LogLevel::info))
         log_.info(cat(join ? "joined " : "left ", spec.key_str(), " on ", spec.iif.view()));
     reply.end(exit_code::ok, "");
+}
+
+void Control::monitor(const Request& req, Reply& reply)
+{
+    if (!events_) {
+        reply.end(exit_code::unavailable, "monitor: this daemon publishes no events");
+        return;
+    }
+    const bool json = (req.flags & req_json) != 0;
+    auto render = [json](const Event& ev) { return json ? event_json(ev) : event_text(ev); };
+    auto held = reply.hold([render](uint64_t dropped) {
+        return render(Event{EventKind::events_dropped, {}}.add("count", dropped));
+    });
+    if (!held) {
+        reply.end(exit_code::unavailable, "monitor: this answer cannot be held open");
+        return;
+    }
+    // The first line: subscribed from here on.
+    held->push(render(Event{EventKind::monitor_started, {}}
+                          .add("pid", static_cast<uint64_t>(::getpid()))
+                          .add("daemon", hooks_.version ? hooks_.version() : std::string("smcroute"))));
+    events_->subscribe([held = std::shared_ptr<HeldReply>(held), json](const EventLines& lines) {
+        held->push(json ? lines.json() : lines.text());
+        return held->open();
+    });
 }
 
 } // namespace smcroute

@@ -18,6 +18,7 @@
 #include "smcroute/runtime/groups.hpp"
 #include "smcroute/runtime/ipc_server.hpp"
 #include "smcroute/runtime/mrdisc.hpp"
+#include "smcroute/runtime/events.hpp"
 #include "smcroute/runtime/reload.hpp"
 #include "smcroute/runtime/router.hpp"
 #include "smcroute/runtime/script.hpp"
@@ -78,7 +79,9 @@ private:
     Control::Hooks::DryRun dry_run(bool json);
     // The running config's routes, joins and phyints changed into next's,
     // only where they differ (model/plan, applied by runtime/reload).
-    Status change_to(Config& next);
+    // Counts of what it did go into `applied` (a reload_applied event).
+    Status change_to(Config& next, Event* applied = nullptr);
+    void publish_refused(const Error& error);
     // SIGTERM, SIGINT or SIGQUIT waits in the signalfd: loading or applying
     // a big config gives up, so the loop reads it and the daemon exits
     // promptly. Asked every plan_check_every routes.
@@ -122,6 +125,7 @@ private:
     EventLoop loop_;
     std::unique_ptr<Mrdisc> mrdisc_; // terminations go out before loop_ ends
     std::unique_ptr<MrouteSocket> v4_, v6_;
+    EventBus events_; // outlives the router, the request handler and the IPC server, which publish or subscribe
     std::unique_ptr<Router> router_;
     MembershipPool pool_; // before groups_, which leaves through it
     std::unique_ptr<GroupManager> groups_;
@@ -222,10 +226,16 @@ Status Daemon::reload()
     auto cfg = load_config(Load::reload);
     if (!cfg) {
         notifier_.ready("reload failed, running the old config");
+        publish_refused(cfg.error());
         return cfg.take_error();
     }
-    if (auto st = change_to(*cfg); !st)
+    Event applied{EventKind::reload_applied, {}};
+    if (auto st = change_to(*cfg, &applied); !st) {
+        publish_refused(st.error());
         return st;
+    }
+    if (events_.wanted())
+        events_.publish(applied);
     running_ = std::move(*cfg);
     // The parser's and the plan's buffers are free now: give the pages
     // back rather than keep the reload's peak for the daemon's life.
@@ -273,7 +283,29 @@ Control::Hooks::DryRun Daemon::dry_run(bool json)
 // is the running side. A stop signal meanwhile abandons the reload: while
 // planning, with nothing changed; while applying, part-way (the daemon
 // exits next anyway).
-Status Daemon::change_to(Config& next)
+void Daemon::publish_refused(const Error& error)
+{
+    if (!events_.wanted())
+        return;
+    // The first error: diagnostics come as "file:line:col: error: ..."
+    // lines, each followed by the line quoted and a caret.
+    std::string_view text = error.message;
+    std::string_view first = text.substr(0, text.find('\n'));
+    for (size_t at = 0; at < text.size();) {
+        size_t nl = text.find('\n', at);
+        std::string_view line = text.substr(at, nl == std::string_view::npos ? std::string_view::npos : nl - at);
+        if (line.find("error: ") != std::string_view::npos) {
+            first = line;
+            break;
+        }
+        at = nl == std::string_view::npos ? text.size() : nl + 1;
+    }
+    events_.publish(Event{EventKind::reload_refused, {}}
+                        .add("config", opts_.config_file)
+                        .add("error", std::string(first)));
+}
+
+Status Daemon::change_to(Config& next, Event* applied)
 {
     auto abandoned = [this](bool part_way) {
         return Error{EINTR, cat(opts_.config_file, ": reload abandoned: asked to exit",
@@ -295,6 +327,14 @@ Status Daemon::change_to(Config& next)
         return abandoned(false);
     if (!apply_plan(plan, *router_, *groups_, log_, asked))
         return abandoned(true);
+    if (applied)
+        applied->add("config", opts_.config_file)
+            .add("routes_added", uint64_t{plan.add_routes.size()})
+            .add("routes_removed", uint64_t{plan.remove_routes.size()})
+            .add("routes_changed", uint64_t{plan.replace_oifs.size()})
+            .add("joins_added", uint64_t{plan.join.size()})
+            .add("joins_removed", uint64_t{plan.leave.size()})
+            .add("phyints_changed", uint64_t{plan.phyints ? 1u : 0u});
     return {};
 }
 
@@ -340,6 +380,7 @@ void Daemon::make_routing_engine()
     router_ = std::make_unique<Router>(log_, v4_.get(), v6_.get(), &loop_.clock());
     router_->set_max_learned(opts_.max_learned);
     router_->set_only_enabled(opts_.only_enabled);
+    router_->set_events(&events_);
     router_->on_learned([this](const SgKey& k, std::string_view iif) {
         if (!script_.enabled()) // the environment is not built for nothing
             return;
@@ -354,6 +395,7 @@ void Daemon::make_routing_engine()
         [this] { return &running_; },
     };
     control_ = std::make_unique<Control>(*router_, log_, std::move(hooks), groups_.get());
+    control_->set_events(&events_);
     if (auto n = raise_nofile_limit(); !n)
         log_.warning(n.error().message);
 }

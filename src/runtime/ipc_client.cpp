@@ -223,4 +223,63 @@ Status IpcClient::drain(size_t max_outstanding, const RowFn& on_row, const EndFn
     }
 }
 
+Result<std::optional<EndFrame>> IpcClient::follow(const Request& req, const RowFn& on_row, int stop_fd)
+{
+    if (!fd_)
+        return fail("not connected to the daemon");
+    assert(outstanding_ == 0 && "follow() with requests outstanding");
+    if (Status st = queue(req); !st)
+        return st.take_error();
+    auto broken = [this](Error e) -> Result<std::optional<EndFrame>> {
+        fd_.reset();
+        return e;
+    };
+    char buf[read_chunk];
+    for (;;) {
+        for (;;) { // rows already read
+            auto next = reader_.next_view();
+            if (!next)
+                return broken(fail(cat("bad reply from the daemon: ", next.error().message)));
+            if (!*next)
+                break;
+            const FrameView f = **next;
+            if (f.type == FrameType::row) {
+                on_row(f.body);
+            } else if (f.type == FrameType::end) {
+                auto end = decode_end(f.body);
+                if (!end)
+                    return broken(fail(cat("bad reply from the daemon: ", end.error().message)));
+                outstanding_ = 0;
+                return std::optional<EndFrame>(std::move(*end));
+            } else {
+                return broken(fail("bad reply from the daemon: unexpected request frame"));
+            }
+        }
+        if (!peer_gone_ && unsent())
+            if (Status st = send_some(); !st)
+                return broken(st.take_error());
+        pollfd p[2] = {{fd_.get(), static_cast<short>(POLLIN | (!peer_gone_ && unsent() ? POLLOUT : 0)), 0},
+                       {stop_fd, POLLIN, 0}};
+        int n = ::poll(p, stop_fd >= 0 ? 2 : 1, -1);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return broken(os_error(errno, "poll"));
+        }
+        if (stop_fd >= 0 && (p[1].revents & POLLIN))
+            return std::optional<EndFrame>();
+        if (!(p[0].revents & (POLLIN | POLLHUP | POLLERR)))
+            continue;
+        ssize_t r = ::recv(fd_.get(), buf, sizeof buf, MSG_DONTWAIT);
+        if (r > 0) {
+            reader_.feed(buf, static_cast<size_t>(r));
+            continue;
+        }
+        if (r == 0 || errno == ECONNRESET || errno == EPIPE)
+            return broken(fail("connection closed by the daemon"));
+        if (errno != EINTR && errno != EAGAIN && errno != EWOULDBLOCK)
+            return broken(os_error(errno, "reading from the daemon"));
+    }
+}
+
 } // namespace smcroute

@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <deque>
 #include <map>
 #include <memory>
 #include <optional>
@@ -65,6 +66,31 @@ Result<sockaddr_un> make_address(const std::string& path)
 }
 
 class ServerImpl;
+struct Client;
+
+// The queue of a held-open answer, shared with whoever pushes rows into it;
+// client is null once the client has gone or the server has closed.
+struct HeldQueue final : HeldReply {
+    ServerImpl* server = nullptr;
+    Client* client = nullptr;
+    Reply::DroppedRow dropped_row;
+    std::deque<std::string> rows; // not yet in the client's output buffer
+    size_t bytes = 0;             // of rows
+    uint64_t dropped = 0;         // rows dropped since the last notice
+    bool dropping = false;        // full; until drained to half
+
+    bool push(std::string_view row) override;
+    bool open() const override { return client != nullptr; }
+    // The client has gone: what waited for it is freed now, not when the
+    // last holder of the handle lets go.
+    void close()
+    {
+        client = nullptr;
+        std::deque<std::string>().swap(rows);
+        bytes = 0;
+        dropped_row = nullptr;
+    }
+};
 
 // Who a connection is from, read once at accept.
 struct PeerInfo {
@@ -91,6 +117,7 @@ struct Client {
     bool doomed = false;  // drop as soon as the current dispatch returns
     bool replied = true;  // the current request has its END
     Reply::Producer producer; // the rest of a streamed answer
+    std::shared_ptr<HeldQueue> held; // a held-open answer (monitor)
     // The frame deadline: while awaiting_frame (a new connection, or a frame
     // begun and not yet whole), the frame must be whole by frame_started +
     // IpcLimits::frame_timeout.
@@ -102,8 +129,11 @@ struct Client {
     std::string label() const { return peer_label(id, who); }
 
     size_t pending() const { return out.size() - out_pos; }
-    // Sending a streamed answer, or too much unsent: further requests wait.
-    bool busy() const { return producer || pending() >= backlog_limit; }
+    // Sending a streamed answer, holding one open, or too much unsent:
+    // further requests wait.
+    bool busy() const { return producer || held || pending() >= backlog_limit; }
+    // Rows of a held answer wait for the socket.
+    bool held_waiting() const { return held && !held->rows.empty(); }
     // The server waits for this client to send: the frame deadline runs.
     bool waiting_for_input() const { return !busy() && !closing && !eof && !doomed; }
 };
@@ -122,6 +152,7 @@ public:
     Status start();
     const std::string& path() const override { return path_; }
     size_t client_count() const override { return clients_.size(); }
+    size_t held_count() const override { return held_; }
 
     // Queue a frame; flushes when much is queued. Marks the client doomed on
     // overflow or a write error.
@@ -130,8 +161,14 @@ public:
     // Pull a streamed answer while the client's unsent output is below the
     // low-water mark.
     void pump(Client& c);
+    // A row pushed into a held answer (HeldQueue::push).
+    bool held_push(Client& c, std::string_view row);
+    std::shared_ptr<HeldReply> hold(Client& c, Reply::DroppedRow dropped_row);
 
 private:
+    // Rows of a held answer into the output buffer while it is below the
+    // low-water mark; the dropped-rows notice once the queue has room.
+    void move_held(Client& c);
     void on_listener(short revents);
     void on_client(uint64_t id, short revents);
     void read_input(Client& c);
@@ -150,7 +187,7 @@ private:
     bool still_connected(uint64_t id, Client& c);
     // Drops the clients past their frame deadline or idle timeout.
     void sweep();
-    enum class Late { no, frame, idle };
+    enum class Late { no, frame, idle, stalled };
     Late lateness(const Client& c, Clock::time_point now) const;
     // The peer of a connection just accepted.
     PeerInfo identify(int fd) const;
@@ -179,6 +216,7 @@ private:
     std::unique_ptr<char[]> read_buf_; // read_chunk bytes
     // Connections of peers that may not change state: in all, and per uid.
     size_t unprivileged_ = 0;
+    size_t held_ = 0; // clients with a held answer
     std::map<uid_t, size_t> per_uid_;
     // Refusals not yet logged, and when the last line about them was.
     size_t refused_unlogged_ = 0;
@@ -211,6 +249,12 @@ public:
             return; // after end(), or a second stream(): a handler bug, ignored
         client_.producer = std::move(producer);
     }
+    std::shared_ptr<HeldReply> hold(DroppedRow dropped_row) override
+    {
+        if (client_.replied || client_.producer || client_.held || client_.doomed)
+            return nullptr; // a handler bug, or a client already lost
+        return server_.hold(client_, std::move(dropped_row));
+    }
 
 private:
     ServerImpl& server_;
@@ -242,6 +286,66 @@ Status ServerImpl::start()
     return {};
 }
 
+bool HeldQueue::push(std::string_view row)
+{
+    return client && server->held_push(*client, row);
+}
+
+std::shared_ptr<HeldReply> ServerImpl::hold(Client& c, Reply::DroppedRow dropped_row)
+{
+    auto q = std::make_shared<HeldQueue>();
+    q->server = this;
+    q->client = &c;
+    q->dropped_row = std::move(dropped_row);
+    c.held = q;
+    c.replied = true; // the answer has no END while it is held
+    ++held_;
+    return q;
+}
+
+bool ServerImpl::held_push(Client& c, std::string_view row)
+{
+    HeldQueue& q = *c.held;
+    if (c.doomed)
+        return false;
+    const size_t size = row_frame_size(row);
+    if (q.dropping || q.rows.size() >= limits_.held_max_rows || q.bytes + size > limits_.held_max_bytes) {
+        q.dropping = true;
+        ++q.dropped;
+        return false;
+    }
+    // The stall clock starts when there is something to send.
+    if (q.rows.empty() && c.pending() == 0)
+        c.last_progress = loop_.now();
+    q.rows.emplace_back(row);
+    q.bytes += size;
+    // Sent from the loop (POLLOUT): events published together go out in
+    // one write, and publishing never waits for a socket.
+    loop_.set_events(c.fd.get(), POLLOUT);
+    return true;
+}
+
+void ServerImpl::move_held(Client& c)
+{
+    HeldQueue& q = *c.held;
+    for (int pass = 0; pass < 2; ++pass) {
+        while (!q.rows.empty() && !c.doomed && c.pending() < limits_.stream_low_water) {
+            q.bytes -= row_frame_size(q.rows.front());
+            append_row(c, q.rows.front());
+            q.rows.pop_front();
+        }
+        if (!q.dropping || q.rows.size() > limits_.held_max_rows / 2 || q.bytes > limits_.held_max_bytes / 2)
+            return;
+        q.dropping = false;
+        if (q.dropped_row) {
+            std::string notice = q.dropped_row(q.dropped);
+            q.bytes += row_frame_size(notice);
+            q.rows.push_back(std::move(notice));
+        }
+        q.dropped = 0;
+    }
+}
+
 ServerImpl::~ServerImpl()
 {
     if (sweep_timer_)
@@ -250,8 +354,16 @@ ServerImpl::~ServerImpl()
         loop_.cancel(pause_timer_);
     if (release_timer_)
         loop_.cancel(release_timer_);
-    for (auto& [id, c] : clients_)
+    for (auto& [id, c] : clients_) {
         loop_.unwatch(c->fd.get());
+        if (c->held) {
+            // Best effort, never blocking: a monitor hears why it ends.
+            c->held->close();
+            std::string end = encode_end(EndFrame{status_unavailable, "the daemon is exiting"});
+            if (flush(*c) && c->pending() == 0)
+                (void)::send(c->fd.get(), end.data(), end.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+        }
+    }
     clients_.clear();
     // The file first, while the open socket keeps its inode number from
     // being reused; only if it is still ours, and only where this process
@@ -413,7 +525,7 @@ void ServerImpl::on_client(uint64_t id, short revents)
     }
     // Gone while its streamed answer is still being produced (a first pass
     // that sends nothing yet would not notice): stop working for it.
-    if ((revents & POLLHUP) && c.producer) {
+    if ((revents & POLLHUP) && (c.producer || c.held)) {
         drop(id, LogLevel::debug, "hung up");
         return;
     }
@@ -426,6 +538,12 @@ void ServerImpl::on_client(uint64_t id, short revents)
 
     if (!still_connected(id, c))
         return;
+    // A held answer's rows go out as the socket takes them.
+    if (c.held_waiting()) {
+        move_held(c);
+        if (!still_connected(id, c))
+            return;
+    }
     // A streamed answer continues as the client drains it: a few rounds of
     // pull and send per event, so other clients and routing take turns.
     for (int round = 0; round < 4 && c.producer && c.pending() < limits_.stream_low_water; ++round) {
@@ -449,7 +567,8 @@ void ServerImpl::on_client(uint64_t id, short revents)
     const bool want_input = !c.closing && !c.eof && !c.busy();
     // POLLOUT also while a streamed answer waits with nothing queued: the
     // next round of pulling happens when the socket can take it.
-    short events = static_cast<short>((want_input ? POLLIN : 0) | (c.pending() || c.producer ? POLLOUT : 0));
+    short events = static_cast<short>((want_input ? POLLIN : 0) |
+                                      (c.pending() || c.producer || c.held_waiting() ? POLLOUT : 0));
     loop_.set_events(c.fd.get(), events);
 }
 
@@ -655,6 +774,10 @@ void ServerImpl::drop(uint64_t id, LogLevel level, std::string_view why)
         log_.log(level, cat(it->second->label(), ": ", why, ", closing"));
     loop_.unwatch(it->second->fd.get());
     release_slot(*it->second);
+    if (it->second->held) {
+        it->second->held->close();
+        --held_;
+    }
     // A queue's capacity is its peak (clear() keeps it): this client held a
     // large answer, and a crowd of them leaves the heap full of free pages.
     const bool held_much = it->second->out.capacity() >= limits_.stream_low_water;
@@ -682,6 +805,11 @@ void ServerImpl::schedule_release()
 
 ServerImpl::Late ServerImpl::lateness(const Client& c, Clock::time_point now) const
 {
+    if (c.held) { // quiet is healthy; stuck with rows to send is not
+        if (c.pending() == 0 && !c.held_waiting())
+            return Late::no;
+        return now - c.last_progress >= limits_.held_stall_timeout ? Late::stalled : Late::no;
+    }
     if (c.waiting_for_input() && c.awaiting_frame && now - c.frame_started >= limits_.frame_timeout)
         return Late::frame;
     if (now - c.last_progress >= limits_.idle_timeout)
@@ -701,8 +829,11 @@ void ServerImpl::sweep()
     }
     for (uint64_t id : late) {
         // What it sent while the loop was busy elsewhere counts: read that
-        // first (this may answer it, or drop it).
-        on_client(id, POLLIN);
+        // first (this may answer it, or drop it). A held answer reads
+        // nothing, and its poke would only squeeze a few more bytes into
+        // a socket the client does not drain.
+        if (!clients_.at(id)->held)
+            on_client(id, POLLIN);
         auto it = clients_.find(id);
         if (it == clients_.end())
             continue;
@@ -712,6 +843,10 @@ void ServerImpl::sweep()
             break;
         case Late::idle:
             drop(id, LogLevel::info, cat("no progress for ", limits_.idle_timeout.count(), " ms"));
+            break;
+        case Late::stalled:
+            drop(id, LogLevel::info,
+                 cat("monitor read nothing for ", limits_.held_stall_timeout.count(), " ms while events waited"));
             break;
         case Late::no:
             break;

@@ -45,6 +45,8 @@ void Router::link_event(const LinkEvent& ev)
         if (auto jt = index_by_name_.find(name); jt != index_by_name_.end() && jt->second == ev.iface.index)
             index_by_name_.erase(jt);
         log_.info(cat("interface ", name.view(), " (index ", ev.iface.index, ") removed"));
+        if (publishing())
+            publish_link(false, name.view(), ev.iface.index);
         reconcile_interface(name, ev.iface.index);
         // Anything still holding the vanished slot is stale: forget it.
         for (FamilyState* fs : {v4_.get(), v6_.get()})
@@ -77,7 +79,12 @@ void Router::link_event(const LinkEvent& ev)
     ifaces_[ev.iface.index] = ev.iface;
     index_by_name_[ev.iface.name] = ev.iface.index;
     log_.info(cat("interface ", ev.iface.name.view(), " (index ", ev.iface.index, ") appeared"));
+    if (publishing())
+        publish_link(true, ev.iface.name.view(), ev.iface.index);
+    const size_t activations = activations_;
     reconcile_interface(ev.iface.name, 0);
+    if (publishing())
+        publish_activated(ev.iface.name.view(), activations);
 }
 
 // VIF holds ---------------------------------------------------------------------
@@ -206,6 +213,8 @@ Status Router::reconcile_static(StaticEntry& e)
     if (r.hold.in_kernel)
         release(*fs, r.hold);
     r.hold = h;
+    if (r.why.code != Pending::none)
+        ++activations_;
     set_why(Why{});
     if (log_.enabled(LogLevel::notice))
         if (std::string gaps = oif_gaps(ifs.oifs); !gaps.empty())
@@ -245,6 +254,8 @@ void Router::reconcile_rule(Rule& rule)
             fs->vifs.release(v);
     }
     rule.iif_vifs = std::move(vifs);
+    if (!rule.pending_reason.empty() && reason.empty())
+        ++activations_;
     rule.pending_reason = reason;
     reconcile_learned(rule);
     if (changed)

@@ -149,6 +149,8 @@ void Router::handle_upcall(Family family, const Upcall& up)
     }
     const Interface& iif = iit->second;
     learn(*fs, match_rule(*fs, iif, key), iif, up.vif, key);
+    if (publishing())
+        publish_installed(*fs, key, iif.name.view());
 }
 
 UpcallStats Router::upcall_stats() const
@@ -172,6 +174,8 @@ void Router::report_upcall_losses()
     uint64_t dropped = s.kernel_dropped - reported_.kernel_dropped;
     if (refused == 0 && dropped == 0)
         return;
+    if (publishing())
+        publish_losses(dropped, refused, s);
     std::string line;
     if (refused)
         line = cat("learned-route limit ", max_learned_, " reached: refused ", refused, " new sources");
@@ -201,8 +205,13 @@ void Router::handle_wrongvif(FamilyState& fs, const Upcall& up)
     if (!rule)
         return; // no rule allows it there: keep the entry where it is
     log_.notice(cat("(", key.source.str(), ", ", key.group.str(), ") moved to ", iif.name.view()));
+    std::vector<std::string> from;
+    if (publishing())
+        from = mask_names(fs, 1u << it->second.hold.iif_vif);
     drop_dynamic(key, false); // replaced by the add below
     learn(fs, rule, iif, up.vif, key);
+    if (publishing() && dynamic_.count(key))
+        publish_moved(key, from.empty() ? std::string_view("?") : std::string_view(from.front()), iif.name.view());
     if (auto moved = dynamic_.find(key); moved != dynamic_.end())
         moved->second.last_move = now;
 }
@@ -229,6 +238,8 @@ void Router::reevaluate_stop_filters(Rule& rule)
         Interface iif = it->second;
         drop_dynamic(key, false); // replaced by the add below
         learn(*fs, match_rule(*fs, iif, key), iif, vif, key);
+        if (publishing())
+            publish_installed(*fs, key, iif.name.view());
     }
 }
 
@@ -287,6 +298,9 @@ size_t Router::expire_idle()
     for (const auto& key : idle) {
         if (log_.enabled(LogLevel::info))
             log_.info(cat("expiring idle (", key.source.str(), ", ", key.group.str(), ")"));
+        if (publishing())
+            if (auto it = dynamic_.find(key); it != dynamic_.end())
+                publish_expired(*family_state(key.group.family()), key, it->second);
         drop_dynamic(key, true);
     }
     return idle.size();

@@ -6,7 +6,8 @@
 # entry's OUTBOUND interfaces (PIM off), so b1 is an OIF of the first entry;
 # the rule "from b1 ... to a1 b2" allows b1, so the daemon moves the entry:
 # iif b1, oifs a1 b2, and rcv2 (and snd) receive the stream from the new
-# side. The log says it moved. A static (S,G) route is never moved, even
+# side. The log says it moved, and `smcroutectl monitor` shows a
+# wrongvif_move event from a1 to b1. A static (S,G) route is never moved, even
 # when a rule would allow the new interface: it keeps iif a1 and its
 # packets arriving on b1 are not forwarded.
 . "$(dirname "$0")/lib.sh"
@@ -22,6 +23,9 @@ mroute from b1 group $GS to a1 b2
 mroute from a1 source $S group $GS to b1 b2
 CONF
 start_daemon
+"$BIN/smcroutectl" monitor >"$TMP/monitor.txt" 2>&1 &
+RECV_PIDS+=("$!")
+check "monitor subscribed" wait_for 10 grep -q monitor_started "$TMP/monitor.txt"
 
 vif_of() { awk -v n="$1" 'NR > 1 && $2 == n { print $1 }' /proc/net/ip_mr_vif; }
 # entry_is SRC GRP IIF OIF...: the kernel entry has that IIF's VIF as Iif
@@ -70,6 +74,8 @@ check "moved ($S, $G): iif b1, oifs a1 b2" wait_for 2 entry_is $S $G b1 a1 b2
 say "entry: $(show_entry $S $G)"
 check "daemon logged the move of ($S, $G) to b1" \
     grep -Eq "\(?$S, ?$G\)?.*mov.*b1|mov.*\(?$S, ?$G\)?.*b1" "$TMP/daemon.log"
+check "monitor saw the move" wait_for 5 grep -Eq "Z wrongvif_move source=$S group=$G from=a1 to=b1$" "$TMP/monitor.txt"
+say "monitor: $(grep wrongvif_move "$TMP/monitor.txt")"
 # Steady state on the new side: every datagram.
 traffic v4 $G 10 -s $S
 expect_recv rcv2 10

@@ -41,7 +41,7 @@ TEST(Commands, TableHasEveryVerbOnceWithSynopsisAndHelp)
         EXPECT_EQ(&verb_info(v.verb), &v);
     }
     EXPECT_EQ(names, (std::set<std::string_view>{"add", "remove", "join", "leave", "show", "flush", "reload", "kill",
-                                                 "version", "help", "check"}));
+                                                 "version", "help", "check", "monitor"}));
     EXPECT_EQ(verb_info(Verb::add).synopsis, "IIF [SOURCE[/LEN]] GROUP[/LEN] [OIF ...]");
     EXPECT_EQ(verb_info(Verb::remove).synopsis, "IIF [SOURCE[/LEN]] GROUP[/LEN] [OIF ...]");
     EXPECT_EQ(verb_info(Verb::join).synopsis, "IIF [SOURCE[/LEN]] GROUP[/LEN]");
@@ -53,7 +53,7 @@ TEST(Commands, ChangesState)
 {
     for (Verb v : {Verb::add, Verb::remove, Verb::join, Verb::leave, Verb::flush, Verb::reload, Verb::kill})
         EXPECT_TRUE(verb_info(v).changes_state) << verb_info(v).name;
-    for (Verb v : {Verb::show, Verb::version, Verb::help})
+    for (Verb v : {Verb::show, Verb::version, Verb::help, Verb::monitor})
         EXPECT_FALSE(verb_info(v).changes_state) << verb_info(v).name;
 }
 

@@ -155,6 +155,13 @@ protected:
                             out.end(0, "streamed");
                         return false;
                     });
+                } else if (req.args[0] == "monitor") { // held open; the test pushes into held_
+                    auto h = reply.hold([](uint64_t n) { return cat("dropped ", n); });
+                    if (!h) {
+                        reply.end(1, "not held");
+                        return;
+                    }
+                    held_.push_back(h);
                 } else if (req.args[0] == "slowstart") {
                     // "slowstart MS N": nothing for MS ms (a first pass
                     // that only measures), then N rows.
@@ -263,6 +270,7 @@ protected:
     std::weak_ptr<int> stream_alive_; // expires when the server drops the producer
     Peer last_peer_;
     uint32_t last_flags_ = 0;
+    std::vector<std::shared_ptr<HeldReply>> held_; // "monitor" answers
 };
 
 } // namespace
@@ -1597,4 +1605,309 @@ TEST_F(IpcServerTest, RequestSentWhileTheLoopWasHeldUpIsAnswered)
     ASSERT_EQ(frames.size(), 2u) << "eof: " << eof;
     EXPECT_EQ(frames[0].body, "meanwhile");
     EXPECT_EQ(requests_, 2);
+}
+
+// ---- held-open answers (monitor) ----
+
+namespace {
+
+// The ROW bodies in bytes, and whether an END came.
+std::vector<std::string> rows_of(const std::string& bytes, std::optional<EndFrame>* end = nullptr)
+{
+    std::vector<std::string> out;
+    for (const Frame& f : frames_of(bytes)) {
+        if (f.type == FrameType::row)
+            out.push_back(f.body);
+        else if (f.type == FrameType::end && end)
+            *end = *decode_end(f.body);
+    }
+    return out;
+}
+
+// Whole frames only: the bytes of complete frames are moved from buf.
+std::string take_whole_frames(std::string& buf)
+{
+    size_t at = 0;
+    while (buf.size() - at >= ipc_header_size) {
+        uint32_t len = (uint32_t(uint8_t(buf[at + 4])) << 24) | (uint32_t(uint8_t(buf[at + 5])) << 16) |
+                       (uint32_t(uint8_t(buf[at + 6])) << 8) | uint32_t(uint8_t(buf[at + 7]));
+        if (buf.size() - at < ipc_header_size + len)
+            break;
+        at += ipc_header_size + len;
+    }
+    std::string whole = buf.substr(0, at);
+    buf.erase(0, at);
+    return whole;
+}
+
+} // namespace
+
+TEST_F(IpcServerTest, HeldAnswerSendsPushedRowsAndAQuietOneIsNotIdle)
+{
+    IpcLimits limits;
+    limits.idle_timeout = 100ms;
+    start(limits);
+    UniqueFd fd = connect_raw(path_);
+    send_all(fd.get(), *encode_request(Request{0, {"monitor"}}));
+    ASSERT_TRUE(pump_until([&] { return server_->held_count() == 1; }));
+    ASSERT_EQ(held_.size(), 1u);
+    EXPECT_TRUE(held_[0]->push("one"));
+    EXPECT_TRUE(held_[0]->push("two"));
+    std::string got;
+    bool eof = false;
+    ASSERT_TRUE(pump_until([&] {
+        got += read_available(fd.get(), eof);
+        return rows_of(got).size() == 2;
+    }));
+    EXPECT_EQ(rows_of(got), (std::vector<std::string>{"one", "two"}));
+    // Quiet for ten idle timeouts: a healthy monitor, kept.
+    advance(1000ms);
+    EXPECT_EQ(server_->client_count(), 1u);
+    EXPECT_TRUE(held_[0]->open());
+    EXPECT_TRUE(held_[0]->push("three"));
+    ASSERT_TRUE(pump_until([&] {
+        got += read_available(fd.get(), eof);
+        return rows_of(got).size() == 3;
+    }));
+    EXPECT_FALSE(eof);
+    // Requests sent meanwhile are not read: the answer is still open.
+    send_all(fd.get(), *encode_request(Request{0, {"echo", "x"}}));
+    pump_for(50ms);
+    EXPECT_EQ(requests_, 1);
+}
+
+TEST_F(IpcServerTest, NeverReadingMonitorIsBoundedCountsDropsAndIsToldWhenItReads)
+{
+    IpcLimits limits;
+    limits.held_max_rows = 64;
+    limits.held_max_bytes = 1u << 20;
+    limits.stream_low_water = 4096;
+    start(limits);
+    UniqueFd fd = connect_raw(path_);
+    int small = 4096; // a small receive buffer fills soon
+    ASSERT_EQ(::setsockopt(fd.get(), SOL_SOCKET, SO_RCVBUF, &small, sizeof small), 0);
+    send_all(fd.get(), *encode_request(Request{0, {"monitor"}}));
+    ASSERT_TRUE(pump_until([&] { return server_->held_count() == 1; }));
+    // Far more than the socket, the output buffer and the queue hold
+    // together; the loop runs between pushes, as between events.
+    const size_t total = 20000;
+    size_t refused = 0;
+    for (size_t i = 0; i < total; ++i) {
+        if (!held_[0]->push(cat("event ", i, " ", std::string(100, 'e'))))
+            ++refused;
+        if (i % 100 == 0)
+            ASSERT_TRUE(loop_.run_once(0ms).ok());
+    }
+    EXPECT_GT(refused, total / 2);
+    EXPECT_TRUE(held_[0]->open());
+    // Another client is answered meanwhile.
+    UniqueFd other = connect_raw(path_);
+    auto e = ask(other.get(), Request{0, {"echo", "hi"}});
+    ASSERT_TRUE(e.has_value());
+    EXPECT_EQ(*e, (EndFrame{0, "ok"}));
+    // Now it reads: every row pushed and taken arrives, in order, then the
+    // count of those dropped; together they are every push.
+    std::string got, buf;
+    bool eof = false;
+    std::vector<std::string> rows;
+    uint64_t dropped = 0;
+    ASSERT_TRUE(pump_until([&] {
+        buf += read_available(fd.get(), eof);
+        for (auto& r : rows_of(take_whole_frames(buf))) {
+            if (r.starts_with("dropped "))
+                dropped += std::stoull(r.substr(8));
+            else
+                rows.push_back(r);
+        }
+        return rows.size() + dropped == total;
+    }, 5000ms)) << rows.size() << " + " << dropped;
+    EXPECT_EQ(dropped, refused);
+    for (size_t i = 1; i < rows.size(); ++i) // in push order
+        ASSERT_LT(std::stoul(rows[i - 1].substr(6)), std::stoul(rows[i].substr(6)));
+    EXPECT_EQ(rows.front().substr(0, 8), "event 0 ");
+    // After the notice, pushes are taken again.
+    EXPECT_TRUE(held_[0]->push("after"));
+    std::vector<std::string> later;
+    ASSERT_TRUE(pump_until([&] {
+        buf += read_available(fd.get(), eof);
+        for (auto& r : rows_of(take_whole_frames(buf)))
+            later.push_back(r);
+        return !later.empty();
+    }));
+    EXPECT_EQ(later, (std::vector<std::string>{"after"}));
+}
+
+TEST_F(IpcServerTest, FullHeldQueueRefusesWhileTheClientDoesNotRead)
+{
+    IpcLimits limits;
+    limits.held_max_rows = 10;
+    limits.stream_low_water = 1; // one row at a time into the output buffer
+    start(limits);
+    UniqueFd fd = connect_raw(path_);
+    int small = 1;
+    ASSERT_EQ(::setsockopt(fd.get(), SOL_SOCKET, SO_RCVBUF, &small, sizeof small), 0);
+    send_all(fd.get(), *encode_request(Request{0, {"monitor"}}));
+    ASSERT_TRUE(pump_until([&] { return server_->held_count() == 1; }));
+    // Fill the socket (tiny) and the queue: then pushes are refused.
+    size_t i = 0;
+    while (held_[0]->push(cat("e", i++, std::string(2000, 'x'))))
+        ASSERT_TRUE(loop_.run_once(0ms).ok());
+    EXPECT_FALSE(held_[0]->push("refused too"));
+    pump_for(50ms);
+    // Still full: it keeps refusing (no notice queued while full).
+    EXPECT_FALSE(held_[0]->push("and this"));
+}
+
+TEST_F(IpcServerTest, StalledMonitorIsDroppedAfterTheStallTimeoutOnly)
+{
+    IpcLimits limits;
+    limits.idle_timeout = 100ms;
+    limits.held_stall_timeout = 2000ms;
+    limits.held_max_rows = 16;
+    start(limits);
+    UniqueFd fd = connect_raw(path_);
+    send_all(fd.get(), *encode_request(Request{0, {"monitor"}}));
+    ASSERT_TRUE(pump_until([&] { return server_->held_count() == 1; }));
+    for (int i = 0; i < 50000 && held_[0]->push(std::string(1000, 'f')); ++i)
+        ASSERT_TRUE(loop_.run_once(0ms).ok());
+    advance(1000ms); // ten idle timeouts, half the stall timeout
+    EXPECT_EQ(server_->held_count(), 1u);
+    ASSERT_TRUE(advance_until([&] { return server_->client_count() == 0; }, 3000ms));
+    EXPECT_FALSE(held_[0]->open());
+    EXPECT_FALSE(held_[0]->push("gone"));
+    EXPECT_EQ(server_->held_count(), 0u);
+}
+
+TEST_F(IpcServerTest, MonitorThatHangsUpClosesItsHandle)
+{
+    start();
+    UniqueFd fd = connect_raw(path_);
+    send_all(fd.get(), *encode_request(Request{0, {"monitor"}}));
+    ASSERT_TRUE(pump_until([&] { return server_->held_count() == 1; }));
+    fd.reset();
+    ASSERT_TRUE(pump_until([&] { return server_->client_count() == 0; }));
+    EXPECT_FALSE(held_[0]->open());
+    EXPECT_FALSE(held_[0]->push("nobody"));
+    EXPECT_EQ(server_->held_count(), 0u);
+}
+
+TEST_F(IpcServerTest, MonitorIsToldWhenTheServerCloses)
+{
+    start();
+    UniqueFd fd = connect_raw(path_);
+    send_all(fd.get(), *encode_request(Request{0, {"monitor"}}));
+    ASSERT_TRUE(pump_until([&] { return server_->held_count() == 1; }));
+    server_.reset();
+    EXPECT_FALSE(held_[0]->open());
+    EXPECT_FALSE(held_[0]->push("late")); // the handle outlives the server
+    bool eof = false;
+    std::optional<EndFrame> end;
+    std::string got = read_available(fd.get(), eof);
+    rows_of(got, &end);
+    EXPECT_TRUE(eof);
+    ASSERT_TRUE(end.has_value());
+    EXPECT_EQ(*end, (EndFrame{69, "the daemon is exiting"}));
+}
+
+TEST_F(IpcServerTest, MonitorsCountAgainstTheLimitsAndSlotsStayKept)
+{
+    NEEDS_ROOT();
+    ASSERT_EQ(::chmod(dir_.c_str(), 0755), 0);
+    IpcLimits limits;
+    limits.mode = 0666;
+    limits.max_clients = 6;
+    limits.reserved_clients = 2;
+    limits.max_clients_per_uid = 2;
+    start(limits);
+    // Two users hold every slot open to all with monitors.
+    auto a = connections_as({60001, 60001, {}}, path_, 2);
+    auto b = connections_as({60002, 60002, {}}, path_, 2);
+    ASSERT_EQ(a.size() + b.size(), 4u);
+    for (auto* v : {&a, &b})
+        for (auto& fd : *v)
+            send_all(fd.get(), *encode_request(Request{0, {"monitor"}}));
+    ASSERT_TRUE(pump_until([&] { return server_->held_count() == 4; }));
+    // A third user's monitor, or a third of the first user's, gets no slot.
+    auto a3 = connections_as({60001, 60001, {}}, path_, 1);
+    auto c = connections_as({60003, 60003, {}}, path_, 1);
+    ASSERT_EQ(a3.size() + c.size(), 2u);
+    std::optional<EndFrame> ra, rc;
+    ASSERT_TRUE(pump_until([&] {
+        if (!ra)
+            ra = refusal_of(a3[0].get());
+        if (!rc)
+            rc = refusal_of(c[0].get());
+        return ra && rc;
+    }));
+    EXPECT_EQ(ra->status, 69u);
+    EXPECT_EQ(rc->status, 69u);
+    EXPECT_EQ(server_->client_count(), 4u);
+    // Root is still served, with the monitors open.
+    Result<EndFrame> end = fail("not run");
+    with_client([&] {
+        auto cl = IpcClient::connect(path_, 2000ms);
+        ASSERT_TRUE(cl.ok());
+        end = cl->call(Request{0, {"echo", "root"}}, nullptr);
+    });
+    ASSERT_TRUE(end.ok()) << end.error().message;
+    EXPECT_EQ(*end, (EndFrame{0, "ok"}));
+    // A monitor that leaves frees its slot.
+    a[0].reset();
+    ASSERT_TRUE(pump_until([&] { return server_->held_count() == 3; }));
+    auto c2 = connections_as({60003, 60003, {}}, path_, 1);
+    ASSERT_EQ(c2.size(), 1u);
+    send_all(c2[0].get(), *encode_request(Request{0, {"monitor"}}));
+    ASSERT_TRUE(pump_until([&] { return server_->held_count() == 4; }));
+}
+
+TEST_F(IpcServerTest, ClientFollowsAHeldAnswerUntilStopped)
+{
+    start();
+    int stop[2];
+    ASSERT_EQ(::pipe(stop), 0);
+    UniqueFd stop_r(stop[0]), stop_w(stop[1]);
+    std::vector<std::string> seen;
+    Result<std::optional<EndFrame>> got = fail("not run");
+    std::atomic<bool> done{false};
+    std::thread t([&] {
+        auto cl = IpcClient::connect(path_, 2000ms);
+        if (!cl.ok())
+            return;
+        got = cl->follow(Request{0, {"monitor"}}, [&](std::string_view r) {
+            seen.emplace_back(r);
+            if (seen.size() == 2)
+                (void)!::write(stop_w.get(), "x", 1);
+        }, stop_r.get());
+        done = true;
+    });
+    ASSERT_TRUE(pump_until([&] { return server_->held_count() == 1; }));
+    held_[0]->push("a");
+    held_[0]->push("b");
+    ASSERT_TRUE(pump_until([&] { return done.load(); }));
+    t.join();
+    ASSERT_TRUE(got.ok()) << got.error().message;
+    EXPECT_FALSE(got->has_value()); // stopped, not ended
+    EXPECT_EQ(seen, (std::vector<std::string>{"a", "b"}));
+}
+
+TEST_F(IpcServerTest, ClientFollowingSeesTheServerClose)
+{
+    start();
+    Result<std::optional<EndFrame>> got = fail("not run");
+    std::atomic<bool> done{false};
+    std::thread t([&] {
+        auto cl = IpcClient::connect(path_, 2000ms);
+        if (!cl.ok())
+            return;
+        got = cl->follow(Request{0, {"monitor"}}, [](std::string_view) {}, -1);
+        done = true;
+    });
+    ASSERT_TRUE(pump_until([&] { return server_->held_count() == 1; }));
+    server_.reset();
+    for (int i = 0; i < 300 && !done; ++i)
+        std::this_thread::sleep_for(10ms);
+    t.join();
+    ASSERT_TRUE(got.ok()) << got.error().message;
+    ASSERT_TRUE(got->has_value());
+    EXPECT_EQ(**got, (EndFrame{69, "the daemon is exiting"}));
 }

@@ -1580,3 +1580,90 @@ TEST(RouterNoV6Test, FamilyIsCheckedInOnePlaceForAddAndRemove)
 }
 
 } // namespace smcroute
+
+// Events (router_events) ---------------------------------------------------------
+
+namespace smcroute {
+namespace {
+
+class RouterEventsTest : public RouterTest {
+protected:
+    RouterEventsTest()
+    {
+        router.set_events(&bus);
+        bus.subscribe([this](const EventLines& l) {
+            std::string line = l.text();
+            lines.push_back(line.substr(line.find(' ') + 1)); // without the time
+            return true;
+        });
+    }
+    EventBus bus;
+    std::vector<std::string> lines;
+};
+
+TEST_F(RouterEventsTest, LearnedStopFilterAndExpiry)
+{
+    ASSERT_TRUE(router.add(spec("eth0", "", "225.1.2.0/24", {"eth1", "eth2"}), Origin::config));
+    router.handle_upcall(Family::inet, nocache(must_vif("eth0"), "10.0.0.9", "225.1.2.3"));
+    router.handle_upcall(Family::inet, nocache(must_vif("eth0"), "10.0.0.9", "225.9.9.9"));
+    router.handle_upcall(Family::inet, nocache(must_vif("eth0"), "10.0.0.9", "225.1.2.3")); // again: nothing
+    EXPECT_EQ(lines, (std::vector<std::string>{
+                         "learned source=10.0.0.9 group=225.1.2.3 iif=eth0 oifs=eth1,eth2 rule=\"eth0 (*, 225.1.2.0/24)\"",
+                         "stop_filter source=10.0.0.9 group=225.9.9.9 iif=eth0",
+                     }));
+    lines.clear();
+    router.expire_idle(); // records
+    router.expire_idle(); // no packets since: both go
+    std::sort(lines.begin(), lines.end());
+    EXPECT_EQ(lines, (std::vector<std::string>{
+                         "expired source=10.0.0.9 group=225.1.2.3 iif=eth0 entry=learned",
+                         "expired source=10.0.0.9 group=225.9.9.9 iif=eth0 entry=stop_filter",
+                     }));
+}
+
+TEST_F(RouterEventsTest, InterfaceAppearingActivatesPendingRoutesAndVanishing)
+{
+    ASSERT_TRUE(router.add(spec("veth9", "10.0.0.1", "225.1.2.3", {"eth1"}), Origin::config));
+    ASSERT_TRUE(router.add(spec("veth9", "", "225.5.0.0/16", {"eth1"}), Origin::config));
+    ASSERT_TRUE(router.add(spec("veth8", "10.0.0.1", "225.1.2.4", {"eth1"}), Origin::config));
+    lines.clear();
+    router.link_event(LinkEvent{LinkEvent::Kind::added_or_changed, make_iface("veth9", 19)});
+    router.link_event(LinkEvent{LinkEvent::Kind::added_or_changed, make_iface("veth7", 17)}); // activates nothing
+    router.link_event(LinkEvent{LinkEvent::Kind::removed, make_iface("veth9", 19)});
+    EXPECT_EQ(lines, (std::vector<std::string>{
+                         "interface_added interface=veth9 ifindex=19",
+                         "pending_activated interface=veth9 count=2",
+                         "interface_added interface=veth7 ifindex=17",
+                         "interface_removed interface=veth9 ifindex=19",
+                     }));
+}
+
+TEST_F(RouterEventsTest, WrongvifMoveAndRefusals)
+{
+    ASSERT_TRUE(router.add(spec("eth0", "", "225.1.2.3", {"eth1"}), Origin::config));
+    ASSERT_TRUE(router.add(spec("eth1", "", "225.1.2.3", {"eth0"}), Origin::config));
+    router.handle_upcall(Family::inet, nocache(must_vif("eth0"), "10.0.0.9", "225.1.2.3"));
+    Upcall w = nocache(must_vif("eth1"), "10.0.0.9", "225.1.2.3");
+    w.kind = Upcall::Kind::wrongvif;
+    lines.clear();
+    router.handle_upcall(Family::inet, w);
+    EXPECT_EQ(lines, (std::vector<std::string>{"wrongvif_move source=10.0.0.9 group=225.1.2.3 from=eth0 to=eth1"}));
+    lines.clear();
+    router.set_max_learned(1);
+    router.handle_upcall(Family::inet, nocache(must_vif("eth0"), "10.0.0.8", "225.1.2.3"));
+    EXPECT_EQ(lines, (std::vector<std::string>{
+                         "upcall_losses kernel_dropped=0 refused=1 total_kernel_dropped=0 total_refused=1"}));
+}
+
+TEST_F(RouterEventsTest, NoSubscriberNoEvent)
+{
+    EventBus quiet;
+    router.set_events(&quiet);
+    ASSERT_TRUE(router.add(spec("eth0", "", "225.1.2.3", {"eth1"}), Origin::config));
+    router.handle_upcall(Family::inet, nocache(must_vif("eth0"), "10.0.0.9", "225.1.2.3"));
+    EXPECT_TRUE(lines.empty());
+    EXPECT_EQ(router.dynamic_count(), 1u);
+}
+
+} // namespace
+} // namespace smcroute

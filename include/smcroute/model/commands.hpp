@@ -12,7 +12,7 @@
 
 namespace smcroute {
 
-enum class Verb { add, remove, join, leave, show, flush, reload, kill, version, help, check };
+enum class Verb { add, remove, join, leave, show, flush, reload, kill, version, help, check, monitor };
 
 // What a verb's arguments are: how the client parses them and what the
 // daemon's handler receives.

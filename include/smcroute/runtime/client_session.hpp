@@ -2,9 +2,10 @@
 // Session opens it when the first command that needs the daemon comes (at
 // the default socket, else in the runtime directory of a daemon started with
 // -p USER), sends a command and prints its rows and outcome; help, version
-// and check are answered here, without the daemon. A batch (runtime/
-// client_batch) queues requests on the same connection. Used only by the
-// client personality.
+// and check are answered here, without the daemon; `monitor` follows the
+// answer the daemon holds open (runtime/client_monitor.cpp). A batch
+// (runtime/client_batch) queues requests on the same connection. Used only
+// by the client personality.
 #pragma once
 
 #include "smcroute/model/cli.hpp"
@@ -46,6 +47,10 @@ public:
     int run(const ClientCommand& cmd, std::string_view prefix, bool last);
     // A command answered here (is_local()).
     int run_local(const ClientCommand& cmd, std::string_view prefix);
+    // `monitor`: prints each event line as it comes, flushed, until SIGINT,
+    // SIGTERM or SIGHUP (exit 0) or the daemon goes away (a last line on
+    // stderr saying so, exit 69). Never in a batch.
+    int monitor(const ClientCommand& cmd, std::string_view prefix);
 
     // The connection, opened on first use; null (reported) when it cannot be.
     IpcClient* connection() { return connect() ? &*conn_ : nullptr; }

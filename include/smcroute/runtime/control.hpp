@@ -3,9 +3,11 @@
 // model/commands), then hands the request to the verb's handler through one
 // table: route and join words are validated with the same validator as the
 // config file and applied to the Router or GroupManager; `show` goes to
-// runtime/show. Owns no sockets and no kernel state.
+// runtime/show; `monitor` holds the answer open and subscribes it to the
+// event bus. Owns no sockets and no kernel state.
 #pragma once
 
+#include "smcroute/runtime/events.hpp"
 #include "smcroute/runtime/groups.hpp"
 #include "smcroute/runtime/ipc_server.hpp"
 #include "smcroute/runtime/router.hpp"
@@ -43,6 +45,9 @@ public:
     }
 
     void handle(const Request& req, const Peer& peer, Reply& reply);
+    // The bus `monitor` subscribes to and `flush` publishes on; null: the
+    // daemon has none, and monitor is refused. Must outlive the Control.
+    void set_events(EventBus* bus) { events_ = bus; }
 
 private:
     using Handler = void (Control::*)(const Request&, Reply&);
@@ -60,6 +65,7 @@ private:
     void kill(const Request& req, Reply& reply);
     void version(const Request& req, Reply& reply);
     void help(const Request& req, Reply& reply);
+    void monitor(const Request& req, Reply& reply);
 
     Checked<RouteSpec> route_request(const Request& req, Reply& reply);
     void join_or_leave(const Request& req, Reply& reply, bool join);
@@ -71,6 +77,7 @@ private:
     Hooks hooks_;
     GroupManager* groups_;
     size_t max_join_expansion_;
+    EventBus* events_ = nullptr;
 };
 
 } // namespace smcroute

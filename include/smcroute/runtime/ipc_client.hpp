@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <functional>
+#include <optional>
 #include <string>
 
 namespace smcroute {
@@ -27,6 +28,12 @@ public:
     // any I/O or protocol error closes it. Only with nothing outstanding.
     Result<EndFrame> call(const Request& req, const RowFn& on_row);
     bool connected() const { return fd_.valid(); }
+    // Follow an answer the daemon holds open (monitor): send req, then pass
+    // each row to on_row as it comes, with no timeout, until the END
+    // (returned), until stop_fd (e.g. a signalfd) becomes readable (nullopt;
+    // the connection stays open), or until the connection fails (an error:
+    // "connection closed by the daemon").
+    Result<std::optional<EndFrame>> follow(const Request& req, const RowFn& on_row, int stop_fd);
 
     // Pipelining. queue() encodes a request and queues it for sending; an
     // encoding error queues nothing and leaves the connection usable.

@@ -6,7 +6,9 @@
 // client drains them. Bounded in clients (in all, per uid, with slots kept
 // for peers that may change state), frame size and time, output queue and
 // idle time; gives memory back after clients with large answers leave.
-// Knows nothing about routes.
+// Holds answers open for monitors (Reply::hold): rows pushed as events
+// happen, through a bounded queue per client that drops and counts what
+// does not fit. Knows nothing about routes or events.
 #pragma once
 
 #include "smcroute/runtime/event_loop.hpp"
@@ -43,6 +45,17 @@ inline constexpr auto ipc_idle_timeout = std::chrono::seconds(10);
 // does not count. Checked once a second.
 inline constexpr auto ipc_frame_timeout = std::chrono::seconds(5);
 
+// A held-open answer (Reply::hold, `monitor`) queues at most this many rows
+// and this many bytes of them beyond what its socket took; rows pushed while
+// the queue is full are dropped and counted, and once it has drained to half
+// the client is told how many. Its output buffer holds at most
+// ipc_stream_low_water more.
+inline constexpr size_t ipc_held_max_rows = 1024;
+inline constexpr size_t ipc_held_max_bytes = 256u * 1024;
+// A held-open answer is never dropped for being quiet; one whose client reads
+// nothing while rows wait for this long is dropped.
+inline constexpr auto ipc_held_stall_timeout = std::chrono::seconds(60);
+
 // After a client whose output queue grew to the stream low-water mark (it
 // was sent a large answer) leaves, free heap memory is given back to the
 // kernel this long after: once for a crowd of such clients leaving together.
@@ -58,6 +71,9 @@ struct IpcLimits {
     std::chrono::milliseconds frame_timeout = ipc_frame_timeout;
     size_t stream_low_water = ipc_stream_low_water;
     std::chrono::milliseconds release_delay = ipc_release_delay;
+    size_t held_max_rows = ipc_held_max_rows;
+    size_t held_max_bytes = ipc_held_max_bytes;
+    std::chrono::milliseconds held_stall_timeout = ipc_held_stall_timeout;
     // How memory is given back (empty: os/memory's release_free_memory());
     // tests count the calls.
     std::function<void()> release_memory;
@@ -77,6 +93,19 @@ struct Peer {
     // uid 0, or the socket group (IpcLimits::group) is its gid or one of its
     // supplementary groups. Capabilities are not looked at.
     bool may_change_state = false;
+};
+
+// The open end of a held answer (Reply::hold): rows pushed as things happen.
+// May outlive its client and the server: it is then closed.
+class HeldReply {
+public:
+    virtual ~HeldReply() = default;
+    // Queue one row for the client. False when it was not queued: the client
+    // has gone (open() is false), or its queue is full and the row is
+    // dropped and counted. Never blocks and never writes to the socket: the
+    // server sends from its event loop.
+    virtual bool push(std::string_view row) = 0;
+    virtual bool open() const = 0;
 };
 
 class Reply {
@@ -101,6 +130,21 @@ public:
         while (producer(*this)) {
         }
     }
+    // Keep the answer open (a monitor), as the handler's last call instead of
+    // end(): rows pushed into the handle go to the client as its socket takes
+    // them, through a queue bounded by IpcLimits::held_max_rows and
+    // held_max_bytes. Rows pushed while it is full are dropped and counted;
+    // once the queue has drained to half, dropped_row(count) is queued and
+    // counting starts again. The client sends nothing more (further requests
+    // are not read); the answer ends when it goes, or, with END 69, when the
+    // server closes. Null where an answer cannot be held (this default, for
+    // replies that collect in memory): the handler must then end() it.
+    using DroppedRow = std::function<std::string(uint64_t dropped)>;
+    virtual std::shared_ptr<HeldReply> hold(DroppedRow dropped_row)
+    {
+        (void)dropped_row;
+        return nullptr;
+    }
 };
 
 class IpcServer {
@@ -124,6 +168,8 @@ public:
     virtual ~IpcServer() = default;
     virtual const std::string& path() const = 0;
     virtual size_t client_count() const = 0;
+    // Clients whose answer is held open (monitors).
+    virtual size_t held_count() const = 0;
 };
 
 } // namespace smcroute

@@ -8,7 +8,8 @@
 // One class in four files: router.cpp (the table and its operations),
 // router_reconcile.cpp (link events, VIF holds, the kernel in line),
 // router_upcalls.cpp (learned entries and stop filters), router_views.cpp
-// (RouteViews and Listings for show).
+// (RouteViews and Listings for show), router_events.cpp (what it tells the
+// event bus, runtime/events, when one is set).
 #pragma once
 
 #include "smcroute/os/interfaces.hpp"
@@ -19,6 +20,7 @@
 #include "smcroute/model/config_diagnostics.hpp"
 #include "smcroute/model/route_spec.hpp"
 #include "smcroute/base/stable_hash_map.hpp"
+#include "smcroute/runtime/events.hpp"
 #include "smcroute/runtime/vif_table.hpp"
 
 #include <array>
@@ -117,6 +119,10 @@ public:
     Status family_status(Family f) const;
     // Called after a rule installs an (S,G) (for the -e script).
     void on_learned(std::function<void(const SgKey&, std::string_view iif)> fn) { on_learned_ = std::move(fn); }
+    // Where to publish events (learned, stop_filter, expired,
+    // interface_added/removed, pending_activated, wrongvif_move,
+    // upcall_losses); null: nowhere. Must outlive the Router.
+    void set_events(EventBus* bus) { events_ = bus; }
 
     // Interfaces ------------------------------------------------------------
     void set_interfaces(const std::vector<Interface>& ifaces); // full resync
@@ -359,6 +365,15 @@ private:
     void unindex_rule_names(Rule& rule);
     void erase_rule(std::map<RuleKey, Rule>::iterator it);
     std::vector<std::string> mask_names(const FamilyState& fs, uint32_t mask) const;
+    // Events (router_events.cpp), each built only when the bus wants it.
+    bool publishing() const { return events_ && events_->wanted(); }
+    // The entry learned or stop filter just installed for key.
+    void publish_installed(const FamilyState& fs, const SgKey& key, std::string_view iif);
+    void publish_expired(const FamilyState& fs, const SgKey& key, const Dynamic& d);
+    void publish_moved(const SgKey& key, std::string_view from, std::string_view to);
+    void publish_link(bool added, std::string_view name, unsigned ifindex);
+    void publish_activated(std::string_view ifname, size_t before);
+    void publish_losses(uint64_t dropped, uint64_t refused, const UpcallStats& totals);
     RouteView view_of(const Rule& rule) const;
     RouteView view_of(const StaticEntry& e) const;
     RouteView view_of(const DynamicEntry& e) const;
@@ -415,6 +430,8 @@ private:
     mutable size_t listings_ = 0; // open Listings
     uint64_t next_seq_ = 1;
     std::function<void(const SgKey&, std::string_view)> on_learned_;
+    EventBus* events_ = nullptr;
+    size_t activations_ = 0; // pending routes and rules that became active, ever
     size_t max_learned_ = 0;
     std::vector<std::string> files_;                      // config files named by Where
     std::unordered_map<std::string, uint32_t> file_ids_; // and back
