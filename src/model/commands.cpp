@@ -34,13 +34,15 @@ constexpr auto verbs = std::to_array<VerbInfo>({
      1},
 });
 
-constexpr std::array<ShowInfo, 5> show_subjects{{
+constexpr auto show_subjects = std::to_array<ShowInfo>({
     {ShowWhat::routes, "routes", "(*,G) rules and (S,G) routes with their state (default)"},
     {ShowWhat::groups, "groups", "groups joined by the daemon, with their state"},
     {ShowWhat::interfaces, "interfaces", "interfaces and their VIF/MIF numbers"},
     {ShowWhat::pending, "pending", "routes waiting for a missing interface"},
     {ShowWhat::memberships, "memberships", "every group the kernel holds per interface, by anyone"},
-}};
+    {ShowWhat::status, "status", "the daemon: uptime, last config load, counts, counters"},
+    {ShowWhat::metrics, "metrics", "status and route counters, Prometheus text format"},
+});
 
 // Other names of verbs, as SMCRoute 2.x's smcroutectl took them. An exact
 // alias wins over prefixes ("r" and "re" are reload, as 2.x resolved them);

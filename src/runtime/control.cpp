@@ -142,7 +142,7 @@ void Control::check(const Request&, Reply& reply)
 
 void Control::show(const Request& req, Reply& reply)
 {
-    smcroute::show(ShowSources{router_, groups_, show_widths_}, req, reply);
+    smcroute::show(ShowSources{router_, groups_, show_widths_, hooks_.status}, req, reply);
 }
 
 Status Control::check_interfaces(const RouteSpec& spec) const

@@ -422,6 +422,8 @@ constexpr auto renderers = std::to_array<Renderer>({
     {ShowWhat::interfaces, show_interfaces, false},
     {ShowWhat::pending, show_pending, false},
     {ShowWhat::memberships, show_memberships, true},
+    {ShowWhat::status, show_status, false},
+    {ShowWhat::metrics, show_metrics, false},
 });
 
 const Renderer& renderer_of(ShowWhat what)

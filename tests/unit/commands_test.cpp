@@ -126,7 +126,8 @@ TEST(Commands, ShowSubjects)
         ASSERT_TRUE(m.ok());
         EXPECT_EQ(*m, s.what);
     }
-    EXPECT_EQ(names, (std::set<std::string_view>{"routes", "groups", "interfaces", "pending", "memberships"}));
+    EXPECT_EQ(names, (std::set<std::string_view>{"routes", "groups", "interfaces", "pending", "memberships", "status",
+                                                 "metrics"}));
     auto g = match_show("g");
     ASSERT_TRUE(g.ok());
     EXPECT_EQ(*g, ShowWhat::groups);
@@ -142,9 +143,13 @@ TEST(Commands, ShowSubjects)
 
 TEST(Commands, AmbiguousShowSubject)
 {
-    // No two subjects share a first letter today; an empty word matches all.
+    // An empty word matches all; memberships and metrics share "m" and "me".
     auto r = match_show("");
     ASSERT_FALSE(r.ok());
+    EXPECT_EQ(show_error("m"), "ambiguous show subject 'm' (could be: memberships, metrics)");
+    EXPECT_EQ(show_error("me"), "ambiguous show subject 'me' (could be: memberships, metrics)");
+    EXPECT_EQ(*match_show("met"), ShowWhat::metrics);
+    EXPECT_EQ(*match_show("s"), ShowWhat::status);
 }
 
 TEST(Commands, ExitCodes)

@@ -38,7 +38,7 @@ struct VerbInfo {
     size_t max_args;           // or unlimited_args
 };
 
-enum class ShowWhat { routes, groups, interfaces, pending, memberships };
+enum class ShowWhat { routes, groups, interfaces, pending, memberships, status, metrics };
 
 struct ShowInfo {
     ShowWhat what;

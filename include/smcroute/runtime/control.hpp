@@ -23,6 +23,7 @@ public:
         std::function<void()> kill;            // stop the daemon after replying
         std::function<Status()> reload;        // re-read the config
         std::function<std::string()> version;  // version line(s)
+        std::function<DaemonStatus()> status = {}; // show status, show metrics (empty: refused)
     };
     // groups may be null: joins are then refused.
     Control(Router& router, Logger& log, Hooks hooks, GroupManager* groups = nullptr,

@@ -103,6 +103,13 @@ public:
     }
 };
 
+// What the server has done since it started, for show status and metrics.
+struct IpcStats {
+    uint64_t accepted = 0; // connections given a slot (clients served)
+    uint64_t refused = 0;  // connections refused: no slot (limits above)
+    uint64_t requests = 0; // requests handed to the handler
+};
+
 class IpcServer {
 public:
     // Called synchronously for each valid request, in order per client. It
@@ -124,6 +131,7 @@ public:
     virtual ~IpcServer() = default;
     virtual const std::string& path() const = 0;
     virtual size_t client_count() const = 0;
+    virtual IpcStats stats() const = 0;
 };
 
 } // namespace smcroute
