@@ -151,6 +151,7 @@ head -n 12 "$TMP/metrics.txt"
 promtool check metrics <"$TMP/metrics.txt" >"$TMP/promtool.out" 2>&1 || fail "promtool check metrics: $(cat "$TMP/promtool.out")"
 [ ! -s "$TMP/promtool.out" ] || fail "promtool check metrics complains: $(cat "$TMP/promtool.out")"
 say "ok: promtool check metrics passes show metrics ($(wc -l <"$TMP/metrics.txt") lines)"
+grep -E '^smcroute_(upcalls_|routes_installed|reloads|ipc_clients_|rule_learned_|route_packets_total)' "$TMP/metrics.txt"
 timeout 10 "$BIN/smcroutectl" -j show metrics >/dev/null 2>"$TMP/json.err" && fail "show -j metrics succeeded"
 grep -q "no JSON form" "$TMP/json.err" || fail "show -j metrics: $(cat "$TMP/json.err")"
 
@@ -166,6 +167,7 @@ expect "textfile: reloads" "$(awk '$1 == "smcroute_reloads_total" { print $2 }' 
 [ "$(stat -c %a "$PROM")" = 644 ] || fail "metrics file mode $(stat -c %a "$PROM")"
 [ -z "$(find "$TEXTFILE" -name '.*.tmp')" ] || fail "temporary files left: $(ls -a "$TEXTFILE")"
 say "ok: the metrics file passes promtool and is rewritten (uptime $up0 -> later)"
+ctl show status # the counters after all of the above, for the log
 alive "$DAEMON_PID" || fail "daemon died"
 stop_daemon
 [ -s "$PROM" ] || fail "the metrics file went at exit"
