@@ -18,8 +18,9 @@ need=()
 # strace: delays system calls to open a race window (system.runtime_socket_race).
 # lld: lays out the static program by dist/hot-symbols.txt (hot_layout).
 # graphviz: dot and gvpr render and read back show graph (system.show_graph).
+# prometheus: its promtool checks show metrics and the metrics file (system.show_status).
 for pkg in cmake g++ lld clang libclang-rt-dev make googletest libgtest-dev iproute2 util-linux procps \
-           python3 valgrind dpkg-dev qemu-system-x86 busybox-static cpio kmod strace graphviz; do
+           python3 valgrind dpkg-dev qemu-system-x86 busybox-static cpio kmod strace graphviz prometheus; do
     dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then

@@ -131,6 +131,11 @@ Status set_max_learned(ParseState& st, std::string_view val)
     return set_unsigned(st.inv.daemon.max_learned, val, "learned-route limit");
 }
 
+Status set_metrics_interval(ParseState& st, std::string_view val)
+{
+    return set_unsigned(st.inv.daemon.metrics_interval, val, "metrics interval", 1, 3600);
+}
+
 Status set_config(ParseState& st, std::string_view val)
 {
     st.inv.daemon.config_file = std::string(val);
@@ -187,7 +192,7 @@ constexpr OptionSetter version = set_state<&ParseState::version>;
 // An option is identified in the parser by its long name, or by its letter
 // when it has no long name.
 
-constexpr std::array<OptionInfo, 24> daemon_options{{
+constexpr std::array<OptionInfo, 26> daemon_options{{
     {'c', "cache-timeout", "SEC", "Expire idle learned routes after SEC (60, 0: never)", set_cache_timeout},
     {'d', "startup-delay", "SEC", "Wait SEC before probing interfaces and config", set_startup_delay},
     {'e', "exec", "CMD", "Run CMD after (re)load and (*,G) route installs", set_daemon_text<&DaemonOptions::script>},
@@ -215,6 +220,9 @@ constexpr std::array<OptionInfo, 24> daemon_options{{
     {0, "socket-group", "GROUP", "IPC socket group; its members may change state",
      set_daemon_text<&DaemonOptions::socket_group>},
     {0, "max-learned", "N", "Limit learned routes + stop filters (65536, 0: none)", set_max_learned},
+    {0, "metrics-file", "FILE", "Write show metrics to FILE (atomically) every interval",
+     set_daemon_text<&DaemonOptions::metrics_file>},
+    {0, "metrics-interval", "SEC", "Seconds between metrics file writes, 1-3600 (15)", set_metrics_interval},
 }};
 
 constexpr std::array<OptionInfo, 12> ctl_options{{

@@ -47,6 +47,8 @@ constexpr auto show_subjects = std::to_array<ShowInfo>({
     {ShowWhat::memberships, "memberships", "every group the kernel holds per interface, by anyone"},
     {ShowWhat::graph, "graph", "the routing picture as Graphviz DOT (show graph | dot -Tsvg)"},
     {ShowWhat::config, "config", "the effective configuration as config-file text, with each line's file:line"},
+    {ShowWhat::status, "status", "the daemon: uptime, last config load, counts, counters"},
+    {ShowWhat::metrics, "metrics", "status and route counters, Prometheus text format"},
 });
 
 // Abbreviations that kept their meaning when a later subject shared their

@@ -331,6 +331,67 @@ Status PidFile::remove()
     return st;
 }
 
+// ------------------------------------------------------------- ReplacedFile
+
+Result<ReplacedFile> ReplacedFile::open(const std::string& path)
+{
+    auto parts = split_path(path);
+    if (!parts)
+        return Error{0, cat("metrics file ", parts.error().message)};
+    auto dir = FileDir::open(parts->dir);
+    if (!dir)
+        return Error{dir.error().code, cat("metrics file ", path, ": ", dir.error().message)};
+    auto there = entry_at(*dir, parts->name);
+    if (!there)
+        return there.take_error();
+    if (*there)
+        if (auto ok = may_replace(*dir, parts->name, **there, "metrics file"); !ok)
+            return ok.take_error();
+    return ReplacedFile(std::move(*dir), std::move(parts->name), path);
+}
+
+Status ReplacedFile::write(std::string_view content)
+{
+    auto there = entry_at(dir_, name_);
+    if (!there)
+        return there.take_error();
+    if (*there)
+        if (auto ok = may_replace(dir_, name_, **there, "metrics file"); !ok)
+            return ok;
+    const std::string temp = cat(".", name_, ".", ::getpid(), ".tmp");
+    // One of ours left by a write that failed part-way, or (in a shared
+    // directory) someone else's, which may_replace refuses.
+    if (auto stale = entry_at(dir_, temp); !stale)
+        return stale.take_error();
+    else if (*stale) {
+        if (auto ok = may_replace(dir_, temp, **stale, "temporary metrics file"); !ok)
+            return ok;
+        if (auto gone = unlink_at(dir_, temp, "temporary metrics file"); !gone)
+            return gone;
+    }
+    UniqueFd fd(::openat(dir_.fd(), temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644));
+    if (!fd)
+        return os_error(errno, cat("cannot create ", dir_.join(temp)));
+    auto fail_here = [&](int err, std::string what) {
+        (void)::unlinkat(dir_.fd(), temp.c_str(), 0);
+        return os_error(err, std::move(what));
+    };
+    if (::fchmod(fd.get(), 0644) != 0)
+        return fail_here(errno, cat("metrics file ", dir_.join(temp)));
+    size_t done = 0;
+    while (done < content.size()) {
+        ssize_t n = ::write(fd.get(), content.data() + done, content.size() - done);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return fail_here(n < 0 ? errno : EIO, cat("cannot write ", dir_.join(temp)));
+        done += static_cast<size_t>(n);
+    }
+    if (::renameat(dir_.fd(), temp.c_str(), dir_.fd(), name_.c_str()) != 0)
+        return fail_here(errno, cat("cannot rename ", dir_.join(temp), " to ", path_));
+    return {};
+}
+
 // --------------------------------------------------------------- SocketNode
 
 Result<SocketNode> SocketNode::bind(int fd, const std::string& path, mode_t mode, gid_t group, Logger& log)

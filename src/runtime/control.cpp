@@ -158,7 +158,8 @@ void Control::check(const Request&, Reply& reply)
 
 void Control::show(const Request& req, Reply& reply)
 {
-    smcroute::show(ShowSources{router_, groups_, show_widths_, hooks_.running_config ? hooks_.running_config() : nullptr},
+    smcroute::show(ShowSources{router_, groups_, show_widths_,
+                               hooks_.running_config ? hooks_.running_config() : nullptr, hooks_.status},
                    req, reply);
 }
 

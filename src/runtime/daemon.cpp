@@ -17,13 +17,16 @@
 #include "smcroute/runtime/event_loop.hpp"
 #include "smcroute/runtime/groups.hpp"
 #include "smcroute/runtime/ipc_server.hpp"
+#include "smcroute/runtime/metrics.hpp"
 #include "smcroute/runtime/mrdisc.hpp"
 #include "smcroute/runtime/events.hpp"
 #include "smcroute/runtime/reload.hpp"
 #include "smcroute/runtime/router.hpp"
 #include "smcroute/runtime/script.hpp"
+#include "smcroute/runtime/status.hpp"
 
 #include <cerrno>
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <poll.h>
@@ -63,7 +66,8 @@ public:
     // removes if it made it.
     Daemon(const DaemonOptions& opts, Logger& log, std::optional<RuntimeDir> runtime_dir)
         : opts_(opts), log_(log), stray_log_(log), notifier_(SystemdNotifier::from_env()),
-          script_(loop_, log_, opts.script), runtime_dir_(std::move(runtime_dir))
+          script_(loop_, log_, opts.script), runtime_dir_(std::move(runtime_dir)), started_(loop_.now()),
+          started_unix_(wall_clock_seconds())
     {
     }
     // Returns the exit status.
@@ -90,6 +94,15 @@ private:
     void read_links();
     // Router discovery on the interfaces a running phyint marks mrdisc.
     void update_mrdisc();
+    // show status and show metrics: the daemon's facts now (runtime/status).
+    DaemonStatus status() const;
+    static int64_t wall_clock_seconds();
+    // The last config load's outcome, for status.
+    void note_load(ConfigLoad::Outcome outcome, const ParseResult* parsed);
+    // --metrics-file: opened (checked) before -p drops root, then written
+    // every --metrics-interval; a failure after the start is logged, rate-limited.
+    int open_metrics_file(ReadyPipe& ready);
+    void write_metrics_file();
     int fail_start(ReadyPipe& ready, int status, const std::string& message);
     // A start that ends before ready leaves nothing it made: the socket, the
     // pid file, the runtime directory if this start created it. Before the
@@ -138,7 +151,98 @@ private:
     SystemdNotifier notifier_;
     ActionScript script_; // after loop_, which it registers with
     std::optional<RuntimeDir> runtime_dir_;
+    // For status.
+    Clock::time_point started_;
+    int64_t started_unix_ = 0;
+    ConfigLoad last_load_;
+    uint64_t reloads_done_ = 0, reloads_refused_ = 0;
+    std::optional<ReplacedFile> metrics_file_;
+    std::optional<Clock::time_point> metrics_error_logged_; // failing since then; nullopt: last write fine
 };
+
+// Between two log lines about a metrics file that still cannot be written.
+constexpr auto metrics_error_log_period = std::chrono::minutes(10);
+
+int64_t Daemon::wall_clock_seconds()
+{
+    return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+DaemonStatus Daemon::status() const
+{
+    DaemonStatus s;
+    s.version = SMCROUTE_VERSION;
+    s.pid = ::getpid();
+    s.started_unix = started_unix_;
+    s.uptime_seconds = std::chrono::duration_cast<std::chrono::seconds>(loop_.now() - started_).count();
+    s.ident = opts_.ident;
+    s.table = opts_.table;
+    s.config_file = opts_.config_file;
+    s.last_load = last_load_;
+    s.reloads_done = reloads_done_;
+    s.reloads_refused = reloads_refused_;
+    if (server_) {
+        s.ipc = server_->stats();
+        s.ipc_clients = server_->client_count();
+    }
+    s.max_learned = opts_.max_learned;
+    return s;
+}
+
+void Daemon::note_load(ConfigLoad::Outcome outcome, const ParseResult* parsed)
+{
+    ConfigLoad load;
+    load.outcome = outcome;
+    load.at_unix = wall_clock_seconds();
+    if (parsed) {
+        load.errors = parsed->error_count();
+        for (const auto& r : render_diagnostics(parsed->diagnostics))
+            if (r.severity == Severity::error)
+                load.note_error(r.text);
+    }
+    last_load_ = std::move(load);
+}
+
+int Daemon::open_metrics_file(ReadyPipe& ready)
+{
+    if (opts_.metrics_file.empty())
+        return exit_code::ok;
+    auto file = ReplacedFile::open(opts_.metrics_file);
+    if (!file) {
+        if (file.error().code == 0) // refused for safety, like the pid file
+            return fail_start(ready, exit_code::permission, file.error().message);
+        log_.warning(cat(file.error().message, "; no metrics file"));
+        return exit_code::ok;
+    }
+    metrics_file_ = std::move(*file);
+    return exit_code::ok;
+}
+
+void Daemon::write_metrics_file()
+{
+    if (!metrics_file_ || !router_)
+        return;
+    std::string text;
+    StatusSnapshot snap = take_snapshot(status(), *router_, groups_.get());
+    write_metrics(snap, *router_, metrics_series_limit, [&](std::string_view line) {
+        text.append(line);
+        text += '\n';
+    });
+    Status written = metrics_file_->write(text);
+    const auto now = loop_.now();
+    if (written) {
+        if (metrics_error_logged_)
+            log_.notice(cat("metrics file ", metrics_file_->path(), " written again"));
+        metrics_error_logged_.reset();
+        return;
+    }
+    if (metrics_error_logged_ && now - *metrics_error_logged_ < metrics_error_log_period)
+        return;
+    log_.warning(cat(written.error().message, " (metrics file; retried every ", opts_.metrics_interval,
+                     " s, logged at most every 10 minutes)"));
+    metrics_error_logged_ = now;
+}
 
 int Daemon::fail_start(ReadyPipe& ready, int status, const std::string& message)
 {
@@ -182,6 +286,7 @@ Result<Config> Daemon::load_config(Load why)
         else
             log_.info(what);
         config_errors_ = 0;
+        note_load(ConfigLoad::Outcome::missing, nullptr);
         return Config{};
     }
     ParseOptions popts;
@@ -206,8 +311,10 @@ Result<Config> Daemon::load_config(Load why)
             log_.log_plain(r.severity == Severity::error ? LogLevel::err : LogLevel::warning, r.text);
     if (errors == 0) {
         config_errors_ = 0;
+        note_load(ConfigLoad::Outcome::ok, &parsed);
         return std::move(parsed.config);
     }
+    note_load(lenient ? ConfigLoad::Outcome::partial : ConfigLoad::Outcome::refused, &parsed);
     if (lenient) {
         config_errors_ = errors;
         log_.warning(cat(opts_.config_file, ": ", errors,
@@ -225,6 +332,8 @@ Status Daemon::reload()
     notifier_.reloading(cat("reloading ", opts_.config_file));
     auto cfg = load_config(Load::reload);
     if (!cfg) {
+        if (cfg.error().code != EINTR)
+            ++reloads_refused_;
         notifier_.ready("reload failed, running the old config");
         publish_refused(cfg.error());
         return cfg.take_error();
@@ -241,6 +350,7 @@ Status Daemon::reload()
     // back rather than keep the reload's peak for the daemon's life.
     release_free_memory();
     update_mrdisc();
+    ++reloads_done_;
     notifier_.ready("reloaded");
     log_.notice("reload done");
     script_.run("reload");
@@ -393,6 +503,7 @@ void Daemon::make_routing_engine()
         [] { return cat("smcroute ", SMCROUTE_VERSION); },
         [this](bool json) { return dry_run(json); },
         [this] { return &running_; },
+        [this] { return status(); },
     };
     control_ = std::make_unique<Control>(*router_, log_, std::move(hooks), groups_.get());
     control_->set_events(&events_);
@@ -523,8 +634,13 @@ int Daemon::start_routing(Config cfg, const std::vector<ClientCommand>& startup,
     start_timers();
     if (int st = write_pid_file(ready); st != exit_code::ok)
         return st;
+    if (int st = open_metrics_file(ready); st != exit_code::ok)
+        return st;
     if (int st = drop_root(ready); st != exit_code::ok)
         return st;
+    write_metrics_file(); // the first at once
+    if (metrics_file_)
+        loop_.every(std::chrono::seconds(opts_.metrics_interval), [this] { write_metrics_file(); });
     report_ready(ready, failures, routes);
     return exit_code::ok;
 }

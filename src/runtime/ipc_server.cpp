@@ -153,6 +153,7 @@ public:
     const std::string& path() const override { return path_; }
     size_t client_count() const override { return clients_.size(); }
     size_t held_count() const override { return held_; }
+    IpcStats stats() const override { return stats_; }
 
     // Queue a frame; flushes when much is queued. Marks the client doomed on
     // overflow or a write error.
@@ -221,6 +222,7 @@ private:
     // Refusals not yet logged, and when the last line about them was.
     size_t refused_unlogged_ = 0;
     std::optional<Clock::time_point> refusal_logged_;
+    IpcStats stats_;
 };
 
 // Writes into the client's queue; the state of the answer lives in the
@@ -403,6 +405,7 @@ void ServerImpl::on_listener(short)
             refuse(std::move(cfd), who, why);
             continue;
         }
+        ++stats_.accepted;
         auto c = std::make_unique<Client>();
         c->id = next_id_++;
         c->fd = std::move(cfd);
@@ -476,6 +479,7 @@ void ServerImpl::refuse(UniqueFd fd, const PeerInfo& who, const std::string& why
     std::string end = encode_end(EndFrame{status_unavailable, why});
     (void)::send(fd.get(), end.data(), end.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
     fd.reset();
+    ++stats_.refused;
     ++refused_unlogged_;
     auto now = loop_.now();
     if (refusal_logged_ && now - *refusal_logged_ < refusal_log_period)
@@ -660,6 +664,7 @@ void ServerImpl::handle_request(Client& c, const Request& req)
 {
     ClientReply reply(*this, c);
     c.replied = false;
+    ++stats_.requests;
     handler_(req, c.who.peer, reply);
     if (c.producer) {
         pump(c); // the first rows at once; the rest as the client reads

@@ -110,6 +110,7 @@ void Router::learn(FamilyState& fs, Rule* rule, const Interface& iif, unsigned v
     fs.dynamic_on_vif[h.iif_vif] = &*it;
     if (rule) {
         rule->learned.insert(key);
+        ++installed_from_rules_;
         if (log_.enabled(LogLevel::info))
             log_.info(cat("learned (", key.source.str(), ", ", key.group.str(), ") from ", iif.name.view(),
                           " via rule ", rule->spec.key_str()));
@@ -158,6 +159,7 @@ UpcallStats Router::upcall_stats() const
     UpcallStats s;
     s.received = upcalls_received_;
     s.refused = upcalls_refused_;
+    s.installed = installed_from_rules_;
     for (const FamilyState* fs : {v4_.get(), v6_.get()})
         if (fs)
             s.kernel_dropped += fs->kernel->upcall_stats().dropped;

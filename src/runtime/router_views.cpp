@@ -249,4 +249,37 @@ Result<MfcCounters> Router::counters(const SgKey& key) const
     return fs->kernel->counters(key.source, key.group);
 }
 
+RouterCounts Router::counts() const
+{
+    RouterCounts c;
+    c.static_routes = static_.size();
+    c.rules = rules_.size();
+    for (const auto& [key, d] : dynamic_)
+        ++(d.rule ? c.learned : c.stop_filters);
+    for (const auto& e : static_)
+        if (!e.second.hold.in_kernel)
+            ++c.pending;
+    for (const auto& [key, rule] : rules_)
+        if (!rule.pending_reason.empty())
+            ++c.pending;
+    c.vifs_inet = v4_ ? v4_->vifs.used() : 0;
+    c.mifs_inet6 = v6_ ? v6_->vifs.used() : 0;
+    return c;
+}
+
+MfcCounters Router::learned_totals(const RouteSpec& rule_key) const
+{
+    MfcCounters sum;
+    auto it = rules_.find(RuleKey{rule_key.iif, rule_key.source, rule_key.group});
+    if (it == rules_.end())
+        return sum;
+    for (const SgKey& key : it->second.learned)
+        if (auto c = counters(key)) {
+            sum.packets += c->packets;
+            sum.bytes += c->bytes;
+            sum.wrong_if += c->wrong_if;
+        }
+    return sum;
+}
+
 } // namespace smcroute

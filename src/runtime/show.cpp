@@ -518,6 +518,8 @@ constexpr auto renderers = std::to_array<Renderer>({
     {ShowWhat::memberships, show_memberships, true},
     {ShowWhat::graph, show_graph, false},
     {ShowWhat::config, show_config, false},
+    {ShowWhat::status, show_status, false},
+    {ShowWhat::metrics, show_metrics, false},
 });
 
 const Renderer& renderer_of(ShowWhat what)

@@ -538,14 +538,14 @@ TEST(CliCtl, Show)
     EXPECT_EQ(ok(who_ctl, {"show", "pending"}).commands[0].args, (Words{"pending"}));
     EXPECT_EQ(ok(who_ctl, {"show", "memberships", "-i", "eth0", "-f", "inet6"}).commands[0].args,
               (Words{"memberships", "-i", "eth0", "-f", "inet6"}));
-    EXPECT_EQ(ok(who_ctl, {"show", "-f", "inet", "m"}).commands[0].args, (Words{"memberships", "-f", "inet"}));
+    EXPECT_EQ(ok(who_ctl, {"show", "-f", "inet", "mem"}).commands[0].args, (Words{"memberships", "-f", "inet"}));
     EXPECT_EQ(ok(who_ctl, {"show", "-i", "eth1"}).commands[0].args, (Words{"routes", "-i", "eth1"}));
     EXPECT_EQ(bad(who_ctl, {"show", "foo"}), "unknown show subject 'foo'");
-    EXPECT_EQ(bad(who_ctl, {"show", "m", "-f", "ipx"}), "show -f needs inet or inet6");
-    EXPECT_EQ(bad(who_ctl, {"show", "m", "-i"}), "show -i needs an interface name");
+    EXPECT_EQ(bad(who_ctl, {"show", "mem", "-f", "ipx"}), "show -f needs inet or inet6");
+    EXPECT_EQ(bad(who_ctl, {"show", "mem", "-i"}), "show -i needs an interface name");
     // An option word after the verb is a client option (as in SMCRoute 2.x).
-    EXPECT_EQ(bad(who_ctl, {"show", "m", "-x"}), "unknown option '-x'");
-    EXPECT_EQ(bad(who_ctl, {"show", "m", "-1"}), "unknown show option '-1'");
+    EXPECT_EQ(bad(who_ctl, {"show", "mem", "-x"}), "unknown option '-x'");
+    EXPECT_EQ(bad(who_ctl, {"show", "mem", "-1"}), "unknown show option '-1'");
     EXPECT_EQ(bad(who_ctl, {"show", "routes", "groups"}), "unexpected argument 'groups' to show");
 }
 

@@ -127,7 +127,7 @@ TEST(Commands, ShowSubjects)
         EXPECT_EQ(*m, s.what);
     }
     EXPECT_EQ(names, (std::set<std::string_view>{"routes", "groups", "interfaces", "pending", "memberships", "graph",
-                                                 "config"}));
+                                                 "config", "status", "metrics"}));
     EXPECT_EQ(*match_show("c"), ShowWhat::config);
     auto g = match_show("g");
     ASSERT_TRUE(g.ok());
@@ -144,9 +144,13 @@ TEST(Commands, ShowSubjects)
 
 TEST(Commands, AmbiguousShowSubject)
 {
-    // No two subjects share a first letter today; an empty word matches all.
+    // An empty word matches all; memberships and metrics share "m" and "me".
     auto r = match_show("");
     ASSERT_FALSE(r.ok());
+    EXPECT_EQ(show_error("m"), "ambiguous show subject 'm' (could be: memberships, metrics)");
+    EXPECT_EQ(show_error("me"), "ambiguous show subject 'me' (could be: memberships, metrics)");
+    EXPECT_EQ(*match_show("met"), ShowWhat::metrics);
+    EXPECT_EQ(*match_show("s"), ShowWhat::status);
 }
 
 TEST(Commands, ExitCodes)

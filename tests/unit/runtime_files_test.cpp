@@ -436,3 +436,90 @@ TEST_F(RuntimeFiles, SocketRemoveLeavesAReplacement)
     EXPECT_FALSE(node->remove().ok());
     EXPECT_TRUE(connects(path));
 }
+
+// The metrics file (--metrics-file) is replaced whole by a rename, never
+// written through a link another user planted, in a directory checked as
+// the pid file's.
+TEST_F(RuntimeFiles, MetricsFileReplacedNeverFollowed)
+{
+    std::string d = dir("textfile", 0755);
+    std::string path = d + "/smcroute.prom";
+    ASSERT_EQ(::symlink(victim_.c_str(), path.c_str()), 0);
+    auto mf = ReplacedFile::open(path);
+    ASSERT_TRUE(mf.ok()) << mf.error().message;
+    ASSERT_TRUE(mf->write("a 1\n").ok());
+    victim_intact();
+    struct stat st = lstat_of(path);
+    EXPECT_TRUE(S_ISREG(st.st_mode));
+    EXPECT_EQ(st.st_mode & 07777, 0644u);
+    EXPECT_EQ(slurp(path), "a 1\n");
+    // A hard link to the victim: replaced, the victim not truncated.
+    ASSERT_EQ(::unlink(path.c_str()), 0);
+    ASSERT_EQ(::link(victim_.c_str(), path.c_str()), 0);
+    ASSERT_TRUE(mf->write("a 2\n").ok());
+    victim_intact();
+    EXPECT_EQ(slurp(path), "a 2\n");
+    // A link at the temporary name: removed, not followed.
+    std::string temp = d + "/.smcroute.prom." + std::to_string(::getpid()) + ".tmp";
+    ASSERT_EQ(::symlink(victim_.c_str(), temp.c_str()), 0);
+    ASSERT_TRUE(mf->write("a 3\n").ok());
+    victim_intact();
+    EXPECT_EQ(slurp(path), "a 3\n");
+    EXPECT_NE(::access(temp.c_str(), F_OK), 0) << "no temporary file left";
+    // The directory renamed away: writes still go to the directory opened.
+    ASSERT_EQ(::rename(d.c_str(), (root_ + "/moved").c_str()), 0);
+    ASSERT_EQ(::symlink(root_.c_str(), d.c_str()), 0);
+    ASSERT_TRUE(mf->write("a 4\n").ok());
+    EXPECT_EQ(slurp(root_ + "/moved/smcroute.prom"), "a 4\n");
+    EXPECT_NE(::access((root_ + "/smcroute.prom").c_str(), F_OK), 0);
+}
+
+TEST_F(RuntimeFiles, MetricsFileRefusals)
+{
+    auto open = ReplacedFile::open(dir("open", 0777) + "/smcroute.prom");
+    ASSERT_FALSE(open.ok());
+    EXPECT_EQ(open.error().code, 0);
+    EXPECT_NE(open.error().message.find("is not sticky"), std::string::npos) << open.error().message;
+    std::string d = dir("run", 0755);
+    ASSERT_EQ(::mkdir((d + "/a-dir.prom").c_str(), 0755), 0);
+    auto isdir = ReplacedFile::open(d + "/a-dir.prom");
+    ASSERT_FALSE(isdir.ok());
+    EXPECT_NE(isdir.error().message.find("is a directory"), std::string::npos);
+    EXPECT_FALSE(ReplacedFile::open(d + "/").ok());
+    if (!root())
+        return;
+    // A directory of another user's: refused (that user could swap the file).
+    std::string theirs_dir = dir("theirs", 0755);
+    ASSERT_EQ(::chown(theirs_dir.c_str(), other_uid, other_gid), 0);
+    auto in_theirs = ReplacedFile::open(theirs_dir + "/smcroute.prom");
+    ASSERT_FALSE(in_theirs.ok());
+    EXPECT_NE(in_theirs.error().message.find("belongs to uid 65534"), std::string::npos);
+    // Another user's link in a sticky directory: refused at open, and at a
+    // write when it appears later; never removed, never followed.
+    std::string tmp = dir("tmp", 01777);
+    std::string path = tmp + "/smcroute.prom";
+    ASSERT_EQ(::symlink(victim_.c_str(), path.c_str()), 0);
+    ASSERT_EQ(::lchown(path.c_str(), other_uid, other_gid), 0);
+    auto refused = ReplacedFile::open(path);
+    ASSERT_FALSE(refused.ok());
+    EXPECT_NE(refused.error().message.find("belongs to uid 65534"), std::string::npos) << refused.error().message;
+    ASSERT_EQ(::unlink(path.c_str()), 0);
+    auto mf = ReplacedFile::open(path);
+    ASSERT_TRUE(mf.ok()) << mf.error().message;
+    ASSERT_TRUE(mf->write("a 1\n").ok());
+    ASSERT_EQ(::unlink(path.c_str()), 0);
+    ASSERT_EQ(::symlink(victim_.c_str(), path.c_str()), 0);
+    ASSERT_EQ(::lchown(path.c_str(), other_uid, other_gid), 0);
+    auto later = mf->write("a 2\n");
+    ASSERT_FALSE(later.ok());
+    EXPECT_NE(later.error().message.find("refusing to replace another user's file"), std::string::npos);
+    EXPECT_TRUE(S_ISLNK(lstat_of(path).st_mode));
+    victim_intact();
+    // Another user's file at the temporary name: refused too.
+    ASSERT_EQ(::unlink(path.c_str()), 0);
+    std::string temp = tmp + "/.smcroute.prom." + std::to_string(::getpid()) + ".tmp";
+    put(temp, "theirs\n", 0644);
+    ASSERT_EQ(::chown(temp.c_str(), other_uid, other_gid), 0);
+    ASSERT_FALSE(mf->write("a 3\n").ok());
+    EXPECT_EQ(slurp(temp), "theirs\n");
+}

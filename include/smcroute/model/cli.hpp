@@ -55,6 +55,8 @@ struct DaemonOptions {
     unsigned socket_mode = 0660;  // --socket-mode
     std::string socket_group;     // --socket-group: may use the socket and change state
     unsigned max_learned = 65536; // --max-learned: learned routes + stop filters, 0 = no limit
+    std::string metrics_file;     // --metrics-file: show metrics written there (empty: none)
+    unsigned metrics_interval = 15; // --metrics-interval SEC
 
     // Fill the ident-derived defaults that were not given (once: it notes
     // which paths were given).

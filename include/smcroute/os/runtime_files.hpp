@@ -4,7 +4,8 @@
 // (owned by root or this process's user; others may write it only when it
 // is sticky, like /tmp), with *at() calls that never follow a symbolic link
 // in the last component and never open an existing file: a pid file is
-// removed and created anew (O_EXCL|O_NOFOLLOW), a socket gets its mode from
+// removed and created anew (O_EXCL|O_NOFOLLOW), the metrics file is written
+// to a new temporary file (O_EXCL|O_NOFOLLOW) renamed over it, a socket gets its mode from
 // the umask it is bound under and its group by fchownat(AT_SYMLINK_NOFOLLOW),
 // so there is no window in which another user's swap could redirect root.
 // Removal at exit touches only the very file that was made, and a start
@@ -140,6 +141,35 @@ private:
     std::string path_;
     std::optional<FileId> written_;
     UniqueFd file_; // the file written, open until remove()
+};
+
+// A file replaced whole now and then (--metrics-file, for node_exporter's
+// textfile collector): each write() goes to a new temporary file in the
+// same directory (".NAME.PID.tmp", O_CREAT|O_EXCL|O_NOFOLLOW, mode 0644),
+// renamed over PATH once complete, so a reader sees the old or the new
+// content, never a part. The directory is checked (FileDir) and opened once,
+// at open(), and kept: writes after -p go to that very directory. A
+// symbolic link at PATH is replaced, never followed; in a shared (sticky)
+// directory another user's entry at PATH, or at the temporary name, is
+// refused, never replaced. The file stays at exit (a reader then sees the
+// last values, and their age).
+class ReplacedFile {
+public:
+    // Refused: what PidFile::open refuses (a directory at PATH, a directory
+    // others may write that is not sticky, one of another user's, another
+    // user's entry at PATH in a shared one).
+    static Result<ReplacedFile> open(const std::string& path);
+    Status write(std::string_view content);
+    const std::string& path() const { return path_; }
+
+private:
+    ReplacedFile(FileDir dir, std::string name, std::string path)
+        : dir_(std::move(dir)), name_(std::move(name)), path_(std::move(path))
+    {
+    }
+    FileDir dir_;
+    std::string name_;
+    std::string path_;
 };
 
 // The IPC socket's node in the file system.

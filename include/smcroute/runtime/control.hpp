@@ -35,6 +35,7 @@ public:
         std::function<DryRun(bool json)> dry_run;
         // show config: the running config's phyints and joins (null: none).
         std::function<const Config*()> running_config;
+        std::function<DaemonStatus()> status = {}; // show status, show metrics (empty: refused)
     };
     // groups may be null: joins are then refused.
     Control(Router& router, Logger& log, Hooks hooks, GroupManager* groups = nullptr,

@@ -147,6 +147,13 @@ public:
     }
 };
 
+// What the server has done since it started, for show status and metrics.
+struct IpcStats {
+    uint64_t accepted = 0; // connections given a slot (clients served)
+    uint64_t refused = 0;  // connections refused: no slot (limits above)
+    uint64_t requests = 0; // requests handed to the handler
+};
+
 class IpcServer {
 public:
     // Called synchronously for each valid request, in order per client. It
@@ -170,6 +177,7 @@ public:
     virtual size_t client_count() const = 0;
     // Clients whose answer is held open (monitors).
     virtual size_t held_count() const = 0;
+    virtual IpcStats stats() const = 0;
 };
 
 } // namespace smcroute

@@ -53,6 +53,18 @@ struct UpcallStats {
     uint64_t received = 0;       // upcalls handled
     uint64_t kernel_dropped = 0; // dropped by the kernel (socket queue full) before they were read
     uint64_t refused = 0;        // NOCACHE not answered: the learned-route limit was reached
+    uint64_t installed = 0;      // entries installed in the kernel from (*,G) rules
+};
+
+// The sizes of the table now, for show status and show metrics.
+struct RouterCounts {
+    size_t static_routes = 0; // (S,G) routes (client or config; also those without OIFs)
+    size_t rules = 0;         // (*,G) and prefix rules
+    size_t learned = 0;       // entries learned from rules
+    size_t stop_filters = 0;  // installed for sources no rule forwards
+    size_t pending = 0;       // static routes and rules not in the kernel (or not listening)
+    size_t vifs_inet = 0;     // VIFs in use (of max_vifs)
+    size_t mifs_inet6 = 0;    // MIFs in use (of max_vifs)
 };
 
 // Default limit on learned entries plus stop filters (daemon --max-learned).
@@ -222,6 +234,13 @@ public:
     size_t static_count() const { return static_.size(); }
     size_t rule_count() const { return rules_.size(); }
     size_t dynamic_count() const { return dynamic_.size(); }
+    // Every count walks the static routes once (no allocation).
+    RouterCounts counts() const;
+    // The kernel counters of the entries learned from the rule with the
+    // key of rule_key (IIF, SOURCE, GROUP), summed: one kernel query per
+    // entry (at most --max-learned in all); entries without counters are
+    // left out. Zero when there is no such rule.
+    MfcCounters learned_totals(const RouteSpec& rule_key) const;
 
 private:
     // What one kernel entry holds: VIF references on its IIF and every OIF.
@@ -439,6 +458,7 @@ private:
     Clock::time_point last_expiry_{};
     uint64_t upcalls_received_ = 0;
     uint64_t upcalls_refused_ = 0;
+    uint64_t installed_from_rules_ = 0;
     UpcallStats reported_;
     Clock::time_point last_report_{};
 };
