@@ -94,7 +94,7 @@ protected:
         req.flags = flags;
         req.args = std::move(args);
         Collect reply;
-        ShowSources from{router, &groups, widths, with_status ? std::function<DaemonStatus()>(facts) : nullptr,
+        ShowSources from{router, &groups, widths, nullptr, with_status ? std::function<DaemonStatus()>(facts) : nullptr,
                          limit};
         show(from, req, reply);
         EXPECT_EQ(reply.ends, 1);

@@ -36,7 +36,7 @@ struct ShowSources {
     const Router& router;
     GroupManager* groups; // null: `show groups` is refused
     std::array<ShowWidths, 2>& widths; // [only_pending]
-    const Config* config;  // the running config's phyints and joins (show config); null: none
+    const Config* config = nullptr; // the running config's phyints and joins (show config); null: none
     // The daemon's own facts (runtime/status), asked once per request;
     // empty: `show status` and `show metrics` are refused.
     std::function<DaemonStatus()> status = {};
