@@ -150,6 +150,29 @@ Status IpcClient::send_some()
     return {};
 }
 
+Result<std::optional<EndFrame>> IpcClient::next_end(const RowFn& on_row)
+{
+    for (;;) {
+        auto next = reader_.next_view();
+        if (!next)
+            return fail(cat("bad reply from the daemon: ", next.error().message));
+        if (!*next)
+            return std::optional<EndFrame>();
+        const FrameView f = **next;
+        if (f.type == FrameType::row) {
+            if (on_row)
+                on_row(f.body);
+        } else if (f.type == FrameType::end) {
+            auto end = decode_end(f.body);
+            if (!end)
+                return fail(cat("bad reply from the daemon: ", end.error().message));
+            return std::optional<EndFrame>(std::move(*end));
+        } else {
+            return fail("bad reply from the daemon: unexpected request frame");
+        }
+    }
+}
+
 Status IpcClient::drain(size_t max_outstanding, const RowFn& on_row, const EndFn& on_end)
 {
     if (!fd_)
@@ -167,25 +190,14 @@ Status IpcClient::drain(size_t max_outstanding, const RowFn& on_row, const EndFn
     for (;;) {
         // Answers already read.
         while (outstanding_ > max_outstanding) {
-            auto next = reader_.next_view();
-            if (!next)
-                return broken(fail(cat("bad reply from the daemon: ", next.error().message)));
-            if (!*next)
+            auto end = next_end(on_row);
+            if (!end)
+                return broken(end.take_error());
+            if (!*end)
                 break;
-            const FrameView f = **next;
-            if (f.type == FrameType::row) {
-                if (on_row)
-                    on_row(f.body);
-            } else if (f.type == FrameType::end) {
-                auto end = decode_end(f.body);
-                if (!end)
-                    return broken(fail(cat("bad reply from the daemon: ", end.error().message)));
-                --outstanding_;
-                if (on_end)
-                    on_end(*end);
-            } else {
-                return broken(fail("bad reply from the daemon: unexpected request frame"));
-            }
+            --outstanding_;
+            if (on_end)
+                on_end(**end);
         }
 
         bool sent = false;
@@ -236,24 +248,12 @@ Result<std::optional<EndFrame>> IpcClient::follow(const Request& req, const RowF
     };
     char buf[read_chunk];
     for (;;) {
-        for (;;) { // rows already read
-            auto next = reader_.next_view();
-            if (!next)
-                return broken(fail(cat("bad reply from the daemon: ", next.error().message)));
-            if (!*next)
-                break;
-            const FrameView f = **next;
-            if (f.type == FrameType::row) {
-                on_row(f.body);
-            } else if (f.type == FrameType::end) {
-                auto end = decode_end(f.body);
-                if (!end)
-                    return broken(fail(cat("bad reply from the daemon: ", end.error().message)));
-                outstanding_ = 0;
-                return std::optional<EndFrame>(std::move(*end));
-            } else {
-                return broken(fail("bad reply from the daemon: unexpected request frame"));
-            }
+        auto end = next_end(on_row); // rows already read
+        if (!end)
+            return broken(end.take_error());
+        if (*end) {
+            outstanding_ = 0;
+            return end;
         }
         if (!peer_gone_ && unsent())
             if (Status st = send_some(); !st)

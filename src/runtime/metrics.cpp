@@ -1,8 +1,13 @@
 #include "smcroute/runtime/metrics.hpp"
 
+#include "smcroute/base/json.hpp"
 #include "smcroute/base/table.hpp"
 #include "smcroute/model/commands.hpp"
 #include "smcroute/runtime/show.hpp"
+
+#include <optional>
+#include <utility>
+#include <vector>
 
 namespace smcroute {
 
@@ -26,25 +31,42 @@ std::string prometheus_label_value(std::string_view text)
 namespace {
 
 using Line = std::function<void(std::string_view)>;
+// A sample's labels: names (literals) and raw values.
+using Labels = std::vector<std::pair<std::string_view, std::string>>;
 
-// One metric family: its HELP and TYPE lines, then its samples.
-class Family {
+// Where the families go: Prometheus text lines, or JSON rows (one a family).
+class Sink {
 public:
-    Family(const Line& line, std::string_view name, std::string_view type, std::string_view help)
-        : line_(line), name_(name)
+    virtual ~Sink() = default;
+    virtual void begin(std::string_view name, std::string_view type, std::string_view help) = 0;
+    virtual void sample(int64_t value, const Labels& labels) = 0;
+    virtual void finish() = 0; // the family's last sample was given
+};
+
+class TextSink final : public Sink {
+public:
+    explicit TextSink(const Line& line) : line_(line) {}
+    void begin(std::string_view name, std::string_view type, std::string_view help) override
     {
+        name_ = name;
         line_(cat("# HELP ", name, " ", help));
         line_(cat("# TYPE ", name, " ", type));
     }
-    template <class N>
-    void sample(N value, std::string_view labels = {})
+    void sample(int64_t value, const Labels& labels) override
     {
         buf_.assign(name_);
+        for (size_t i = 0; i < labels.size(); ++i)
+            buf_.append(i ? "," : "{")
+                .append(labels[i].first)
+                .append("=\"")
+                .append(prometheus_label_value(labels[i].second))
+                .append("\"");
         if (!labels.empty())
-            buf_.append("{").append(labels).append("}");
+            buf_.append("}");
         buf_.append(" ").append(cat(value));
         line_(buf_);
     }
+    void finish() override {}
 
 private:
     const Line& line_;
@@ -52,33 +74,69 @@ private:
     std::string buf_;
 };
 
+// {"metrics": [...]}: one element a family, {"name", "type", "help",
+// "samples": [{"labels": {...}, "value": N}, ...]}.
+class JsonSink final : public Sink {
+public:
+    explicit JsonSink(const Line& line) : line_(line) { line_(JsonList::open("metrics")); }
+    void begin(std::string_view name, std::string_view type, std::string_view help) override
+    {
+        w_.emplace(list_.next(row_));
+        w_->object().member("name", name).member("type", type).member("help", help).key("samples").array();
+    }
+    void sample(int64_t value, const Labels& labels) override
+    {
+        w_->object().key("labels").object();
+        for (const auto& [k, v] : labels)
+            w_->member(k, v);
+        w_->end().member("value", value).end();
+    }
+    void finish() override
+    {
+        w_->end().end();
+        w_.reset();
+        line_(row_);
+    }
+    void close() { line_(JsonList::close()); }
+
+private:
+    const Line& line_;
+    JsonList list_;
+    std::string row_;
+    std::optional<JsonWriter> w_;
+};
+
+// One metric family: begun when made, finished when it goes.
+class Family {
+public:
+    Family(Sink& sink, std::string_view name, std::string_view type, std::string_view help) : sink_(sink)
+    {
+        sink_.begin(name, type, help);
+    }
+    ~Family() { sink_.finish(); }
+    Family(const Family&) = delete;
+    Family& operator=(const Family&) = delete;
+    template <class N>
+    void sample(N value, const Labels& labels = {})
+    {
+        sink_.sample(static_cast<int64_t>(value), labels);
+    }
+
+private:
+    Sink& sink_;
+};
+
 template <class N>
-void single(const Line& line, std::string_view name, std::string_view type, std::string_view help, N value)
+void single(Sink& line, std::string_view name, std::string_view type, std::string_view help, N value)
 {
     Family(line, name, type, help).sample(value);
 }
 
-std::string label(std::string_view name, std::string_view value)
-{
-    return cat(name, "=\"", prometheus_label_value(value), "\"");
-}
-
-std::string_view kind_name(RouteView::Kind k)
-{
-    switch (k) {
-    case RouteView::Kind::rule: return "rule";
-    case RouteView::Kind::learned: return "learned";
-    case RouteView::Kind::stop: return "stop";
-    case RouteView::Kind::route: return "route";
-    }
-    return "?";
-}
-
-void write_daemon(const StatusSnapshot& s, const Line& line)
+void write_daemon(const StatusSnapshot& s, Sink& line)
 {
     const DaemonStatus& d = s.daemon;
     Family(line, "smcroute_build_info", "gauge", "Version of the running smcroute (always 1)")
-        .sample(1, label("version", d.version));
+        .sample(1, Labels{{"version", d.version}});
     single(line, "smcroute_start_time_seconds", "gauge", "When the daemon started, seconds since 1970",
            d.started_unix);
     single(line, "smcroute_uptime_seconds", "gauge", "Seconds since the daemon started", d.uptime_seconds);
@@ -107,16 +165,16 @@ void write_daemon(const StatusSnapshot& s, const Line& line)
            d.max_learned);
     {
         Family f(line, "smcroute_vifs_used", "gauge", "Kernel interface slots in use (VIFs, MIFs) per family");
-        f.sample(s.routes.vifs_inet, "family=\"inet\"");
-        f.sample(s.routes.mifs_inet6, "family=\"inet6\"");
+        f.sample(s.routes.vifs_inet, Labels{{"family", "inet"}});
+        f.sample(s.routes.mifs_inet6, Labels{{"family", "inet6"}});
     }
     single(line, "smcroute_vifs_max", "gauge", "Kernel interface slots per family", max_vifs);
     if (s.joins_known) {
         Family f(line, "smcroute_joins", "gauge", "Group joins of the daemon by family and state");
         for (size_t i = 0; i < 2; ++i) {
             std::string_view fam = i == 0 ? "inet" : "inet6";
-            f.sample(s.joins[i].active, cat("family=\"", fam, "\",state=\"active\""));
-            f.sample(s.joins[i].pending, cat("family=\"", fam, "\",state=\"pending\""));
+            f.sample(s.joins[i].active, Labels{{"family", std::string(fam)}, {"state", "active"}});
+            f.sample(s.joins[i].pending, Labels{{"family", std::string(fam)}, {"state", "pending"}});
         }
     }
 
@@ -139,12 +197,12 @@ void write_daemon(const StatusSnapshot& s, const Line& line)
 // The rows of the first `limit` rules and routes, in listing order.
 struct Rows {
     struct Rule {
-        std::string labels;
+        Labels labels;
         size_t learned = 0;
         MfcCounters sum;
     };
     struct Route {
-        std::string labels;
+        Labels labels;
         MfcCounters counters;
     };
     std::vector<Rule> rules;
@@ -163,9 +221,9 @@ Rows collect(const Router& router, size_t limit)
                 if (rows.rules_seen++ >= limit)
                     return;
                 const RouteSpec& spec = *v.spec;
-                rows.rules.push_back({cat(label("iif", spec.iif.view()), ",",
-                                          label("source", spec.any_source() ? "*" : spec.source.str()), ",",
-                                          label("group", spec.group.str())),
+                rows.rules.push_back({Labels{{"iif", spec.iif.str()},
+                                             {"source", spec.any_source() ? "*" : spec.source.str()},
+                                             {"group", spec.group.str()}},
                                       v.learned, router.learned_totals(spec)});
                 return;
             }
@@ -174,15 +232,17 @@ Rows collect(const Router& router, size_t limit)
             auto c = router.counters(v.key);
             if (!c)
                 return;
-            rows.routes.push_back({cat(label("iif", v.iif), ",", label("source", v.key.source.str()), ",",
-                                       label("group", v.key.group.str()), ",", label("kind", kind_name(v.kind))),
+            rows.routes.push_back({Labels{{"iif", v.iif},
+                                          {"source", v.key.source.str()},
+                                          {"group", v.key.group.str()},
+                                          {"kind", std::string(route_kind_name(v.kind))}},
                                    *c});
         });
     }
     return rows;
 }
 
-void write_rows(const Router& router, size_t limit, const Line& line)
+void write_rows(const Router& router, size_t limit, Sink& line)
 {
     Rows rows = collect(router, limit);
     single(line, "smcroute_metrics_series_limit", "gauge",
@@ -231,24 +291,31 @@ void write_rows(const Router& router, size_t limit, const Line& line)
 
 void write_metrics(const StatusSnapshot& status, const Router& router, size_t limit, const Line& line)
 {
-    write_daemon(status, line);
-    write_rows(router, limit, line);
+    TextSink text(line);
+    write_daemon(status, text);
+    write_rows(router, limit, text);
+}
+
+void write_metrics_json(const StatusSnapshot& status, const Router& router, size_t limit, const Line& line)
+{
+    JsonSink json(line);
+    write_daemon(status, json);
+    write_rows(router, limit, json);
+    json.close();
 }
 
 void show_metrics(const ShowSources& from, const Request& req, Reply& reply)
 {
-    if (req.flags & req_json) {
-        reply.end(exit_code::usage,
-                  "show metrics: Prometheus text only, it has no JSON form (show status -j gives the daemon's "
-                  "facts, show -d -j the routes' counters)");
-        return;
-    }
     if (!from.status) {
         reply.end(exit_code::failed, "show metrics: the daemon's status is not available");
         return;
     }
     StatusSnapshot s = take_snapshot(from.status(), from.router, from.groups);
-    write_metrics(s, from.router, from.metrics_limit, [&](std::string_view l) { reply.row(l); });
+    auto row = [&](std::string_view l) { reply.row(l); };
+    if (req.flags & req_json)
+        write_metrics_json(s, from.router, from.metrics_limit, row);
+    else
+        write_metrics(s, from.router, from.metrics_limit, row);
     reply.end(exit_code::ok, "");
 }
 

@@ -78,6 +78,17 @@ void Router::sorted_keys(const Map& map, std::vector<ListKey>& out)
     std::sort(out.begin(), out.end());
 }
 
+std::string_view route_kind_name(RouteView::Kind k)
+{
+    switch (k) {
+    case RouteView::Kind::rule: return "rule";
+    case RouteView::Kind::learned: return "learned";
+    case RouteView::Kind::stop: return "stop";
+    case RouteView::Kind::route: return "route";
+    }
+    return "?";
+}
+
 RouteView Router::view_of(const Rule& rule) const
 {
     RouteView v;

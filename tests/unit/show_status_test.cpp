@@ -333,13 +333,40 @@ TEST_F(ShowStatusTest, MetricsFamiliesAndValues)
     EXPECT_TRUE(has("smcroute_metrics_routes_omitted", "smcroute_metrics_routes_omitted 0"));
 }
 
-TEST_F(ShowStatusTest, MetricsHaveNoJsonForm)
+// -j: the same families and samples as JSON, one row a family.
+TEST_F(ShowStatusTest, MetricsJsonHasTheSameSamples)
 {
-    auto r = run({"show", "metrics"}, req_json);
-    EXPECT_EQ(r.status, static_cast<uint32_t>(exit_code::usage));
-    EXPECT_EQ(r.message, "show metrics: Prometheus text only, it has no JSON form (show status -j gives the "
-                         "daemon's facts, show -d -j the routes' counters)");
-    EXPECT_TRUE(r.rows.empty());
+    populate();
+    auto text = run({"show", "metrics"});
+    auto json = run({"show", "metrics"}, req_json);
+    ASSERT_EQ(json.status, 0u) << json.message;
+    Exposition e = parse(text.rows);
+    ASSERT_GE(json.rows.size(), 2u);
+    EXPECT_EQ(json.rows.front(), "{\"metrics\": [");
+    EXPECT_EQ(json.rows.back(), "]}");
+    EXPECT_EQ(json.rows.size(), e.types.size() + 2) << "one row a family";
+    size_t samples = 0, values = 0;
+    for (const auto& [name, lines] : e.samples)
+        samples += lines.size();
+    const std::string all = json.all();
+    for (size_t p = all.find("\"value\": "); p != std::string::npos; p = all.find("\"value\": ", p + 1))
+        ++values;
+    EXPECT_EQ(values, samples) << all;
+    for (const auto& [name, type] : e.types)
+        EXPECT_NE(all.find(cat("{\"name\": \"", name, "\", \"type\": \"", type, "\", \"help\": ")),
+                  std::string::npos)
+            << name;
+    EXPECT_NE(all.find("{\"labels\": {\"iif\": \"eth0\", \"source\": \"*\", \"group\": \"225.4.4.0/24\"}, "
+                       "\"value\": 15}"),
+              std::string::npos)
+        << all;
+    EXPECT_NE(all.find("{\"name\": \"smcroute_learned_routes\", \"type\": \"gauge\", \"help\": \"Kernel entries "
+                       "learned from rules\", \"samples\": [{\"labels\": {}, \"value\": 2}]}"),
+              std::string::npos)
+        << all;
+    EXPECT_NE(all.find("{\"labels\": {\"family\": \"inet6\", \"state\": \"pending\"}, \"value\": 1}"),
+              std::string::npos)
+        << all;
 }
 
 TEST_F(ShowStatusTest, MetricsSeriesAreLimited)
@@ -376,6 +403,9 @@ TEST_F(ShowStatusTest, MetricsLabelValuesAreEscaped)
     EXPECT_NE(r.all().find("smcroute_route_packets_total{iif=\"q\\\"x\\\\y\",source=\"10.0.0.1\""),
               std::string::npos)
         << r.all();
+    // In JSON the value is the name itself, JSON-escaped.
+    auto j = run({"show", "metrics"}, req_json);
+    EXPECT_NE(j.all().find("{\"iif\": \"q\\\"x\\\\y\", \"source\": \"10.0.0.1\""), std::string::npos) << j.all();
 }
 
 } // namespace

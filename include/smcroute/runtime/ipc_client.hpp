@@ -56,6 +56,10 @@ public:
     size_t unsent() const { return out_.size() - out_pos_; }
 
 private:
+    // Frames already read, up to and including the next END: rows go to
+    // on_row (when set); the END, decoded, is returned; none when no END
+    // has been read yet. An error for a malformed or unexpected frame.
+    Result<std::optional<EndFrame>> next_end(const RowFn& on_row);
     // Sends what the socket takes now; false (and peer_gone_) when the daemon
     // has closed its end.
     Status send_some();

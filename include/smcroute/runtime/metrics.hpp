@@ -1,5 +1,5 @@
 // runtime/metrics: the Prometheus text exposition format (version 0.0.4) of
-// the daemon: the facts of `show status` (runtime/status) as gauges and
+// the daemon (and its JSON form): the facts of `show status` (runtime/status) as gauges and
 // counters, per-rule aggregates and per-route kernel counters, bounded by
 // a route limit so a huge table cannot make a huge scrape. One writer,
 // used by `show metrics` (its renderer is here too, declared in
@@ -32,5 +32,10 @@ std::string prometheus_label_value(std::string_view text);
 // Memory: the rows of at most limit rules and limit routes.
 void write_metrics(const StatusSnapshot& status, const Router& router, size_t limit,
                    const std::function<void(std::string_view)>& line);
+// The same facts as JSON rows (show metrics -j): {"metrics": [ then one
+// row a family, {"name", "type", "help", "samples": [{"labels": {NAME:
+// VALUE, ...}, "value": N}, ...]}, then ]}. Label values raw (JSON-escaped).
+void write_metrics_json(const StatusSnapshot& status, const Router& router, size_t limit,
+                        const std::function<void(std::string_view)>& line);
 
 } // namespace smcroute

@@ -114,6 +114,9 @@ struct RouteView {
     }
 };
 
+// A view's kind as show -j and metrics name it: rule, route, learned, stop.
+std::string_view route_kind_name(RouteView::Kind k);
+
 class Router {
 public:
     // Either kernel may be null when the family is unavailable. Rate limits
