@@ -157,6 +157,6 @@ cpack -G DEB --config "$build/CPackConfig.cmake" -B "$work/out" >"$work/cpack.lo
 debs=("$work"/out/*.deb)
 [ ${#debs[@]} = 1 ] || fail "cpack made ${#debs[@]} .deb files"
 cp "$peer" "$work/peer.deb"
-PKGCYCLE_INSIDE=1 "${runner[@]}" timeout 300 unshare -mnp --fork --kill-child --mount-proc --propagation private \
+PKGCYCLE_INSIDE=1 "${runner[@]}" timeout 600 unshare -mnp --fork --kill-child --mount-proc --propagation private \
     bash "$(readlink -f "$0")" "${debs[0]}" "$work/peer.deb"
 echo "PASS: package_cycle"
