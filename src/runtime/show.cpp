@@ -14,6 +14,17 @@
 
 namespace smcroute {
 
+std::string_view route_kind_name(RouteView::Kind k)
+{
+    switch (k) {
+    case RouteView::Kind::rule: return "rule";
+    case RouteView::Kind::learned: return "learned";
+    case RouteView::Kind::stop: return "stop";
+    case RouteView::Kind::route: return "route";
+    }
+    return "?";
+}
+
 namespace {
 
 std::string_view state_name(const RouteView& v)
@@ -34,17 +45,6 @@ std::string_view state_name(const RouteView& v)
 // IPC server pulls it again at once: small pulls keep each turn short).
 constexpr size_t rows_per_pull = 256;
 constexpr size_t measures_per_pull = 64;
-
-std::string_view kind_name(RouteView::Kind k)
-{
-    switch (k) {
-    case RouteView::Kind::rule: return "rule";
-    case RouteView::Kind::learned: return "learned";
-    case RouteView::Kind::stop: return "stop";
-    case RouteView::Kind::route: return "route";
-    }
-    return "?";
-}
 
 // One `show routes` answer, streamed from the live table through a
 // Router::Listing (see there what a listing shows of routes that change
@@ -236,7 +236,7 @@ private:
     const std::string& json_object(const RouteView& v)
     {
         JsonWriter o = json_list_.next(object_);
-        o.object().member("kind", kind_name(v.kind)).member("source", source_).member("group", group_);
+        o.object().member("kind", route_kind_name(v.kind)).member("source", source_).member("group", group_);
         o.member("iif", iif_).key("oifs").array();
         for (size_t i = 0; i < n_oifs_; ++i)
             o.string(oif(v, i));
