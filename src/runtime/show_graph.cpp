@@ -1,6 +1,7 @@
 #include "smcroute/runtime/show_graph.hpp"
 
 #include "smcroute/base/dot.hpp"
+#include "smcroute/base/json.hpp"
 #include "smcroute/model/commands.hpp"
 
 #include <map>
@@ -25,6 +26,14 @@ void append_if_id(std::string& out, std::string_view name)
     out += "\"if:";
     append_dot_escaped(out, name);
     out += '"';
+}
+
+void number_or_null(JsonWriter& w, std::string_view key, std::optional<unsigned> n)
+{
+    if (n)
+        w.member(key, *n);
+    else
+        w.key(key).null();
 }
 
 std::string_view kind_word(RouteView::Kind k, bool plural)
@@ -52,11 +61,29 @@ std::string_view edge_style(RouteView::Kind k, bool active)
     return "";
 }
 
+// One edge as drawn: DOT writes label and the second line from it, JSON
+// its fields.
+struct Edge {
+    std::string_view tail{};
+    std::optional<std::string_view> head{}; // none: to the drop node
+    RouteView::Kind kind = RouteView::Kind::route;
+    bool route_active = false; // the route is in the kernel (a rule: listening); else pending
+    bool active = false;       // route_active, and the outbound interface is reached
+    std::string_view label{};  // DOT: the first line of the label
+    std::string_view sg{};     // one route: its (S,G) text; aggregated: empty
+    uint64_t routes = 0;       // aggregated: how many routes it stands for
+    std::optional<uint64_t> packets{}; // counted by the kernel
+    std::optional<uint64_t> learned{}; // an active rule: entries learned from it
+};
+
+// The graph as DOT rows, or (json) as the elements of {"graph": [...]}:
+// the same elements in the same order.
 class GraphStream {
 public:
-    explicit GraphStream(const Router& router)
+    GraphStream(const Router& router, bool json)
         : router_(router), listing_(router.list()),
-          aggregate_(router.static_count() + router.rule_count() + router.dynamic_count() > graph_route_limit)
+          aggregate_(router.static_count() + router.rule_count() + router.dynamic_count() > graph_route_limit),
+          json_(json)
     {
     }
 
@@ -64,10 +91,14 @@ public:
     {
         if (!opened_) {
             opened_ = true;
-            out.row("digraph smcroute {");
-            out.row("  // smcroute show graph: smcroute show graph | dot -Tsvg > routes.svg");
-            out.row("  rankdir=LR;");
-            out.row("  node [shape=box];");
+            if (json_) {
+                out.row(JsonList::open("graph"));
+            } else {
+                out.row("digraph smcroute {");
+                out.row("  // smcroute show graph: smcroute show graph | dot -Tsvg > routes.svg");
+                out.row("  rankdir=LR;");
+                out.row("  node [shape=box];");
+            }
         }
         bool more = listing_.next(graph_rows_per_pull, [&](const RouteView& v) { add(v, out); });
         if (more)
@@ -122,29 +153,30 @@ private:
     void add_edges(const RouteView& v, std::string_view tail, const std::optional<MfcCounters>& counters, Reply& out)
     {
         ++routes_drawn_;
-        label_.clear();
         if (v.kind == RouteView::Kind::rule)
-            label_ = v.spec->key_str();
+            sg_ = v.spec->key_str();
         else
-            label_ = cat("(", v.key.source.str(), ", ", v.key.group.str(), ")");
+            sg_ = cat("(", v.key.source.str(), ", ", v.key.group.str(), ")");
+        label_ = sg_;
         if (v.kind != RouteView::Kind::route)
             label_ += cat(" ", kind_word(v.kind, false));
-        std::string second;
-        if (!v.active)
-            second = "pending";
-        else if (v.kind == RouteView::Kind::rule)
-            second = cat(v.learned, " learned");
-        else if (counters)
-            second = cat(counters->packets, counters->packets == 1 ? " packet" : " packets");
+        Edge e{.tail = tail, .kind = v.kind, .route_active = v.active, .label = label_, .sg = sg_};
+        if (v.active && v.kind == RouteView::Kind::rule)
+            e.learned = v.learned;
+        else if (v.active && counters)
+            e.packets = counters->packets;
         note_name(tail);
         if (heads_.empty()) {
             used_drop_ = true;
-            emit(out, tail, std::nullopt, second, v.kind, v.active);
+            e.active = v.active;
+            emit(out, e);
             return;
         }
         for (auto head : heads_) {
             note_name(head);
-            emit(out, tail, head, second, v.kind, v.active && reaches(head));
+            e.head = head;
+            e.active = v.active && reaches(head);
+            emit(out, e);
         }
     }
 
@@ -155,27 +187,64 @@ private:
         return (!oif.empty() && oif.back() == '+') || router_.find_interface(oif) != nullptr;
     }
 
-    void emit(Reply& out, std::string_view tail, std::optional<std::string_view> head, std::string_view second,
-              RouteView::Kind kind, bool active)
+    void emit(Reply& out, const Edge& e)
     {
+        ++drawn_;
+        if (json_) {
+            JsonWriter o = json_list_.next(line_);
+            o.object().member("type", "edge").member("from", e.tail).key("to");
+            if (e.head)
+                o.string(*e.head);
+            else
+                o.null();
+            o.member("kind", route_kind_name(e.kind)).member_bool("active", e.active);
+            if (e.routes)
+                o.member("routes", e.routes);
+            else
+                o.member("label", e.sg);
+            if (e.packets)
+                o.member("packets", *e.packets);
+            if (e.learned)
+                o.member("learned", *e.learned);
+            o.end();
+            out.row(line_);
+            return;
+        }
         line_.assign("  ");
-        append_if_id(line_, tail);
+        append_if_id(line_, e.tail);
         line_ += " -> ";
-        if (head)
-            append_if_id(line_, *head);
+        if (e.head)
+            append_if_id(line_, *e.head);
         else
             line_ += drop_id;
         line_ += " [label=\"";
-        append_dot_escaped(line_, label_);
+        append_dot_escaped(line_, e.label);
+        std::string_view second;
+        if (!e.route_active)
+            second = "pending";
+        else if (e.learned)
+            second = second_ = cat(*e.learned, " learned");
+        else if (e.packets)
+            second = second_ = cat(*e.packets, *e.packets == 1 ? " packet" : " packets");
         if (!second.empty()) {
             line_ += "\\n";
             append_dot_escaped(line_, second);
         }
         line_ += '"';
-        line_ += edge_style(kind, active);
+        line_ += edge_style(e.kind, e.active);
         line_ += "];";
         out.row(line_);
-        ++drawn_;
+    }
+
+    // A comment in DOT, a note in JSON.
+    void note(Reply& out, std::string_view text)
+    {
+        if (json_) {
+            json_list_.next(line_).object().member("type", "note").member("text", text).end();
+            out.row(line_);
+        } else {
+            out.row(cat("  // ", text));
+        }
     }
 
     void add_aggregated(const RouteView& v, std::string_view tail, const std::optional<MfcCounters>& counters)
@@ -214,31 +283,34 @@ private:
     void finish(Reply& out)
     {
         if (aggregate_)
-            out.row(cat("  // aggregated: ", listed_, " rules, routes, learned entries and stop filters, more than ",
-                        graph_route_limit, ": one edge per inbound and outbound interface, kind and state"));
+            note(out, cat("aggregated: ", listed_, " rules, routes, learned entries and stop filters, more than ",
+                          graph_route_limit, ": one edge per inbound and outbound interface, kind and state"));
         else if (aggregated_)
-            out.row(cat("  // aggregated: the last ", aggregated_, " of ", listed_,
-                        " rules, routes, learned entries and stop filters, past ", drawn_,
-                        " edges drawn one by one: one edge per inbound and outbound interface, kind and state"));
+            note(out, cat("aggregated: the last ", aggregated_, " of ", listed_,
+                          " rules, routes, learned entries and stop filters, past ", drawn_,
+                          " edges drawn one by one: one edge per inbound and outbound interface, kind and state"));
         for (const auto& [key, sum] : sums_) {
             const auto& [tail, head, kind, active] = key;
             label_ = cat(sum.routes, " ", kind_word(kind, sum.routes != 1));
-            std::string second = !active ? "pending"
-                                 : kind == RouteView::Kind::rule
-                                     ? cat(sum.learned, " learned")
-                                     : cat(sum.packets, sum.packets == 1 ? " packet" : " packets");
+            Edge e{.tail = tail, .kind = kind, .route_active = active, .label = label_, .routes = sum.routes};
+            if (active && kind == RouteView::Kind::rule)
+                e.learned = sum.learned;
+            else if (active)
+                e.packets = sum.packets;
             note_name(tail);
             if (head.empty()) {
                 used_drop_ = true;
-                emit(out, tail, std::nullopt, second, kind, active);
+                e.active = active;
             } else {
                 note_name(head);
-                emit(out, tail, std::string_view(head), second, kind, active && reaches(head));
+                e.head = head;
+                e.active = active && reaches(head);
             }
+            emit(out, e);
         }
         if (left_out_)
-            out.row(cat("  // ", left_out_, " rules, routes, learned entries and stop filters left out: more than ",
-                        graph_edge_limit, " aggregated edges"));
+            note(out, cat(left_out_, " rules, routes, learned entries and stop filters left out: more than ",
+                          graph_edge_limit, " aggregated edges"));
         // Interfaces: those with a VIF or MIF, and those an edge names.
         for (const auto& [index, iface] : router_.interfaces()) {
             auto vif = router_.vif_of(Family::inet, index);
@@ -248,6 +320,15 @@ private:
                 continue;
             if (named != names_.end())
                 names_.erase(named);
+            if (json_) {
+                JsonWriter o = json_list_.next(line_);
+                o.object().member("type", "node").member("name", iface.name.view());
+                number_or_null(o, "vif", vif);
+                number_or_null(o, "mif", mif);
+                o.member_bool("up", iface.up()).member("state", "present").end();
+                out.row(line_);
+                continue;
+            }
             std::string numbers;
             if (vif)
                 numbers = cat("VIF ", *vif);
@@ -268,6 +349,14 @@ private:
         // Names no interface has now: wildcards, and missing interfaces.
         for (const auto& name : names_) {
             bool wildcard = !name.empty() && name.back() == '+';
+            if (json_) {
+                JsonWriter o = json_list_.next(line_);
+                o.object().member("type", "node").member("name", name);
+                o.key("vif").null().key("mif").null().member_bool("up", false);
+                o.member("state", wildcard ? "wildcard" : "missing").end();
+                out.row(line_);
+                continue;
+            }
             line_.assign("  ");
             append_if_id(line_, name);
             line_ += " [label=\"";
@@ -276,15 +365,21 @@ private:
                               : "\\nmissing\", style=dashed, color=grey, fontcolor=grey];";
             out.row(line_);
         }
-        if (used_drop_)
+        if (used_drop_ && json_) {
+            json_list_.next(line_).object().member("type", "drop").end();
+            out.row(line_);
+        } else if (used_drop_) {
             out.row(cat("  ", drop_id, " [label=\"drop\", shape=octagon, color=red, fontcolor=red];"));
-        out.row("}");
+        }
+        out.row(json_ ? JsonList::close() : "}");
         out.end(exit_code::ok, "");
     }
 
     const Router& router_;
     Router::Listing listing_;
     const bool aggregate_;
+    const bool json_;
+    JsonList json_list_; // json: the elements sent
     bool opened_ = false;
     bool used_drop_ = false;
     size_t listed_ = 0;       // routes the listing passed
@@ -295,19 +390,14 @@ private:
     std::map<EdgeKey, EdgeSum> sums_; // aggregated: at most graph_edge_limit
     std::set<std::string, std::less<>> names_; // interface names the edges name
     std::vector<std::string_view> heads_;
-    std::string label_, line_;
+    std::string sg_, label_, second_, line_;
 };
 
 } // namespace
 
 void show_graph(const ShowSources& from, const Request& req, Reply& reply)
 {
-    if (req.flags & req_json) {
-        reply.end(exit_code::usage, "show graph has no JSON form: its DOT is the machine-readable form "
-                                    "(the routes as JSON: show -d -j)");
-        return;
-    }
-    auto stream = std::make_shared<GraphStream>(from.router);
+    auto stream = std::make_shared<GraphStream>(from.router, (req.flags & req_json) != 0);
     reply.stream([stream](Reply& out) { return stream->produce(out); });
 }
 

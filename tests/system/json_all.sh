@@ -1,6 +1,6 @@
 #!/bin/bash
 # Every JSON output of smcroutectl (-j show, -j -d show, routes, pending,
-# groups, -d groups, interfaces, memberships, memberships -f inet6) is one
+# groups, -d groups, interfaces, memberships, memberships -f inet6, graph) is one
 # strict JSON document (UTF-8, valid string escapes, no duplicate keys, no
 # trailing data) with the top-level key and element keys of smcroute.8
 # (section JSON) and the values the daemon holds: (S,G) routes, a (*,G)
@@ -78,7 +78,7 @@ assert isinstance(doc, dict), f"top level is not an object: {type(doc)}"
 
 TOP = {"show": "routes", "show-d": "routes", "routes": "routes", "pending": "pending",
        "groups": "groups", "groups-d": "groups", "interfaces": "interfaces",
-       "memberships": "memberships", "memberships6": "memberships"}[name]
+       "memberships": "memberships", "memberships6": "memberships", "graph": "graph"}[name]
 assert list(doc) == [TOP], f"top-level keys {list(doc)}, want [{TOP!r}]"
 rows = doc[TOP]
 assert isinstance(rows, list), f"{TOP} is not an array"
@@ -267,6 +267,62 @@ elif TOP == "memberships":
         assert any(r["family"] == "inet" for r in rows) and any(r["family"] == "inet6" for r in rows)
     # The control character in an interface name, escaped (\u0001).
     assert any(r["interface"] == ctrl for r in rows), "no membership on the control-character interface"
+elif TOP == "graph":
+    types = [r.get("type") for r in rows]
+    assert set(types) <= {"edge", "node", "drop", "note"}, types
+    # Edges, then nodes, then the drop node (no notes: the table is small).
+    assert types == ["edge"] * types.count("edge") + ["node"] * types.count("node") + ["drop"], types
+    edges = [r for r in rows if r["type"] == "edge"]
+    nodes = {r["name"]: r for r in rows if r["type"] == "node"}
+    assert len(nodes) == types.count("node"), "a node twice"
+    for r in rows:
+        if r["type"] == "edge":
+            need(r, ["type", "from", "to", "kind", "active", "label"])
+            only(r, ["type", "from", "to", "kind", "active", "label", "packets", "learned"])
+            assert S(r["from"]) and (r["to"] is None or S(r["to"])) and S(r["label"]), r
+            assert r["kind"] in ("rule", "route", "learned", "stop") and isinstance(r["active"], bool), r
+            assert not ("packets" in r and "learned" in r), r
+            assert all(type(r[k]) is int and r[k] >= 0 for k in ("packets", "learned") if k in r), r
+            assert "learned" not in r or r["kind"] == "rule", r
+            assert r["from"] in nodes and (r["to"] is None or r["to"] in nodes), f"edge to no node: {r}"
+        elif r["type"] == "node":
+            need(r, ["type", "name", "vif", "mif", "up", "state"])
+            only(r, ["type", "name", "vif", "mif", "up", "state"])
+            assert S(r["name"]) and isinstance(r["up"], bool), r
+            assert all(r[k] is None or (type(r[k]) is int and r[k] >= 0) for k in ("vif", "mif")), r
+            assert r["state"] in ("present", "missing", "wildcard"), r
+            if r["state"] != "present":
+                assert r["vif"] is None and r["mif"] is None and r["up"] is False, r
+        else:
+            only(r, ["type"])
+    def edge(frm, to, label):
+        hits = [e for e in edges if e["from"] == frm and e["to"] == to and e["label"] == label]
+        assert len(hits) == 1, f"{len(hits)} edges {frm} -> {to} {label}: {edges}"
+        return hits[0]
+    for oif in ("b1", "b2"):
+        sg = edge("a1", oif, "(10.0.1.2, 225.1.2.3)")
+        assert sg["kind"] == "route" and sg["active"] is True and sg["packets"] >= 5, sg
+    rule = edge("a1", "b2", "(*, 225.1.2.9)")
+    assert rule["kind"] == "rule" and rule["active"] is True and rule["learned"] == 1, rule
+    learned = edge("a1", "b2", "(10.0.1.2, 225.1.2.9)")
+    assert learned["kind"] == "learned" and learned["packets"] >= 4, learned
+    stop = edge("a1", None, "(10.0.1.2, 225.1.2.77)")
+    assert stop["kind"] == "stop" and stop["active"] is True and "packets" in stop, stop
+    pend = edge("nosuch0", "b1", "(10.0.1.2, 225.1.2.4)")
+    assert pend["active"] is False and "packets" not in pend, pend
+    # In the kernel, but nothing reaches the missing OIF with the odd name.
+    cpend = edge("a1", missing, "(10.0.1.2, 225.1.2.7)")
+    assert cpend["active"] is False and "packets" in cpend, cpend
+    assert edge("a1", odd, "(10.0.1.2, 225.1.2.6)")["active"] is True
+    six = edge("a1", "b1", "(fd01::2, ff0e::1:3)")
+    assert six["active"] is True, six
+    for n in ("a1", "b1", "b2", odd):
+        assert nodes[n]["state"] == "present" and nodes[n]["up"] is True, nodes[n]
+    assert nodes["a1"]["vif"] is not None and nodes["a1"]["mif"] is not None, nodes["a1"]
+    assert nodes[odd]["vif"] is not None, nodes[odd]
+    for n in ("nosuch0", missing):
+        assert nodes[n] == {"type": "node", "name": n, "vif": None, "mif": None, "up": False,
+                            "state": "missing"}, nodes.get(n)
 print(f"{name}: {len(rows)} element(s) ok")
 PY
 
@@ -291,6 +347,7 @@ for round in 1 2 3; do
     jcheck interfaces -j show interfaces
     jcheck memberships -j show memberships
     jcheck memberships6 -j show memberships -f inet6
+    jcheck graph -j show graph
     say "ok: round $round: every JSON output is one valid document as documented"
 done
 # The same through the legacy personality (-j before a verb means --json).

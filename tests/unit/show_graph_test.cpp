@@ -1,7 +1,9 @@
 // Unit tests for base/dot (quoting for DOT) and runtime/show_graph (`show
-// graph`): the graph of a Router on a fake kernel, line by line; -j refused;
-// a 100 000-route table drawn aggregated in bounded output.
+// graph`): the graph of a Router on a fake kernel, line by line; a
+// 100 000-route table drawn aggregated in bounded output; and for each of
+// them the -j form: well-formed JSON, element for element the DOT's.
 #include "fake_kernel.hpp"
+#include "json_value.hpp"
 
 #include "smcroute/base/dot.hpp"
 #include "smcroute/model/commands.hpp"
@@ -12,6 +14,7 @@
 #include <net/if.h>
 
 #include <algorithm>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -20,6 +23,8 @@ namespace smcroute {
 namespace {
 
 using test::FakeKernel;
+using test::JsonReader;
+using test::JsonValue;
 
 TEST(DotQuote, PlainTextIsQuotedAsIs)
 {
@@ -127,6 +132,198 @@ public:
     std::string message;
 };
 
+// A DOT string starting at line[pos] (the opening quote), unescaped: \" and
+// \\ as base/dot writes them, %HH as the byte. pos moves past the closing
+// quote; none when the string is malformed.
+std::optional<std::string> dot_string(const std::string& line, size_t& pos)
+{
+    if (pos >= line.size() || line[pos] != '"')
+        return std::nullopt;
+    std::string out;
+    for (++pos; pos < line.size(); ++pos) {
+        char c = line[pos];
+        if (c == '"') {
+            ++pos;
+            return out;
+        }
+        if (c == '\\') {
+            if (++pos >= line.size())
+                return std::nullopt;
+            if (line[pos] == 'n') // a line break in a label
+                out += '\n';
+            else
+                out += line[pos];
+        } else if (c == '%') {
+            if (pos + 2 >= line.size())
+                return std::nullopt;
+            out += static_cast<char>(std::stoi(line.substr(pos + 1, 2), nullptr, 16));
+            pos += 2;
+        } else {
+            out += c;
+        }
+    }
+    return std::nullopt;
+}
+
+// One DOT edge row: its ends ("drop" as none), its label's two lines and
+// whether it is dashed.
+struct DotEdge {
+    std::string tail;
+    std::optional<std::string> head;
+    std::string first, second;
+    bool dashed = false;
+};
+
+std::optional<DotEdge> dot_edge(const std::string& line)
+{
+    DotEdge e;
+    size_t pos = 2;
+    auto tail = dot_string(line, pos);
+    if (!tail || tail->rfind("if:", 0) != 0 || line.compare(pos, 4, " -> ") != 0)
+        return std::nullopt;
+    e.tail = tail->substr(3);
+    pos += 4;
+    auto head = dot_string(line, pos);
+    if (!head || line.compare(pos, 8, " [label=") != 0)
+        return std::nullopt;
+    if (*head != "drop") {
+        if (head->rfind("if:", 0) != 0)
+            return std::nullopt;
+        e.head = head->substr(3);
+    }
+    pos += 8;
+    auto label = dot_string(line, pos);
+    if (!label)
+        return std::nullopt;
+    auto nl = label->find('\n');
+    e.first = label->substr(0, nl);
+    if (nl != std::string::npos)
+        e.second = label->substr(nl + 1);
+    e.dashed = line.find("style=dashed", pos) != std::string::npos;
+    return e;
+}
+
+std::string_view kind_suffix(std::string_view kind)
+{
+    if (kind == "rule")
+        return " rule";
+    if (kind == "learned")
+        return " learned";
+    if (kind == "stop")
+        return " stop filter";
+    return "";
+}
+
+// A JSON list's element on its row (after the "," of all but the first).
+bool has_element(const CollectingReply& r, const std::string& element)
+{
+    return r.has(element) || r.has("," + element);
+}
+
+// The -j form of a graph is one JSON value {"graph": [...]}, one element a
+// row, and element for element the DOT's rows: each edge with the same ends,
+// kind, state, label and counts, each node the same interface and state,
+// each note the same comment.
+void expect_json_matches_dot(const CollectingReply& dot, const CollectingReply& json)
+{
+    ASSERT_EQ(json.status, 0u) << json.message;
+    ASSERT_EQ(json.ends, 1);
+    ASSERT_GE(json.rows.size(), 2u);
+    EXPECT_EQ(json.rows.front(), "{\"graph\": [");
+    EXPECT_EQ(json.rows.back(), "]}");
+    std::string why;
+    auto doc = JsonReader::parse(json.all(), why);
+    ASSERT_TRUE(doc) << why << "\n" << json.all().substr(0, 2000);
+    ASSERT_EQ(doc->type, JsonValue::Type::object);
+    ASSERT_EQ(doc->members.size(), 1u);
+    const JsonValue* list = doc->get("graph");
+    ASSERT_TRUE(list && list->type == JsonValue::Type::array);
+    ASSERT_EQ(list->items.size(), json.rows.size() - 2) << "one element a row";
+
+    // The DOT rows between the header (4 rows) and the closing brace.
+    ASSERT_GE(dot.rows.size(), 5u);
+    ASSERT_EQ(list->items.size(), dot.rows.size() - 5) << json.all().substr(0, 2000);
+    for (size_t i = 0; i < list->items.size(); ++i) {
+        const std::string& row = dot.rows[i + 4];
+        const JsonValue& el = list->items[i];
+        ASSERT_EQ(el.type, JsonValue::Type::object) << i;
+        const JsonValue* type = el.get("type");
+        ASSERT_TRUE(type && type->type == JsonValue::Type::string) << i;
+        SCOPED_TRACE(row);
+        if (row.rfind("  // ", 0) == 0) {
+            ASSERT_EQ(type->text, "note");
+            ASSERT_TRUE(el.get("text"));
+            EXPECT_EQ(el.get("text")->text, row.substr(5));
+            EXPECT_EQ(el.members.size(), 2u);
+        } else if (row.find(" -> ") != std::string::npos) {
+            ASSERT_EQ(type->text, "edge");
+            auto e = dot_edge(row);
+            ASSERT_TRUE(e);
+            const JsonValue *from = el.get("from"), *to = el.get("to"), *kind = el.get("kind"),
+                            *active = el.get("active");
+            ASSERT_TRUE(from && to && kind && active);
+            EXPECT_EQ(from->text, e->tail);
+            if (e->head) {
+                EXPECT_EQ(to->type, JsonValue::Type::string);
+                EXPECT_EQ(to->text, *e->head);
+            } else {
+                EXPECT_EQ(to->type, JsonValue::Type::null);
+            }
+            ASSERT_EQ(active->type, JsonValue::Type::boolean);
+            EXPECT_EQ(active->boolean, !e->dashed);
+            if (const JsonValue* routes = el.get("routes")) {
+                ASSERT_TRUE(routes->uint());
+                EXPECT_EQ(e->first.rfind(cat(*routes->uint(), " "), 0), 0u);
+                EXPECT_FALSE(el.get("label"));
+            } else {
+                const JsonValue* label = el.get("label");
+                ASSERT_TRUE(label);
+                EXPECT_EQ(e->first, cat(label->text, kind_suffix(kind->text)));
+            }
+            const JsonValue *packets = el.get("packets"), *learned = el.get("learned");
+            EXPECT_FALSE(packets && learned);
+            if (packets) {
+                ASSERT_TRUE(packets->uint());
+                EXPECT_EQ(e->second, cat(*packets->uint(), *packets->uint() == 1 ? " packet" : " packets"));
+            } else if (learned) {
+                ASSERT_TRUE(learned->uint());
+                EXPECT_EQ(kind->text, "rule");
+                EXPECT_EQ(e->second, cat(*learned->uint(), " learned"));
+            } else {
+                EXPECT_TRUE(e->second == "pending" || e->second.empty()) << e->second;
+            }
+        } else if (row.rfind("  \"drop\" [", 0) == 0) {
+            EXPECT_EQ(type->text, "drop");
+            EXPECT_EQ(el.members.size(), 1u);
+        } else {
+            ASSERT_EQ(type->text, "node");
+            size_t pos = 2;
+            auto id = dot_string(row, pos);
+            ASSERT_TRUE(id);
+            const JsonValue *name = el.get("name"), *vif = el.get("vif"), *mif = el.get("mif"), *up = el.get("up"),
+                            *state = el.get("state");
+            ASSERT_TRUE(name && vif && mif && up && state);
+            EXPECT_EQ("if:" + name->text, *id);
+            std::string label_of = row.substr(pos);
+            if (label_of.find("\\nwildcard\"") != std::string::npos)
+                EXPECT_EQ(state->text, "wildcard");
+            else if (label_of.find("\\nmissing\"") != std::string::npos)
+                EXPECT_EQ(state->text, "missing");
+            else
+                EXPECT_EQ(state->text, "present");
+            EXPECT_EQ(up->boolean, label_of.find("\\nup\"") != std::string::npos);
+            if (vif->type == JsonValue::Type::null)
+                EXPECT_EQ(label_of.find("\\nVIF "), std::string::npos);
+            else
+                EXPECT_NE(label_of.find(cat("VIF ", *vif->uint())), std::string::npos);
+            if (mif->type == JsonValue::Type::null)
+                EXPECT_EQ(label_of.find("MIF "), std::string::npos);
+            else
+                EXPECT_NE(label_of.find(cat("MIF ", *mif->uint())), std::string::npos);
+        }
+    }
+}
+
 Interface make_iface(std::string_view name, unsigned index, unsigned flags = IFF_UP | IFF_MULTICAST)
 {
     Interface i;
@@ -175,6 +372,15 @@ protected:
         return r;
     }
 
+    // The graph as DOT and as JSON, the JSON checked against the DOT.
+    CollectingReply graph_json()
+    {
+        auto dot = graph();
+        auto json = graph(req_json);
+        expect_json_matches_dot(dot, json);
+        return json;
+    }
+
     unsigned vif(std::string_view name) const
     {
         return router.vif_of(Family::inet, router.find_interface(name)->index).value();
@@ -195,6 +401,8 @@ TEST_F(ShowGraphTest, EmptyTableIsAnEmptyGraph)
                        "  rankdir=LR;\n"
                        "  node [shape=box];\n"
                        "}\n");
+    auto j = graph_json();
+    EXPECT_EQ(j.all(), "{\"graph\": [\n]}\n");
 }
 
 TEST_F(ShowGraphTest, EveryKindOfRouteIsAnEdge)
@@ -260,6 +468,35 @@ TEST_F(ShowGraphTest, EveryKindOfRouteIsAnEdge)
               8)
         << all;
     EXPECT_EQ(all.find("aggregated"), std::string::npos) << all;
+
+    // -j: the same elements; names raw (JSON-escaped, not DOT-escaped).
+    auto j = graph_json();
+    const std::string jall = j.all();
+    EXPECT_TRUE(has_element(j, "{\"type\": \"edge\", \"from\": \"eth0\", \"to\": \"we\\\"ird\\\\\", \"kind\": \"route\", "
+                      "\"active\": true, \"label\": \"(10.0.0.1, 225.1.2.3)\", \"packets\": 42}"))
+        << jall;
+    EXPECT_TRUE(has_element(j, "{\"type\": \"edge\", \"from\": \"eth0\", \"to\": \"eth1\", \"kind\": \"rule\", "
+                      "\"active\": true, \"label\": \"(*, 225.2.0.0/16)\", \"learned\": 1}"))
+        << jall;
+    EXPECT_TRUE(has_element(j, "{\"type\": \"edge\", \"from\": \"eth0\", \"to\": null, \"kind\": \"stop\", "
+                      "\"active\": true, \"label\": \"(10.0.0.9, 225.9.9.9)\", \"packets\": 1}"))
+        << jall;
+    EXPECT_TRUE(has_element(j, "{\"type\": \"edge\", \"from\": \"ghost0\", \"to\": \"eth1\", \"kind\": \"route\", "
+                      "\"active\": false, \"label\": \"(10.0.0.2, 225.3.3.3)\"}"))
+        << jall;
+    EXPECT_TRUE(has_element(j, "{\"type\": \"edge\", \"from\": \"eth1\", \"to\": \"gone1\", \"kind\": \"route\", "
+                      "\"active\": false, \"label\": \"(10.0.0.3, 225.4.4.4)\", \"packets\": 0}"))
+        << jall;
+    EXPECT_TRUE(has_element(j, cat("{\"type\": \"node\", \"name\": \"we\\\"ird\\\\\", \"vif\": ", vif("we\"ird\\"),
+                          ", \"mif\": null, \"up\": true, \"state\": \"present\"}")))
+        << jall;
+    EXPECT_TRUE(has_element(j, "{\"type\": \"node\", \"name\": \"ghost0\", \"vif\": null, \"mif\": null, \"up\": false, "
+                      "\"state\": \"missing\"}"))
+        << jall;
+    EXPECT_TRUE(has_element(j, "{\"type\": \"node\", \"name\": \"eth+\", \"vif\": null, \"mif\": null, \"up\": false, "
+                      "\"state\": \"wildcard\"}"))
+        << jall;
+    EXPECT_EQ(j.rows[j.rows.size() - 2], ",{\"type\": \"drop\"}") << jall;
 }
 
 TEST_F(ShowGraphTest, DownInterfaceNamedByARouteIsGrey)
@@ -268,14 +505,18 @@ TEST_F(ShowGraphTest, DownInterfaceNamedByARouteIsGrey)
     auto r = graph();
     EXPECT_NE(r.all().find("\"if:down0\" [label=\"down0\\n"), std::string::npos) << r.all();
     EXPECT_NE(r.all().find("\\ndown\", color=grey, fontcolor=grey];"), std::string::npos) << r.all();
+    auto j = graph_json();
+    EXPECT_TRUE(has_element(j, cat("{\"type\": \"node\", \"name\": \"down0\", \"vif\": ", vif("down0"),
+                                   ", \"mif\": null, \"up\": false, \"state\": \"present\"}")))
+        << j.all();
 }
 
-TEST_F(ShowGraphTest, JsonIsRefused)
+TEST_F(ShowGraphTest, JsonOfMoreArgumentsIsRefused)
 {
-    ASSERT_TRUE(router.add(spec("eth0", "10.0.0.1", "225.1.2.3", {"eth1"}), Origin::config));
-    auto r = graph(req_json);
+    CollectingReply r;
+    ShowSources from{router, nullptr, widths};
+    show(from, Request{req_json, {"show", "graph", "x"}}, r);
     EXPECT_EQ(r.status, static_cast<uint32_t>(exit_code::usage));
-    EXPECT_NE(r.message.find("show graph has no JSON form"), std::string::npos) << r.message;
     EXPECT_TRUE(r.rows.empty());
 }
 
@@ -299,6 +540,7 @@ TEST_F(ShowGraphTest, AtTheLimitEachRouteIsDrawn)
                             [](const std::string& l) { return l.find(" -> ") != std::string::npos; }),
               static_cast<long>(graph_route_limit));
     EXPECT_EQ(r.all().find("aggregated"), std::string::npos);
+    graph_json();
 }
 
 TEST_F(ShowGraphTest, AHundredThousandRoutesAreAggregated)
@@ -336,6 +578,18 @@ TEST_F(ShowGraphTest, AHundredThousandRoutesAreAggregated)
     EXPECT_TRUE(r.has("  \"if:ghost0\" -> \"if:we\\\"ird\\\\\" [label=\"10000 routes\\npending\", style=dashed, "
                       "color=grey, fontcolor=grey];"))
         << all;
+
+    auto j = graph_json();
+    EXPECT_LT(j.rows.size(), 30u);
+    EXPECT_GT(j.pulls, 100u) << "streamed from the listing, a few routes a pull";
+    EXPECT_TRUE(has_element(j, "{\"type\": \"edge\", \"from\": \"eth0\", \"to\": \"we\\\"ird\\\\\", \"kind\": \"route\", "
+                      "\"active\": true, \"routes\": 40000, \"packets\": 3}"))
+        << j.all();
+    EXPECT_TRUE(has_element(j, "{\"type\": \"edge\", \"from\": \"ghost0\", \"to\": \"eth1\", \"kind\": \"route\", "
+                      "\"active\": false, \"routes\": 20000}"))
+        << j.all();
+    EXPECT_EQ(j.rows[1], "{\"type\": \"note\", \"text\": \"aggregated: 100000 rules, routes, learned entries and "
+                         "stop filters, more than 1000: one edge per inbound and outbound interface, kind and state\"}");
 }
 
 size_t edges_in(const CollectingReply& r)
@@ -367,6 +621,7 @@ TEST_F(ShowGraphTest, PastTheEdgeLimitTheRestIsAggregated)
                       "fontcolor=grey];"))
         << all;
     EXPECT_EQ(all.find("left out"), std::string::npos) << all;
+    graph_json();
 }
 
 TEST_F(ShowGraphTest, PastTheAggregatedEdgeLimitRoutesAreCounted)
@@ -384,6 +639,9 @@ TEST_F(ShowGraphTest, PastTheAggregatedEdgeLimitRoutesAreCounted)
         << r.rows.size();
     EXPECT_EQ(r.rows.back(), "}");
     EXPECT_LT(r.rows.size(), 2u * graph_edge_limit + 20u);
+    auto j = graph_json();
+    EXPECT_TRUE(has_element(j, "{\"type\": \"note\", \"text\": \"500 rules, routes, learned entries and stop filters left out: "
+                      "more than 2000 aggregated edges\"}"));
 }
 
 TEST(ShowSubjects, GraphAndTheOldAbbreviationsOfGroups)

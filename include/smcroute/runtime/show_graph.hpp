@@ -1,5 +1,6 @@
 // runtime/show_graph: answers `show graph`: the routing picture as Graphviz
-// DOT (base/dot quotes it). Interfaces are nodes; each rule, static route,
+// DOT (base/dot quotes it), or with -j the same elements as JSON
+// {"graph": [...]} (base/json). Interfaces are nodes; each rule, static route,
 // learned entry and stop filter is an edge (one per outbound interface, or
 // one to the "drop" node) from its inbound interface, labelled with its
 // (S,G) and packet count. Streams through a Router::Listing like show routes;
@@ -25,7 +26,8 @@ inline constexpr size_t graph_route_limit = 1000;
 // comment (only a table over very many interfaces gets there).
 inline constexpr size_t graph_edge_limit = 2000;
 
-// req.args: "graph" alone. -j is refused (exit 64): DOT is the machine form.
+// req.args: "graph" alone. -j: {"graph": [...]}, one element per edge,
+// node and aggregation note, in the DOT's order (schema: smcroute(8), JSON).
 void show_graph(const ShowSources& from, const Request& req, Reply& reply);
 
 } // namespace smcroute
