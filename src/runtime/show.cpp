@@ -14,17 +14,6 @@
 
 namespace smcroute {
 
-std::string_view route_kind_name(RouteView::Kind k)
-{
-    switch (k) {
-    case RouteView::Kind::rule: return "rule";
-    case RouteView::Kind::learned: return "learned";
-    case RouteView::Kind::stop: return "stop";
-    case RouteView::Kind::route: return "route";
-    }
-    return "?";
-}
-
 namespace {
 
 std::string_view state_name(const RouteView& v)

@@ -43,9 +43,6 @@ struct ShowSources {
     size_t metrics_limit = metrics_series_limit; // show metrics: rules and routes given series
 };
 
-// A route's kind as JSON writes it ("kind"): rule, route, learned, stop.
-std::string_view route_kind_name(RouteView::Kind k);
-
 // req.args: "show" [SUBJECT [OPTIONS]]; SUBJECT by name or unique prefix,
 // routes when absent. Ends the reply (show routes and show pending
 // stream: rows are produced as the client reads them).
