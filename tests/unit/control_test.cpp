@@ -2,6 +2,7 @@
 // on a fake kernel. Checks permissions, validation messages, and `show` output
 // as text and JSON.
 #include "fake_kernel.hpp"
+#include "recording_reply.hpp"
 
 #include "smcroute/model/commands.hpp"
 #include "smcroute/runtime/control.hpp"
@@ -29,31 +30,7 @@ Interface ctl_iface(std::string_view name, unsigned index)
     return i;
 }
 
-class RecordingReply final : public Reply {
-public:
-    void row(std::string_view text) override
-    {
-        EXPECT_EQ(ends, 0) << "row after end";
-        rows.emplace_back(text);
-    }
-    void end(uint32_t s, std::string_view m) override
-    {
-        ++ends;
-        status = s;
-        message = m;
-    }
-    std::string all() const
-    {
-        std::string out;
-        for (const auto& r : rows)
-            out += r + "\n";
-        return out;
-    }
-    std::vector<std::string> rows;
-    int ends = 0;
-    uint32_t status = 9999;
-    std::string message;
-};
+using test::RecordingReply;
 
 // Minimal JSON check: strings are well formed, brackets balance and nest
 // correctly, and nothing but whitespace follows the top-level value.

@@ -4,6 +4,7 @@
 // them the -j form: well-formed JSON, element for element the DOT's.
 #include "fake_kernel.hpp"
 #include "json_value.hpp"
+#include "recording_reply.hpp"
 
 #include "smcroute/base/dot.hpp"
 #include "smcroute/model/commands.hpp"
@@ -99,38 +100,7 @@ TEST(DotQuote, InjectiveOverEveryShortText)
     EXPECT_EQ(escaped.size(), texts.size());
 }
 
-class CollectingReply final : public Reply {
-public:
-    void row(std::string_view text) override
-    {
-        EXPECT_EQ(ends, 0) << "row after end";
-        rows.emplace_back(text);
-    }
-    void end(uint32_t s, std::string_view m) override
-    {
-        ++ends;
-        status = s;
-        message = m;
-    }
-    void stream(Producer producer) override
-    {
-        while (producer(*this))
-            ++pulls;
-    }
-    bool has(std::string_view line) const { return std::find(rows.begin(), rows.end(), line) != rows.end(); }
-    std::string all() const
-    {
-        std::string out;
-        for (const auto& r : rows)
-            out += r + "\n";
-        return out;
-    }
-    std::vector<std::string> rows;
-    int ends = 0;
-    size_t pulls = 0;
-    uint32_t status = 9999;
-    std::string message;
-};
+using CollectingReply = test::RecordingReply;
 
 // A DOT string starting at line[pos] (the opening quote), unescaped: \" and
 // \\ as base/dot writes them, %HH as the byte. pos moves past the closing

@@ -4,6 +4,7 @@
 // on a fake kernel and a GroupManager on a fake membership kernel.
 #include "fake_kernel.hpp"
 #include "fake_membership.hpp"
+#include "recording_reply.hpp"
 
 #include "smcroute/model/commands.hpp"
 #include "smcroute/runtime/metrics.hpp"
@@ -34,27 +35,7 @@ IpAddr ip(const char* text)
     return IpAddr::parse(text).value();
 }
 
-class Collect final : public Reply {
-public:
-    void row(std::string_view text) override { rows.emplace_back(text); }
-    void end(uint32_t s, std::string_view m) override
-    {
-        ++ends;
-        status = s;
-        message = m;
-    }
-    std::string all() const
-    {
-        std::string out;
-        for (const auto& r : rows)
-            out += r + "\n";
-        return out;
-    }
-    std::vector<std::string> rows;
-    int ends = 0;
-    uint32_t status = 9999;
-    std::string message;
-};
+using Collect = test::RecordingReply;
 
 DaemonStatus facts()
 {
