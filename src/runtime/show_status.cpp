@@ -12,19 +12,6 @@ namespace smcroute {
 
 namespace {
 
-std::string duration_text(int64_t seconds)
-{
-    int64_t d = seconds / 86400, h = seconds / 3600 % 24, m = seconds / 60 % 60, s = seconds % 60;
-    std::string out;
-    if (d)
-        out += cat(d, "d ");
-    if (d || h)
-        out += cat(h, "h ");
-    if (d || h || m)
-        out += cat(m, "m ");
-    return cat(out, s, "s");
-}
-
 // Lines of "key: value" under group headings, values in one column.
 class KeyValues {
 public:
@@ -81,7 +68,7 @@ void render_text(const StatusSnapshot& s, Reply& reply)
     kv.add("version", d.version);
     kv.add("pid", cat(d.pid));
     kv.add("started", utc_time(d.started_unix));
-    kv.add("uptime", cat(duration_text(d.uptime_seconds), " (", d.uptime_seconds, " s)"));
+    kv.add("uptime", cat(span_text(static_cast<uint64_t>(std::max<int64_t>(d.uptime_seconds, 0))), " (", d.uptime_seconds, " s)"));
     kv.add("identity", d.ident);
     kv.add("table", cat(d.table));
     kv.group("config");

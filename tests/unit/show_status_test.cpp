@@ -43,7 +43,7 @@ DaemonStatus facts()
     d.version = "9.8.7";
     d.pid = 4242;
     d.started_unix = 1796644800; // 2026-12-07T12:00:00Z
-    d.uptime_seconds = 90061;    // 1d 1h 1m 1s
+    d.uptime_seconds = 90061;    // 1d01h, to the second in parentheses
     d.ident = "edge";
     d.table = 7;
     d.config_file = "/etc/edge.conf";
@@ -137,7 +137,7 @@ TEST_F(ShowStatusTest, TextIsGroupedAndAligned)
                        "  version:               9.8.7\n"
                        "  pid:                   4242\n"
                        "  started:               2026-12-07T12:00:00Z\n"
-                       "  uptime:                1d 1h 1m 1s (90061 s)\n"
+                       "  uptime:                1d01h (90061 s)\n"
                        "  identity:              edge\n"
                        "  table:                 7\n"
                        "config\n"

@@ -59,5 +59,20 @@ TEST(Cat, EmbeddedNulInAStringIsKept)
     EXPECT_EQ(cat(with_nul).size(), 3u);
 }
 
+TEST(SpanText, TwoLargestUnits)
+{
+    EXPECT_EQ(span_text(0), "0s");
+    EXPECT_EQ(span_text(59), "59s");
+    EXPECT_EQ(span_text(60), "1m00s");
+    EXPECT_EQ(span_text(247), "4m07s");
+    EXPECT_EQ(span_text(3599), "59m59s");
+    EXPECT_EQ(span_text(3600), "1h00m");
+    EXPECT_EQ(span_text(7530), "2h05m");
+    EXPECT_EQ(span_text(86399), "23h59m");
+    EXPECT_EQ(span_text(86400), "1d00h");
+    EXPECT_EQ(span_text(90061), "1d01h");
+    EXPECT_EQ(span_text(400 * 86400 + 5 * 3600), "400d05h");
+}
+
 } // namespace
 } // namespace smcroute
