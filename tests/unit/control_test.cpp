@@ -594,27 +594,8 @@ TEST(ControlGroupsTest, ShowGroupsJsonIsByteExact)
 // show -d: each row's origin (config file:line, client, the rule it was
 // learned from, upcall), its age by the router's clock, and for learned
 // entries and stop filters the time left before expiry if they stay idle.
-TEST(ControlDetailTest, OriginsAgesAndExpiry)
+TEST_F(ControlTest, ShowDetailGivesOriginsAgesAndExpiry)
 {
-    Logger log;
-    log.set_level(LogLevel::none);
-    FakeKernel k4{Family::inet};
-    FakeKernel k6{Family::inet6};
-    ManualClock clock;
-    Router router{log, &k4, &k6, &clock};
-    router.set_interfaces({ctl_iface("eth0", 1), ctl_iface("eth1", 2), ctl_iface("eth2", 3)});
-    Control control{router, log, Control::Hooks{[] {}, [] { return Status{}; }, [] { return std::string("v"); }, {}, {}}};
-    Peer root;
-    root.may_change_state = true;
-    auto run = [&](std::vector<std::string> args, uint32_t flags) {
-        Request req;
-        req.flags = flags;
-        req.args = std::move(args);
-        RecordingReply reply;
-        control.handle(req, root, reply);
-        EXPECT_EQ(reply.ends, 1);
-        return reply;
-    };
     auto spec = [](std::vector<std::string> words) { return *check_route(split_route_words(words)).value; };
     SourceLoc where{"/etc/smcroute.d/tv.conf", 42};
     ASSERT_TRUE(router.add(spec({"eth0", "10.0.0.1", "225.1.2.3", "eth1"}), Origin::config, &where));
