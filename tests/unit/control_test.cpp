@@ -549,27 +549,25 @@ TEST_F(ControlTest, ShowJsonIsByteExact)
     EXPECT_EQ(dump(run({"show", "pending"}, req_json)), "{\"pending\": [\n]}\n");
 }
 
-// show groups as JSON, byte for byte, plain and with -d (the memberships).
-TEST(ControlGroupsTest, ShowGroupsJsonIsByteExact)
-{
+// A Router over the fake MFC kernel with eth0 and eth1 and a GroupManager
+// whose kernel takes every join, for tests that make a Control of their own
+// (hooks of their own); handle() asks it as root.
+class ControlGroupsTest : public ::testing::Test {
+protected:
     struct AcceptingKernel final : MembershipKernel {
         Status join(const Membership&) override { return {}; }
         Status leave(const Membership&) override { return {}; }
         void forget_interface(unsigned) override {}
-    } kernel;
-    Logger log;
-    log.set_level(LogLevel::none);
-    FakeKernel k4{Family::inet};
-    Router router{log, &k4, nullptr};
-    const std::map<unsigned, Interface> ifaces{{1, ctl_iface("eth0", 1)}, {2, ctl_iface("eth1", 2)}};
-    router.set_interfaces({ifaces.at(1), ifaces.at(2)});
-    GroupManager groups{log, kernel};
-    groups.set_interfaces(ifaces);
-    Control control{router, log, Control::Hooks{[] {}, [] { return Status{}; }, [] { return std::string("v"); }, {}, {}},
-                    &groups};
-    Peer root;
-    root.may_change_state = true;
-    auto run = [&](std::vector<std::string> args, uint32_t flags) {
+    };
+    ControlGroupsTest()
+    {
+        log.set_level(LogLevel::none);
+        router.set_interfaces({ifaces.at(1), ifaces.at(2)});
+        groups.set_interfaces(ifaces);
+        root.may_change_state = true;
+    }
+    RecordingReply handle(Control& control, std::vector<std::string> args, uint32_t flags)
+    {
         Request req;
         req.flags = flags;
         req.args = std::move(args);
@@ -577,7 +575,23 @@ TEST(ControlGroupsTest, ShowGroupsJsonIsByteExact)
         control.handle(req, root, reply);
         EXPECT_EQ(reply.ends, 1);
         return reply;
-    };
+    }
+
+    AcceptingKernel kernel;
+    Logger log;
+    FakeKernel k4{Family::inet};
+    Router router{log, &k4, nullptr};
+    const std::map<unsigned, Interface> ifaces{{1, ctl_iface("eth0", 1)}, {2, ctl_iface("eth1", 2)}};
+    GroupManager groups{log, kernel};
+    Peer root;
+};
+
+// show groups as JSON, byte for byte, plain and with -d (the memberships).
+TEST_F(ControlGroupsTest, ShowGroupsJsonIsByteExact)
+{
+    Control control{router, log, Control::Hooks{[] {}, [] { return Status{}; }, [] { return std::string("v"); }, {}, {}},
+                    &groups};
+    auto run = [&](std::vector<std::string> args, uint32_t flags) { return handle(control, std::move(args), flags); };
     ASSERT_EQ(run({"join", "eth0", "225.1.2.3"}, 0).status, 0u);
     ASSERT_EQ(run({"join", "eth1", "10.0.0.1", "232.1.1.0/31"}, 0).status, 0u);
     EXPECT_EQ(run({"show", "groups"}, req_json).all(), "{\"groups\": [\n"
@@ -1085,21 +1099,8 @@ TEST(SplitRouteWordsTest, StarUnspecifiedAndPrefixSources)
 // show config: the running config's phyints and joins with their lines,
 // the router's routes and rules (one line per key, merged OIFs, the first
 // line of the key), client entries commented out; text and JSON.
-TEST(ControlShowConfigTest, EffectiveConfigWithSourcesAndClientsCommentedOut)
+TEST_F(ControlGroupsTest, ShowConfigHasSourcesAndClientsCommentedOut)
 {
-    struct AcceptingKernel final : MembershipKernel {
-        Status join(const Membership&) override { return {}; }
-        Status leave(const Membership&) override { return {}; }
-        void forget_interface(unsigned) override {}
-    } kernel;
-    Logger log;
-    log.set_level(LogLevel::none);
-    FakeKernel k4{Family::inet};
-    Router router{log, &k4, nullptr};
-    const std::map<unsigned, Interface> ifaces{{1, ctl_iface("eth0", 1)}, {2, ctl_iface("eth1", 2)}};
-    router.set_interfaces({ifaces.at(1), ifaces.at(2)});
-    GroupManager groups{log, kernel};
-    groups.set_interfaces(ifaces);
     MemoryFiles files;
     files.files["a.conf"] = ("phyint eth1 ttl-threshold 3 mrdisc\n"
                         "mroute from eth0 source 10.0.0.1 group 225.1.1.1 to eth1\n"
@@ -1118,17 +1119,7 @@ TEST(ControlShowConfigTest, EffectiveConfigWithSourcesAndClientsCommentedOut)
                     Control::Hooks{[] {}, [] { return Status{}; }, [] { return std::string("v"); }, {},
                                    [&running] { return &running; }},
                     &groups};
-    Peer root;
-    root.may_change_state = true;
-    auto run = [&](std::vector<std::string> args, uint32_t flags) {
-        Request req;
-        req.flags = flags;
-        req.args = std::move(args);
-        RecordingReply reply;
-        control.handle(req, root, reply);
-        EXPECT_EQ(reply.ends, 1);
-        return reply;
-    };
+    auto run = [&](std::vector<std::string> args, uint32_t flags) { return handle(control, std::move(args), flags); };
     ASSERT_EQ(run({"add", "eth1", "10.0.0.9", "225.9.9.9", "eth0"}, 0).status, 0u);
     ASSERT_EQ(run({"join", "eth0", "225.8.8.8"}, 0).status, 0u);
     auto text = run({"show", "config"}, 0);
