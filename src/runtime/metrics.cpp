@@ -242,6 +242,34 @@ Rows collect(const Router& router, size_t limit)
     return rows;
 }
 
+// The per-rule families (gauges: an expiring entry takes its share away)
+// and the per-route ones (the kernel's counters), one row each.
+struct RuleFamily {
+    std::string_view name, help;
+    uint64_t (*value)(const Rows::Rule&);
+};
+constexpr RuleFamily rule_families[] = {
+    {"smcroute_rule_learned_routes", "Kernel entries learned from a rule",
+     [](const Rows::Rule& r) { return uint64_t{r.learned}; }},
+    {"smcroute_rule_learned_packets",
+     "Packets forwarded by the entries a rule has learned now (their kernel counters summed)",
+     [](const Rows::Rule& r) { return r.sum.packets; }},
+    {"smcroute_rule_learned_bytes", "Bytes forwarded by the entries a rule has learned now (their kernel counters summed)",
+     [](const Rows::Rule& r) { return r.sum.bytes; }},
+};
+struct RouteFamily {
+    std::string_view name, help;
+    uint64_t (*value)(const MfcCounters&);
+};
+constexpr RouteFamily route_families[] = {
+    {"smcroute_route_packets_total", "Packets forwarded by a kernel entry",
+     [](const MfcCounters& c) { return c.packets; }},
+    {"smcroute_route_bytes_total", "Bytes forwarded by a kernel entry", [](const MfcCounters& c) { return c.bytes; }},
+    {"smcroute_route_wrong_interface_packets_total",
+     "Packets of a kernel entry that arrived on another interface than its inbound one",
+     [](const MfcCounters& c) { return c.wrong_if; }},
+};
+
 void write_rows(const Router& router, size_t limit, Sink& line)
 {
     Rows rows = collect(router, limit);
@@ -252,38 +280,15 @@ void write_rows(const Router& router, size_t limit, Sink& line)
     const size_t routes = router.static_count() + router.dynamic_count();
     single(line, "smcroute_metrics_routes_omitted", "gauge", "Routes past the series limit, without series",
            routes > limit ? routes - limit : 0);
-    {
-        Family f(line, "smcroute_rule_learned_routes", "gauge", "Kernel entries learned from a rule");
+    for (const auto& m : rule_families) {
+        Family f(line, m.name, "gauge", m.help);
         for (const auto& r : rows.rules)
-            f.sample(r.learned, r.labels);
+            f.sample(m.value(r), r.labels);
     }
-    {
-        Family f(line, "smcroute_rule_learned_packets", "gauge",
-                 "Packets forwarded by the entries a rule has learned now (their kernel counters summed)");
-        for (const auto& r : rows.rules)
-            f.sample(r.sum.packets, r.labels);
-    }
-    {
-        Family f(line, "smcroute_rule_learned_bytes", "gauge",
-                 "Bytes forwarded by the entries a rule has learned now (their kernel counters summed)");
-        for (const auto& r : rows.rules)
-            f.sample(r.sum.bytes, r.labels);
-    }
-    {
-        Family f(line, "smcroute_route_packets_total", "counter", "Packets forwarded by a kernel entry");
+    for (const auto& m : route_families) {
+        Family f(line, m.name, "counter", m.help);
         for (const auto& r : rows.routes)
-            f.sample(r.counters.packets, r.labels);
-    }
-    {
-        Family f(line, "smcroute_route_bytes_total", "counter", "Bytes forwarded by a kernel entry");
-        for (const auto& r : rows.routes)
-            f.sample(r.counters.bytes, r.labels);
-    }
-    {
-        Family f(line, "smcroute_route_wrong_interface_packets_total", "counter",
-                 "Packets of a kernel entry that arrived on another interface than its inbound one");
-        for (const auto& r : rows.routes)
-            f.sample(r.counters.wrong_if, r.labels);
+            f.sample(m.value(r.counters), r.labels);
     }
 }
 
