@@ -4,6 +4,8 @@
 #include "smcroute/model/config_text.hpp"
 #include "smcroute/model/plan_render.hpp"
 
+#include "plan_text.hpp"
+
 #include <gtest/gtest.h>
 
 #include <string>
@@ -12,29 +14,8 @@ using namespace smcroute;
 
 namespace {
 
-Config parse(std::string_view text, const char* name = "new.conf")
-{
-    MemoryFiles files;
-    auto r = parse_config_text(text, name, files);
-    EXPECT_EQ(r.error_count(), 0u) << (r.diagnostics.empty() ? "" : r.diagnostics[0].format());
-    return std::move(r.config);
-}
-
-// What a daemon running this config holds.
-RunningState running(std::string_view text)
-{
-    Config cfg = parse(text, "old.conf");
-    auto plan = plan_reload(RunningState{}, cfg);
-    EXPECT_TRUE(plan.ok());
-    RunningState st;
-    for (auto& r : plan->add_routes)
-        st.routes.push_back(r.spec);
-    for (auto& j : plan->join)
-        st.joins.push_back(j.spec);
-    if (plan->phyints)
-        st.phyints = *plan->phyints;
-    return st;
-}
+Config parse(std::string_view text) { return test::parse_valid(text); }
+RunningState running(std::string_view text) { return test::running_of(text, "old.conf"); }
 
 struct Preview {
     RunningState before;

@@ -2,6 +2,8 @@
 // text, so the specs are those the daemon would see.
 #include "smcroute/model/plan.hpp"
 
+#include "plan_text.hpp"
+
 #include <gtest/gtest.h>
 
 #include <cerrno>
@@ -11,30 +13,8 @@ using namespace smcroute;
 
 namespace {
 
-Config parse(std::string_view text)
-{
-    MemoryFiles files;
-    auto r = parse_config_text(text, "new.conf", files);
-    EXPECT_EQ(r.error_count(), 0u) << (r.diagnostics.empty() ? "" : r.diagnostics[0].format());
-    return std::move(r.config);
-}
-
-// What a daemon running this config holds (its routes merged by key, as the
-// router merges them).
-RunningState running(std::string_view text)
-{
-    Config cfg = parse(text);
-    auto plan = plan_reload(RunningState{}, cfg);
-    EXPECT_TRUE(plan.ok());
-    RunningState st;
-    for (auto& r : plan->add_routes)
-        st.routes.push_back(r.spec);
-    for (auto& j : plan->join)
-        st.joins.push_back(j.spec);
-    if (plan->phyints)
-        st.phyints = *plan->phyints;
-    return st;
-}
+Config parse(std::string_view text) { return test::parse_valid(text); }
+RunningState running(std::string_view text) { return test::running_of(text, "new.conf"); }
 
 ReloadPlan plan(std::string_view old_text, std::string_view new_text)
 {

@@ -2,6 +2,7 @@
 // kernel. Every expectation about the kernel is read back from what the fake
 // recorded (VIF slots by ifindex, MFC entries with their iif and OIF TTLs).
 #include "fake_kernel.hpp"
+#include "route_words.hpp"
 
 #include "smcroute/runtime/router.hpp"
 
@@ -20,6 +21,7 @@ namespace {
 
 using test::FakeKernel;
 using test::FakeMfc;
+using test::spec;
 
 Interface make_iface(std::string_view name, unsigned index, unsigned flags = IFF_UP | IFF_MULTICAST)
 {
@@ -35,17 +37,6 @@ IpAddr ip(std::string_view text)
     auto a = IpAddr::parse(text);
     EXPECT_TRUE(a) << text;
     return a ? *a : IpAddr{};
-}
-
-RouteSpec spec(std::string_view iif, std::string_view source, std::string_view group,
-               std::vector<std::string_view> oifs = {})
-{
-    auto c = check_route(RouteText{iif, source, group, std::move(oifs)});
-    if (!c.value) {
-        ADD_FAILURE() << "bad test route: " << (c.issues.empty() ? "" : c.issues.front().message);
-        return RouteSpec{};
-    }
-    return *c.value;
 }
 
 PhyintSpec phyint(std::string_view name, bool enable = true, uint8_t ttl = 1)

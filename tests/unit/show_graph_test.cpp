@@ -3,6 +3,7 @@
 // 100 000-route table drawn aggregated in bounded output; and for each of
 // them the -j form: well-formed JSON, element for element the DOT's.
 #include "fake_kernel.hpp"
+#include "route_words.hpp"
 #include "json_value.hpp"
 #include "recording_reply.hpp"
 
@@ -26,6 +27,7 @@ namespace {
 using test::FakeKernel;
 using test::JsonReader;
 using test::JsonValue;
+using test::spec;
 
 TEST(DotQuote, PlainTextIsQuotedAsIs)
 {
@@ -301,17 +303,6 @@ Interface make_iface(std::string_view name, unsigned index, unsigned flags = IFF
     i.index = index;
     i.flags = flags;
     return i;
-}
-
-RouteSpec spec(std::string_view iif, std::string_view source, std::string_view group,
-               std::vector<std::string_view> oifs = {})
-{
-    auto c = check_route(RouteText{iif, source, group, std::move(oifs)});
-    if (!c.value) {
-        ADD_FAILURE() << "bad test route: " << (c.issues.empty() ? "" : c.issues.front().message);
-        return RouteSpec{};
-    }
-    return *c.value;
 }
 
 Upcall nocache(unsigned vif, std::string_view source, std::string_view group)
