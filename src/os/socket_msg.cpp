@@ -13,7 +13,7 @@ namespace {
 
 // Room for every control message decode_ancillary() knows, together.
 constexpr size_t control_size =
-    CMSG_SPACE(sizeof(in_pktinfo)) + CMSG_SPACE(sizeof(in6_pktinfo)) + CMSG_SPACE(sizeof(uint32_t)) + 64;
+    CMSG_SPACE(sizeof(in_pktinfo)) + CMSG_SPACE(sizeof(in6_pktinfo)) + CMSG_SPACE(sizeof(uint32_t)) + CMSG_SPACE(sizeof(int)) + 64;
 
 // The data of control message c as a T, or false when c is too short for one.
 template <class T>
@@ -40,6 +40,10 @@ void decode_ancillary(const msghdr& msg, ReceivedDatagram& out)
             in6_pktinfo pi;
             if (load(c, pi))
                 out.ifindex = pi.ipi6_ifindex;
+        } else if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_HOPLIMIT) {
+            int hops = 0;
+            if (load(c, hops) && hops >= 0 && hops <= 255)
+                out.hop_limit = static_cast<uint8_t>(hops);
         } else if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_RXQ_OVFL) {
             uint32_t count = 0;
             if (load(c, count))

@@ -176,6 +176,26 @@ TEST(DecodeAncillary, PktinfoOfEitherFamilyAndTheDropCount)
     EXPECT_FALSE(d4.drop_count);
 }
 
+TEST(DecodeAncillary, Ipv6HopLimit)
+{
+    Control c;
+    int hops = 1;
+    c.add(IPPROTO_IPV6, IPV6_HOPLIMIT, &hops, sizeof hops);
+    ReceivedDatagram d;
+    auto m = c.msg();
+    decode_ancillary(m, d);
+    ASSERT_TRUE(d.hop_limit);
+    EXPECT_EQ(*d.hop_limit, 1u);
+
+    Control bad;
+    int out_of_range = 300;
+    bad.add(IPPROTO_IPV6, IPV6_HOPLIMIT, &out_of_range, sizeof out_of_range);
+    ReceivedDatagram d2;
+    auto m2 = bad.msg();
+    decode_ancillary(m2, d2);
+    EXPECT_FALSE(d2.hop_limit);
+}
+
 TEST(DecodeAncillary, MessagesTooShortForTheirTypeAreSkipped)
 {
     Control c;

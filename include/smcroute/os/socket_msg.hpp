@@ -1,7 +1,8 @@
 // os/socket_msg: one recvmsg() of a datagram, with the ancillary data this
 // program asks its sockets for decoded: the arrival interface (IP_PKTINFO,
-// IPV6_PKTINFO) and the socket's drop count (SO_RXQ_OVFL). Knows nothing of
-// what the datagram holds, nor which options the socket has set.
+// IPV6_PKTINFO), the socket's drop count (SO_RXQ_OVFL) and an IPv6 hop limit
+// (IPV6_HOPLIMIT). Knows nothing of what the datagram holds, nor which
+// options the socket has set.
 #pragma once
 
 #include "smcroute/base/result.hpp"
@@ -22,6 +23,8 @@ struct ReceivedDatagram {
     // SO_RXQ_OVFL: the socket's running count of datagrams dropped for want
     // of room (32 bits, wrapping) as of this one; attached once non-zero.
     std::optional<uint32_t> drop_count;
+    // IPV6_HOPLIMIT (IPV6_RECVHOPLIMIT): the hop limit it arrived with.
+    std::optional<uint8_t> hop_limit;
 };
 
 // One datagram into buf, without blocking (MSG_DONTWAIT), with room for the
