@@ -49,13 +49,16 @@ constexpr auto show_subjects = std::to_array<ShowInfo>({
     {ShowWhat::config, "config", "the effective configuration as config-file text, with each line's file:line"},
     {ShowWhat::status, "status", "the daemon: uptime, last config load, counts, counters"},
     {ShowWhat::metrics, "metrics", "status and route counters, Prometheus text format"},
+    {ShowWhat::proxy, "proxy", "the IGMP/MLD proxy: per interface its role, querier and listeners"},
 });
 
 // Abbreviations that kept their meaning when a later subject shared their
-// prefix: "g" and "gr" are groups, as before graph ("s g" as in 2.x).
+// prefix: "g" and "gr" are groups, as before graph ("s g" as in 2.x);
+// "p" is pending, as before proxy.
 constexpr auto show_aliases = std::to_array<std::pair<std::string_view, ShowWhat>>({
     {"g", ShowWhat::groups},
     {"gr", ShowWhat::groups},
+    {"p", ShowWhat::pending},
 });
 
 // Other names of verbs, as SMCRoute 2.x's smcroutectl took them. An exact

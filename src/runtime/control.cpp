@@ -158,9 +158,10 @@ void Control::check(const Request&, Reply& reply)
 
 void Control::show(const Request& req, Reply& reply)
 {
-    smcroute::show(ShowSources{router_, groups_, show_widths_,
-                               hooks_.running_config ? hooks_.running_config() : nullptr, hooks_.status},
-                   req, reply);
+    ShowSources from{router_, groups_, show_widths_, hooks_.running_config ? hooks_.running_config() : nullptr,
+                     hooks_.status};
+    from.proxy = proxy_;
+    smcroute::show(from, req, reply);
 }
 
 Status Control::check_interfaces(const RouteSpec& spec) const

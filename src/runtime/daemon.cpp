@@ -19,6 +19,8 @@
 #include "smcroute/runtime/ipc_server.hpp"
 #include "smcroute/runtime/metrics.hpp"
 #include "smcroute/runtime/mrdisc.hpp"
+#include "smcroute/runtime/proxy.hpp"
+#include "smcroute/runtime/proxy_io.hpp"
 #include "smcroute/runtime/events.hpp"
 #include "smcroute/runtime/reload.hpp"
 #include "smcroute/runtime/router.hpp"
@@ -94,6 +96,8 @@ private:
     void read_links();
     // Router discovery on the interfaces a running phyint marks mrdisc.
     void update_mrdisc();
+    // The IGMP/MLD proxy as the running phyints say (by difference).
+    void update_proxy();
     // show status and show metrics: the daemon's facts now (runtime/status).
     DaemonStatus status() const;
     static int64_t wall_clock_seconds();
@@ -142,6 +146,9 @@ private:
     std::unique_ptr<Router> router_;
     MembershipPool pool_; // before groups_, which leaves through it
     std::unique_ptr<GroupManager> groups_;
+    GroupSockets proxy_io_{loop_, log_};
+    MembershipPool proxy_pool_; // the proxy's upstream joins, apart from the config's
+    std::unique_ptr<Proxy> proxy_; // before the router and its sockets go
     std::unique_ptr<Control> control_;
     std::unique_ptr<IpcServer> server_;
     std::optional<PidFile> pid_file_; // once written
@@ -350,6 +357,7 @@ Status Daemon::reload()
     // back rather than keep the reload's peak for the daemon's life.
     release_free_memory();
     update_mrdisc();
+    update_proxy();
     ++reloads_done_;
     notifier_.ready("reloaded");
     log_.notice("reload done");
@@ -497,6 +505,9 @@ void Daemon::make_routing_engine()
         script_.run("install", {{"source", k.source.str()}, {"group", k.group.str()}, {"iif", std::string(iif)}});
     });
     groups_ = std::make_unique<GroupManager>(log_, pool_);
+    proxy_ = std::make_unique<Proxy>(loop_, log_, *router_, proxy_pool_, proxy_io_);
+    proxy_->set_events(&events_);
+    proxy_io_.set_proxy(proxy_.get());
     Control::Hooks hooks{
         [this] { loop_.after(std::chrono::milliseconds(0), [this] { loop_.stop(); }); },
         [this] { return reload(); },
@@ -506,6 +517,7 @@ void Daemon::make_routing_engine()
         [this] { return status(); },
     };
     control_ = std::make_unique<Control>(*router_, log_, std::move(hooks), groups_.get());
+    control_->set_proxy(proxy_.get());
     control_->set_events(&events_);
     if (auto n = raise_nofile_limit(); !n)
         log_.warning(n.error().message);
@@ -541,6 +553,7 @@ size_t Daemon::apply_startup_config(Config cfg)
     for (const auto& p : running_.phyints)
         phyints.push_back(p.spec);
     router_->set_phyints(phyints);
+    update_proxy();
     if (!add_routes_and_joins(running_.routes, running_.joins, *router_, *groups_, log_,
                               GiveUp([this] { return exit_pending(); })))
         log_.notice("asked to exit while adding the config's routes: stopped adding them");
@@ -673,6 +686,14 @@ void Daemon::update_mrdisc()
     mrdisc_->set_interfaces(on);
 }
 
+void Daemon::update_proxy()
+{
+    std::vector<PhyintSpec> phyints;
+    for (const auto& p : running_.phyints)
+        phyints.push_back(p.spec);
+    proxy_->configure(phyints);
+}
+
 void Daemon::read_links()
 {
     bool overflowed = false;
@@ -682,6 +703,7 @@ void Daemon::read_links()
             router_->set_interfaces(*list);
             groups_->set_interfaces(router_->interfaces());
             update_mrdisc();
+            proxy_->refresh();
         }
         return;
     }
@@ -691,6 +713,9 @@ void Daemon::read_links()
         groups_->set_interfaces(router_->interfaces());
         update_mrdisc();
     }
+    // Address changes wake the monitor without events: the proxy's queriers
+    // speak from their interface's address.
+    proxy_->refresh();
 }
 
 // run()'s steps --------------------------------------------------------------------
@@ -760,6 +785,9 @@ void Daemon::clean_up_at_exit()
     notifier_.stopping("exiting, removing routes");
     log_.notice("exiting, removing routes");
     mrdisc_.reset(); // terminations while the interfaces are still there
+    proxy_io_.set_proxy(nullptr);
+    proxy_.reset(); // upstream leaves, proxy rules out of the router
+    proxy_pool_.clear();
     if (groups_)
         groups_->clear();
     if (router_)

@@ -29,6 +29,11 @@ constexpr auto events_table = std::to_array<KindInfo>({
     {EventKind::wrongvif_move, "wrongvif_move"},
     {EventKind::upcall_losses, "upcall_losses"},
     {EventKind::events_dropped, "events_dropped"},
+    {EventKind::listener_added, "listener_added"},
+    {EventKind::listener_removed, "listener_removed"},
+    {EventKind::querier_changed, "querier_changed"},
+    {EventKind::upstream_joined, "upstream_joined"},
+    {EventKind::upstream_left, "upstream_left"},
 });
 
 // 2026-12-07T12:34:56.789Z

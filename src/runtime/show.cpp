@@ -509,6 +509,7 @@ constexpr auto renderers = std::to_array<Renderer>({
     {ShowWhat::config, show_config, false},
     {ShowWhat::status, show_status, false},
     {ShowWhat::metrics, show_metrics, false},
+    {ShowWhat::proxy, show_proxy, false},
 });
 
 const Renderer& renderer_of(ShowWhat what)

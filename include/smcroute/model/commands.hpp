@@ -42,7 +42,7 @@ struct VerbInfo {
     size_t max_args;           // or unlimited_args
 };
 
-enum class ShowWhat { routes, groups, interfaces, pending, memberships, graph, config, status, metrics };
+enum class ShowWhat { routes, groups, interfaces, pending, memberships, graph, config, status, metrics, proxy };
 
 struct ShowInfo {
     ShowWhat what;

@@ -49,6 +49,8 @@ public:
     // The bus `monitor` subscribes to and `flush` publishes on; null: the
     // daemon has none, and monitor is refused. Must outlive the Control.
     void set_events(EventBus* bus) { events_ = bus; }
+    // What `show proxy` reads; null: refused. Must outlive the Control.
+    void set_proxy(const Proxy* proxy) { proxy_ = proxy; }
 
 private:
     using Handler = void (Control::*)(const Request&, Reply&);
@@ -79,6 +81,7 @@ private:
     GroupManager* groups_;
     size_t max_join_expansion_;
     EventBus* events_ = nullptr;
+    const Proxy* proxy_ = nullptr;
 };
 
 } // namespace smcroute

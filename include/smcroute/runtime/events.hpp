@@ -33,6 +33,11 @@ enum class EventKind : uint8_t {
     wrongvif_move,     // a learned entry moved to the interface its source now uses
     upcall_losses,     // upcalls dropped by the kernel or refused (--max-learned)
     events_dropped,    // this monitor fell behind: events left out
+    listener_added,    // proxy: a downstream link has listeners for a group now
+    listener_removed,  // proxy: the last listener of a group on a downstream link went
+    querier_changed,   // proxy: we became or stopped being a downstream link's querier
+    upstream_joined,   // proxy: a group joined on the upstream interface
+    upstream_left,     // proxy: a group left on the upstream interface
 };
 
 // The event's name ("learned", "reload_applied", ...).

@@ -1,6 +1,6 @@
 // runtime/show: answers `show SUBJECT`: one renderer per subject (routes,
 // pending, interfaces, groups, memberships, config, status, metrics; graph's
-// in runtime/show_graph), found through one table, each writing text tables
+// in runtime/show_graph, proxy's in runtime/show_proxy), found through one table, each writing text tables
 // or JSON (base/json), or Prometheus text (metrics). Reads the Router, the
 // GroupManager, the running config, the kernel's membership tables and the
 // daemon's facts (runtime/status); changes nothing. Knows nothing of verbs,
@@ -11,6 +11,7 @@
 #include "smcroute/runtime/groups.hpp"
 #include "smcroute/runtime/ipc_server.hpp"
 #include "smcroute/runtime/metrics.hpp"
+#include "smcroute/runtime/proxy.hpp"
 #include "smcroute/runtime/router.hpp"
 #include "smcroute/runtime/status.hpp"
 
@@ -41,6 +42,7 @@ struct ShowSources {
     // empty: `show status` and `show metrics` are refused.
     std::function<DaemonStatus()> status = {};
     size_t metrics_limit = metrics_series_limit; // show metrics: rules and routes given series
+    const Proxy* proxy = nullptr; // show proxy; null: refused
 };
 
 // req.args: "show" [SUBJECT [OPTIONS]]; SUBJECT by name or unique prefix,
@@ -53,5 +55,6 @@ void show(const ShowSources& from, const Request& req, Reply& reply);
 // through show()'s table.
 void show_status(const ShowSources& from, const Request& req, Reply& reply);
 void show_metrics(const ShowSources& from, const Request& req, Reply& reply);
+void show_proxy(const ShowSources& from, const Request& req, Reply& reply); // show_proxy.cpp
 
 } // namespace smcroute

@@ -1,0 +1,95 @@
+// runtime/proxy_io: GroupSockets, the daemon's wire for the proxy.
+#include "smcroute/runtime/proxy_io.hpp"
+
+#include "smcroute/base/text.hpp"
+
+#include <poll.h>
+
+#include <cerrno>
+
+namespace smcroute {
+
+namespace {
+
+// What a querier receives beyond the groups it is asked about: leaves and
+// dones (all-routers) and v3 reports (224.0.0.22 / ff02::16).
+std::array<IpAddr, 2> link_groups(Family f)
+{
+    if (f == Family::inet)
+        return {*IpAddr::parse("224.0.0.2"), *IpAddr::parse("224.0.0.22")};
+    return {*IpAddr::parse("ff02::2"), *IpAddr::parse("ff02::16")};
+}
+
+} // namespace
+
+GroupSockets::~GroupSockets()
+{
+    for (auto& [f, s] : sockets_)
+        if (s)
+            loop_.unwatch(s->fd());
+}
+
+GroupSocket* GroupSockets::socket_for(Family f)
+{
+    auto it = sockets_.find(f);
+    if (it != sockets_.end())
+        return it->second ? &*it->second : nullptr;
+    auto opened = GroupSocket::open(f);
+    if (!opened) {
+        log_.error(cat(opened.error().message, ": the ", family_name(f), " proxy cannot hear or query listeners"));
+        sockets_[f] = std::nullopt;
+        return nullptr;
+    }
+    auto& slot = sockets_[f];
+    slot.emplace(std::move(*opened));
+    loop_.watch(slot->fd(), POLLIN, [this, f](short) { read(f); });
+    return &*slot;
+}
+
+Status GroupSockets::send(Family f, unsigned ifindex, const IpAddr& dst, std::span<const uint8_t> body)
+{
+    GroupSocket* s = socket_for(f);
+    if (!s)
+        return fail(cat("no ", family_name(f), " proxy socket"));
+    return s->send(ifindex, dst, body);
+}
+
+Status GroupSockets::listen(Family f, unsigned ifindex, bool on)
+{
+    GroupSocket* s = socket_for(f);
+    if (!s)
+        return fail(cat("no ", family_name(f), " proxy socket"));
+    for (const auto& g : link_groups(f)) {
+        auto st = on ? s->join(ifindex, g) : s->leave(ifindex, g);
+        if (!st)
+            return st;
+    }
+    return {};
+}
+
+std::optional<IpAddr> GroupSockets::address(Family f, const Interface& iface)
+{
+    return interface_address(f, iface.name.view());
+}
+
+void GroupSockets::read(Family f)
+{
+    auto it = sockets_.find(f);
+    if (it == sockets_.end() || !it->second)
+        return;
+    // One bounded batch per wake-up; the socket's queue keeps the rest.
+    for (int budget = 64; budget > 0; --budget) {
+        uint8_t buf[9000];
+        auto got = it->second->receive(buf);
+        if (!got) {
+            int e = got.error().code;
+            if (e != EAGAIN && e != EWOULDBLOCK && e != EINTR)
+                log_.debug(os_error(e, "proxy: recvmsg").message);
+            return;
+        }
+        if (proxy_ && *got)
+            proxy_->receive(f, **got);
+    }
+}
+
+} // namespace smcroute
