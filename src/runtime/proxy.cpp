@@ -265,6 +265,18 @@ void Proxy::receive(Family f, const GroupDatagram& d)
         ++link.counters.malformed;
         return;
     }
+    // Link-scope groups (224.0.0.0/24, ff02::/16: the hosts' own
+    // all-routers, report and solicited-node groups) are never routed: no
+    // state for them, and never a join upstream.
+    if (m.kind != GroupMessage::Kind::query) {
+        if (m.version == GroupVersion::v3 && m.kind == GroupMessage::Kind::report) {
+            std::erase_if(m.records, [](const GroupRecord& r) { return r.group.is_link_local_multicast(); });
+            if (m.records.empty())
+                return;
+        } else if (m.group.is_link_local_multicast()) {
+            return;
+        }
+    }
     const GroupFilter& filter = link.spec.filter;
     if (m.kind != GroupMessage::Kind::query && !filter.empty()) {
         if (m.version == GroupVersion::v3 && m.kind == GroupMessage::Kind::report) {
