@@ -20,69 +20,76 @@ namespace smcroute {
 
 namespace {
 
-// ICMPv6 types of MLD: query, v1 report, done, v2 report.
-constexpr uint8_t mld_types[] = {130, 131, 132, 143};
-
 template <class T>
-Status set_opt(int fd, int level, int name, const T& value, const char* what)
+Status set_opt(int fd, int level, int name, const T& value, std::string_view who, const char* what)
 {
     if (::setsockopt(fd, level, name, &value, sizeof value) != 0)
-        return os_error(errno, cat("proxy: setsockopt ", what));
+        return os_error(errno, cat(who, ": setsockopt ", what));
     return {};
 }
 
-Status setup4(int s)
+Status setup4(int s, const GroupSocketOptions& o)
 {
     auto ra = ipv4_router_alert_option();
     if (::setsockopt(s, IPPROTO_IP, IP_OPTIONS, ra.data(), static_cast<socklen_t>(ra.size())) != 0)
-        return os_error(errno, "proxy: setsockopt IP_OPTIONS (router alert)");
+        return os_error(errno, cat(o.who, ": setsockopt IP_OPTIONS (router alert)"));
     unsigned char ttl = 1, loop = 0;
-    int on = 1;
-    if (auto st = set_opt(s, IPPROTO_IP, IP_MULTICAST_TTL, ttl, "IP_MULTICAST_TTL"); !st)
+    int on = 1, off = 0;
+    if (auto st = set_opt(s, IPPROTO_IP, IP_MULTICAST_TTL, ttl, o.who, "IP_MULTICAST_TTL"); !st)
         return st;
-    if (auto st = set_opt(s, IPPROTO_IP, IP_MULTICAST_LOOP, loop, "IP_MULTICAST_LOOP"); !st)
+    if (auto st = set_opt(s, IPPROTO_IP, IP_MULTICAST_LOOP, loop, o.who, "IP_MULTICAST_LOOP"); !st)
         return st;
-    if (auto st = set_opt(s, IPPROTO_IP, IP_PKTINFO, on, "IP_PKTINFO"); !st)
+    if (auto st = set_opt(s, IPPROTO_IP, IP_PKTINFO, on, o.who, "IP_PKTINFO"); !st)
         return st;
+    // Old kernels lack it: harmless.
+    if (o.only_own_groups)
+        (void)set_opt(s, IPPROTO_IP, IP_MULTICAST_ALL, off, o.who, "IP_MULTICAST_ALL");
     // Reports to groups no socket here joined reach only the sockets in the
     // Router Alert chain (the multicast routing socket is one).
-    return set_opt(s, IPPROTO_IP, IP_ROUTER_ALERT, on, "IP_ROUTER_ALERT");
+    if (o.router_alert_chain)
+        return set_opt(s, IPPROTO_IP, IP_ROUTER_ALERT, on, o.who, "IP_ROUTER_ALERT");
+    return {};
 }
 
-Status setup6(int s)
+Status setup6(int s, const GroupSocketOptions& o)
 {
     icmp6_filter filter;
     ICMP6_FILTER_SETBLOCKALL(&filter);
-    for (uint8_t t : mld_types)
+    for (uint8_t t : o.icmp6_types)
         ICMP6_FILTER_SETPASS(t, &filter);
-    if (auto st = set_opt(s, IPPROTO_ICMPV6, ICMP6_FILTER, filter, "ICMP6_FILTER"); !st)
+    if (auto st = set_opt(s, IPPROTO_ICMPV6, ICMP6_FILTER, filter, o.who, "ICMP6_FILTER"); !st)
         return st;
     int hops = 1, loop = 0, on = 1;
-    if (auto st = set_opt(s, IPPROTO_IPV6, IPV6_MULTICAST_HOPS, hops, "IPV6_MULTICAST_HOPS"); !st)
+    if (auto st = set_opt(s, IPPROTO_IPV6, IPV6_MULTICAST_HOPS, hops, o.who, "IPV6_MULTICAST_HOPS"); !st)
         return st;
-    if (auto st = set_opt(s, IPPROTO_IPV6, IPV6_MULTICAST_LOOP, loop, "IPV6_MULTICAST_LOOP"); !st)
+    if (auto st = set_opt(s, IPPROTO_IPV6, IPV6_MULTICAST_LOOP, loop, o.who, "IPV6_MULTICAST_LOOP"); !st)
         return st;
-    if (auto st = set_opt(s, IPPROTO_IPV6, IPV6_RECVPKTINFO, on, "IPV6_RECVPKTINFO"); !st)
+    if (auto st = set_opt(s, IPPROTO_IPV6, IPV6_RECVPKTINFO, on, o.who, "IPV6_RECVPKTINFO"); !st)
         return st;
-    if (auto st = set_opt(s, IPPROTO_IPV6, IPV6_RECVHOPLIMIT, on, "IPV6_RECVHOPLIMIT"); !st)
+    if (auto st = set_opt(s, IPPROTO_IPV6, IPV6_RECVHOPLIMIT, on, o.who, "IPV6_RECVHOPLIMIT"); !st)
         return st;
     auto hbh = ipv6_router_alert_hopopts();
     if (::setsockopt(s, IPPROTO_IPV6, IPV6_HOPOPTS, hbh.data(), static_cast<socklen_t>(hbh.size())) != 0)
-        return os_error(errno, "proxy: setsockopt IPV6_HOPOPTS (router alert)");
+        return os_error(errno, cat(o.who, ": setsockopt IPV6_HOPOPTS (router alert)"));
+#ifdef IPV6_MULTICAST_ALL
+    int off = 0;
+    if (o.only_own_groups)
+        (void)set_opt(s, IPPROTO_IPV6, IPV6_MULTICAST_ALL, off, o.who, "IPV6_MULTICAST_ALL");
+#endif
     return {};
 }
 
 } // namespace
 
-Result<GroupSocket> GroupSocket::open(Family f)
+Result<GroupSocket> GroupSocket::open(Family f, const GroupSocketOptions& options)
 {
     UniqueFd fd(f == Family::inet ? ::socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, IPPROTO_IGMP)
                                   : ::socket(AF_INET6, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, IPPROTO_ICMPV6));
     if (!fd)
-        return os_error(errno, f == Family::inet ? "proxy: raw IGMP socket" : "proxy: raw ICMPv6 socket");
-    if (auto st = f == Family::inet ? setup4(fd.get()) : setup6(fd.get()); !st)
+        return os_error(errno, cat(options.who, f == Family::inet ? ": IPv4 raw IGMP socket" : ": IPv6 raw ICMPv6 socket"));
+    if (auto st = f == Family::inet ? setup4(fd.get(), options) : setup6(fd.get(), options); !st)
         return st.take_error();
-    return GroupSocket(f, std::move(fd));
+    return GroupSocket(f, std::move(fd), options.who);
 }
 
 Status GroupSocket::join(unsigned ifindex, const IpAddr& group)
@@ -100,7 +107,7 @@ Status GroupSocket::join(unsigned ifindex, const IpAddr& group)
         rc = ::setsockopt(fd_.get(), IPPROTO_IPV6, IPV6_JOIN_GROUP, &mreq, sizeof mreq);
     }
     if (rc != 0 && errno != EADDRINUSE)
-        return os_error(errno, cat("proxy: join ", group.str(), " on ifindex ", ifindex));
+        return os_error(errno, cat(who_, ": join ", group.str(), " on ifindex ", ifindex));
     return {};
 }
 
@@ -120,7 +127,7 @@ Status GroupSocket::leave(unsigned ifindex, const IpAddr& group)
     }
     // The interface is gone: the kernel left already.
     if (rc != 0 && errno != EADDRNOTAVAIL && errno != ENODEV && errno != ENOENT)
-        return os_error(errno, cat("proxy: leave ", group.str(), " on ifindex ", ifindex));
+        return os_error(errno, cat(who_, ": leave ", group.str(), " on ifindex ", ifindex));
     return {};
 }
 
@@ -132,7 +139,7 @@ Status GroupSocket::send(unsigned ifindex, const IpAddr& dst, std::span<const ui
         ip_mreqn mreq{};
         mreq.imr_ifindex = static_cast<int>(ifindex);
         if (::setsockopt(fd, IPPROTO_IP, IP_MULTICAST_IF, &mreq, sizeof mreq) != 0)
-            return os_error(errno, "proxy: setsockopt IP_MULTICAST_IF");
+            return os_error(errno, cat(who_, ": setsockopt IP_MULTICAST_IF"));
         sockaddr_in sin{};
         sin.sin_family = AF_INET;
         sin.sin_addr = dst.v4();
@@ -140,7 +147,7 @@ Status GroupSocket::send(unsigned ifindex, const IpAddr& dst, std::span<const ui
     } else {
         int idx = static_cast<int>(ifindex);
         if (::setsockopt(fd, IPPROTO_IPV6, IPV6_MULTICAST_IF, &idx, sizeof idx) != 0)
-            return os_error(errno, "proxy: setsockopt IPV6_MULTICAST_IF");
+            return os_error(errno, cat(who_, ": setsockopt IPV6_MULTICAST_IF"));
         sockaddr_in6 sin6{};
         sin6.sin6_family = AF_INET6;
         sin6.sin6_addr = dst.v6();
@@ -148,7 +155,7 @@ Status GroupSocket::send(unsigned ifindex, const IpAddr& dst, std::span<const ui
         n = ::sendto(fd, body.data(), body.size(), 0, reinterpret_cast<sockaddr*>(&sin6), sizeof sin6);
     }
     if (n < 0)
-        return os_error(errno, cat("proxy: send to ", dst.str(), " on ifindex ", ifindex));
+        return os_error(errno, cat(who_, ": send to ", dst.str(), " on ifindex ", ifindex));
     return {};
 }
 

@@ -4,19 +4,11 @@
 #include "smcroute/runtime/mrdisc.hpp"
 
 #include "smcroute/os/procfs.hpp"
-#include "smcroute/os/socket_msg.hpp"
 
-// glibc's headers first: the kernel's uapi headers then skip their duplicates.
-#include <net/if.h>
-#include <netinet/icmp6.h>
-#include <netinet/in.h>
-#include <netinet/ip.h>
 #include <poll.h>
-#include <sys/socket.h>
 
 #include <algorithm>
 #include <cerrno>
-#include <cstring>
 
 namespace smcroute {
 
@@ -37,93 +29,6 @@ uint16_t read_sysctl(const char* path, uint16_t fallback)
     if (v && *v > 0 && *v <= 0xffff)
         return static_cast<uint16_t>(*v);
     return fallback;
-}
-
-template <class T>
-Status set_opt(int fd, int level, int name, const T& value, const char* what)
-{
-    if (::setsockopt(fd, level, name, &value, sizeof value) != 0)
-        return os_error(errno, cat("mrdisc: setsockopt ", what));
-    return {};
-}
-
-Result<UniqueFd> open_socket4()
-{
-    UniqueFd fd(::socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, IPPROTO_IGMP));
-    if (!fd)
-        return os_error(errno, "mrdisc: IPv4 raw IGMP socket");
-    int s = fd.get();
-    auto ra = ipv4_router_alert_option();
-    if (::setsockopt(s, IPPROTO_IP, IP_OPTIONS, ra.data(), static_cast<socklen_t>(ra.size())) != 0)
-        return os_error(errno, "mrdisc: setsockopt IP_OPTIONS (router alert)");
-    unsigned char ttl = 1, loop = 0;
-    int on = 1, off = 0;
-    if (auto st = set_opt(s, IPPROTO_IP, IP_MULTICAST_TTL, ttl, "IP_MULTICAST_TTL"); !st)
-        return st.take_error();
-    if (auto st = set_opt(s, IPPROTO_IP, IP_MULTICAST_LOOP, loop, "IP_MULTICAST_LOOP"); !st)
-        return st.take_error();
-    if (auto st = set_opt(s, IPPROTO_IP, IP_PKTINFO, on, "IP_PKTINFO"); !st)
-        return st.take_error();
-    // Only the groups this socket joined (224.0.0.2), not every IGMP packet
-    // to every group some other socket joined. Old kernels lack it: harmless.
-    (void)set_opt(s, IPPROTO_IP, IP_MULTICAST_ALL, off, "IP_MULTICAST_ALL");
-    return fd;
-}
-
-Result<UniqueFd> open_socket6()
-{
-    UniqueFd fd(::socket(AF_INET6, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, IPPROTO_ICMPV6));
-    if (!fd)
-        return os_error(errno, "mrdisc: IPv6 raw ICMPv6 socket");
-    int s = fd.get();
-    icmp6_filter filter;
-    ICMP6_FILTER_SETBLOCKALL(&filter);
-    ICMP6_FILTER_SETPASS(mrdisc::icmp6_solicitation, &filter);
-    if (auto st = set_opt(s, IPPROTO_ICMPV6, ICMP6_FILTER, filter, "ICMP6_FILTER"); !st)
-        return st.take_error();
-    int hops = 1, loop = 0, on = 1, off = 0;
-    if (auto st = set_opt(s, IPPROTO_IPV6, IPV6_MULTICAST_HOPS, hops, "IPV6_MULTICAST_HOPS"); !st)
-        return st.take_error();
-    if (auto st = set_opt(s, IPPROTO_IPV6, IPV6_MULTICAST_LOOP, loop, "IPV6_MULTICAST_LOOP"); !st)
-        return st.take_error();
-    if (auto st = set_opt(s, IPPROTO_IPV6, IPV6_RECVPKTINFO, on, "IPV6_RECVPKTINFO"); !st)
-        return st.take_error();
-    auto hbh = ipv6_router_alert_hopopts();
-    if (::setsockopt(s, IPPROTO_IPV6, IPV6_HOPOPTS, hbh.data(), static_cast<socklen_t>(hbh.size())) != 0)
-        return os_error(errno, "mrdisc: setsockopt IPV6_HOPOPTS (router alert)");
-#ifdef IPV6_MULTICAST_ALL
-    (void)set_opt(s, IPPROTO_IPV6, IPV6_MULTICAST_ALL, off, "IPV6_MULTICAST_ALL");
-#else
-    (void)off;
-#endif
-    return fd;
-}
-
-Status send_on(int fd, Family f, unsigned ifindex, const std::vector<uint8_t>& bytes, const IpAddr& dst)
-{
-    ssize_t n;
-    if (f == Family::inet) {
-        ip_mreqn mreq{};
-        mreq.imr_ifindex = static_cast<int>(ifindex);
-        if (::setsockopt(fd, IPPROTO_IP, IP_MULTICAST_IF, &mreq, sizeof mreq) != 0)
-            return os_error(errno, "setsockopt IP_MULTICAST_IF");
-        sockaddr_in sin{};
-        sin.sin_family = AF_INET;
-        sin.sin_addr = dst.v4();
-        n = ::sendto(fd, bytes.data(), bytes.size(), 0, reinterpret_cast<sockaddr*>(&sin), sizeof sin);
-    } else {
-        int idx = static_cast<int>(ifindex);
-        if (::setsockopt(fd, IPPROTO_IPV6, IPV6_MULTICAST_IF, &idx, sizeof idx) != 0)
-            return os_error(errno, "setsockopt IPV6_MULTICAST_IF");
-        sockaddr_in6 sin6{};
-        sin6.sin6_family = AF_INET6;
-        sin6.sin6_addr = dst.v6();
-        sin6.sin6_scope_id = ifindex;
-        n = ::sendto(fd, bytes.data(), bytes.size(), 0, reinterpret_cast<sockaddr*>(&sin6), sizeof sin6);
-    }
-    if (n < 0)
-        return os_error(errno, "sendto");
-    return {};
 }
 
 const char* type_name(MrdiscType t)
@@ -182,8 +87,8 @@ Mrdisc::~Mrdisc()
 {
     stop();
     for (auto& [f, s] : sockets_)
-        if (s.fd)
-            loop_.unwatch(s.fd.get());
+        if (s.socket)
+            loop_.unwatch(s.socket->fd());
 }
 
 void Mrdisc::stop()
@@ -228,7 +133,7 @@ void Mrdisc::start(const Interface& iface)
 {
     Entry& e = entries_.emplace(iface.index, Entry{iface, {}}).first->second;
     for (Family f : {Family::inet, Family::inet6}) {
-        if (!options_.send && socket_for(f) < 0)
+        if (!options_.send && !socket_for(f))
             continue;
         e.announcers.emplace(f, Announcer(options_.timing));
         join(f, iface.index, true);
@@ -320,8 +225,8 @@ void Mrdisc::send(Entry& e, Family f, const MrdiscMessage& m)
     if (options_.send) {
         st = options_.send(f, e.iface, m);
     } else {
-        int fd = socket_for(f);
-        st = fd < 0 ? Status(fail("no socket")) : send_on(fd, f, e.iface.index, encode_mrdisc(f, m), mrdisc_all_snoopers(f));
+        GroupSocket* s = socket_for(f);
+        st = s ? s->send(e.iface.index, mrdisc_all_snoopers(f), encode_mrdisc(f, m)) : Status(fail("no socket"));
     }
     a.last_sent = loop_.now();
     a.sent_any = true;
@@ -335,20 +240,24 @@ void Mrdisc::send(Entry& e, Family f, const MrdiscMessage& m)
                         st.error().message));
 }
 
-int Mrdisc::socket_for(Family f)
+GroupSocket* Mrdisc::socket_for(Family f)
 {
     auto& s = sockets_[f];
-    if (s.fd || s.tried)
-        return s.fd.get();
+    if (s.socket || s.tried)
+        return s.socket ? &*s.socket : nullptr;
     s.tried = true;
-    auto fd = f == Family::inet ? open_socket4() : open_socket6();
-    if (!fd) {
-        log_.warning(cat(fd.error().message, "; no ", family_name(f), " multicast router discovery"));
-        return -1;
+    GroupSocketOptions options;
+    options.who = "mrdisc";
+    options.only_own_groups = true; // 224.0.0.2 / ff02::2, not every IGMP packet some other socket joined
+    options.icmp6_types = {mrdisc::icmp6_solicitation};
+    auto opened = GroupSocket::open(f, options);
+    if (!opened) {
+        log_.warning(cat(opened.error().message, "; no ", family_name(f), " multicast router discovery"));
+        return nullptr;
     }
-    s.fd = std::move(*fd);
-    loop_.watch(s.fd.get(), POLLIN, [this, f](short) { read_socket(f); });
-    return s.fd.get();
+    s.socket.emplace(std::move(*opened));
+    loop_.watch(s.socket->fd(), POLLIN, [this, f](short) { read_socket(f); });
+    return &*s.socket;
 }
 
 void Mrdisc::join(Family f, unsigned ifindex, bool on)
@@ -356,51 +265,33 @@ void Mrdisc::join(Family f, unsigned ifindex, bool on)
     if (options_.send)
         return;
     auto it = sockets_.find(f);
-    if (it == sockets_.end() || !it->second.fd)
+    if (it == sockets_.end() || !it->second.socket)
         return;
-    int fd = it->second.fd.get();
-    int rc;
-    if (f == Family::inet) {
-        ip_mreqn mreq{};
-        mreq.imr_multiaddr = mrdisc_all_routers(f).v4();
-        mreq.imr_ifindex = static_cast<int>(ifindex);
-        rc = ::setsockopt(fd, IPPROTO_IP, on ? IP_ADD_MEMBERSHIP : IP_DROP_MEMBERSHIP, &mreq, sizeof mreq);
-    } else {
-        ipv6_mreq mreq{};
-        mreq.ipv6mr_multiaddr = mrdisc_all_routers(f).v6();
-        mreq.ipv6mr_interface = ifindex;
-        rc = ::setsockopt(fd, IPPROTO_IPV6, on ? IPV6_JOIN_GROUP : IPV6_LEAVE_GROUP, &mreq, sizeof mreq);
-    }
+    GroupSocket& s = *it->second.socket;
     // Leaving fails when the interface is gone (the kernel left already).
-    if (rc != 0 && on)
-        log_.warning(os_error(errno, cat("mrdisc: join ", mrdisc_all_routers(f).str(), " on ifindex ", ifindex,
-                                         " (solicitations will not be answered)"))
-                         .message);
+    auto st = on ? s.join(ifindex, mrdisc_all_routers(f)) : s.leave(ifindex, mrdisc_all_routers(f));
+    if (!st && on)
+        log_.warning(cat(st.error().message, " (solicitations will not be answered)"));
 }
 
 void Mrdisc::read_socket(Family f)
 {
-    int fd = sockets_.at(f).fd.get();
+    GroupSocket& s = *sockets_.at(f).socket;
     for (int budget = 64; budget > 0; --budget) {
         uint8_t buf[1500];
-        auto got = receive_datagram(fd, buf);
+        auto got = s.receive(buf);
         if (!got) {
             int e = got.error().code;
             if (e != EAGAIN && e != EWOULDBLOCK && e != EINTR)
                 log_.debug(os_error(e, "mrdisc: recvmsg").message);
             return;
         }
-        const unsigned ifindex = got->ifindex; // IP_PKTINFO / IPV6_PKTINFO
-        std::span<const uint8_t> body(buf, got->size);
-        if (f == Family::inet) {
-            auto d = parse_ipv4(body);
-            if (!d || d->protocol != IPPROTO_IGMP)
-                continue;
-            body = d->payload;
-        }
-        auto m = decode_mrdisc(f, body);
-        if (m && m->type == MrdiscType::solicitation && ifindex)
-            on_solicitation(f, ifindex);
+        if (!*got)
+            continue;
+        const GroupDatagram& d = **got;
+        auto m = decode_mrdisc(f, d.body);
+        if (m && m->type == MrdiscType::solicitation && d.ifindex)
+            on_solicitation(f, d.ifindex);
     }
 }
 

@@ -34,7 +34,11 @@ GroupSocket* GroupSockets::socket_for(Family f)
     auto it = sockets_.find(f);
     if (it != sockets_.end())
         return it->second ? &*it->second : nullptr;
-    auto opened = GroupSocket::open(f);
+    GroupSocketOptions options;
+    options.who = "proxy";
+    options.router_alert_chain = true;
+    options.icmp6_types = {130, 131, 132, 143}; // MLD: query, v1 report, done, v2 report
+    auto opened = GroupSocket::open(f, options);
     if (!opened) {
         log_.error(cat(opened.error().message, ": the ", family_name(f), " proxy cannot hear or query listeners"));
         sockets_[f] = std::nullopt;

@@ -1,9 +1,10 @@
-// os/group_socket: the IGMP/MLD proxy's raw socket of one family. IPv4: a raw
-// IGMP socket in the kernel's Router Alert chain (IP_ROUTER_ALERT), so that
-// reports for groups nobody on this host joined still arrive; IPv6: a raw
-// ICMPv6 socket that passes only MLD. It sends with TTL/hop limit 1 and
-// Router Alert out of a chosen interface, joins link-scope groups (the
-// all-routers and v3 report addresses) per interface, and hands back each
+// os/group_socket: a raw socket of one family for the router side of the
+// group protocols (the proxy's querier, multicast router discovery): IGMP for
+// IPv4, optionally in the kernel's Router Alert chain (IP_ROUTER_ALERT) so
+// that reports for groups nobody on this host joined still arrive; ICMPv6 for
+// IPv6, passing only the types asked for. It sends with TTL/hop limit 1 and
+// Router Alert out of a chosen interface, joins link-scope groups (all-routers,
+// the v3 report addresses, all-snoopers) per interface, and hands back each
 // datagram with its arrival interface, IP source and TTL/hop limit. Knows
 // nothing of what the messages say.
 #pragma once
@@ -15,7 +16,9 @@
 #include <cstdint>
 #include <optional>
 #include <span>
+#include <string>
 #include <string_view>
+#include <vector>
 
 namespace smcroute {
 
@@ -27,10 +30,21 @@ struct GroupDatagram {
     std::span<const uint8_t> body; // the IGMP or ICMPv6 message, in the caller's buffer
 };
 
+struct GroupSocketOptions {
+    std::string_view who = "proxy"; // begins its error messages
+    // IPv4: in the Router Alert chain, so reports to any group arrive.
+    bool router_alert_chain = false;
+    // Only what goes to groups this socket joined (IP_MULTICAST_ALL /
+    // IPV6_MULTICAST_ALL off, where the kernel has them).
+    bool only_own_groups = false;
+    // IPv6: the ICMPv6 types that pass; every other one is blocked.
+    std::vector<uint8_t> icmp6_types;
+};
+
 class GroupSocket {
 public:
     // Needs CAP_NET_RAW. Non-blocking, close-on-exec.
-    static Result<GroupSocket> open(Family f);
+    static Result<GroupSocket> open(Family f, const GroupSocketOptions& options);
 
     int fd() const { return fd_.get(); }
     Family family() const { return family_; }
@@ -47,9 +61,10 @@ public:
     Result<std::optional<GroupDatagram>> receive(std::span<uint8_t> buf);
 
 private:
-    GroupSocket(Family f, UniqueFd fd) : family_(f), fd_(std::move(fd)) {}
+    GroupSocket(Family f, UniqueFd fd, std::string_view who) : family_(f), fd_(std::move(fd)), who_(who) {}
     Family family_;
     UniqueFd fd_;
+    std::string who_;
 };
 
 // The address an interface queries from: IPv4 its primary (first) address,

@@ -5,15 +5,16 @@
 #pragma once
 
 #include "smcroute/runtime/event_loop.hpp"
+#include "smcroute/os/group_socket.hpp"
 #include "smcroute/os/interfaces.hpp"
 #include "smcroute/base/log.hpp"
 #include "smcroute/model/mrdisc_packet.hpp"
 #include "smcroute/base/result.hpp"
-#include "smcroute/base/unique_fd.hpp"
 
 #include <chrono>
 #include <functional>
 #include <map>
+#include <optional>
 #include <random>
 #include <utility>
 #include <vector>
@@ -106,7 +107,7 @@ private:
         std::map<Family, Announcer> announcers;
     };
     struct FamilySocket {
-        UniqueFd fd;
+        std::optional<GroupSocket> socket;
         bool tried = false;
     };
 
@@ -116,8 +117,8 @@ private:
     void advertise(unsigned ifindex, Family f);
     void send(Entry& e, Family f, const MrdiscMessage& m);
     MrdiscMessage advertisement(Family f) const;
-    // The family's socket, opening it on first use; -1 when unavailable.
-    int socket_for(Family f);
+    // The family's socket, opening it on first use; null when unavailable.
+    GroupSocket* socket_for(Family f);
     void join(Family f, unsigned ifindex, bool join);
     void read_socket(Family f);
 
