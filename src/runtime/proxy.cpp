@@ -254,12 +254,12 @@ void Proxy::receive(Family f, const GroupDatagram& d)
         return;
     }
     auto decoded = f == Family::inet ? decode_igmp(d.body) : decode_mld(d.body);
-    if (!decoded.message) {
-        if (decoded.reason != GroupDrop::not_membership)
+    if (!decoded) {
+        if (drop_is_malformed(decoded.drop()))
             ++link.counters.malformed;
         return;
     }
-    GroupMessage& m = *decoded.message;
+    GroupMessage& m = decoded.message();
     if (f == Family::inet6 && !is_ipv6_link_local_unicast(d.source) &&
         !(m.kind == GroupMessage::Kind::report && d.source.is_unspecified())) {
         ++link.counters.malformed;
@@ -300,8 +300,7 @@ void Proxy::settle(Link& link)
     const Family f = link.family;
     for (const GroupMessage& q : link.querier->take_queries()) {
         auto bytes = f == Family::inet ? encode_igmp(q) : encode_mld(q);
-        IpAddr dst = q.group.is_unspecified() ? group_all_systems(f) : q.group;
-        if (auto st = io_.send(f, link.ifindex, dst, bytes); !st)
+        if (auto st = io_.send(f, link.ifindex, group_destination(f, q), bytes); !st)
             log_.debug(cat("proxy: query on ", link.name.view(), ": ", st.error().message));
     }
     if (link.querier->is_querier() != link.was_querier) {

@@ -2,6 +2,7 @@
 #include "smcroute/runtime/proxy_io.hpp"
 
 #include "smcroute/base/text.hpp"
+#include "smcroute/model/group_packet.hpp"
 
 #include <poll.h>
 
@@ -15,9 +16,7 @@ namespace {
 // dones (all-routers) and v3 reports (224.0.0.22 / ff02::16).
 std::array<IpAddr, 2> link_groups(Family f)
 {
-    if (f == Family::inet)
-        return {*IpAddr::parse("224.0.0.2"), *IpAddr::parse("224.0.0.22")};
-    return {*IpAddr::parse("ff02::2"), *IpAddr::parse("ff02::16")};
+    return {group_all_routers(f), group_v3_reports(f)};
 }
 
 } // namespace

@@ -43,9 +43,9 @@ public:
     Status send(Family f, unsigned ifindex, const IpAddr& dst, std::span<const uint8_t> body) override
     {
         auto d = f == Family::inet ? decode_igmp(body) : decode_mld(body);
-        EXPECT_TRUE(d.message) << "the proxy sent bytes its own decoder refuses";
-        if (d.message)
-            sent.push_back({f, ifindex, dst, *d.message});
+        EXPECT_TRUE(d) << "the proxy sent bytes its own decoder refuses";
+        if (d)
+            sent.push_back({f, ifindex, dst, *d});
         return {};
     }
     Status listen(Family f, unsigned ifindex, bool on) override
