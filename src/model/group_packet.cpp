@@ -145,6 +145,7 @@ GroupDecode decode_v3_report(Family f, Bytes b)
     GroupMessage m;
     m.kind = GroupMessage::Kind::report;
     m.version = GroupVersion::v3;
+    m.group = IpAddr::any(f);
     size_t count = get16(b, 6);
     size_t at = igmp_v3_report_size;
     bool left_local = false;

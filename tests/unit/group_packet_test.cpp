@@ -109,6 +109,7 @@ GroupMessage v3report(std::initializer_list<GroupRecord> records)
     m.kind = Kind::report;
     m.version = GroupVersion::v3;
     m.records = records;
+    m.group = IpAddr::any(m.records.empty() ? Family::inet : m.records[0].group.family());
     return m;
 }
 

@@ -82,7 +82,8 @@ private:
 // with Max Resp 0 are IGMPv1 (group ignored, max_response 10 s), 8 bytes
 // otherwise IGMPv2, 12 or more IGMPv3. v3 report records of an unknown type
 // or for a 224.0.0.0/24 group are left out (RFC 3376 section 4.2.12); the
-// message is local_group only when that leaves none of several.
+// message is local_group only when that leaves none of several. A v3
+// report's `group` is the unspecified address of its family.
 GroupDecode decode_igmp(std::span<const uint8_t> body);
 // The ICMPv6 message as a raw ICMPv6 socket returns it (no IPv6 header; the
 // kernel has checked the checksum). Queries: 24 bytes MLDv1 (version v2),
