@@ -14,7 +14,7 @@ seconds=${2:-60}
 
 here=$(cd "$(dirname "$0")" && pwd)
 if [ -d "$build/tests/fuzz" ]; then bin=$build/tests/fuzz; else bin=$build; fi
-targets="fuzz_config fuzz_ipc fuzz_cli fuzz_upcall fuzz_netlink fuzz_accounts"
+targets="fuzz_config fuzz_ipc fuzz_cli fuzz_upcall fuzz_netlink fuzz_accounts fuzz_group_packet"
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/smcroute-fuzz.XXXXXX")
 echo "fuzzing for ${seconds}s per target; work directory $work"

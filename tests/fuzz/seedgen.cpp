@@ -1,8 +1,11 @@
 // tests/fuzz/seedgen: writes the binary seed files of the fuzz corpora (IPC
-// request streams, kernel upcalls, rtnetlink link messages) from the real
+// request streams, kernel upcalls, rtnetlink link messages, IGMP and MLD
+// messages) from the real
 // encoders and the kernel's struct layouts. Run: fuzz_seedgen tests/fuzz/corpus
 // The output is committed; run again only when the formats change.
+#include "smcroute/model/group_packet.hpp"
 #include "smcroute/model/ipc_protocol.hpp"
+#include "smcroute/model/mrdisc_packet.hpp"
 
 #include <arpa/inet.h>
 #include <linux/if.h>
@@ -12,6 +15,7 @@
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -227,6 +231,85 @@ void netlink_seeds()
               nlmsg(RTM_DELLINK, 5, 0, "vlan10") + nlmsg(RTM_NEWLINK, 6, IFF_UP, "a-15-byte-name!") + nl_done());
 }
 
+GroupMessage group_msg(GroupMessage::Kind kind, GroupVersion v, const char* group)
+{
+    GroupMessage m;
+    m.kind = kind;
+    m.version = v;
+    m.group = *IpAddr::parse(group);
+    return m;
+}
+
+GroupRecord group_rec(RecordType t, const char* group, std::vector<const char*> sources)
+{
+    GroupRecord r{t, *IpAddr::parse(group), {}};
+    for (const char* s : sources)
+        r.sources.push_back(*IpAddr::parse(s));
+    return r;
+}
+
+std::string bytes(const std::vector<uint8_t>& b)
+{
+    return std::string(b.begin(), b.end());
+}
+
+void group_packet_seeds()
+{
+    using K = GroupMessage::Kind;
+    const char* t = "fuzz_group_packet";
+    auto q1 = group_msg(K::query, GroupVersion::v1, "0.0.0.0");
+    q1.max_response = std::chrono::seconds(10);
+    write(t, "igmp_v1_query", bytes(encode_igmp(q1)));
+    auto q2 = group_msg(K::query, GroupVersion::v2, "239.1.2.3");
+    q2.max_response = std::chrono::seconds(1);
+    write(t, "igmp_v2_query", bytes(encode_igmp(q2)));
+    auto q3 = group_msg(K::query, GroupVersion::v3, "232.1.1.1");
+    q3.max_response = std::chrono::milliseconds(22400);
+    q3.suppress = true;
+    q3.robustness = 2;
+    q3.query_interval = 125;
+    q3.sources = {*IpAddr::parse("10.0.0.1"), *IpAddr::parse("10.0.0.2")};
+    write(t, "igmp_v3_query", bytes(encode_igmp(q3)));
+    write(t, "igmp_v1_report", bytes(encode_igmp(group_msg(K::report, GroupVersion::v1, "225.1.2.3"))));
+    write(t, "igmp_v2_report", bytes(encode_igmp(group_msg(K::report, GroupVersion::v2, "239.1.2.3"))));
+    write(t, "igmp_leave", bytes(encode_igmp(group_msg(K::leave, GroupVersion::v2, "239.1.2.3"))));
+    auto r3 = group_msg(K::report, GroupVersion::v3, "0.0.0.0");
+    r3.records = {group_rec(RecordType::to_exclude, "239.1.1.1", {}),
+                  group_rec(RecordType::allow, "232.1.1.1", {"10.0.0.1", "10.0.0.2"}),
+                  group_rec(RecordType::block, "232.2.2.2", {"10.0.0.3"})};
+    write(t, "igmp_v3_report", bytes(encode_igmp(r3)));
+    // A record with one word of auxiliary data, checksum made right.
+    auto aux = encode_igmp(group_msg(K::report, GroupVersion::v3, "0.0.0.0"));
+    aux[7] = 1;
+    aux.insert(aux.end(), {4, 1, 0, 1, 239, 9, 9, 9, 10, 1, 1, 1, 0xde, 0xad, 0xbe, 0xef});
+    aux[2] = aux[3] = 0;
+    uint16_t cs = internet_checksum(aux);
+    aux[2] = static_cast<uint8_t>(cs >> 8);
+    aux[3] = static_cast<uint8_t>(cs & 0xff);
+    write(t, "igmp_v3_report_aux", bytes(aux));
+
+    auto m2 = group_msg(K::query, GroupVersion::v2, "::");
+    m2.max_response = std::chrono::seconds(10);
+    write(t, "mld_v1_query", bytes(encode_mld(m2)));
+    auto m3 = group_msg(K::query, GroupVersion::v3, "ff3e::1");
+    m3.max_response = std::chrono::milliseconds(40000);
+    m3.robustness = 3;
+    m3.query_interval = 160;
+    m3.sources = {*IpAddr::parse("2001:db8::1")};
+    write(t, "mld_v2_query", bytes(encode_mld(m3)));
+    write(t, "mld_v1_report", bytes(encode_mld(group_msg(K::report, GroupVersion::v2, "ff0e::1:3"))));
+    write(t, "mld_done", bytes(encode_mld(group_msg(K::leave, GroupVersion::v2, "ff0e::1:3"))));
+    auto mr = group_msg(K::report, GroupVersion::v3, "::");
+    mr.records = {group_rec(RecordType::is_exclude, "ff05::1:3", {}),
+                  group_rec(RecordType::is_include, "ff3e::8000:1", {"2001:db8::1", "2001:db8::2"})};
+    auto mrb = encode_mld(mr);
+    write(t, "mld_v2_report", bytes(mrb));
+    // The first record with two words of auxiliary data.
+    mrb[9] = 2;
+    mrb.insert(mrb.begin() + 8 + 20, {1, 2, 3, 4, 5, 6, 7, 8});
+    write(t, "mld_v2_report_aux", bytes(mrb));
+}
+
 } // namespace
 
 int main(int argc, char** argv)
@@ -239,5 +322,6 @@ int main(int argc, char** argv)
     ipc_seeds();
     upcall_seeds();
     netlink_seeds();
+    group_packet_seeds();
     return 0;
 }
