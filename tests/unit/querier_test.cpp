@@ -793,3 +793,59 @@ TEST_F(QuerierTest, ReloadKeepsTableAndDeadlines)
     send(q, 2000, is_ex, G, {});
     EXPECT_EQ(state(q, G), "EX 132000"); // new GMI 2 * 60 + 10
 }
+
+TEST_F(QuerierTest, IgmpV1ModeStillActsOnToIn)
+{
+    q.receive(old_report(GroupVersion::v1, G), ip(host), at(0));
+    send(q, 1000, to_in, G, {}); // not in the 7.3.2 list for IGMPv1 mode: Send Q(G)
+    EXPECT_EQ(state(q, G), "EX 3000");
+    EXPECT_EQ(sent(q), "239.1.1.1 mr=1000");
+    EXPECT_EQ(q.stats().ignored, 0u);
+}
+
+TEST_F(QuerierTest, UnspecifiedSourceQueryDoesNotWin)
+{
+    q.receive(query(GroupVersion::v3, nullptr), ip("0.0.0.0"), at(1000));
+    EXPECT_TRUE(q.is_querier());
+    EXPECT_EQ(q.other_querier_expires(), std::nullopt);
+    EXPECT_EQ(q.stats().queries_received, 1u);
+}
+
+TEST_F(QuerierTest, BadRecordsAreIgnoredOrFiltered)
+{
+    send(q, 0, is_ex, "10.9.9.9", {}); // not a multicast group
+    EXPECT_FALSE(q.has_group(ip("10.9.9.9")));
+    EXPECT_EQ(q.stats().ignored, 1u);
+    // duplicates, multicast and other-family sources are dropped from B
+    send(q, 0, allow, G, {a, a, "239.9.9.9", "2001:db8::1", b});
+    EXPECT_EQ(state(q, G), "IN 10.1.0.1@260000 10.1.0.2@260000");
+    GroupMessage m = report({rec(is_in, G, {c})});
+    m.records[0].type = static_cast<RecordType>(9);
+    q.receive(m, ip(host), at(0));
+    EXPECT_EQ(q.stats().ignored, 2u);
+    EXPECT_EQ(state(q, G), "IN 10.1.0.1@260000 10.1.0.2@260000");
+}
+
+TEST(QuerierMld, ConfiguredMldV1)
+{
+    const char* g6 = "ff3e::1234";
+    QuerierSettings s;
+    s.mld_version = GroupVersion::v2;
+    s.igmp_version = GroupVersion::v3; // per family: IPv6 speaks MLDv1 here
+    Querier q(Family::inet6, s, ip("fe80::5"), t0);
+    q.advance(t0);
+    EXPECT_EQ(sent(q), "v2 G mr=10000");
+    q.receive(report({rec(allow, g6, {"2001:db8::1"})}), ip("fe80::100"), at(0));
+    EXPECT_EQ(state(q, g6), "EX 260000");
+    EXPECT_EQ(q.group(ip(g6))->compat, GroupVersion::v2);
+    EXPECT_EQ(group_version_name(Family::inet6, q.group(ip(g6))->compat), "MLDv1");
+    q.receive(leave(g6), ip("fe80::100"), at(1000));
+    EXPECT_EQ(sent(q), "v2 ff3e::1234 mr=1000");
+    EXPECT_EQ(state(q, g6), "EX 3000");
+    // election on 128-bit numbers, the same OQPI
+    q.receive(query(GroupVersion::v2, nullptr, {}, false, 10s), ip("fe80::4"), at(1500));
+    EXPECT_FALSE(q.is_querier());
+    EXPECT_EQ(q.other_querier_expires(), at(256500));
+    q.advance(at(2000));
+    EXPECT_EQ(sent(q), ""); // the pending retransmission dropped: only queriers send
+}

@@ -18,7 +18,8 @@
 // * A v3 querier follows the per-group compatibility rules of RFC 3376 7.3.2
 //   / RFC 3810 8.3.2: v1/v2 reports act as IS_EX({}) and start the group's
 //   older host present timer; in v2 (MLDv1) mode BLOCK is ignored and TO_EX(x)
-//   is TO_EX({}); in IGMPv1 mode Leaves are ignored too.
+//   is TO_EX({}); in IGMPv1 mode Leaves are ignored too (a v3 TO_IN({}) is
+//   not: 7.3.2 lists only Leave, BLOCK and TO_EX for that mode).
 // * Non-queriers keep the table (they do not send, so they do not carry out
 //   "Send Q(...)" actions), lower timers on group(-and-source)-specific
 //   queries without the S flag to [LMQC] * the query's Max Resp (RFC 2236 3
