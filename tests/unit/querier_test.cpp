@@ -9,6 +9,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -848,4 +850,75 @@ TEST(QuerierMld, ConfiguredMldV1)
     EXPECT_EQ(q.other_querier_expires(), at(256500));
     q.advance(at(2000));
     EXPECT_EQ(sent(q), ""); // the pending retransmission dropped: only queriers send
+}
+
+// A seeded random mix of reports, leaves and queries from several hosts and
+// routers over a long time line: the invariants hold after every step.
+TEST(QuerierRandom, InvariantsHold)
+{
+    std::mt19937 rng(17);
+    auto pick = [&](unsigned n) { return static_cast<unsigned>(rng() % n); };
+    QuerierSettings s;
+    s.fast_leave = false;
+    Querier q(Family::inet, s, ip("10.0.0.5"), t0, QuerierLimits{8, 6});
+    const std::vector<const char*> groups{"239.0.0.1", "239.0.0.2", "239.0.0.3", "239.0.0.4", "239.0.0.5",
+                                          "239.0.0.6", "239.0.0.7", "239.0.0.8", "239.0.0.9", "239.0.0.10"};
+    const std::vector<const char*> sources{a, b, c, d, e, "10.1.0.6", "10.1.0.7", "10.1.0.8"};
+    const std::vector<const char*> routers{"10.0.0.2", "10.0.0.9", "10.0.0.5"};
+    long long now = 0;
+    unsigned takeovers = 0, most_groups = 0;
+    for (int step = 0; step < 20000; ++step) {
+        now += pick(4000);
+        const bool was_querier = q.is_querier();
+        const char* g = groups[pick(static_cast<unsigned>(groups.size()))];
+        std::vector<const char*> src;
+        for (unsigned i = pick(5); i > 0; --i)
+            src.push_back(sources[pick(static_cast<unsigned>(sources.size()))]);
+        switch (pick(5)) {
+        case 0:
+        case 1:
+            send(q, now, static_cast<RecordType>(1 + pick(6)), g, src);
+            break;
+        case 2:
+            q.receive(old_report(static_cast<GroupVersion>(1 + pick(2)), g), ip(host), at(now));
+            break;
+        case 3:
+            q.receive(leave(g), ip(host), at(now));
+            break;
+        case 4:
+            if (pick(20) == 0)
+                q.receive(query(GroupVersion::v3, pick(2) ? g : nullptr, src, pick(2) == 0, 1s),
+                          ip(routers[pick(3)]), at(now));
+            else
+                q.advance(at(now));
+            break;
+        }
+        ASSERT_GT(q.next_deadline(), at(now));
+        const auto views = q.groups();
+        ASSERT_LE(views.size(), 8u);
+        for (const auto& v : views) {
+            ASSERT_LE(v.sources.size(), 6u);
+            ASSERT_TRUE(v.exclude || !v.sources.empty());
+            ASSERT_EQ(v.expires != TP{}, v.exclude);
+            if (v.exclude) {
+                ASSERT_GT(v.expires, at(now));
+            }
+            for (const auto& sv : v.sources) {
+                ASSERT_EQ(q.wants(sv.source, v.group), sv.forwarding);
+                ASSERT_TRUE(!v.exclude ? sv.expires > at(now) : sv.expires == TP{} || sv.expires > at(now));
+            }
+        }
+        for (const GroupMessage& m : q.take_queries()) {
+            ASSERT_TRUE(was_querier || q.is_querier()); // non-queriers send nothing
+            ASSERT_LE(m.sources.size(), 6u);
+        }
+        const auto ch = q.take_changes();
+        ASSERT_TRUE(std::is_sorted(ch.begin(), ch.end()));
+        takeovers += !was_querier && q.is_querier();
+        most_groups = std::max(most_groups, static_cast<unsigned>(views.size()));
+    }
+    EXPECT_GT(takeovers, 0u);
+    EXPECT_EQ(most_groups, 8u);
+    EXPECT_GT(q.stats().queries_sent, 100u);
+    EXPECT_GT(q.stats().ignored, 0u);
 }
