@@ -303,6 +303,23 @@ std::string_view drop_reason_name(GroupDrop d)
     return "?";
 }
 
+bool drop_is_malformed(GroupDrop d)
+{
+    switch (d) {
+    case GroupDrop::truncated:
+    case GroupDrop::bad_length:
+    case GroupDrop::bad_checksum:
+    case GroupDrop::bad_group:
+    case GroupDrop::bad_source:
+        return true;
+    case GroupDrop::unknown_type:
+    case GroupDrop::not_membership:
+    case GroupDrop::local_group:
+        return false;
+    }
+    return true;
+}
+
 uint32_t decode_code8(uint8_t code)
 {
     if (code < 0x80)

@@ -833,6 +833,12 @@ TEST(GroupPacket, DropReasonNames)
     EXPECT_EQ(names.size(), group_drop_count);
     EXPECT_EQ(drop_reason_name(GroupDrop::local_group), "local_group");
     EXPECT_EQ(drop_reason_name(GroupDrop::not_membership), "not_membership");
+    std::set<std::string_view> malformed;
+    for (size_t i = 0; i < group_drop_count; ++i)
+        if (drop_is_malformed(static_cast<GroupDrop>(i)))
+            malformed.insert(drop_reason_name(static_cast<GroupDrop>(i)));
+    EXPECT_EQ(malformed, (std::set<std::string_view>{"truncated", "bad_length", "bad_checksum", "bad_group",
+                                                      "bad_source"}));
 }
 
 TEST(GroupPacket, Destinations)

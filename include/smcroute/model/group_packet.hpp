@@ -58,6 +58,11 @@ enum class GroupDrop : uint8_t {
 inline constexpr size_t group_drop_count = 8;
 // "truncated", "bad_length", ...: the enumerator's name.
 std::string_view drop_reason_name(GroupDrop d);
+// True for the reasons that mean broken bytes (truncated, bad_length,
+// bad_checksum, bad_group, bad_source), which `show proxy` counts as
+// malformed; false for messages that are fine but not for us
+// (unknown_type, not_membership, local_group).
+bool drop_is_malformed(GroupDrop d);
 
 // A decoded message or the reason it was dropped.
 class GroupDecode {
