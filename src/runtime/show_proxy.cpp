@@ -6,6 +6,7 @@
 #include "smcroute/base/json.hpp"
 #include "smcroute/base/table.hpp"
 #include "smcroute/base/text.hpp"
+#include "smcroute/model/commands.hpp"
 
 namespace smcroute {
 

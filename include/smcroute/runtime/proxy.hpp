@@ -110,6 +110,7 @@ private:
     struct Downstream {
         IfName pattern; // the phyint's name (maybe a wildcard)
         ProxySpec spec;
+        friend bool operator==(const Downstream&, const Downstream&) = default;
     };
     struct FamilyConfig {
         std::optional<IfName> upstream;
