@@ -18,6 +18,7 @@ namespace {
 
 using namespace std::chrono_literals;
 using test::FakeKernel;
+using test::FakeMfc;
 using test::FakeMembership;
 
 IpAddr ip(std::string_view s) { return *IpAddr::parse(s); }
