@@ -159,6 +159,8 @@ void write_daemon(const StatusSnapshot& s, Sink& line)
     single(line, "smcroute_learned_routes", "gauge", "Kernel entries learned from rules", s.routes.learned);
     single(line, "smcroute_stop_filters", "gauge", "Stop filters for sources no rule forwards",
            s.routes.stop_filters);
+    single(line, "smcroute_proxy_entries", "gauge", "Kernel entries installed by the IGMP/MLD proxy",
+           s.routes.proxy);
     single(line, "smcroute_pending_routes", "gauge", "Routes and rules not in the kernel (missing interface)",
            s.routes.pending);
     single(line, "smcroute_max_learned_routes", "gauge", "Limit on learned routes plus stop filters, 0 none",

@@ -421,15 +421,24 @@ Status Router::add(const RouteSpec& spec, Origin origin, const SourceLoc* where)
     return {};
 }
 
-void Router::erase_rule(std::map<RuleKey, Rule>::iterator it)
+void Router::retire_rule(Rule& rule)
 {
-    Rule& rule = it->second;
     drop_learned(rule);
-    if (FamilyState* fs = family_state(rule.spec.family()))
+    FamilyState* fs = family_state(rule.spec.family());
+    if (fs)
         for (unsigned v : rule.iif_vifs)
             fs->vifs.release(v);
-    unindex_rule(rule);
+    rule.iif_vifs.clear();
+    if (!rule.proxy)
+        unindex_rule(rule);
+    else if (fs)
+        std::erase(fs->proxy_rules, &rule);
     unindex_rule_names(rule);
+}
+
+void Router::erase_rule(std::map<RuleKey, Rule>::iterator it)
+{
+    retire_rule(it->second);
     rules_.erase(it);
 }
 
@@ -551,6 +560,9 @@ void Router::clear()
         it = erase_static(it);
     while (!rules_.empty())
         erase_rule(rules_.begin());
+    for (auto& [key, rule] : proxy_rules_)
+        retire_rule(rule);
+    proxy_rules_.clear();
     for (FamilyState* fs : {v4_.get(), v6_.get()})
         if (fs) {
             fs->rule_index.clear();

@@ -1,5 +1,6 @@
 // runtime/router, events: what the Router tells the event bus (runtime/
-// events) — entries learned, installed as stop filters, expired or moved;
+// events) — entries learned (from rules or the proxy), installed as stop
+// filters, expired or moved;
 // interfaces appearing and vanishing and the pending routes they activate;
 // upcall losses. Called only while the bus has subscribers.
 #include "smcroute/runtime/router.hpp"
@@ -27,7 +28,7 @@ void Router::publish_installed(const FamilyState& fs, const SgKey& key, std::str
     ev.add("iif", std::string(iif));
     if (d.rule) {
         ev.add("oifs", mask_names(fs, d.hold.oif_mask));
-        ev.add("rule", cat(d.rule->spec.iif.view(), " ", d.rule->spec.key_str()));
+        ev.add("rule", d.rule->proxy ? std::string("proxy") : cat(d.rule->spec.iif.view(), " ", d.rule->spec.key_str()));
     }
     events_->publish(ev);
 }
@@ -37,7 +38,7 @@ void Router::publish_expired(const FamilyState& fs, const SgKey& key, const Dyna
     Event ev = sg_event(EventKind::expired, key);
     auto iif = mask_names(fs, 1u << d.hold.iif_vif);
     ev.add("iif", iif.empty() ? std::string("?") : iif.front());
-    ev.add("entry", std::string(d.rule ? "learned" : "stop_filter"));
+    ev.add("entry", std::string(!d.rule ? "stop_filter" : d.rule->proxy ? "proxy" : "learned"));
     events_->publish(ev);
 }
 

@@ -237,7 +237,7 @@ void Router::reconcile_rule(Rule& rule)
                 continue;
             auto v = fs->vifs.acquire(index, iface.name.view(), ttl_threshold(iface.name.view()));
             if (!v) {
-                log_.error(cat("rule ", rule.spec.key_str(), ": ", v.error().message));
+                log_.error(cat(rule.proxy ? "proxy " : "rule ", rule.spec.key_str(), ": ", v.error().message));
                 continue;
             }
             vifs.push_back(*v);
@@ -246,7 +246,8 @@ void Router::reconcile_rule(Rule& rule)
             reason = cat("inbound interface ", rule.spec.iif.view(), " does not exist");
     }
     if (!reason.empty() && reason != rule.pending_reason)
-        log_.notice(cat("rule ", rule.spec.key_str(), " pending: ", reason));
+        log_.notice(cat(rule.proxy ? cat("proxy rule ", rule.spec.iif.view(), " ") : std::string("rule "),
+                        rule.spec.key_str(), " pending: ", reason));
     std::sort(vifs.begin(), vifs.end());
     bool changed = vifs != rule.iif_vifs;
     if (fs) {
@@ -268,36 +269,40 @@ void Router::reconcile_learned(Rule& rule)
     if (!fs)
         return;
     std::vector<SgKey> keys(rule.learned.begin(), rule.learned.end());
-    for (const auto& key : keys) {
-        Dynamic& d = dynamic_.at(key);
-        auto it = ifaces_.find(fs->vifs.ifindex_of(d.hold.iif_vif));
-        if (it == ifaces_.end() || !rule_matches(rule, it->second, key) || disabled(it->second.name.view()) ||
-            !rule.pending_reason.empty()) {
-            drop_dynamic(key, true);
-            continue;
-        }
-        auto next = acquire(*fs, it->second, rule.spec.oifs);
-        if (!next) {
-            log_.error(cat("rule ", rule.spec.key_str(), ": ", next.error().message));
-            drop_dynamic(key, true);
-            continue;
-        }
-        Hold h = *next;
-        h.in_kernel = true;
-        if (h == d.hold) { // unchanged: leave the kernel alone
-            release(*fs, h);
-            continue;
-        }
-        if (auto st = program(*fs, key, h); !st) {
-            log_.error(st.error().message);
-            release(*fs, h);
-            drop_dynamic(key, true);
-            continue;
-        }
-        assert(h.iif_vif == d.hold.iif_vif); // held: the interface keeps its slot
-        release(*fs, d.hold);
-        d.hold = h;
+    for (const auto& key : keys)
+        reconcile_entry(*fs, rule, key);
+}
+
+void Router::reconcile_entry(FamilyState& fs, Rule& rule, const SgKey& key)
+{
+    Dynamic& d = dynamic_.at(key);
+    auto it = ifaces_.find(fs.vifs.ifindex_of(d.hold.iif_vif));
+    if (it == ifaces_.end() || !rule_matches(rule, it->second, key) || disabled(it->second.name.view()) ||
+        !rule.pending_reason.empty()) {
+        drop_dynamic(key, true);
+        return;
     }
+    auto next = acquire_for(fs, rule, it->second, key);
+    if (!next) {
+        log_.error(cat(rule.proxy ? "proxy " : "rule ", rule.spec.key_str(), ": ", next.error().message));
+        drop_dynamic(key, true);
+        return;
+    }
+    Hold h = *next;
+    h.in_kernel = true;
+    if (h == d.hold) { // unchanged: leave the kernel alone
+        release(fs, h);
+        return;
+    }
+    if (auto st = program(fs, key, h); !st) {
+        log_.error(st.error().message);
+        release(fs, h);
+        drop_dynamic(key, true);
+        return;
+    }
+    assert(h.iif_vif == d.hold.iif_vif); // held: the interface keeps its slot
+    release(fs, d.hold);
+    d.hold = h;
 }
 
 void Router::reconcile_all()
@@ -306,6 +311,8 @@ void Router::reconcile_all()
         if (auto st = reconcile_static(e); !st)
             log_.error(st.error().message);
     for (auto& [key, rule] : rules_)
+        reconcile_rule(rule);
+    for (auto& [key, rule] : proxy_rules_)
         reconcile_rule(rule);
     // Learned entries and stop filters whose interfaces are gone.
     std::vector<SgKey> stale;
@@ -373,6 +380,18 @@ void Router::reconcile_interface(const IfName& name, unsigned removed_ifindex)
         if (!(named_rules && named_rules->count(r)) &&
             ((r->spec.iif.is_wildcard() && r->spec.iif.matches(ifname)) || wildcard_matches(r->spec.oifs)))
             rules.push_back(r);
+    // A proxy entry's OIFs may be any interface a proxy rule of its family
+    // covers: one of them changing re-evaluates every proxy rule of that family.
+    for (FamilyState* fs : {v4_.get(), v6_.get()}) {
+        if (!fs || fs->proxy_rules.empty())
+            continue;
+        const Family f = fs->kernel->family();
+        if (std::none_of(rules.begin(), rules.end(), [&](const Rule* r) { return r->proxy && r->spec.family() == f; }))
+            continue;
+        for (Rule* r : fs->proxy_rules)
+            if (std::find(rules.begin(), rules.end(), r) == rules.end())
+                rules.push_back(r);
+    }
     std::sort(rules.begin(), rules.end(), [](const Rule* a, const Rule* b) { return a->seq < b->seq; });
     for (Rule* r : rules)
         reconcile_rule(*r);

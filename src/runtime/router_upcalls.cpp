@@ -22,8 +22,13 @@ void Router::drop_dynamic(const SgKey& key, bool delete_from_kernel)
     if (delete_from_kernel)
         unprogram(*fs, key);
     release(*fs, d.hold);
-    if (d.rule)
+    if (d.rule) {
         d.rule->learned.erase(key);
+        if (d.rule->proxy)
+            if (auto g = proxy_by_group_.find(key.group); g != proxy_by_group_.end() && g->second.erase(key) &&
+                                                         g->second.empty())
+                proxy_by_group_.erase(g);
+    }
     if (d.prev)
         d.prev->second.next = d.next;
     else
@@ -75,7 +80,7 @@ void Router::learn(FamilyState& fs, Rule* rule, const Interface& iif, unsigned v
 {
     Hold h;
     if (rule) {
-        auto acquired = acquire(fs, iif, rule->spec.oifs);
+        auto acquired = acquire_for(fs, *rule, iif, key);
         if (!acquired) {
             log_.error(cat("install ", key.source.str(), ",", key.group.str(), ": ", acquired.error().message));
             return;
@@ -110,10 +115,13 @@ void Router::learn(FamilyState& fs, Rule* rule, const Interface& iif, unsigned v
     fs.dynamic_on_vif[h.iif_vif] = &*it;
     if (rule) {
         rule->learned.insert(key);
-        ++installed_from_rules_;
+        if (rule->proxy)
+            proxy_by_group_[key.group].insert(key);
+        else
+            ++installed_from_rules_;
         if (log_.enabled(LogLevel::info))
             log_.info(cat("learned (", key.source.str(), ", ", key.group.str(), ") from ", iif.name.view(),
-                          " via rule ", rule->spec.key_str()));
+                          rule->proxy ? " via the proxy" : cat(" via rule ", rule->spec.key_str())));
         if (on_learned_)
             on_learned_(key, iif.name.view());
     } else if (log_.enabled(LogLevel::debug)) {
@@ -149,7 +157,7 @@ void Router::handle_upcall(Family family, const Upcall& up)
         return;
     }
     const Interface& iif = iit->second;
-    learn(*fs, match_rule(*fs, iif, key), iif, up.vif, key);
+    learn(*fs, match_any(*fs, iif, key), iif, up.vif, key);
     if (publishing())
         publish_installed(*fs, key, iif.name.view());
 }
@@ -203,7 +211,7 @@ void Router::handle_wrongvif(FamilyState& fs, const Upcall& up)
     if (iit == ifaces_.end())
         return;
     const Interface iif = iit->second;
-    Rule* rule = match_rule(fs, iif, key);
+    Rule* rule = match_any(fs, iif, key);
     if (!rule)
         return; // no rule allows it there: keep the entry where it is
     log_.notice(cat("(", key.source.str(), ", ", key.group.str(), ") moved to ", iif.name.view()));
@@ -223,14 +231,16 @@ void Router::reevaluate_stop_filters(Rule& rule)
     FamilyState* fs = family_state(rule.spec.family());
     if (!fs)
         return;
-    // Only stop filters arriving where the rule listens can match it.
+    // Only stop filters (and, for a rule, proxy entries: a rule takes
+    // over from the proxy) arriving where the rule listens can match it.
+    auto yields = [&](const Rule* had) { return !had || (had->proxy && !rule.proxy); };
     std::vector<std::pair<SgKey, unsigned>> hits;
     for (unsigned vif : rule.iif_vifs) {
         auto it = ifaces_.find(fs->vifs.ifindex_of(vif));
         if (it == ifaces_.end())
             continue;
         for (const DynamicEntry* e = fs->dynamic_on_vif[vif]; e; e = e->second.next)
-            if (!e->second.rule && rule_matches(rule, it->second, e->first))
+            if (yields(e->second.rule) && rule_matches(rule, it->second, e->first))
                 hits.emplace_back(e->first, vif);
     }
     for (const auto& [key, vif] : hits) {
@@ -239,7 +249,7 @@ void Router::reevaluate_stop_filters(Rule& rule)
             continue;
         Interface iif = it->second;
         drop_dynamic(key, false); // replaced by the add below
-        learn(*fs, match_rule(*fs, iif, key), iif, vif, key);
+        learn(*fs, match_any(*fs, iif, key), iif, vif, key);
         if (publishing())
             publish_installed(*fs, key, iif.name.view());
     }

@@ -1,5 +1,6 @@
 // runtime/router, the views `show` reads: a RouteView per rule, static
-// route, learned entry and stop filter, and Listings over the live table.
+// route, learned entry, stop filter and proxy entry, and Listings over the
+// live table.
 #include "smcroute/runtime/router.hpp"
 
 #include <algorithm>
@@ -85,6 +86,7 @@ std::string_view route_kind_name(RouteView::Kind k)
     case RouteView::Kind::learned: return "learned";
     case RouteView::Kind::stop: return "stop";
     case RouteView::Kind::route: return "route";
+    case RouteView::Kind::proxy: return "proxy";
     }
     return "?";
 }
@@ -127,7 +129,7 @@ RouteView Router::view_of(const DynamicEntry& e) const
     const Dynamic& d = e.second;
     const FamilyState* fs = family_state(e.first.group.family());
     RouteView v;
-    v.kind = d.rule ? RouteView::Kind::learned : RouteView::Kind::stop;
+    v.kind = !d.rule ? RouteView::Kind::stop : d.rule->proxy ? RouteView::Kind::proxy : RouteView::Kind::learned;
     v.spec = d.rule ? &d.rule->spec : nullptr;
     v.key = e.first;
     auto it = ifaces_.find(fs->vifs.ifindex_of(d.hold.iif_vif));
@@ -266,7 +268,7 @@ RouterCounts Router::counts() const
     c.static_routes = static_.size();
     c.rules = rules_.size();
     for (const auto& [key, d] : dynamic_)
-        ++(d.rule ? c.learned : c.stop_filters);
+        ++(!d.rule ? c.stop_filters : d.rule->proxy ? c.proxy : c.learned);
     for (const auto& e : static_)
         if (!e.second.hold.in_kernel)
             ++c.pending;

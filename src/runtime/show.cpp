@@ -25,6 +25,7 @@ std::string_view state_name(const RouteView& v)
     case RouteView::Kind::route: return "active";
     case RouteView::Kind::learned: return "learned";
     case RouteView::Kind::stop: return "stop";
+    case RouteView::Kind::proxy: return "proxy";
     }
     return "?";
 }
@@ -199,7 +200,8 @@ private:
                      ? 0
                      : static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::seconds>(now - v.since).count());
         expires_s_.reset();
-        if (have_counters_ && (v.kind == RouteView::Kind::learned || (v.kind == RouteView::Kind::stop && !v.spec)))
+        if (have_counters_ && (v.kind == RouteView::Kind::learned || v.kind == RouteView::Kind::proxy ||
+                               (v.kind == RouteView::Kind::stop && !v.spec)))
             if (auto at = router_.expires_at(v.key, counters_.packets))
                 expires_s_ = *at <= now ? 0
                                         : static_cast<uint64_t>(
@@ -207,6 +209,8 @@ private:
         origin_.clear();
         if (v.kind == RouteView::Kind::learned)
             origin_.append("rule ").append(v.spec->key_str());
+        else if (v.kind == RouteView::Kind::proxy)
+            origin_ = "proxy";
         else if (v.kind == RouteView::Kind::stop && !v.spec)
             origin_ = "upcall";
         else if (v.origin == Origin::client)
@@ -229,7 +233,9 @@ private:
         o.member("iif", iif_).key("oifs").array();
         for (size_t i = 0; i < n_oifs_; ++i)
             o.string(oif(v, i));
-        o.end().member("state", state_).member("origin", v.origin == Origin::config ? "config" : "client");
+        o.end().member("state", state_).member("origin", v.kind == RouteView::Kind::proxy    ? "proxy"
+                                                   : v.origin == Origin::config ? "config"
+                                                                                : "client");
         if (!v.pending_reason.empty())
             o.member("reason", v.pending_reason);
         if (v.kind == RouteView::Kind::rule)

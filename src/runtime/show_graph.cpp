@@ -43,6 +43,7 @@ std::string_view kind_word(RouteView::Kind k, bool plural)
     case RouteView::Kind::route: return plural ? "routes" : "route";
     case RouteView::Kind::learned: return plural ? "learned entries" : "learned";
     case RouteView::Kind::stop: return plural ? "stop filters" : "stop filter";
+    case RouteView::Kind::proxy: return plural ? "proxy entries" : "proxy";
     }
     return "?";
 }
@@ -55,6 +56,7 @@ std::string_view edge_style(RouteView::Kind k, bool active)
     switch (k) {
     case RouteView::Kind::rule: return ", color=blue, fontcolor=blue";
     case RouteView::Kind::stop: return ", color=red, fontcolor=red";
+    case RouteView::Kind::proxy: return ", color=darkgreen, fontcolor=darkgreen";
     case RouteView::Kind::route:
     case RouteView::Kind::learned: break;
     }

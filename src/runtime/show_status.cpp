@@ -85,6 +85,7 @@ void render_text(const StatusSnapshot& s, Reply& reply)
     kv.add("rules", cat(s.routes.rules));
     kv.add("learned entries", cat(s.routes.learned));
     kv.add("stop filters", cat(s.routes.stop_filters));
+    kv.add("proxy entries", cat(s.routes.proxy));
     kv.add("pending routes", cat(s.routes.pending));
     kv.add("max learned", d.max_learned ? cat(d.max_learned) : "no limit");
     kv.add("VIFs used", cat(s.routes.vifs_inet, " of ", max_vifs));
@@ -131,7 +132,7 @@ void render_json(const StatusSnapshot& s, Reply& reply)
     w.key("reloads").object().member("done", d.reloads_done).member("refused", d.reloads_refused).end();
 
     w.key("routes").object().member("static", s.routes.static_routes).member("rules", s.routes.rules);
-    w.member("learned", s.routes.learned).member("stop_filters", s.routes.stop_filters);
+    w.member("learned", s.routes.learned).member("stop_filters", s.routes.stop_filters).member("proxy", s.routes.proxy);
     w.member("pending", s.routes.pending).member("max_learned", d.max_learned).end();
 
     w.key("vifs").object().member("inet", s.routes.vifs_inet).member("inet6", s.routes.mifs_inet6);

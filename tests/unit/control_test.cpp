@@ -672,6 +672,47 @@ TEST_F(ControlTest, ShowDetailGivesOriginsAgesAndExpiry)
     EXPECT_EQ(plain.find("\"age\""), std::string::npos) << plain;
 }
 
+// Proxy entries (Router::set_proxy) are rows of kind proxy: after the
+// rules and static routes, with the other dynamic entries; origin "proxy".
+TEST_F(ControlTest, ShowListsProxyEntries)
+{
+    auto collapse_spaces = [](const std::string& row) {
+        std::string out;
+        for (char c : row)
+            if (c != ' ' || out.empty() || out.back() != ' ')
+                out += c;
+        return out;
+    };
+    struct Fwd final : ProxyForwarding {
+        std::vector<IfName> proxy_oifs(std::string_view, const SgKey&) const override
+        {
+            return {IfName::parse("eth1").value()};
+        }
+    } fwd;
+    router.set_proxy(Family::inet, IfName::parse("eth0").value(), {IfName::parse("eth1").value()}, &fwd);
+    ASSERT_EQ(run({"add", "eth2", "225.4.4.0/24", "eth0"}).status, 0u);
+    Upcall up;
+    up.kind = Upcall::Kind::nocache;
+    up.vif = router.vif_of(Family::inet, 1).value();
+    up.source = IpAddr::parse("10.0.0.9").value();
+    up.group = IpAddr::parse("239.1.1.1").value();
+    router.handle_upcall(Family::inet, up);
+    router.set_expiry_interval(std::chrono::seconds(60));
+    k4.canned_counters[{up.source, up.group}] = MfcCounters{5, 500, 0};
+    clock.advance(std::chrono::seconds(7));
+    EXPECT_EQ(run({"show"}, req_json).all(), "{\"routes\": [\n"
+              "{\"kind\": \"rule\", \"source\": \"*\", \"group\": \"225.4.4.0/24\", \"iif\": \"eth2\", \"oifs\": [\"eth0\"], \"state\": \"rule\", \"origin\": \"client\", \"learned\": 0}\n"
+              ",{\"kind\": \"proxy\", \"source\": \"10.0.0.9\", \"group\": \"239.1.1.1\", \"iif\": \"eth0\", \"oifs\": [\"eth1\"], \"state\": \"proxy\", \"origin\": \"proxy\"}\n"
+              "]}\n");
+    EXPECT_EQ(run({"show"}, req_json | req_detail).rows.at(2),
+              ",{\"kind\": \"proxy\", \"source\": \"10.0.0.9\", \"group\": \"239.1.1.1\", \"iif\": \"eth0\", \"oifs\": [\"eth1\"], \"state\": \"proxy\", \"origin\": \"proxy\", \"packets\": 5, \"bytes\": 500, \"wrong_if\": 0, \"age\": 7, \"expires_in\": 113}");
+    auto text = run({"show"}, req_detail);
+    ASSERT_EQ(text.rows.size(), 2u) << text.all();
+    EXPECT_EQ(collapse_spaces(text.rows[1]), "(10.0.0.9, 239.1.1.1) eth0 proxy 5 500 0 7s 1m53s proxy eth1");
+    auto plain = run({"show"});
+    EXPECT_EQ(collapse_spaces(plain.rows.at(1)), "(10.0.0.9, 239.1.1.1) eth0 proxy eth1");
+}
+
 TEST(ControlNoV6Test, Ipv6RouteWithoutIpv6FailsCleanly)
 {
     Logger log;

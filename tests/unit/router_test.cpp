@@ -1658,3 +1658,399 @@ TEST_F(RouterEventsTest, NoSubscriberNoEvent)
 
 } // namespace
 } // namespace smcroute
+
+// The proxy's rules (router_proxy) -----------------------------------------------
+
+namespace smcroute {
+namespace {
+
+// The proxy as the router sees it: which interfaces want which group, and
+// sources a downstream excluded (as an INCLUDE-mode record would). Answers
+// naively with the upstream and every wanted downstream, the inbound
+// interface included: leaving it out is the router's job. Counts its calls.
+class FakeProxy final : public ProxyForwarding {
+public:
+    std::vector<IfName> proxy_oifs(std::string_view iif, const SgKey& key) const override
+    {
+        ++calls;
+        ++calls_by_group[key.group.str()];
+        std::vector<IfName> out;
+        if (iif != upstream)
+            out.push_back(IfName::parse(upstream).value());
+        if (blocked.count(key.source.str()))
+            return out;
+        if (auto it = wanted.find(key.group.str()); it != wanted.end())
+            for (const auto& n : it->second)
+                out.push_back(IfName::parse(n).value());
+        return out;
+    }
+    std::string upstream = "eth0";
+    std::map<std::string, std::vector<std::string>> wanted; // group -> downstreams
+    std::set<std::string> blocked;                          // sources no downstream wants
+    mutable unsigned calls = 0;
+    mutable std::map<std::string, unsigned> calls_by_group;
+};
+
+std::vector<IfName> if_names(std::initializer_list<std::string_view> names)
+{
+    std::vector<IfName> out;
+    for (auto n : names)
+        out.push_back(IfName::parse(n).value());
+    return out;
+}
+
+class RouterProxyTest : public RouterTest {
+protected:
+    void proxy(std::initializer_list<std::string_view> downstreams, std::string_view upstream = "eth0")
+    {
+        router.set_proxy(Family::inet, IfName::parse(upstream).value(), if_names(downstreams), &fwd);
+    }
+    void upcall(std::string_view iif, std::string_view s, std::string_view g)
+    {
+        router.handle_upcall(Family::inet, nocache(must_vif(iif), s, g));
+    }
+    FakeProxy fwd;
+};
+
+TEST_F(RouterProxyTest, UpcallOnTheUpstreamWithNoListenerInstallsAnEntryWithoutOifs)
+{
+    proxy({"eth1", "eth2"});
+    EXPECT_EQ(vif_names(), (Names{"eth0", "eth1", "eth2"})) << "proxy rules hold their inbound VIFs";
+    EXPECT_TRUE(k4.mfc.empty());
+    upcall("eth0", "10.0.0.1", "239.1.1.1");
+    const FakeMfc* e = mfc("10.0.0.1", "239.1.1.1");
+    ASSERT_TRUE(e);
+    EXPECT_EQ(iif_name(*e), "eth0");
+    EXPECT_EQ(oif_names(*e), Names{});
+    EXPECT_EQ(fwd.calls, 1u);
+    RouterCounts c = router.counts();
+    EXPECT_EQ(c.proxy, 1u);
+    EXPECT_EQ(c.learned, 0u);
+    EXPECT_EQ(c.stop_filters, 0u);
+    EXPECT_EQ(c.rules, 0u) << "proxy rules are not rules";
+    EXPECT_EQ(router.upcall_stats().installed, 0u) << "installed from rules counts rules only";
+}
+
+TEST_F(RouterProxyTest, ProxyChangedWidensOnlyThatGroupsEntriesInPlace)
+{
+    proxy({"eth1", "eth2"});
+    fwd.blocked = {"10.0.0.3"};
+    upcall("eth0", "10.0.0.1", "239.1.1.1");
+    upcall("eth0", "10.0.0.2", "239.1.1.1");
+    upcall("eth0", "10.0.0.3", "239.1.1.1"); // nobody wants this source
+    upcall("eth0", "10.0.0.1", "239.2.2.2"); // another group
+    const unsigned adds = k4.add_mfc_calls, dels = k4.del_mfc_calls;
+    fwd.calls_by_group.clear();
+    fwd.wanted["239.1.1.1"] = {"eth1"};
+    fwd.wanted["239.2.2.2"] = {"eth2"}; // changed, but not announced
+    router.proxy_changed(Family::inet, ip("239.1.1.1"));
+    EXPECT_EQ(k4.add_mfc_calls, adds + 2) << "one MRT_ADD_MFC over each entry whose VIFs changed";
+    EXPECT_EQ(k4.del_mfc_calls, dels) << "never deleted: the flow does not stop";
+    EXPECT_EQ(fwd.calls_by_group, (std::map<std::string, unsigned>{{"239.1.1.1", 3}}));
+    EXPECT_EQ(oif_names(*mfc("10.0.0.1", "239.1.1.1")), Names{"eth1"});
+    EXPECT_EQ(oif_names(*mfc("10.0.0.2", "239.1.1.1")), Names{"eth1"});
+    EXPECT_EQ(oif_names(*mfc("10.0.0.3", "239.1.1.1")), Names{});
+    EXPECT_EQ(oif_names(*mfc("10.0.0.1", "239.2.2.2")), Names{}) << "another group's entry untouched";
+    EXPECT_EQ(vif_names(), (Names{"eth0", "eth1", "eth2"}));
+
+    // Unchanged: nothing re-programmed.
+    router.proxy_changed(Family::inet, ip("239.1.1.1"));
+    EXPECT_EQ(k4.add_mfc_calls, adds + 2);
+    // Narrowing works in place too; a group without entries costs nothing.
+    fwd.wanted.erase("239.1.1.1");
+    router.proxy_changed(Family::inet, ip("239.1.1.1"));
+    router.proxy_changed(Family::inet, ip("239.9.9.9"));
+    EXPECT_EQ(k4.add_mfc_calls, adds + 4);
+    EXPECT_EQ(k4.del_mfc_calls, dels);
+    EXPECT_EQ(oif_names(*mfc("10.0.0.1", "239.1.1.1")), Names{});
+    EXPECT_EQ(k4.mfc.size(), 4u);
+}
+
+TEST_F(RouterProxyTest, DownstreamSourceGoesUpstreamAndToOtherWantingDownstreamsNeverItsOwn)
+{
+    proxy({"eth1", "eth2", "eth3"});
+    fwd.wanted["239.1.1.1"] = {"eth1", "eth2"}; // eth1 wants it too: it is the source's own link
+    upcall("eth1", "10.1.0.5", "239.1.1.1");
+    const FakeMfc* e = mfc("10.1.0.5", "239.1.1.1");
+    ASSERT_TRUE(e);
+    EXPECT_EQ(iif_name(*e), "eth1");
+    EXPECT_EQ(oif_names(*e), (Names{"eth0", "eth2"}));
+    auto v = view_of("10.1.0.5", "239.1.1.1");
+    ASSERT_TRUE(v);
+    EXPECT_EQ(v->kind, RouteView::Kind::proxy);
+}
+
+TEST_F(RouterProxyTest, ARuleBeatsTheProxy)
+{
+    ASSERT_TRUE(router.add(spec("eth0", "", "239.1.1.0/24", {"eth3"}), Origin::config));
+    proxy({"eth1", "eth2"});
+    fwd.wanted["239.1.1.1"] = {"eth1"};
+    upcall("eth0", "10.0.0.1", "239.1.1.1");
+    upcall("eth0", "10.0.0.1", "239.7.7.7"); // no rule: the proxy's
+    const FakeMfc* e = mfc("10.0.0.1", "239.1.1.1");
+    ASSERT_TRUE(e);
+    EXPECT_EQ(oif_names(*e), Names{"eth3"});
+    EXPECT_EQ(view_of("10.0.0.1", "239.1.1.1")->kind, RouteView::Kind::learned);
+    EXPECT_EQ(view_of("10.0.0.1", "239.7.7.7")->kind, RouteView::Kind::proxy);
+    EXPECT_EQ(fwd.calls_by_group, (std::map<std::string, unsigned>{{"239.7.7.7", 1}}));
+}
+
+TEST_F(RouterProxyTest, ARuleAddedLaterTakesOverAndItsRemovalHandsUpcallsBack)
+{
+    proxy({"eth1", "eth2"});
+    fwd.wanted["239.1.1.1"] = {"eth1"};
+    upcall("eth0", "10.0.0.1", "239.1.1.1");
+    upcall("eth0", "10.0.0.1", "239.7.7.7");
+    const unsigned dels = k4.del_mfc_calls;
+    ASSERT_TRUE(router.add(spec("eth0", "", "239.1.1.0/24", {"eth3"}), Origin::client));
+    EXPECT_EQ(oif_names(*mfc("10.0.0.1", "239.1.1.1")), Names{"eth3"});
+    EXPECT_EQ(view_of("10.0.0.1", "239.1.1.1")->kind, RouteView::Kind::learned);
+    EXPECT_EQ(view_of("10.0.0.1", "239.7.7.7")->kind, RouteView::Kind::proxy) << "the rule does not match it";
+    EXPECT_EQ(k4.del_mfc_calls, dels) << "taken over in place";
+    EXPECT_EQ(router.counts().proxy, 1u);
+    // proxy_changed leaves the rule's entry alone.
+    fwd.wanted["239.1.1.1"] = {"eth1", "eth2"};
+    router.proxy_changed(Family::inet, ip("239.1.1.1"));
+    EXPECT_EQ(oif_names(*mfc("10.0.0.1", "239.1.1.1")), Names{"eth3"});
+
+    ASSERT_TRUE(router.remove(spec("eth0", "", "239.1.1.0/24", {}), false));
+    EXPECT_FALSE(mfc("10.0.0.1", "239.1.1.1"));
+    upcall("eth0", "10.0.0.1", "239.1.1.1");
+    EXPECT_EQ(oif_names(*mfc("10.0.0.1", "239.1.1.1")), (Names{"eth1", "eth2"}));
+    EXPECT_EQ(view_of("10.0.0.1", "239.1.1.1")->kind, RouteView::Kind::proxy);
+}
+
+TEST_F(RouterProxyTest, AStaticRouteBeatsTheProxy)
+{
+    ASSERT_TRUE(router.add(spec("eth0", "10.0.0.1", "239.1.1.1", {"eth3"}), Origin::config));
+    proxy({"eth1", "eth2"});
+    fwd.wanted["239.1.1.1"] = {"eth1"};
+    const unsigned adds = k4.add_mfc_calls;
+    upcall("eth0", "10.0.0.1", "239.1.1.1"); // the kernel would not ask: nothing happens
+    EXPECT_EQ(k4.add_mfc_calls, adds);
+    EXPECT_EQ(fwd.calls, 0u);
+    EXPECT_EQ(oif_names(*mfc("10.0.0.1", "239.1.1.1")), Names{"eth3"});
+    EXPECT_EQ(view_of("10.0.0.1", "239.1.1.1")->kind, RouteView::Kind::route);
+    EXPECT_EQ(router.counts().proxy, 0u);
+}
+
+TEST_F(RouterProxyTest, ChangedDownstreamsDropAndKeepExactlyTheRightEntries)
+{
+    proxy({"eth1", "eth2"});
+    fwd.wanted["239.1.1.1"] = {"eth2"};
+    upcall("eth0", "10.0.0.1", "239.1.1.1");
+    upcall("eth1", "10.1.0.1", "239.1.1.1");
+    upcall("eth2", "10.2.0.1", "239.1.1.1");
+    ASSERT_EQ(router.counts().proxy, 3u);
+    EXPECT_EQ(oif_names(*mfc("10.0.0.1", "239.1.1.1")), Names{"eth2"});
+    const unsigned dels = k4.del_mfc_calls;
+
+    fwd.wanted["239.1.1.1"] = {"eth3"};
+    proxy({"eth1", "eth3"}); // eth2 is no longer a downstream, eth3 is
+    EXPECT_EQ(k4.del_mfc_calls, dels + 1) << "only the entry arriving on eth2 is deleted";
+    EXPECT_FALSE(mfc("10.2.0.1", "239.1.1.1"));
+    ASSERT_TRUE(mfc("10.0.0.1", "239.1.1.1"));
+    EXPECT_EQ(oif_names(*mfc("10.0.0.1", "239.1.1.1")), Names{"eth3"}) << "re-evaluated in place";
+    ASSERT_TRUE(mfc("10.1.0.1", "239.1.1.1"));
+    EXPECT_EQ(oif_names(*mfc("10.1.0.1", "239.1.1.1")), (Names{"eth0", "eth3"}));
+    EXPECT_EQ(router.counts().proxy, 2u);
+    EXPECT_EQ(vif_names(), (Names{"eth0", "eth1", "eth3"}));
+
+    // An entry whose downstream is now covered by a wildcard instead stays.
+    proxy({"eth+"});
+    EXPECT_EQ(k4.del_mfc_calls, dels + 1);
+    EXPECT_EQ(router.counts().proxy, 2u);
+    upcall("eth2", "10.2.0.1", "239.1.1.1");
+    EXPECT_EQ(router.counts().proxy, 3u);
+
+    // No proxy: every entry goes, and the VIFs with them.
+    router.set_proxy(Family::inet, std::nullopt, {}, nullptr);
+    EXPECT_EQ(router.counts().proxy, 0u);
+    EXPECT_TRUE(k4.mfc.empty());
+    EXPECT_TRUE(k4.vifs.empty());
+}
+
+TEST_F(RouterProxyTest, WildcardDownstreamFollowsLinksAppearingAndVanishing)
+{
+    proxy({"veth+"});
+    EXPECT_EQ(vif_names(), Names{"eth0"});
+    fwd.wanted["239.1.1.1"] = {"veth0", "veth1"};
+    upcall("eth0", "10.0.0.1", "239.1.1.1");
+    EXPECT_EQ(oif_names(*mfc("10.0.0.1", "239.1.1.1")), Names{}) << "neither downstream exists yet";
+
+    router.link_event(LinkEvent{LinkEvent::Kind::added_or_changed, make_iface("veth0", 10)});
+    EXPECT_EQ(vif_names(), (Names{"eth0", "veth0"}));
+    EXPECT_EQ(oif_names(*mfc("10.0.0.1", "239.1.1.1")), Names{"veth0"});
+    upcall("veth0", "10.9.0.1", "239.1.1.1");
+    EXPECT_EQ(oif_names(*mfc("10.9.0.1", "239.1.1.1")), Names{"eth0"});
+
+    const unsigned dels = k4.del_mfc_calls;
+    router.link_event(LinkEvent{LinkEvent::Kind::added_or_changed, make_iface("veth1", 11)});
+    EXPECT_EQ(oif_names(*mfc("10.0.0.1", "239.1.1.1")), (Names{"veth0", "veth1"}));
+    EXPECT_EQ(oif_names(*mfc("10.9.0.1", "239.1.1.1")), (Names{"eth0", "veth1"}));
+    EXPECT_EQ(k4.del_mfc_calls, dels);
+
+    router.link_event(LinkEvent{LinkEvent::Kind::removed, make_iface("veth0", 10)});
+    EXPECT_FALSE(mfc("10.9.0.1", "239.1.1.1")) << "arrived on the vanished downstream";
+    ASSERT_TRUE(mfc("10.0.0.1", "239.1.1.1"));
+    EXPECT_EQ(oif_names(*mfc("10.0.0.1", "239.1.1.1")), Names{"veth1"});
+    EXPECT_EQ(vif_names(), (Names{"eth0", "veth1"}));
+
+    // A link event of an interface no proxy rule covers re-evaluates nothing.
+    const unsigned calls = fwd.calls;
+    router.link_event(LinkEvent{LinkEvent::Kind::added_or_changed, make_iface("dummy0", 50)});
+    router.link_event(LinkEvent{LinkEvent::Kind::removed, make_iface("dummy0", 50)});
+    EXPECT_EQ(fwd.calls, calls);
+}
+
+TEST_F(RouterProxyTest, ProxyEntriesCountAgainstTheLearnedLimit)
+{
+    router.set_max_learned(2);
+    proxy({"eth1"});
+    upcall("eth0", "10.0.0.1", "239.1.1.1");
+    upcall("eth0", "10.0.0.2", "239.1.1.1");
+    upcall("eth0", "10.0.0.3", "239.1.1.1");
+    EXPECT_EQ(router.counts().proxy, 2u);
+    EXPECT_EQ(router.upcall_stats().refused, 1u);
+    EXPECT_FALSE(mfc("10.0.0.3", "239.1.1.1"));
+    EXPECT_EQ(router.flush_dynamic(), 2u);
+    EXPECT_TRUE(k4.mfc.empty());
+    EXPECT_EQ(vif_names(), (Names{"eth0", "eth1"})) << "the proxy rules keep listening";
+    upcall("eth0", "10.0.0.3", "239.1.1.1");
+    EXPECT_TRUE(mfc("10.0.0.3", "239.1.1.1"));
+}
+
+TEST_F(RouterProxyTest, IdleProxyEntriesExpire)
+{
+    proxy({"eth1"});
+    upcall("eth0", "10.0.0.1", "239.1.1.1"); // busy
+    upcall("eth0", "10.0.0.2", "239.1.1.1"); // idle
+    k4.canned_counters[{ip("10.0.0.1"), ip("239.1.1.1")}] = MfcCounters{10, 1000, 0};
+    EXPECT_EQ(router.expire_idle(), 0u);
+    k4.canned_counters[{ip("10.0.0.1"), ip("239.1.1.1")}] = MfcCounters{20, 2000, 0};
+    EXPECT_EQ(router.expire_idle(), 1u);
+    EXPECT_TRUE(mfc("10.0.0.1", "239.1.1.1"));
+    EXPECT_FALSE(mfc("10.0.0.2", "239.1.1.1"));
+    // An expired entry is gone from proxy_changed's index too.
+    fwd.wanted["239.1.1.1"] = {"eth1"};
+    fwd.calls = 0;
+    router.proxy_changed(Family::inet, ip("239.1.1.1"));
+    EXPECT_EQ(fwd.calls, 1u);
+    EXPECT_EQ(oif_names(*mfc("10.0.0.1", "239.1.1.1")), Names{"eth1"});
+}
+
+TEST_F(RouterProxyTest, WrongvifMovesAProxyEntryToAnotherProxyInterface)
+{
+    proxy({"eth1", "eth2"});
+    fwd.wanted["239.1.1.1"] = {"eth1", "eth2"};
+    upcall("eth0", "10.0.0.9", "239.1.1.1");
+    EXPECT_EQ(oif_names(*mfc("10.0.0.9", "239.1.1.1")), (Names{"eth1", "eth2"}));
+    Upcall w = nocache(must_vif("eth1"), "10.0.0.9", "239.1.1.1");
+    w.kind = Upcall::Kind::wrongvif;
+    router.handle_upcall(Family::inet, w);
+    const FakeMfc* e = mfc("10.0.0.9", "239.1.1.1");
+    ASSERT_TRUE(e);
+    EXPECT_EQ(iif_name(*e), "eth1");
+    EXPECT_EQ(oif_names(*e), (Names{"eth0", "eth2"}));
+    EXPECT_EQ(view_of("10.0.0.9", "239.1.1.1")->kind, RouteView::Kind::proxy);
+    // The moved entry is still in proxy_changed's index.
+    fwd.wanted["239.1.1.1"] = {"eth2"};
+    router.proxy_changed(Family::inet, ip("239.1.1.1"));
+    EXPECT_EQ(oif_names(*mfc("10.0.0.9", "239.1.1.1")), (Names{"eth0", "eth2"}));
+    fwd.wanted.erase("239.1.1.1");
+    router.proxy_changed(Family::inet, ip("239.1.1.1"));
+    EXPECT_EQ(oif_names(*mfc("10.0.0.9", "239.1.1.1")), Names{"eth0"});
+}
+
+TEST_F(RouterProxyTest, ViewsListProxyEntriesWithTheDynamicOnesByGroupThenSource)
+{
+    ASSERT_TRUE(router.add(spec("eth3", "", "239.5.0.0/16", {"eth2"}), Origin::config));
+    proxy({"eth1"});
+    fwd.wanted["239.9.9.9"] = {"eth1"};
+    upcall("eth0", "10.0.0.2", "239.9.9.9");
+    upcall("eth3", "10.3.0.1", "239.5.5.5"); // learned from the rule
+    upcall("eth0", "10.0.0.1", "239.9.9.9");
+    upcall("eth0", "10.0.0.1", "239.1.1.1");
+    std::vector<std::string> rows;
+    for (const auto& v : views())
+        if (v.kind != RouteView::Kind::rule)
+            rows.push_back(cat(route_kind_name(v.kind), " ", v.key.source.str(), " ", v.key.group.str(), " ", v.iif,
+                               v.active ? " active" : " inactive", " ", v.oifs.empty() ? "-" : v.oifs.front()));
+    EXPECT_EQ(rows, (std::vector<std::string>{
+                        "proxy 10.0.0.1 239.1.1.1 eth0 active -",
+                        "learned 10.3.0.1 239.5.5.5 eth3 active eth2",
+                        "proxy 10.0.0.1 239.9.9.9 eth0 active eth1",
+                        "proxy 10.0.0.2 239.9.9.9 eth0 active eth1",
+                    }));
+    auto v = view_of("10.0.0.1", "239.9.9.9");
+    ASSERT_TRUE(v);
+    EXPECT_NE(v->since, Clock::time_point{});
+    EXPECT_LE(v->since, router.now());
+    EXPECT_EQ(route_kind_name(RouteView::Kind::proxy), "proxy");
+    EXPECT_EQ(views().size(), 5u) << "the rule and four entries; proxy rules themselves are not listed";
+}
+
+TEST_F(RouterProxyTest, ProxyChangedCostsOnlyItsGroupsEntries)
+{
+    proxy({"eth1"});
+    for (unsigned i = 0; i < 1000; ++i)
+        upcall("eth0", "10.0.0.1", cat("239.1.", i / 256, ".", i % 256));
+    ASSERT_EQ(router.counts().proxy, 1000u);
+    const unsigned adds = k4.add_mfc_calls, dels = k4.del_mfc_calls;
+    fwd.calls = 0;
+    fwd.wanted["239.1.2.7"] = {"eth1"};
+    router.proxy_changed(Family::inet, ip("239.1.2.7"));
+    EXPECT_EQ(fwd.calls, 1u);
+    EXPECT_EQ(k4.add_mfc_calls, adds + 1);
+    EXPECT_EQ(k4.del_mfc_calls, dels);
+    EXPECT_EQ(oif_names(*mfc("10.0.0.1", "239.1.2.7")), Names{"eth1"});
+    EXPECT_EQ(oif_names(*mfc("10.0.0.1", "239.1.2.8")), Names{});
+}
+
+TEST_F(RouterProxyTest, Ipv6ProxyUsesTheV6KernelAndLeavesV4Alone)
+{
+    proxy({"eth1"});
+    router.set_proxy(Family::inet6, IfName::parse("eth2").value(), if_names({"eth3"}), &fwd);
+    fwd.upstream = "eth2";
+    fwd.wanted["ff0e::1"] = {"eth3"};
+    auto v6 = k6.vif_of_ifindex(index_of("eth2"));
+    ASSERT_TRUE(v6);
+    router.handle_upcall(Family::inet6, nocache(*v6, "2001:db8::1", "ff0e::1"));
+    const FakeMfc* e = k6.find(ip("2001:db8::1"), ip("ff0e::1"));
+    ASSERT_TRUE(e);
+    EXPECT_EQ(oif_names(*e, k6), Names{"eth3"});
+    EXPECT_EQ(vif_names(), (Names{"eth0", "eth1"}));
+    router.set_proxy(Family::inet6, std::nullopt, {}, nullptr);
+    EXPECT_TRUE(k6.mfc.empty());
+    EXPECT_EQ(vif_names(), (Names{"eth0", "eth1"})) << "the IPv4 proxy keeps its rules";
+}
+
+class RouterProxyEventsTest : public RouterEventsTest {
+protected:
+    FakeProxy fwd;
+};
+
+TEST_F(RouterProxyEventsTest, ProxyEntriesPublishLikeLearnedOnes)
+{
+    router.set_proxy(Family::inet, IfName::parse("eth0").value(), if_names({"eth1"}), &fwd);
+    fwd.wanted["239.1.1.1"] = {"eth1"};
+    router.handle_upcall(Family::inet, nocache(must_vif("eth0"), "10.0.0.9", "239.1.1.1"));
+    router.expire_idle();
+    router.expire_idle();
+    EXPECT_EQ(lines, (std::vector<std::string>{
+                         "learned source=10.0.0.9 group=239.1.1.1 iif=eth0 oifs=eth1 rule=proxy",
+                         "expired source=10.0.0.9 group=239.1.1.1 iif=eth0 entry=proxy",
+                     }));
+}
+
+TEST_F(RouterProxyTest, ClearDropsTheProxyRules)
+{
+    proxy({"eth1"});
+    upcall("eth0", "10.0.0.1", "239.1.1.1");
+    router.clear();
+    EXPECT_TRUE(k4.mfc.empty());
+    EXPECT_TRUE(k4.vifs.empty());
+}
+
+} // namespace
+} // namespace smcroute

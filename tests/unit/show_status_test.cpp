@@ -156,6 +156,7 @@ TEST_F(ShowStatusTest, TextIsGroupedAndAligned)
                        "  rules:                 1\n"
                        "  learned entries:       2\n"
                        "  stop filters:          1\n"
+                       "  proxy entries:         0\n"
                        "  pending routes:        1\n"
                        "  max learned:           100\n"
                        "  VIFs used:             3 of 32\n"
@@ -188,7 +189,7 @@ TEST_F(ShowStatusTest, JsonIsOneObject)
               "[\"/etc/edge.conf:1: error: bad line 1\", \"/etc/edge.conf:2: error: bad line 2\", "
               "\"/etc/edge.conf:3: error: bad line 3\", \"/etc/edge.conf:4: error: bad line 4\", "
               "\"/etc/edge.conf:5: error: bad line 5\"]}, \"reloads\": {\"done\": 3, \"refused\": 1}, "
-              "\"routes\": {\"static\": 2, \"rules\": 1, \"learned\": 2, \"stop_filters\": 1, \"pending\": 1, "
+              "\"routes\": {\"static\": 2, \"rules\": 1, \"learned\": 2, \"stop_filters\": 1, \"proxy\": 0, \"pending\": 1, "
               "\"max_learned\": 100}, \"vifs\": {\"inet\": 3, \"inet6\": 0, \"max\": 32}, \"joins\": {\"inet\": "
               "{\"active\": 1, \"pending\": 0}, \"inet6\": {\"active\": 1, \"pending\": 1}}, \"upcalls\": "
               "{\"received\": 3, \"installed_from_rules\": 2, \"kernel_dropped\": 0, \"refused_max_learned\": 0}, "
@@ -207,6 +208,33 @@ TEST_F(ShowStatusTest, CountersFollowTheRouter)
                            "\"refused_max_learned\": 1}"),
               std::string::npos)
         << r.all();
+}
+
+TEST_F(ShowStatusTest, ProxyEntriesAreCountedApart)
+{
+    struct Fwd final : ProxyForwarding {
+        std::vector<IfName> proxy_oifs(std::string_view, const SgKey&) const override
+        {
+            return {IfName::parse("eth1").value()};
+        }
+    } fwd;
+    router.set_proxy(Family::inet, IfName::parse("eth0").value(), {IfName::parse("eth1").value()}, &fwd);
+    add({"eth0", "", "225.4.4.0/24", "eth2"});
+    learn("10.0.0.9", "225.4.4.1"); // the rule's
+    learn("10.0.0.9", "239.1.1.1"); // the proxy's
+    learn("10.0.0.8", "239.1.1.1");
+    auto j = run({"show", "status"}, req_json).all();
+    EXPECT_NE(j.find("\"learned\": 1, \"stop_filters\": 0, \"proxy\": 2,"), std::string::npos) << j;
+    auto t = run({"show", "status"}).all();
+    EXPECT_NE(t.find("  proxy entries:         2\n"), std::string::npos) << t;
+    auto m = run({"show", "metrics"}).all();
+    EXPECT_NE(m.find("\nsmcroute_proxy_entries 2\n"), std::string::npos) << m;
+    EXPECT_NE(m.find("# TYPE smcroute_proxy_entries gauge\n"), std::string::npos) << m;
+    EXPECT_NE(m.find("smcroute_route_packets_total{iif=\"eth0\",source=\"10.0.0.8\",group=\"239.1.1.1\",kind=\"proxy\"} 0"),
+              std::string::npos)
+        << m;
+    EXPECT_NE(m.find("\nsmcroute_learned_routes 1\n"), std::string::npos) << m;
+    router.set_proxy(Family::inet, std::nullopt, {}, nullptr); // before fwd goes
 }
 
 TEST_F(ShowStatusTest, NotLoadedYetAndNoDaemonFacts)

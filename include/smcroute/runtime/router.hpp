@@ -1,13 +1,15 @@
 // runtime/router: the routing engine. Holds the static (S,G) routes, the
-// (*,G)/prefix rules and the kernel entries learned from them or installed as
-// stop filters; allocates VIFs through VifTable and programs the kernel only
-// through MrouteSocket, touching an entry only when its kernel state changes.
+// (*,G)/prefix rules, the IGMP/MLD proxy's rules (lowest precedence) and the
+// kernel entries learned from them or installed as stop filters; allocates
+// VIFs through VifTable and programs the kernel only through MrouteSocket,
+// touching an entry only when its kernel state changes.
 // Knows nothing of sockets to clients or of the config file's syntax.
 // Every operation is a hash or ordered lookup; a link event touches only the
 // routes and rules naming (or wildcard-matching) that interface.
-// One class in four files: router.cpp (the table and its operations),
+// One class in six files: router.cpp (the table and its operations),
 // router_reconcile.cpp (link events, VIF holds, the kernel in line),
-// router_upcalls.cpp (learned entries and stop filters), router_views.cpp
+// router_upcalls.cpp (learned entries and stop filters), router_proxy.cpp
+// (the proxy's rules, below every rule), router_views.cpp
 // (RouteViews and Listings for show), router_events.cpp (what it tells the
 // event bus, runtime/events, when one is set).
 #pragma once
@@ -48,6 +50,19 @@ struct SgKeyHash {
     }
 };
 
+// The proxy's say in forwarding (runtime/proxy implements it): the outbound
+// interfaces of the (S,G) entries its proxy rules install (Router::set_proxy).
+class ProxyForwarding {
+public:
+    virtual ~ProxyForwarding() = default;
+    // Where (S,G) arriving on iif goes: the names of its outbound interfaces
+    // (possibly none). Called only for an iif that one of the proxy rules of
+    // key's family covers. Names only interfaces those rules cover (the
+    // upstream and the downstreams): link events of other interfaces do not
+    // re-evaluate proxy entries.
+    virtual std::vector<IfName> proxy_oifs(std::string_view iif, const SgKey& key) const = 0;
+};
+
 // Upcall counts, all families together.
 struct UpcallStats {
     uint64_t received = 0;       // upcalls handled
@@ -62,6 +77,7 @@ struct RouterCounts {
     size_t rules = 0;         // (*,G) and prefix rules
     size_t learned = 0;       // entries learned from rules
     size_t stop_filters = 0;  // installed for sources no rule forwards
+    size_t proxy = 0;         // entries installed by the proxy rules
     size_t pending = 0;       // static routes and rules not in the kernel (or not listening)
     size_t vifs_inet = 0;     // VIFs in use (of max_vifs)
     size_t mifs_inet6 = 0;    // MIFs in use (of max_vifs)
@@ -72,12 +88,12 @@ inline constexpr size_t default_max_learned = 65536;
 
 // One line of `show routes`.
 struct RouteView {
-    enum class Kind { rule, route, learned, stop };
+    enum class Kind { rule, route, learned, stop, proxy };
     Kind kind = Kind::route;
-    const RouteSpec* spec = nullptr; // rule or static route; for learned: its rule
-    SgKey key;                       // route, learned, stop
-    std::string iif;                 // learned/stop: the interface it arrived on
-    std::vector<std::string> oifs;   // learned: the expanded OIFs
+    const RouteSpec* spec = nullptr; // rule or static route; for learned: its rule; proxy: its proxy rule
+    SgKey key;                       // route, learned, stop, proxy
+    std::string iif;                 // learned/stop/proxy: the interface it arrived on
+    std::vector<std::string> oifs;   // learned/proxy: the expanded OIFs
     bool active = false;             // in the kernel (route/learned/stop) or listening (rule)
     std::string pending_reason;      // why not active; when active, the named OIFs left out
     size_t learned = 0;              // rule: entries learned from it
@@ -114,7 +130,7 @@ struct RouteView {
     }
 };
 
-// A view's kind as show -j and metrics name it: rule, route, learned, stop.
+// A view's kind as show -j and metrics name it: rule, route, learned, stop, proxy.
 std::string_view route_kind_name(RouteView::Kind k);
 
 class Router {
@@ -184,8 +200,27 @@ public:
     // config line (a reload moved it); no kernel change. False: no such key.
     bool relocate(const RouteSpec& key, const SourceLoc& where);
 
+    // The proxy (RFC 4605) ----------------------------------------------------
+    // Replace family f's proxy rules: (upstream, *, 224.0.0.0/4 or ff00::/8)
+    // and one per downstream name or wildcard pattern; none/empty: no proxy
+    // for f. fwd must outlive the rules (null with no rules; null drops
+    // them). Proxy rules hold the VIFs of their inbound interfaces like rules
+    // and follow link events, but are consulted only when no rule matches a
+    // NOCACHE upcall (static routes > rules > proxy); the entries they learn
+    // take their OIFs from fwd->proxy_oifs(iif, key) (the iif left out, and
+    // missing or disabled ones as for rules; none is a valid entry). Entries
+    // learned from the previous proxy rules that still match a new one are
+    // re-evaluated in place, others dropped.
+    void set_proxy(Family f, const std::optional<IfName>& upstream, const std::vector<IfName>& downstreams,
+                   ProxyForwarding* fwd);
+    // The proxy's wanted set for this group changed: re-evaluate the OIFs of
+    // every proxy entry of this group (any source) and re-program only those
+    // whose VIF set changed, in place (the flow never stops). Costs the
+    // entries of that group, not of the table.
+    void proxy_changed(Family f, const IpAddr& group);
+
     // Kernel upcalls -----------------------------------------------------------
-    // NOCACHE: answer from the rules (or a stop filter). WRONGVIF: a source
+    // NOCACHE: answer from the rules, then the proxy rules (or a stop filter). WRONGVIF: a source
     // now arriving on another interface moves its learned entry there when a
     // rule matches it (at most once a second per entry); static routes never move.
     // With max_learned entries (learned plus stop filters) a NOCACHE upcall
@@ -224,7 +259,8 @@ public:
 
     // Views --------------------------------------------------------------------
     // Every route: rules by (IIF, source, group), then static routes, then
-    // learned entries and stop filters, each by (group, source).
+    // learned entries, stop filters and proxy entries, together by (group,
+    // source). Proxy rules are not listed, only their entries.
     void for_each_route(const std::function<void(const RouteView&)>& fn) const;
     // The same routes in the same order, a few at a time from the live
     // table, for a listing that is sent as a slow client reads it.
@@ -311,6 +347,7 @@ private:
         std::vector<unsigned> iif_vifs; // held, so upcalls arrive from them
         std::unordered_set<SgKey, SgKeyHash> learned;
         std::string pending_reason;
+        ProxyForwarding* proxy = nullptr; // set: a proxy rule, its entries' OIFs from here
     };
     struct Dynamic;
     using DynamicEntry = std::pair<const SgKey, Dynamic>;
@@ -331,6 +368,8 @@ private:
         std::map<uint8_t, std::unordered_map<IpAddr, std::vector<Rule*>>, std::greater<>> rule_index;
         // Learned entries and stop filters by the VIF they arrive on.
         std::array<DynamicEntry*, max_vifs> dynamic_on_vif{};
+        // The proxy rules of this family (in proxy_rules_), oldest first.
+        std::vector<Rule*> proxy_rules{};
     };
 
     FamilyState* family_state(Family f);
@@ -366,12 +405,22 @@ private:
     Status reconcile_static(StaticEntry& e);
     void reconcile_rule(Rule& rule);
     void drop_learned(Rule& rule);
+    // Acquire VIFs for an entry of rule arriving on iif: the rule's OIFs, or
+    // for a proxy rule those its ProxyForwarding names.
+    Result<Hold> acquire_for(FamilyState& fs, const Rule& rule, const Interface& iif, const SgKey& key);
+    // Re-derive one learned entry of rule (see reconcile_learned).
+    void reconcile_entry(FamilyState& fs, Rule& rule, const SgKey& key);
     // Re-derive each learned entry of a rule from the current interfaces:
     // unchanged entries are not touched, changed ones re-programmed, entries
     // whose inbound interface no longer matches removed.
     void reconcile_learned(Rule& rule);
     void drop_dynamic(const SgKey& key, bool delete_from_kernel);
     Rule* match_rule(FamilyState& fs, const Interface& iif, const SgKey& key);
+    // The proxy rule for an upcall no rule matches: an exact IIF over a
+    // wildcard, then the oldest.
+    Rule* match_proxy(FamilyState& fs, const Interface& iif, const SgKey& key);
+    // A rule, else a proxy rule (null: neither: a stop filter).
+    Rule* match_any(FamilyState& fs, const Interface& iif, const SgKey& key);
     bool rule_matches(const Rule& rule, const Interface& iif, const SgKey& key) const;
     void learn(FamilyState& fs, Rule* rule, const Interface& iif, unsigned vif, const SgKey& key);
     void reevaluate_stop_filters(Rule& rule);
@@ -386,6 +435,9 @@ private:
     void index_rule_names(Rule& rule);
     void unindex_rule_names(Rule& rule);
     void erase_rule(std::map<RuleKey, Rule>::iterator it);
+    // What erase_rule and set_proxy share: its entries dropped, its VIFs
+    // released, out of every index (the caller erases it from its map).
+    void retire_rule(Rule& rule);
     std::vector<std::string> mask_names(const FamilyState& fs, uint32_t mask) const;
     // Events (router_events.cpp), each built only when the bus wants it.
     bool publishing() const { return events_ && events_->wanted(); }
@@ -445,6 +497,11 @@ private:
     std::unordered_map<IfName, std::unordered_set<Rule*>> rules_by_name_; // exact IIF and named OIFs
     std::unordered_set<Rule*> wildcard_rules_;                            // wildcard IIF or OIF
     std::unordered_map<SgKey, Dynamic, SgKeyHash> dynamic_;
+    // Proxy rules (set_proxy), both families; indexed by name with the rules
+    // (rules_by_name_, wildcard_rules_) so link events reach them.
+    std::map<RuleKey, Rule> proxy_rules_;
+    // Proxy entries by group, for proxy_changed().
+    std::unordered_map<IpAddr, std::unordered_set<SgKey, SgKeyHash>> proxy_by_group_;
     uint64_t version_ = 0;       // see version()
     uint64_t static_added_ = 0;  // keys ever inserted into static_
     uint64_t dynamic_added_ = 0; // and into dynamic_
