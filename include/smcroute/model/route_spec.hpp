@@ -4,6 +4,7 @@
 #pragma once
 
 #include "smcroute/base/addr.hpp"
+#include "smcroute/model/proxy_spec.hpp"
 
 #include <cstdint>
 #include <optional>
@@ -53,6 +54,7 @@ struct PhyintSpec {
     bool enable = true;
     bool mrdisc = false;
     uint8_t ttl_threshold = 1;
+    ProxySpec proxy; // role none: the line says nothing of the proxy
     friend bool operator==(const PhyintSpec&, const PhyintSpec&) = default;
 };
 
