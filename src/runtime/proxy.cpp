@@ -193,6 +193,7 @@ void Proxy::add_link(Family f, const Interface& iface, const ProxySpec& spec)
     link.spec = spec;
     link.address = addr;
     link.querier = std::make_unique<Querier>(f, spec.querier, addr, loop_.now());
+    link.querier->advance(loop_.now()); // the first startup query goes now
     link.was_querier = link.querier->is_querier();
     log_.notice(cat(family_name(f), " proxy: querier on ", iface.name.view(), " (",
                     group_version_name(f, spec.querier.version(f)), ", from ", addr.str(), ")"));
