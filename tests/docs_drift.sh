@@ -271,7 +271,11 @@ if rc == 0:
 # ------------------------------------------------------- smcroute.conf.5
 
 directives = ['phyint', 'mroute', 'mgroup', 'ssmgroup', 'include']
-keywords = ['enable', 'disable', 'mrdisc', 'ttl-threshold', 'from', 'source', 'group', 'to']
+keywords = ['enable', 'disable', 'mrdisc', 'ttl-threshold', 'from', 'source', 'group', 'to',
+            'upstream', 'downstream', 'igmp', 'mld', 'fast-leave', 'allow', 'deny', 'allow-source',
+            'deny-source', 'igmp-version', 'mld-version', 'robustness', 'query-interval',
+            'query-response-interval', 'last-member-query-interval', 'last-member-query-count',
+            'startup-query-interval', 'startup-query-count']
 conf_tags = [tag for s in man5_secs for tag, _ in man5_items[s]]
 first_words = {t.split()[0] for t in conf_tags if t.split()}
 for d in directives:
@@ -288,6 +292,12 @@ with open(conf, 'w') as f:
             'mroute from lo source 10.0.0.1 group 225.1.2.3 to eth9\n'
             'mgroup from lo source 10.0.0.1 group 232.1.2.3\n'
             'ssmgroup from lo group 232.1.2.4 source 10.0.0.1\n'
+            'phyint eth8 upstream igmp\nphyint eth7 upstream mld\n'
+            'phyint eth6 downstream igmp fast-leave allow 239.0.0.0/8 deny 239.1.0.0/16 '
+            'allow-source 10.0.0.0/8 deny-source 10.1.0.0/16 igmp-version 2 robustness 3 '
+            'query-interval 60 query-response-interval 5 last-member-query-interval 0.5 '
+            'last-member-query-count 3 startup-query-interval 15 startup-query-count 3\n'
+            'phyint eth6 downstream mld mld-version 1\n'
             f'include {tmp}/nothing-*.conf\n')
 rc, out = run(['smcrouted', '-F', conf])
 if rc != 0:
@@ -297,17 +307,20 @@ with open(conf, 'w') as f:
 rc, _ = run(['smcrouted', '-F', conf])
 if rc == 0:
     problem("smcrouted -F accepts an unknown directive: the keyword check proves nothing")
-# The EXAMPLE of each page's config must be valid.
+# The EXAMPLE of the page's config, and the PROXY section's (its last
+# .nf/.fi block), must be valid.
 src5 = open(man5_path).read()
-m = re.search(r'^\.SH EXAMPLE\n(?:.*\n)*?\.nf\n((?:.*\n)*?)\.fi', src5, re.M)
-if not m:
-    problem("smcroute.conf.5: no EXAMPLE with .nf/.fi")
-else:
+for section in ('EXAMPLE', 'PROXY'):
+    sec_m = re.search(r'^\.SH ' + section + r'\n((?:(?!\.SH ).*\n)*)', src5, re.M)
+    blocks = re.findall(r'^\.nf\n((?:.*\n)*?)\.fi', sec_m.group(1), re.M) if sec_m else []
+    if not blocks:
+        problem(f"smcroute.conf.5: no {section} with .nf/.fi")
+        continue
     with open(conf, 'w') as f:
-        f.write(m.group(1).replace('\\-', '-'))
+        f.write((blocks[0] if section == 'EXAMPLE' else blocks[-1]).replace('\\-', '-'))
     rc, out = run(['smcrouted', '-F', conf])
     if rc != 0:
-        problem(f"smcroute.conf.5 EXAMPLE fails smcrouted -F ({rc}): {out.strip()}")
+        problem(f"smcroute.conf.5 {section} example fails smcrouted -F ({rc}): {out.strip()}")
 
 if problems:
     print(f"FAIL: docs_drift: {len(problems)} problem(s):", file=sys.stderr)

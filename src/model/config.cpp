@@ -1,5 +1,6 @@
 #include "smcroute/model/config.hpp"
 
+#include "smcroute/base/decimal.hpp"
 #include "smcroute/base/log.hpp"
 
 #include <algorithm>
@@ -7,6 +8,7 @@
 #include <charconv>
 #include <cstring>
 #include <fnmatch.h>
+#include <iterator>
 
 namespace smcroute {
 
@@ -113,6 +115,77 @@ bool ends_oif_list(std::string_view w)
 {
     return w == "from" || w == "source" || w == "group";
 }
+
+// The proxy's words on a phyint line (smcroute.conf(5) PROXY), one row
+// each: what kind of value follows, its range (counts as they are, seconds
+// in milliseconds) and where it goes.
+enum class ProxyWordKind : uint8_t { role, family, flag, filter, version, count, seconds };
+
+struct ProxyWord {
+    std::string_view word;
+    ProxyWordKind kind;
+    uint32_t min = 0, max = 0;
+    void (*set)(QuerierSettings&, uint32_t) = nullptr; // version, count, seconds
+};
+
+using std::chrono::milliseconds;
+
+constexpr ProxyWord proxy_words[] = {
+    {"upstream", ProxyWordKind::role},
+    {"downstream", ProxyWordKind::role},
+    {"igmp", ProxyWordKind::family},
+    {"mld", ProxyWordKind::family},
+    {"fast-leave", ProxyWordKind::flag},
+    {"allow", ProxyWordKind::filter},
+    {"deny", ProxyWordKind::filter},
+    {"allow-source", ProxyWordKind::filter},
+    {"deny-source", ProxyWordKind::filter},
+    {"igmp-version", ProxyWordKind::version, 2, 3,
+     [](QuerierSettings& q, uint32_t v) { q.igmp_version = v == 2 ? GroupVersion::v2 : GroupVersion::v3; }},
+    {"mld-version", ProxyWordKind::version, 1, 2,
+     [](QuerierSettings& q, uint32_t v) { q.mld_version = v == 1 ? GroupVersion::v2 : GroupVersion::v3; }},
+    {"robustness", ProxyWordKind::count, 1, 7, [](QuerierSettings& q, uint32_t v) { q.robustness = v; }},
+    {"query-interval", ProxyWordKind::seconds, 1000, 31744000,
+     [](QuerierSettings& q, uint32_t v) { q.query_interval = milliseconds(v); }},
+    {"query-response-interval", ProxyWordKind::seconds, 100, 3174400,
+     [](QuerierSettings& q, uint32_t v) { q.query_response_interval = milliseconds(v); }},
+    {"last-member-query-interval", ProxyWordKind::seconds, 100, 3174400,
+     [](QuerierSettings& q, uint32_t v) { q.last_member_query_interval = milliseconds(v); }},
+    {"last-member-query-count", ProxyWordKind::count, 1, 255,
+     [](QuerierSettings& q, uint32_t v) { q.last_member_query_count = v; }},
+    {"startup-query-interval", ProxyWordKind::seconds, 1000, 31744000,
+     [](QuerierSettings& q, uint32_t v) { q.startup_query_interval = milliseconds(v); }},
+    {"startup-query-count", ProxyWordKind::count, 1, 255,
+     [](QuerierSettings& q, uint32_t v) { q.startup_query_count = v; }},
+};
+constexpr size_t proxy_word_count = std::size(proxy_words);
+
+const ProxyWord* find_proxy_word(std::string_view w)
+{
+    for (const auto& p : proxy_words)
+        if (p.word == w)
+            return &p;
+    return nullptr;
+}
+
+size_t row_of(const ProxyWord& p)
+{
+    return static_cast<size_t>(&p - proxy_words);
+}
+
+// A version, count or seconds row's range as written: "1-7", "0.1-3174.4".
+std::string range_text(const ProxyWord& p)
+{
+    if (p.kind == ProxyWordKind::seconds)
+        return cat(thousandths_text(p.min), '-', thousandths_text(p.max));
+    if (p.kind == ProxyWordKind::version)
+        return cat(p.min, " or ", p.max);
+    return cat(p.min, '-', p.max);
+}
+
+// The longest IGMPv2 Max Response Time (8 bits of 1/10 s), for the
+// intervals an IGMPv2 querier sends as one.
+constexpr uint32_t igmpv2_max_response_ms = 25500;
 
 class Parser {
 public:
@@ -334,6 +407,7 @@ private:
         }
         const Word* enable_word = nullptr;
         bool seen_mrdisc = false, seen_ttl = false;
+        ProxyWords proxy;
         for (size_t i = 2; i < words_.size(); ++i) {
             const Word& w = words_[i];
             if (w.text == "enable" || w.text == "disable") {
@@ -375,14 +449,233 @@ private:
                 } else {
                     spec.ttl_threshold = static_cast<uint8_t>(ttl);
                 }
+            } else if (const ProxyWord* pw = find_proxy_word(w.text)) {
+                ok = take_proxy_word(*pw, i, proxy, spec.proxy) && ok;
             } else {
                 error(w.col, cat("unknown keyword ", quote_word(w.text),
-                                 " in phyint (expected enable, disable, mrdisc or ttl-threshold)"));
+                                 " in phyint (expected enable, disable, mrdisc, ttl-threshold, upstream or "
+                                 "downstream; see smcroute.conf(5))"));
                 ok = false;
             }
         }
+        ok = finish_proxy(spec, enable_word, proxy) && ok;
         if (ok && count_entry())
             out_.config.phyints.push_back(Located<PhyintSpec>{spec, here()});
+    }
+
+    // Where a phyint line's proxy words are: the word of each table row
+    // (the first, when repeated) and its value word.
+    struct ProxyWords {
+        const Word* word[proxy_word_count] = {};
+        const Word* value[proxy_word_count] = {};
+        const Word* role = nullptr;
+        const Word* family = nullptr;
+        std::vector<const Word*> downstream_only; // querier and filter words, in order
+        std::vector<const Word*> filter_words;    // the word of each rule kept, as spec.filter.rules
+    };
+
+    // The proxy word p at words_[i] and its value (i moves past it) into
+    // spec; false after an error.
+    bool take_proxy_word(const ProxyWord& p, size_t& i, ProxyWords& pw, ProxySpec& spec)
+    {
+        const Word& w = words_[i];
+        const size_t row = row_of(p);
+        bool ok = true;
+        // The one-of-two words: upstream/downstream, igmp/mld.
+        if (p.kind == ProxyWordKind::role || p.kind == ProxyWordKind::family) {
+            const Word*& first = p.kind == ProxyWordKind::role ? pw.role : pw.family;
+            if (first) {
+                error(w.col, first->text == w.text
+                                 ? cat("keyword '", w.text, "' repeated in phyint")
+                                 : cat("keyword '", w.text, "' conflicts with '", first->text, "'",
+                                       p.kind == ProxyWordKind::family ? " (leave both out for both)" : ""));
+                return false;
+            }
+            first = &w;
+            if (p.kind == ProxyWordKind::role)
+                spec.role = w.text == "upstream" ? ProxyRole::upstream : ProxyRole::downstream;
+            else
+                (w.text == "igmp" ? spec.mld : spec.igmp) = false;
+            return true;
+        }
+        pw.downstream_only.push_back(&w);
+        if (p.kind != ProxyWordKind::filter) {
+            if (pw.word[row]) {
+                error(w.col, cat("keyword '", w.text, "' repeated in phyint"));
+                ok = false;
+            } else {
+                pw.word[row] = &w;
+            }
+        }
+        if (p.kind == ProxyWordKind::flag) {
+            spec.querier.fast_leave = true;
+            return ok;
+        }
+        if (i + 1 >= words_.size()) {
+            error(w.col, p.kind == ProxyWordKind::filter
+                             ? cat("missing prefix after '", w.text, "'")
+                             : cat("missing value after '", w.text, "' (expected ", range_text(p), ")"));
+            return false;
+        }
+        const Word& v = words_[++i];
+        if (pw.word[row] == &w)
+            pw.value[row] = &v;
+        if (p.kind == ProxyWordKind::filter) {
+            const size_t kept = spec.filter.rules.size();
+            ok = take_filter(w, v, spec.filter) && ok;
+            if (spec.filter.rules.size() > kept)
+                pw.filter_words.push_back(&w);
+            return ok;
+        }
+        uint64_t n = 0;
+        bool parsed = false;
+        if (p.kind == ProxyWordKind::seconds) {
+            auto ms = parse_thousandths(v.text);
+            parsed = ms.has_value();
+            n = ms.value_or(0);
+        } else {
+            auto [end, ec] = std::from_chars(v.text.data(), v.text.data() + v.text.size(), n);
+            parsed = ec == std::errc() && end == v.text.data() + v.text.size();
+        }
+        if (!parsed) {
+            error(v.col, cat("invalid ", w.text, ' ', quote_word(v.text), " (expected ",
+                             p.kind == ProxyWordKind::seconds ? "seconds " : "", range_text(p),
+                             p.kind == ProxyWordKind::seconds ? ", at most 3 decimals)" : ")"));
+            return false;
+        }
+        if (n < p.min || n > p.max) {
+            error(v.col, p.kind == ProxyWordKind::version
+                             ? cat("unknown ", w.text, ' ', v.text, " (expected ", range_text(p), ")")
+                             : cat(w.text, ' ', v.text, " out of range ", range_text(p)));
+            return false;
+        }
+        if (ok)
+            p.set(spec.querier, static_cast<uint32_t>(n));
+        return ok;
+    }
+
+    // allow/deny/allow-source/deny-source w with the prefix v into filter;
+    // false after an error.
+    bool take_filter(const Word& w, const Word& v, GroupFilter& filter)
+    {
+        const std::string_view name = words_[1].text;
+        auto prefix = Prefix::parse(v.text);
+        if (!prefix) {
+            error(v.col, cat(w.text, ": ", prefix.error().message));
+            return false;
+        }
+        ProxyFilterRule rule;
+        rule.allow = w.text.substr(0, 5) == "allow";
+        rule.source = w.text.size() > 6 && w.text.substr(w.text.size() - 6) == "source";
+        rule.prefix = *prefix;
+        const unsigned multicast_len = prefix->family() == Family::inet ? 4 : 8;
+        if (!rule.source && !(prefix->addr.is_multicast() && prefix->len >= multicast_len)) {
+            error(v.col, cat("phyint ", name, ": ", w.text, ' ', prefix->str(), " is not a multicast prefix"));
+            return false;
+        }
+        if (rule.source && prefix->addr.is_multicast()) {
+            error(v.col, cat("phyint ", name, ": ", w.text, ' ', prefix->str(), " is not a unicast prefix"));
+            return false;
+        }
+        for (const auto& r : filter.rules) {
+            if (r.source != rule.source || r.prefix != rule.prefix)
+                continue;
+            if (r.allow == rule.allow) {
+                report(v.col, Severity::warning, cat(w.text, ' ', prefix->str(), " repeated on this line"));
+                return true;
+            }
+            error(v.col, cat(w.text, ' ', prefix->str(), " conflicts with ", r.allow ? "allow" : "deny",
+                             rule.source ? "-source " : " ", prefix->str(), " on this line"));
+            return false;
+        }
+        filter.rules.push_back(rule);
+        return true;
+    }
+
+    // The rules of a phyint line's proxy words taken together; false after
+    // an error.
+    bool finish_proxy(PhyintSpec& spec, const Word* enable_word, const ProxyWords& pw)
+    {
+        bool ok = true;
+        ProxySpec& proxy = spec.proxy;
+        const std::string_view name = words_[1].text;
+        if (!pw.role) {
+            if (pw.family) {
+                error(pw.family->col, cat(pw.family->text, " needs upstream or downstream"));
+                ok = false;
+            }
+            for (const Word* w : pw.downstream_only) {
+                error(w->col, cat(w->text, " needs downstream"));
+                ok = false;
+            }
+            return ok;
+        }
+        if (enable_word && enable_word->text == "disable") {
+            error(pw.role->col, cat("keyword '", pw.role->text, "' conflicts with 'disable'"));
+            ok = false;
+        }
+        if (proxy.role == ProxyRole::upstream) {
+            if (spec.name.is_wildcard()) {
+                error(pw.role->col, cat("phyint ", name, ": an upstream cannot be a wildcard"));
+                ok = false;
+            }
+            for (const Word* w : pw.downstream_only) {
+                error(w->col, cat(w->text, " needs downstream (this line is an upstream)"));
+                ok = false;
+            }
+            return ok;
+        }
+        // A version word for the family the line leaves out.
+        const Word* igmp_version = pw.word[row_of(*find_proxy_word("igmp-version"))];
+        const Word* mld_version = pw.word[row_of(*find_proxy_word("mld-version"))];
+        if (igmp_version && !proxy.igmp) {
+            error(igmp_version->col, "igmp-version on a line that says mld (IPv6 only)");
+            ok = false;
+        }
+        if (mld_version && !proxy.mld) {
+            error(mld_version->col, "mld-version on a line that says igmp (IPv4 only)");
+            ok = false;
+        }
+        for (size_t k = 0; k < proxy.filter.rules.size() && k < pw.filter_words.size(); ++k) {
+            const Prefix& p = proxy.filter.rules[k].prefix;
+            if (p.family() == Family::inet ? proxy.igmp : proxy.mld)
+                continue;
+            const Word* w = pw.filter_words[k];
+            error(w->col, cat("phyint ", name, ": ", w->text, ' ', p.str(), " is ", family_name(p.family()),
+                              ", but the line says ", proxy.igmp ? "igmp" : "mld"));
+            ok = false;
+        }
+        if (!ok)
+            return false;
+        // The querier's values with one another.
+        const QuerierSettings& q = proxy.querier;
+        const size_t qri_row = row_of(*find_proxy_word("query-response-interval"));
+        const size_t qi_row = row_of(*find_proxy_word("query-interval"));
+        const size_t lmqi_row = row_of(*find_proxy_word("last-member-query-interval"));
+        auto col_of_row = [&](size_t a, size_t b) {
+            const Word* w = pw.value[a] ? pw.value[a] : pw.value[b];
+            return w ? w->col : pw.role->col;
+        };
+        const auto qri = static_cast<uint64_t>(q.query_response_interval.count());
+        const auto qi = static_cast<uint64_t>(q.query_interval.count());
+        if (qri >= qi) {
+            error(col_of_row(qri_row, qi_row),
+                  cat("query-response-interval ", thousandths_text(qri), " must be less than query-interval ",
+                      thousandths_text(qi)));
+            ok = false;
+        }
+        if (proxy.igmp && q.igmp_version == GroupVersion::v2) {
+            for (size_t row : {qri_row, lmqi_row}) {
+                uint64_t ms = static_cast<uint64_t>(
+                    (row == qri_row ? q.query_response_interval : q.last_member_query_interval).count());
+                if (ms <= igmpv2_max_response_ms)
+                    continue;
+                error(col_of_row(row, row), cat(proxy_words[row].word, ' ', thousandths_text(ms),
+                                                " is over 25.5 with igmp-version 2 (IGMPv2 Max Resp Time)"));
+                ok = false;
+            }
+        }
+        return ok;
     }
 
     // Where an mroute or mgroup line's keywords and their values are. A

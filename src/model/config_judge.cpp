@@ -72,6 +72,127 @@ void judge_stop_filters(const Config& config, std::vector<Diagnostic>& out)
     }
 }
 
+// ------------------------------------------------------------------ proxy
+
+constexpr Family families[] = {Family::inet, Family::inet6};
+
+std::string_view role_name(ProxyRole r)
+{
+    return r == ProxyRole::upstream ? "upstream" : "downstream";
+}
+
+bool names_meet(const IfName& a, const IfName& b)
+{
+    return a == b || a.matches(b.view()) || b.matches(a.view());
+}
+
+// The proxy lines with one another: one upstream per family; one role per
+// interface name and family (an interface's proxy words are on one line,
+// or on one line per family); errors, at the later line.
+void judge_proxy_lines(const std::vector<const Located<PhyintSpec>*>& proxies, std::vector<Diagnostic>& out)
+{
+    const Located<PhyintSpec>* upstream[2] = {};
+    for (size_t k = 0; k < proxies.size(); ++k) {
+        const Located<PhyintSpec>& p = *proxies[k];
+        const ProxySpec& spec = p.spec.proxy;
+        const auto name = p.spec.name.view();
+        bool reported = false;
+        for (size_t e = 0; e < k && !reported; ++e) {
+            const Located<PhyintSpec>& q = *proxies[e];
+            if (!(q.spec.name == p.spec.name))
+                continue;
+            for (Family f : families) {
+                if (!spec.covers(f) || !q.spec.proxy.covers(f))
+                    continue;
+                std::string fam(family_name(f));
+                out.push_back(located(
+                    p.loc, Severity::error,
+                    q.spec.proxy.role != spec.role
+                        ? cat("phyint ", name, ": an interface cannot be both upstream and downstream (", fam, ", ",
+                              role_name(q.spec.proxy.role), at(q.loc), ")")
+                        : cat("phyint ", name, ": a second ", role_name(spec.role), " line for ", fam, " (the first",
+                              at(q.loc), "): write an interface's proxy words on one line, or one line per "
+                              "family with igmp and mld")));
+                reported = true;
+                break;
+            }
+        }
+        if (reported || spec.role != ProxyRole::upstream)
+            continue;
+        for (Family f : families) {
+            if (!spec.covers(f))
+                continue;
+            const Located<PhyintSpec>*& first = upstream[f == Family::inet ? 0 : 1];
+            if (!first) {
+                first = &p;
+                continue;
+            }
+            out.push_back(located(p.loc, Severity::error,
+                                  cat("a second ", family_name(f), " upstream: ", name, " (",
+                                      first->spec.name.view(), at(first->loc), ")")));
+        }
+    }
+}
+
+// The proxy line of family f for name: the one naming it exactly, else the
+// first whose name meets it (a wildcard either side); nullptr for none.
+const Located<PhyintSpec>* proxy_on(const std::vector<const Located<PhyintSpec>*>& proxies, const IfName& name,
+                                    Family f)
+{
+    const Located<PhyintSpec>* met = nullptr;
+    for (const auto* p : proxies) {
+        if (!p->spec.proxy.covers(f) || !names_meet(p->spec.name, name))
+            continue;
+        if (p->spec.name == name)
+            return p;
+        if (!met)
+            met = p;
+    }
+    return met;
+}
+
+std::string proxy_role_text(const Located<PhyintSpec>& p, const IfName& name)
+{
+    std::string out = cat("the proxy's ", role_name(p.spec.proxy.role));
+    if (!(p.spec.name == name))
+        out += cat(" (phyint ", p.spec.name.view(), at(p.loc), ")");
+    return out;
+}
+
+// The proxy comes last (smcroute.conf(5) PROXY): a route or rule from a
+// proxy interface takes its groups from the proxy; a join on the upstream
+// is one the proxy does not manage. Warnings.
+void judge_proxy_precedence(const Config& config, const std::vector<const Located<PhyintSpec>*>& proxies,
+                            std::vector<Diagnostic>& out)
+{
+    for (const auto& r : config.routes)
+        if (const auto* p = proxy_on(proxies, r.spec.iif, r.spec.family()))
+            out.push_back(located(r.loc, Severity::warning,
+                                  cat("route ", r.spec.key_str(), " from ", r.spec.iif.view(), ": inbound interface ",
+                                      r.spec.iif.view(), " is ", proxy_role_text(*p, r.spec.iif),
+                                      "; this route takes precedence over the proxy for its groups")));
+    for (const auto& j : config.joins) {
+        const auto* p = proxy_on(proxies, j.spec.iif, j.spec.family());
+        if (p && p->spec.proxy.role == ProxyRole::upstream)
+            out.push_back(located(j.loc, Severity::warning,
+                                  cat("join ", j.spec.key_str(), " on ", j.spec.iif.view(), ": ", j.spec.iif.view(),
+                                      " is ", proxy_role_text(*p, j.spec.iif),
+                                      ", whose joins the proxy manages; this join stays beside them")));
+    }
+}
+
+void judge_proxy(const Config& config, std::vector<Diagnostic>& out)
+{
+    std::vector<const Located<PhyintSpec>*> proxies;
+    for (const auto& p : config.phyints)
+        if (p.spec.proxy.role != ProxyRole::none)
+            proxies.push_back(&p);
+    if (proxies.empty())
+        return;
+    judge_proxy_lines(proxies, out);
+    judge_proxy_precedence(config, proxies, out);
+}
+
 } // namespace
 
 std::vector<Diagnostic> judge_config(const Config& config)
@@ -111,6 +232,7 @@ std::vector<Diagnostic> judge_config(const Config& config)
                                           ": nothing leaves through it while that line stays")));
     }
     judge_stop_filters(config, out);
+    judge_proxy(config, out);
     return out;
 }
 

@@ -1,5 +1,6 @@
 #include "smcroute/model/config_text.hpp"
 
+#include "smcroute/base/decimal.hpp"
 #include "smcroute/base/text.hpp"
 
 namespace smcroute {
@@ -13,6 +14,41 @@ void append_from_source_group(std::string& out, const IfName& iif, const std::op
     if (source)
         out += cat(" source ", source->str());
     out += cat(" group ", group.str());
+}
+
+// The proxy words of a phyint line (model/config reads them back), the
+// querier's only where they differ from the defaults.
+void append_proxy(std::string& out, const ProxySpec& p)
+{
+    if (p.role == ProxyRole::none)
+        return;
+    out += p.role == ProxyRole::upstream ? " upstream" : " downstream";
+    if (p.igmp != p.mld)
+        out += p.igmp ? " igmp" : " mld";
+    const QuerierSettings& q = p.querier;
+    const QuerierSettings d;
+    if (q.fast_leave)
+        out += " fast-leave";
+    for (const auto& r : p.filter.rules)
+        out += cat(' ', r.allow ? "allow" : "deny", r.source ? "-source " : " ", r.prefix.str());
+    if (q.igmp_version != d.igmp_version)
+        out += cat(" igmp-version ", unsigned(q.igmp_version));
+    if (q.mld_version != d.mld_version)
+        out += cat(" mld-version ", unsigned(q.mld_version) - 1);
+    if (q.robustness != d.robustness)
+        out += cat(" robustness ", q.robustness);
+    auto seconds = [&](const char* word, std::chrono::milliseconds v, std::chrono::milliseconds def) {
+        if (v != def)
+            out += cat(' ', word, ' ', thousandths_text(static_cast<uint64_t>(v.count())));
+    };
+    seconds("query-interval", q.query_interval, d.query_interval);
+    seconds("query-response-interval", q.query_response_interval, d.query_response_interval);
+    seconds("last-member-query-interval", q.last_member_query_interval, d.last_member_query_interval);
+    if (q.last_member_query_count != d.last_member_query_count)
+        out += cat(" last-member-query-count ", q.last_member_query_count);
+    seconds("startup-query-interval", q.startup_query_interval, d.startup_query_interval);
+    if (q.startup_query_count != d.startup_query_count)
+        out += cat(" startup-query-count ", q.startup_query_count);
 }
 
 } // namespace
@@ -44,6 +80,7 @@ std::string phyint_line(const PhyintSpec& spec)
         out += " mrdisc";
     if (spec.ttl_threshold != 1)
         out += cat(" ttl-threshold ", unsigned(spec.ttl_threshold));
+    append_proxy(out, spec.proxy);
     return out;
 }
 

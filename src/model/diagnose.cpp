@@ -22,6 +22,7 @@ struct IfUse {
     bool as_oif = false;
     bool v4 = false, v6 = false;
     const Located<PhyintSpec>* phyint = nullptr; // the last phyint line naming it
+    const Located<PhyintSpec>* proxy = nullptr;  // the last one giving it a proxy role
 };
 
 class Diagnosis {
@@ -53,6 +54,11 @@ private:
     void warning(std::string subject, std::string message, std::string fix = {})
     {
         add(Severity::warning, std::move(subject), std::move(message), std::move(fix));
+    }
+
+    static std::string_view proxy_role(const Located<PhyintSpec>& p)
+    {
+        return p.spec.proxy.role == ProxyRole::upstream ? "upstream" : "downstream";
     }
 
     // Some phyint line, a wildcard one too, disables the interface.
@@ -96,7 +102,10 @@ private:
         for (const auto& p : req_.config.phyints) {
             if (p.spec.name.is_wildcard())
                 continue;
-            use_of(p.spec.name).phyint = &p;
+            IfUse& u = use_of(p.spec.name);
+            u.phyint = &p;
+            if (p.spec.proxy.role != ProxyRole::none)
+                u.proxy = &p;
         }
     }
 
@@ -171,12 +180,16 @@ private:
             if (use.routed)
                 problem(n, "no such interface: the routes and joins that name it wait until it appears",
                         cat("ip link show (check the name), or create ", n));
+            else if (use.proxy)
+                problem(n, cat("no such interface: the proxy's ", proxy_role(*use.proxy), " (phyint at ",
+                               loc_str(use.proxy->loc), "): nothing is proxied through it while it is missing"),
+                        cat("ip link show (check the name), or create ", n));
             else if (use.phyint)
                 warning(n, cat("no such interface (named by phyint at ", loc_str(use.phyint->loc), ")"),
                         "ip link show (check the name)");
             return;
         }
-        if (!use.routed)
+        if (!use.routed && !use.proxy)
             return; // a phyint alone forwards nothing: nothing to check
         if (i->loopback) {
             problem(n, "loopback interface: never used for multicast routing", "use another interface");
@@ -200,6 +213,14 @@ private:
             warning(n, "no IPv4 address: IGMP messages go out from 0.0.0.0, and the kernel's reverse-path "
                        "check cannot route sources back through it",
                     cat("ip addr add ADDRESS/LEN dev ", n));
+        else if (!use.v4 && use.proxy && use.proxy->spec.proxy.covers(Family::inet) && !i->has_v4_address)
+            warning(n, cat("no IPv4 address: the proxy's IGMP messages (its ", proxy_role(*use.proxy),
+                           ") go out from 0.0.0.0, which many hosts and routers ignore"),
+                    cat("ip addr add ADDRESS/LEN dev ", n));
+        if (!use.v6 && use.proxy && use.proxy->spec.proxy.covers(Family::inet6) && !i->has_v6_address)
+            warning(n, cat("no IPv6 address (IPv6 disabled?): the proxy's MLD part (its ", proxy_role(*use.proxy),
+                           ") cannot run on it"),
+                    cat("sysctl -w net.ipv6.conf.", n, ".disable_ipv6=0, or write igmp on that phyint line"));
         if (use.v6 && !i->has_v6_address) {
             problem(n, "no IPv6 address (IPv6 disabled?): IPv6 multicast cannot be routed on it",
                     cat("sysctl -w net.ipv6.conf.", n, ".disable_ipv6=0"));
@@ -378,7 +399,9 @@ std::vector<IpAddr> sources_to_look_up(const Config& config)
 bool uses_family(const Config& config, Family f)
 {
     return std::any_of(config.routes.begin(), config.routes.end(), [&](const auto& r) { return r.spec.family() == f; })
-           || std::any_of(config.joins.begin(), config.joins.end(), [&](const auto& j) { return j.spec.family() == f; });
+           || std::any_of(config.joins.begin(), config.joins.end(), [&](const auto& j) { return j.spec.family() == f; })
+           || std::any_of(config.phyints.begin(), config.phyints.end(),
+                          [&](const auto& p) { return p.spec.proxy.covers(f); });
 }
 
 } // namespace smcroute

@@ -188,7 +188,13 @@ struct JsonLines {
     {
         JsonWriter o = open(c, "phyint", phyint_line(ph), nullptr, false);
         o.member("interface", ph.name.view()).member_bool("enable", ph.enable).member_bool("mrdisc", ph.mrdisc);
-        o.member("ttl_threshold", unsigned(ph.ttl_threshold)).end();
+        o.member("ttl_threshold", unsigned(ph.ttl_threshold)).key("proxy");
+        // The role; its words are in "text".
+        if (ph.proxy.role == ProxyRole::none)
+            o.null();
+        else
+            o.string(ph.proxy.role == ProxyRole::upstream ? "upstream" : "downstream");
+        o.end();
     }
 };
 

@@ -285,3 +285,21 @@ RouteText split_route_words(const std::vector<std::string>& words)
 }
 
 } // namespace smcroute
+
+namespace smcroute {
+
+const PhyintSpec* proxy_phyint(const std::vector<PhyintSpec>& phyints, std::string_view ifname, Family f)
+{
+    const PhyintSpec* best = nullptr;
+    for (const auto& p : phyints) {
+        if (!p.proxy.covers(f) || !p.name.matches(ifname))
+            continue;
+        if (!p.name.is_wildcard())
+            return &p; // an exact name: nothing is more specific
+        if (!best || p.name.view().size() > best->name.view().size())
+            best = &p;
+    }
+    return best;
+}
+
+} // namespace smcroute

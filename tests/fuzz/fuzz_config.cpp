@@ -4,9 +4,11 @@
 // includes, globs, loops and depth limits are reached. Every diagnostic is
 // formatted; structural invariants of the result are checked (abort on breach).
 // The first parse goes through model/config_judge, as the program's do, and
-// its rendering is checked bounded.
+// its rendering is checked bounded. Every phyint line kept keeps the
+// proxy's rules, and `show config`'s text of it parses back to the same spec.
 #include "smcroute/model/config.hpp"
 #include "smcroute/model/config_judge.hpp"
+#include "smcroute/model/config_text.hpp"
 
 #include <cstdint>
 #include <cstdlib>
@@ -30,6 +32,33 @@ void check(bool ok, const char* what)
         std::fprintf(stderr, "fuzz_config invariant broken: %s\n", what);
         std::abort();
     }
+}
+
+void examine_proxy(const PhyintSpec& spec)
+{
+    const ProxySpec& p = spec.proxy;
+    if (p.role == ProxyRole::none) {
+        check(p == ProxySpec{}, "proxy settings without a role");
+    } else {
+        check(p.igmp || p.mld, "proxy role for no family");
+        check(p.role != ProxyRole::upstream || !spec.name.is_wildcard(), "wildcard upstream");
+        check(p.role == ProxyRole::downstream || (p.querier == QuerierSettings{} && p.filter.empty()),
+              "querier or filter words on an upstream");
+        const QuerierSettings& q = p.querier;
+        check(q.robustness >= 1 && q.robustness <= 7, "robustness out of range");
+        check(q.query_response_interval < q.query_interval, "query response interval not below the query interval");
+        check(q.query_response_interval.count() >= 100 && q.last_member_query_interval.count() >= 100,
+              "an interval below 0.1 s");
+        for (const auto& rule : p.filter.rules) {
+            check(rule.source != rule.prefix.addr.is_multicast(), "filter prefix of the wrong kind");
+            check((rule.prefix.family() == Family::inet ? p.igmp : p.mld), "filter prefix of a family left out");
+        }
+    }
+    MemoryFiles none;
+    const std::string line = phyint_line(spec);
+    ParseResult back = parse_config_text(line, "back.conf", none);
+    check(back.error_count() == 0 && back.config.phyints.size() == 1, "show config's phyint line does not parse");
+    check(back.config.phyints[0].spec == spec, "show config's phyint line parses to another spec");
 }
 
 void examine(const ParseResult& r, const ParseOptions& opts)
@@ -64,6 +93,8 @@ void examine(const ParseResult& r, const ParseOptions& opts)
               "route group range not entirely multicast");
         check(route.loc.line >= 1, "route without a line");
     }
+    for (const auto& phyint : r.config.phyints)
+        examine_proxy(phyint.spec);
     for (const auto& join : r.config.joins) {
         check(join.spec.group.addr.is_multicast(), "join of a non-multicast group");
         check(join.spec.group.len >= (join.spec.family() == Family::inet ? 4 : 8),

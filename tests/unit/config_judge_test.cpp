@@ -3,6 +3,7 @@
 #include "smcroute/model/config_judge.hpp"
 
 #include "smcroute/base/log.hpp"
+#include "smcroute/base/text.hpp"
 
 #include <gtest/gtest.h>
 
@@ -218,4 +219,61 @@ TEST(ConfigJudge, AtMostMaxDiagnosticsErrorsFirstThenACount)
     EXPECT_EQ(shown[2].severity, Severity::error);
     EXPECT_EQ(shown.back().text, "and 3 more (0 error(s), 3 warning(s)) not shown");
     EXPECT_EQ(shown.back().severity, Severity::warning);
+}
+
+TEST(ConfigJudge, OneProxyUpstreamPerFamily)
+{
+    auto r = judge_text("phyint eth0 upstream\nphyint eth9 upstream igmp\nphyint eth8 upstream mld\n");
+    EXPECT_EQ(dump(r), "test.conf:2:1: error: a second IPv4 upstream: eth9 (eth0 at test.conf:1)\n"
+                       "test.conf:3:1: error: a second IPv6 upstream: eth8 (eth0 at test.conf:1)\n");
+    // One per family is fine.
+    EXPECT_EQ(dump(judge_text("phyint eth0 upstream igmp\nphyint eth9 upstream mld\n")), "");
+}
+
+TEST(ConfigJudge, OneProxyRolePerInterfaceAndFamily)
+{
+    EXPECT_EQ(dump(judge_text("phyint eth0 upstream\nphyint eth0 downstream mld\n")),
+              "test.conf:2:1: error: phyint eth0: an interface cannot be both upstream and downstream (IPv6, upstream "
+              "at test.conf:1)\n");
+    EXPECT_EQ(dump(judge_text("phyint eth1 downstream igmp\nphyint eth1 downstream robustness 3\n")),
+              "test.conf:2:1: error: phyint eth1: a second downstream line for IPv4 (the first at test.conf:1): write an "
+              "interface's proxy words on one line, or one line per family with igmp and mld\n");
+    // A wildcard twice is the same name twice.
+    EXPECT_EQ(count(judge_text("phyint eth+ downstream\nphyint eth+ downstream fast-leave\n"), Severity::error), 1u);
+    // One line per family; another role for the other family; a wildcard
+    // downstream beside an exact upstream; lines without proxy words.
+    EXPECT_EQ(dump(judge_text("phyint eth1 downstream igmp\nphyint eth1 downstream mld robustness 3\n"
+                              "phyint eth0 upstream igmp\nphyint eth0 downstream mld\nphyint eth+ downstream\n"
+                              "phyint eth1 ttl-threshold 3\nphyint eth0 mrdisc\n")),
+              "");
+}
+
+TEST(ConfigJudge, RoutesFromProxyInterfacesAndJoinsOnItsUpstreamWarn)
+{
+    auto r = judge_text("phyint eth0 upstream igmp\n"
+                        "phyint vlan+ downstream\n"
+                        "mroute from eth0 group 239.1.1.1 to eth1\n"     // the upstream
+                        "mroute from eth0 group ff0e::1 to eth1\n"       // not its family: no warning
+                        "mroute from vlan7 group 239.1.1.2 to eth1\n"    // a wildcard downstream
+                        "mroute from eth+ source 10.0.0.1 group 239.1.1.3 to eth1\n" // a wildcard meeting eth0
+                        "mroute from eth1 group 239.1.1.4 to eth0\n"     // only the inbound interface counts
+                        "mgroup from eth0 group 239.2.2.2\n"
+                        "ssmgroup from eth0 group 232.1.1.1 source 10.0.0.1\n"
+                        "mgroup from vlan7 group 239.2.2.2\n");          // a downstream: the proxy joins nothing there
+    EXPECT_EQ(count(r, Severity::error), 0u) << dump(r);
+    std::string warnings;
+    for (const auto& d : r.diagnostics)
+        if (d.message.find("deprecated") == std::string::npos) // the ssmgroup line's own warning
+            warnings += cat(d.line, ": ", d.message, "\n");
+    EXPECT_EQ(warnings,
+              "3: route (*, 239.1.1.1) from eth0: inbound interface eth0 is the proxy's upstream; this route takes "
+              "precedence over the proxy for its groups\n"
+              "5: route (*, 239.1.1.2) from vlan7: inbound interface vlan7 is the proxy's downstream (phyint vlan+ at "
+              "test.conf:2); this route takes precedence over the proxy for its groups\n"
+              "6: route (10.0.0.1, 239.1.1.3) from eth+: inbound interface eth+ is the proxy's upstream (phyint eth0 "
+              "at test.conf:1); this route takes precedence over the proxy for its groups\n"
+              "8: join (*, 239.2.2.2) on eth0: eth0 is the proxy's upstream, whose joins the proxy manages; this join "
+              "stays beside them\n"
+              "9: join (10.0.0.1, 232.1.1.1) on eth0: eth0 is the proxy's upstream, whose joins the proxy manages; "
+              "this join stays beside them\n");
 }

@@ -449,3 +449,43 @@ TEST(Diagnose, FindingsComeInOrderSystemInterfacesRoutes)
     EXPECT_EQ(fs[1].subject, "b1");
     EXPECT_NE(fs[2].subject.find("route"), std::string::npos);
 }
+
+TEST(Diagnose, ProxyInterfacesAreChecked)
+{
+    // A proxy line alone makes the interface one that carries traffic: a
+    // missing one is a problem, a down one too, but an existing healthy one
+    // gives no finding.
+    EXPECT_EQ(dump(diagnose(config("phyint a1 upstream\nphyint b1 downstream\n"), good_facts())), "");
+    SystemFacts s = good_facts();
+    facts_of(s, "b1").up = false;
+    auto fs = diagnose(config("phyint a1 upstream\nphyint b1 downstream\nphyint eth9 downstream igmp\n"), s);
+    EXPECT_EQ(dump(fs), "problem: b1: interface is down | fix: ip link set b1 up\n"
+                        "problem: eth9: no such interface: the proxy's downstream (phyint at test.conf:3): nothing is "
+                        "proxied through it while it is missing | fix: ip link show (check the name), or create eth9\n");
+}
+
+TEST(Diagnose, ProxyInterfaceWithoutAnAddressOfItsFamily)
+{
+    SystemFacts s = good_facts();
+    facts_of(s, "a1").has_v4_address = false;
+    facts_of(s, "b1").has_v6_address = false;
+    auto fs = diagnose(config("phyint a1 upstream igmp\nphyint b1 downstream\nphyint b2 downstream igmp\n"), s);
+    EXPECT_EQ(count(fs, Severity::error), 0u) << dump(fs);
+    ASSERT_TRUE(find(fs, "a1", "the proxy's IGMP messages (its upstream) go out from 0.0.0.0")) << dump(fs);
+    ASSERT_TRUE(find(fs, "b1", "the proxy's MLD part (its downstream) cannot run on it")) << dump(fs);
+    EXPECT_EQ(fs.size(), 2u) << dump(fs);
+    // An igmp-only line needs no IPv6 address.
+    facts_of(s, "b2").has_v6_address = false;
+    EXPECT_EQ(diagnose(config("phyint b2 downstream igmp\n"), s).size(), 0u);
+}
+
+TEST(Diagnose, ProxyLinesUseTheirFamilies)
+{
+    Config c = config("phyint a1 upstream mld\n").config;
+    EXPECT_FALSE(uses_family(c, Family::inet));
+    EXPECT_TRUE(uses_family(c, Family::inet6));
+    Config both = config("phyint a1 downstream\n").config;
+    EXPECT_TRUE(uses_family(both, Family::inet));
+    EXPECT_TRUE(uses_family(both, Family::inet6));
+    EXPECT_FALSE(uses_family(config("phyint a1 enable\n").config, Family::inet));
+}

@@ -131,6 +131,27 @@ TEST(PlanRender, EveryKindOfChangeAsText)
               "reload would make 9 changes (dry run: none made)\n");
 }
 
+TEST(PlanRender, ChangedProxyWordsShowAsTheirPhyintLine)
+{
+    auto p = preview("phyint eth0 upstream\nphyint eth1 downstream\nphyint eth2 downstream igmp\n",
+                     "phyint eth0 upstream\nphyint eth1 downstream robustness 3 allow 239.0.0.0/8\n"
+                     "phyint eth2 downstream igmp\n");
+    EXPECT_EQ(preview_changes(p.view()), 2u);
+    EXPECT_EQ(lines(render_preview_text(p.view())),
+              "- phyint eth1 enable downstream\n"
+              "+ phyint eth1 enable downstream allow 239.0.0.0/8 robustness 3\n"
+              "reload would make 2 changes (dry run: none made)\n");
+    EXPECT_EQ(lines(render_preview_json(p.view())),
+              "{\"dry_run\": [\n"
+              "{\"change\": \"remove\", \"kind\": \"phyint\", \"origin\": \"config\", \"text\": \"phyint eth1 "
+              "enable downstream\", \"interface\": \"eth1\", \"enable\": true, \"mrdisc\": false, \"ttl_threshold\": 1, "
+              "\"proxy\": \"downstream\"}\n"
+              ",{\"change\": \"add\", \"kind\": \"phyint\", \"origin\": \"config\", \"text\": \"phyint eth1 "
+              "enable downstream allow 239.0.0.0/8 robustness 3\", \"interface\": \"eth1\", \"enable\": true, "
+              "\"mrdisc\": false, \"ttl_threshold\": 1, \"proxy\": \"downstream\"}\n"
+              "]}\n");
+}
+
 TEST(PlanRender, JsonOneObjectPerChange)
 {
     auto p = preview("mroute from eth0 group 225.2.2.2 to eth1 eth2\nmgroup from eth0 group 225.5.5.5\n"
@@ -140,7 +161,8 @@ TEST(PlanRender, JsonOneObjectPerChange)
     EXPECT_EQ(lines(render_preview_json(p.view())),
               "{\"dry_run\": [\n"
               "{\"change\": \"remove\", \"kind\": \"phyint\", \"origin\": \"config\", \"text\": \"phyint eth1 "
-              "disable\", \"interface\": \"eth1\", \"enable\": false, \"mrdisc\": false, \"ttl_threshold\": 1}\n"
+              "disable\", \"interface\": \"eth1\", \"enable\": false, \"mrdisc\": false, \"ttl_threshold\": 1, "
+              "\"proxy\": null}\n"
               ",{\"change\": \"change\", \"kind\": \"mroute\", \"origin\": \"config\", \"text\": \"mroute from eth0 "
               "group 225.2.2.2 to eth1 eth3\", \"file\": \"new.conf\", \"line\": 1, \"iif\": \"eth0\", \"source\": "
               "\"*\", \"group\": \"225.2.2.2\", \"oifs\": [\"eth1\", \"eth3\"], \"add_oifs\": [\"eth3\"], "

@@ -1,9 +1,10 @@
-// model/config: the configuration file as a value. Lexes and parses phyint,
-// mroute, mgroup and include lines into a Config, collecting every located
-// diagnostic (model/config_diagnostics) in one pass. Reads files only
-// through a FileSource: the disk's (os/config_files) or an in-memory file
-// set (MemoryFiles: tests, fuzzing). Never opens a file itself, never
-// touches kernel state.
+// model/config: the configuration file as a value. Lexes and parses phyint
+// (with the IGMP/MLD proxy's words: PhyintSpec::proxy), mroute, mgroup and
+// include lines into a Config, collecting every located diagnostic
+// (model/config_diagnostics) in one pass. Reads files only through a
+// FileSource: the disk's (os/config_files) or an in-memory file set
+// (MemoryFiles: tests, fuzzing). Never opens a file itself, never touches
+// kernel state.
 #pragma once
 
 #include "smcroute/model/config_diagnostics.hpp"

@@ -2,7 +2,9 @@
 // (model/config) judges each line alone; this module adds the rules that
 // need the whole file (two routes for one (S,G) from different inbound
 // interfaces; a route through an interface a phyint line, wildcard or not,
-// disables; an outbound wildcard that matches the inbound interface). The
+// disables; an outbound wildcard that matches the inbound interface; one
+// proxy upstream per family, one proxy role per interface and family; a
+// route from a proxy interface, a join on its upstream). The
 // daemon at start and reload, `-F` and `check` all read a config through
 // judge_config_file(), so an error refuses the file in all three and a
 // warning is only reported in all three. Facts of the running system (links,

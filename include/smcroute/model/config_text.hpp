@@ -19,7 +19,9 @@ namespace smcroute {
 std::string route_line(const RouteSpec& spec);
 // "mgroup from IIF [source ADDR[/LEN]] group GROUP[/LEN]"
 std::string join_line(const JoinSpec& spec);
-// "phyint IF enable|disable [mrdisc] [ttl-threshold N]" (N when not 1).
+// "phyint IF enable|disable [mrdisc] [ttl-threshold N] [PROXY WORDS]" (N
+// when not 1; the proxy's role and family, then its querier and filter
+// words where they differ from the defaults).
 std::string phyint_line(const PhyintSpec& spec);
 // "file:line"; "" when loc names no file.
 std::string loc_text(const SourceLoc& loc);

@@ -87,7 +87,7 @@ std::vector<Finding> diagnose(const CheckRequest& req, const SystemFacts& facts)
 // The sources worth a route lookup (for SystemFacts::route_to_source): the
 // source of every IPv4 route with a source.
 std::vector<IpAddr> sources_to_look_up(const Config& config);
-// The families the config uses (routes, joins).
+// The families the config uses (routes, joins, proxy lines).
 bool uses_family(const Config& config, Family f);
 
 } // namespace smcroute

@@ -58,6 +58,14 @@ struct PhyintSpec {
     friend bool operator==(const PhyintSpec&, const PhyintSpec&) = default;
 };
 
+// The phyint line that gives interface ifname its proxy role for family f,
+// or nullptr. Of the lines whose role covers f and whose name matches
+// ifname: the one naming it exactly, else the longest wildcard. A wildcard
+// downstream never covers the family's upstream (a line naming it exactly
+// as upstream). The config judge (model/config_judge) refuses two lines of
+// one name whose roles share a family, so the answer is never ambiguous.
+const PhyintSpec* proxy_phyint(const std::vector<PhyintSpec>& phyints, std::string_view ifname, Family f);
+
 enum class Severity { warning, error };
 
 // One finding about one argument. arg numbers the textual fields:
