@@ -127,8 +127,11 @@ TEST(Commands, ShowSubjects)
         EXPECT_EQ(*m, s.what);
     }
     EXPECT_EQ(names, (std::set<std::string_view>{"routes", "groups", "interfaces", "pending", "memberships", "graph",
-                                                 "config", "status", "metrics"}));
+                                                 "config", "status", "metrics", "proxy"}));
     EXPECT_EQ(*match_show("c"), ShowWhat::config);
+    // "p" stays pending (it was before proxy); "pr" is proxy.
+    EXPECT_EQ(*match_show("p"), ShowWhat::pending);
+    EXPECT_EQ(*match_show("pr"), ShowWhat::proxy);
     auto g = match_show("g");
     ASSERT_TRUE(g.ok());
     EXPECT_EQ(*g, ShowWhat::groups);
