@@ -28,13 +28,12 @@ Proxy::~Proxy()
 {
     for (Family f : {Family::inet, Family::inet6})
         if (enabled(f))
-            apply_config(f, FamilyConfig{});
+            apply_config(f, FamilyConfig{f, std::nullopt, {}});
 }
 
 bool Proxy::enabled(Family f) const
 {
-    const FamilyConfig& c = fam(f).config;
-    return c.upstream || !c.downstreams.empty();
+    return !fam(f).config.lines.empty();
 }
 
 // Configuration -----------------------------------------------------------------------
@@ -42,33 +41,21 @@ bool Proxy::enabled(Family f) const
 Proxy::FamilyConfig Proxy::config_of(Family f, const std::vector<PhyintSpec>& phyints)
 {
     FamilyConfig c;
+    c.family = f;
     for (const auto& p : phyints) {
         if (!p.enable || !p.proxy.covers(f))
             continue;
-        if (p.proxy.role == ProxyRole::upstream) {
-            if (!c.upstream) // the config refuses a second one
-                c.upstream = p.name;
-        } else {
-            c.downstreams.push_back({p.name, p.proxy});
-        }
+        c.lines.push_back(p);
+        if (p.proxy.role == ProxyRole::upstream && !c.upstream) // the config refuses a second one
+            c.upstream = p.name;
     }
     return c;
 }
 
-const Proxy::Downstream* Proxy::downstream_for(const FamilyConfig& c, std::string_view ifname) const
+const ProxySpec* Proxy::downstream_for(const FamilyConfig& c, std::string_view ifname)
 {
-    if (c.upstream && c.upstream->view() == ifname)
-        return nullptr;
-    const Downstream* wildcard = nullptr;
-    for (const auto& d : c.downstreams) {
-        if (!d.pattern.matches(ifname))
-            continue;
-        if (!d.pattern.is_wildcard())
-            return &d;
-        if (!wildcard)
-            wildcard = &d;
-    }
-    return wildcard;
+    const PhyintSpec* p = proxy_phyint(c.lines, ifname, c.family);
+    return p && p->proxy.role == ProxyRole::downstream ? &p->proxy : nullptr;
 }
 
 void Proxy::configure(const std::vector<PhyintSpec>& phyints)
@@ -96,20 +83,20 @@ void Proxy::apply_config(Family f, FamilyConfig next)
     // Downstreams whose line changed: new settings, or afresh.
     for (auto it = links_.lower_bound({f, 0}); it != links_.end() && it->first.first == f;) {
         Link& link = it->second;
-        const Downstream* d = downstream_for(next, link.name.view());
+        const ProxySpec* d = downstream_for(next, link.name.view());
         if (!d) {
             drop_link(it++);
             continue;
         }
-        if (d->spec == link.spec) {
+        if (*d == link.spec) {
             ++it;
             continue;
         }
         ProxySpec settings_only = link.spec;
-        settings_only.querier = d->spec.querier;
-        if (settings_only == d->spec) {
-            link.spec = d->spec;
-            link.querier->set_settings(d->spec.querier, loop_.now());
+        settings_only.querier = d->querier;
+        if (settings_only == *d) {
+            link.spec = *d;
+            link.querier->set_settings(d->querier, loop_.now());
             settle(link);
             ++it;
             continue;
@@ -118,9 +105,10 @@ void Proxy::apply_config(Family f, FamilyConfig next)
     }
     st.config = std::move(next);
     std::vector<IfName> patterns;
-    for (const auto& d : st.config.downstreams)
-        patterns.push_back(d.pattern);
-    const bool any = st.config.upstream || !patterns.empty();
+    for (const auto& p : st.config.lines)
+        if (p.proxy.role == ProxyRole::downstream)
+            patterns.push_back(p.name);
+    const bool any = !st.config.lines.empty();
     router_.set_proxy(f, st.config.upstream, patterns, any ? this : nullptr);
     if (any)
         log_.info(cat(family_name(f), " proxy: upstream ", st.config.upstream ? st.config.upstream->view() : "none",
@@ -161,12 +149,12 @@ void Proxy::refresh_family(Family f)
             upstream = index;
             continue;
         }
-        const Downstream* d = downstream_for(st.config, iface.name.view());
+        const ProxySpec* d = downstream_for(st.config, iface.name.view());
         if (!d)
             continue;
         auto it = links_.find({f, index});
         if (it == links_.end()) {
-            add_link(f, iface, d->spec);
+            add_link(f, iface, *d);
             continue;
         }
         // The address it queries from may have changed.

@@ -107,14 +107,10 @@ public:
     Clock::time_point now() const { return loop_.now(); }
 
 private:
-    struct Downstream {
-        IfName pattern; // the phyint's name (maybe a wildcard)
-        ProxySpec spec;
-        friend bool operator==(const Downstream&, const Downstream&) = default;
-    };
     struct FamilyConfig {
+        Family family = Family::inet;
         std::optional<IfName> upstream;
-        std::vector<Downstream> downstreams;
+        std::vector<PhyintSpec> lines; // the enabled phyints with a role for the family
         friend bool operator==(const FamilyConfig&, const FamilyConfig&) = default;
     };
     struct Link {
@@ -145,8 +141,9 @@ private:
     FamilyState& fam(Family f) { return f == Family::inet ? v4_ : v6_; }
     const FamilyState& fam(Family f) const { return f == Family::inet ? v4_ : v6_; }
     static FamilyConfig config_of(Family f, const std::vector<PhyintSpec>& phyints);
-    // The downstream line for an interface: an exact name over a wildcard.
-    const Downstream* downstream_for(const FamilyConfig& c, std::string_view ifname) const;
+    // The downstream settings of an interface (model/route_spec's
+    // proxy_phyint picks the line); null when it is not a downstream.
+    static const ProxySpec* downstream_for(const FamilyConfig& c, std::string_view ifname);
     void apply_config(Family f, FamilyConfig next);
     void refresh_family(Family f);
     void add_link(Family f, const Interface& iface, const ProxySpec& spec);
