@@ -183,6 +183,8 @@ std::string_view kind_suffix(std::string_view kind)
         return " learned";
     if (kind == "stop")
         return " stop filter";
+    if (kind == "proxy")
+        return " proxy";
     return "";
 }
 
@@ -458,6 +460,38 @@ TEST_F(ShowGraphTest, EveryKindOfRouteIsAnEdge)
                       "\"state\": \"wildcard\"}"))
         << jall;
     EXPECT_EQ(j.rows[j.rows.size() - 2], ",{\"type\": \"drop\"}") << jall;
+}
+
+// Entries the proxy installed are edges of kind proxy, green; one nobody
+// wants yet (no OIFs) goes to the drop node.
+TEST_F(ShowGraphTest, ProxyEntriesAreEdgesOfTheirOwnKind)
+{
+    struct Fwd final : ProxyForwarding {
+        std::vector<IfName> proxy_oifs(std::string_view, const SgKey& key) const override
+        {
+            if (key.group.str() == "239.1.1.1")
+                return {IfName::parse("eth1").value()};
+            return {};
+        }
+    } fwd;
+    router.set_proxy(Family::inet, IfName::parse("eth0").value(), {IfName::parse("eth1").value()}, &fwd);
+    router.handle_upcall(Family::inet, nocache(vif("eth0"), "10.0.0.9", "239.1.1.1"));
+    router.handle_upcall(Family::inet, nocache(vif("eth0"), "10.0.0.9", "239.2.2.2"));
+    kernel.canned_counters[{IpAddr::parse("10.0.0.9").value(), IpAddr::parse("239.1.1.1").value()}] =
+        MfcCounters{3, 300, 0};
+    auto r = graph();
+    const std::string all = r.all();
+    EXPECT_TRUE(r.has("  \"if:eth0\" -> \"if:eth1\" [label=\"(10.0.0.9, 239.1.1.1) proxy\\n3 packets\", "
+                      "color=darkgreen, fontcolor=darkgreen];"))
+        << all;
+    EXPECT_TRUE(r.has("  \"if:eth0\" -> \"drop\" [label=\"(10.0.0.9, 239.2.2.2) proxy\\n0 packets\", "
+                      "color=darkgreen, fontcolor=darkgreen];"))
+        << all;
+    auto j = graph_json();
+    EXPECT_TRUE(has_element(j, "{\"type\": \"edge\", \"from\": \"eth0\", \"to\": \"eth1\", \"kind\": \"proxy\", "
+                      "\"active\": true, \"label\": \"(10.0.0.9, 239.1.1.1)\", \"packets\": 3}"))
+        << j.all();
+    router.set_proxy(Family::inet, std::nullopt, {}, nullptr); // before fwd goes
 }
 
 TEST_F(ShowGraphTest, DownInterfaceNamedByARouteIsGrey)
