@@ -405,10 +405,11 @@ line() { # LABEL IGMPPROXY OURS [ratio]
     printf '%-34s %-16s %-16s %s\n' "$1" "$2" "$3" "$r"
 }
 echo
-echo "IGMP proxy, IPv4, IGMPv2 receivers (SSM row: IGMPv3), default querier timers, ${ROUNDS} rounds"
+echo "IGMP proxy, IPv4: receivers send IGMPv2 reports and leaves (force_igmp_version=2; SSM row: IGMPv3),"
+echo "both daemons at their default querier timers, ${ROUNDS} join/leave rounds, $NGROUPS groups"
 echo "ours: $OURS ($ours_state)"
 echo "igmpproxy: $IGMPPROXY"
-printf '%-34s %-16s %-16s %s\n' figure igmpproxy smcroute "ratio igmpproxy/smcroute"
+printf '%-34s %-16s %-16s %s\n' figure igmpproxy smcroute "igmpproxy/smcroute (>1: ours less)"
 printf '%-34s %-16s %-16s %s\n' ------ --------- -------- -----
 for k in igmpproxy ours; do
     # shellcheck disable=SC2086

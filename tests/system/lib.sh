@@ -1047,7 +1047,8 @@ psend() {
     local name=$1; shift
     local six=()
     if [ "$1" = -6 ]; then six=(-6); shift; fi
-    nsx snd "$TOOLS/mcsend" "${six[@]}" -g "$1" -s "$2" -p "$PORT" -i "${3:-eth0}" -n 100000000 \
+    # ip netns exec directly (not the nsx function): $! must be mcsend.
+    ip netns exec snd "$TOOLS/mcsend" "${six[@]}" -g "$1" -s "$2" -p "$PORT" -i "${3:-eth0}" -n 100000000 \
         -r "$((100 / TIME_SCALE))" -t 8 >"$TMP/$name.log" 2>&1 &
     BG_PID[$name]=$!
     RECV_PIDS+=("$!")
