@@ -21,8 +21,8 @@
 // Times come from the kernel's receive timestamps (SO_TIMESTAMPNS) against
 // CLOCK_REALTIME read right at the syscalls.
 //
-// groups (IPv4): one socket joins NUM consecutive groups from FIRST on IF
-// (as many sockets as the kernel's per-socket limit needs), and the time
+// groups (IPv4): NUM consecutive groups from FIRST are joined on IF (200 a
+// socket: the kernel's option memory per socket holds some 400), and the time
 // from the first join to the moment every group delivered a datagram is
 // printed: "all_ms X seen N of NUM" (exit 1 when -T SEC, default 120, ran
 // out; X is then "fail").
@@ -329,28 +329,36 @@ int run_groups(const Options& o)
     unsigned idx = if_nametoindex(o.ifname.c_str());
     if (idx == 0)
         return usage("no such interface");
-    int fd = socket(AF_INET, SOCK_DGRAM, 0);
-    int on = 1;
-    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
-    setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &on, sizeof(on));
-    int big = 8 << 20;
-    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &big, sizeof(big));
-    sockaddr_in sa{};
-    sa.sin_family = AF_INET;
-    sa.sin_port = htons(static_cast<uint16_t>(o.port));
-    if (fd < 0 || bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof(sa)) < 0) {
-        std::perror("proxy_probe: bind");
-        return 2;
-    }
+    // The kernel charges every membership to its socket's option memory
+    // (net.core.optmem_max, global): some 400 fit in one socket, so one
+    // socket per 200 groups, each receiving only its own groups.
+    const long per_socket = 200;
+    std::vector<int> fds;
     std::vector<bool> seen(static_cast<size_t>(o.num), false);
     long count = 0;
     uint32_t base = ntohl(first.s_addr);
     double t0 = now_real();
     for (long k = 0; k < o.num; ++k) {
+        if (k % per_socket == 0) {
+            int fd = socket(AF_INET, SOCK_DGRAM, 0);
+            int on = 1, off = 0, big = 8 << 20;
+            setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
+            setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &on, sizeof(on));
+            setsockopt(fd, IPPROTO_IP, IP_MULTICAST_ALL, &off, sizeof(off));
+            setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &big, sizeof(big));
+            sockaddr_in sa{};
+            sa.sin_family = AF_INET;
+            sa.sin_port = htons(static_cast<uint16_t>(o.port));
+            if (fd < 0 || bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof(sa)) < 0) {
+                std::perror("proxy_probe: bind");
+                return 2;
+            }
+            fds.push_back(fd);
+        }
         ip_mreqn mr{};
         mr.imr_multiaddr.s_addr = htonl(base + static_cast<uint32_t>(k));
         mr.imr_ifindex = static_cast<int>(idx);
-        if (setsockopt(fd, IPPROTO_IP, IP_ADD_MEMBERSHIP, &mr, sizeof(mr)) < 0) {
+        if (setsockopt(fds.back(), IPPROTO_IP, IP_ADD_MEMBERSHIP, &mr, sizeof(mr)) < 0) {
             std::fprintf(stderr, "proxy_probe: join %ld: %s (net.ipv4.igmp_max_memberships?)\n", k,
                          std::strerror(errno));
             return 2;
@@ -358,28 +366,34 @@ int run_groups(const Options& o)
     }
     double limit = o.timeout > 0 ? o.timeout : 120;
     unsigned char buf[2048];
+    std::vector<pollfd> pfds;
+    for (int fd : fds)
+        pfds.push_back(pollfd{fd, POLLIN, 0});
     while (count < o.num && !g_stop && now_real() - t0 < limit) {
-        pollfd p{fd, POLLIN, 0};
-        if (poll(&p, 1, 100) <= 0)
+        if (poll(pfds.data(), pfds.size(), 100) <= 0)
             continue;
-        iovec iov{buf, sizeof(buf)};
-        alignas(cmsghdr) unsigned char ctl[256];
-        msghdr msg{};
-        msg.msg_iov = &iov;
-        msg.msg_iovlen = 1;
-        msg.msg_control = ctl;
-        msg.msg_controllen = sizeof(ctl);
-        if (recvmsg(fd, &msg, MSG_DONTWAIT) < 0)
-            continue;
-        for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
-            if (c->cmsg_level != IPPROTO_IP || c->cmsg_type != IP_PKTINFO)
+        for (const pollfd& p : pfds) {
+            if ((p.revents & POLLIN) == 0)
                 continue;
-            in_pktinfo pi{};
-            std::memcpy(&pi, CMSG_DATA(c), sizeof(pi));
-            long k = static_cast<long>(ntohl(pi.ipi_addr.s_addr)) - static_cast<long>(base);
-            if (k >= 0 && k < o.num && !seen[static_cast<size_t>(k)]) {
-                seen[static_cast<size_t>(k)] = true;
-                ++count;
+            iovec iov{buf, sizeof(buf)};
+            alignas(cmsghdr) unsigned char ctl[256];
+            msghdr msg{};
+            msg.msg_iov = &iov;
+            msg.msg_iovlen = 1;
+            msg.msg_control = ctl;
+            msg.msg_controllen = sizeof(ctl);
+            if (recvmsg(p.fd, &msg, MSG_DONTWAIT) < 0)
+                continue;
+            for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
+                if (c->cmsg_level != IPPROTO_IP || c->cmsg_type != IP_PKTINFO)
+                    continue;
+                in_pktinfo pi{};
+                std::memcpy(&pi, CMSG_DATA(c), sizeof(pi));
+                long k = static_cast<long>(ntohl(pi.ipi_addr.s_addr)) - static_cast<long>(base);
+                if (k >= 0 && k < o.num && !seen[static_cast<size_t>(k)]) {
+                    seen[static_cast<size_t>(k)] = true;
+                    ++count;
+                }
             }
         }
     }
