@@ -1090,7 +1090,9 @@ stops_within() {
 
 # The proxy's view: `show proxy -j`, asked with a python3 expression over
 # R, the row of IFNAME and FAMILY (IPv4|IPv6), and G, its group GROUP (or
-# None). pq IF FAMILY GROUP EXPR: prints EXPR's value (JSON).
+# None). pq IF FAMILY GROUP EXPR: prints EXPR's value (JSON); fails (so
+# pq_is is false) when the daemon does not answer or has not exactly one
+# such row: a check that a group is absent cannot pass on no answer.
 pq() {
     local json
     json=$(timeout $((10 * TIME_SCALE)) "$BIN/smcroutectl" show proxy -j 2>&1) || { echo "show proxy -j failed: $json" >&2; return 1; }
@@ -1098,12 +1100,13 @@ pq() {
 import json, sys
 d = json.loads(sys.argv[1])
 rows = [r for r in d["proxy"] if r["interface"] == sys.argv[2] and r["family"] == sys.argv[3]]
-R = rows[0] if rows else None
+if len(rows) != 1:
+    sys.exit("show proxy -j has %d rows for %s %s" % (len(rows), sys.argv[2], sys.argv[3]))
+R = rows[0]
 G = None
-if R is not None:
-    for g in R.get("groups", []):
-        if g["group"] == sys.argv[4]:
-            G = g
+for g in R.get("groups", []):
+    if g["group"] == sys.argv[4]:
+        G = g
 print(json.dumps(eval(sys.argv[5])))
 ' "$json" "$1" "$2" "$3" "$4"
 }
