@@ -46,14 +46,14 @@ say "before: br0 $b4 $b6; a1 $u4 $u6"
 
 N=$((300))
 RATE=$((100 / S))
-bg_recv_start p4 rcv1 239.1.1.1 41
-bg_recv_start p6 rcv1 -6 ff0e::1:1 42
-bg_recv_start st4 rcv3 225.1.2.3 43
-bg_recv_start st6 rcv3 -6 ff0e::5:5 44
-bg_send_start p4 -g 239.1.1.1 -s 10.0.1.2 -n "$N" -r "$RATE" -I 41
-bg_send_start p6 -6 -g ff0e::1:1 -s fd01::2 -n "$N" -r "$RATE" -I 42
-bg_send_start st4 -i eth1 -g 225.1.2.3 -s 10.0.4.2 -n "$N" -r "$RATE" -I 43
-bg_send_start st6 -6 -i eth1 -g ff0e::5:5 -s fd04::2 -n "$N" -r "$RATE" -I 44
+bg_recv_start rp4 rcv1 239.1.1.1 41
+bg_recv_start rp6 rcv1 -6 ff0e::1:1 42
+bg_recv_start rst4 rcv3 225.1.2.3 43
+bg_recv_start rst6 rcv3 -6 ff0e::5:5 44
+bg_send_start sp4 -g 239.1.1.1 -s 10.0.1.2 -n "$N" -r "$RATE" -I 41
+bg_send_start sp6 -6 -g ff0e::1:1 -s fd01::2 -n "$N" -r "$RATE" -I 42
+bg_send_start sst4 -i eth1 -g 225.1.2.3 -s 10.0.4.2 -n "$N" -r "$RATE" -I 43
+bg_send_start sst6 -6 -i eth1 -g ff0e::5:5 -s fd04::2 -n "$N" -r "$RATE" -I 44
 nap "$(scaled 0.5)"
 
 printf '%s\n%s\nmroute from a2 source 10.0.4.2 group 225.1.2.4 to b2\n' "$proxy_lines" "$static_lines" >"$CONF.new"
@@ -72,12 +72,12 @@ check "rcv2's extra groups listed on br0" wait_for $((3 * S)) pq_is br0 IPv4 239
 pleave x4
 pleave x6
 
-for s in p4 p6 st4 st6; do bg_send_wait "$s"; done
+for s in p4 p6 st4 st6; do bg_send_wait "s$s"; done
 nap 0.5
 for s in p4 p6 st4 st6; do
-    bg_recv_stop "$s"
-    say "$s: ${BG_COUNT[$s]}/$N"
-    [ "${BG_COUNT[$s]}" = "$N" ] || fail "stream $s: ${BG_COUNT[$s]} of $N datagrams arrived across the reload and the proxy's changes"
+    bg_recv_stop "r$s"
+    say "$s: ${BG_COUNT[r$s]}/$N"
+    [ "${BG_COUNT[r$s]}" = "$N" ] || fail "stream $s: ${BG_COUNT[r$s]} of $N datagrams arrived across the reload and the proxy's changes"
 done
 say "ok: no datagram lost on the proxy groups nor on the static routes"
 for g in 239.1.1.1 ff0e::1:1; do
