@@ -56,6 +56,9 @@
 #   parse    config_parse: the config parser alone, in-process, on 100 000
 #            route lines, and on 20 000 lines that each hold an error, all
 #            kept (the fastest of 3 parses; no namespaces, no daemon)
+#   proxy    only when named in --only: the IGMP proxy beside igmpproxy 0.3
+#            (tests/bench/proxy_bench.sh, which prints its own table; --quick
+#            makes it 5 join/leave rounds instead of 20)
 set -u -o pipefail
 
 self=$(readlink -f "$0")
@@ -286,7 +289,7 @@ fi
 # =============================================================== outside
 usage() {
     echo "usage: bash tests/bench/run.sh BUILD [--vs DAEMON] [--quick] [--full] [--runs N] [--tsv PATH]" >&2
-    echo "       [--only floor,start,reload,idle,batch,adds,show,joins,burst,unres,parse]" >&2
+    echo "       [--only floor,start,reload,idle,batch,adds,show,joins,burst,unres,parse,proxy]" >&2
     exit 64
 }
 [ $# -ge 1 ] || usage
@@ -389,6 +392,14 @@ parse() {
         SAMPLES[$key|ours]+="fail "
     fi
 }
+
+# The proxy side by side with igmpproxy: its own script and table.
+if [[ $only == *,proxy,* ]]; then
+    pargs=()
+    [ "$quick" = 1 ] && pargs+=(--rounds 5)
+    bash "$(dirname "$self")/proxy_bench.sh" "$build" --ours "$OURS" "${pargs[@]}"
+    [ "$only" = ,proxy, ] && exit 0
+fi
 
 inner unres ours
 for ((r = 1; r <= runs; r++)); do

@@ -912,3 +912,217 @@ victim_intact() {
         || fail "$1: the root-only file $VICTIM was changed: now '$(stat -c '%a %U:%G %s' "$VICTIM")', content '$(head -c 80 "$VICTIM")' (was 600 root:root, 'root-only secret')"
     say "ok: $1: root-only file untouched (600 root:root, 'root-only secret')"
 }
+
+# ------------------------------------------------------------ IGMP/MLD proxy
+
+# The proxy tests' topology (tests/system/proxy_*.sh), instead of topo:
+#
+#   snd eth0 10.0.1.2 fd01::2 --- a1 10.0.1.1 fd01::1 [router, upstream]
+#   snd eth1 10.0.4.2 fd04::2 --- a2 10.0.4.1 fd04::1 [router]
+#   router br0 10.0.2.1 fd02::1 (a bridge, no snooping: a plain segment)
+#       port p1 --- rcv1 eth0 10.0.2.2 fd02::2
+#       port p2 --- rcv2 eth0 10.0.2.3 fd02::3
+#   router b2 10.0.3.1 fd03::1 --- rcv3 eth0 10.0.3.2 fd03::2
+#
+# Receivers are real host stacks: a socket joins (mcjoin, mcrecv) and the
+# namespace's own kernel sends the reports and leaves; proxy_version NS
+# v4|v6 N sets which version it speaks (force_igmp_version /
+# force_mld_version; 0 = the newest). proxy_probe (tests/tools) watches a
+# link: it sees every frame that arrives on it, member or not.
+proxy_topo() {
+    must sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1 \
+        net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0 \
+        net.ipv6.conf.default.accept_dad=0 net.ipv6.conf.all.accept_dad=0
+    local ns nsbatch="link set lo up
+"
+    for ns in snd rcv1 rcv2 rcv3; do
+        nsbatch+="netns add $ns
+netns exec $ns sysctl -qw net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0 \
+net.ipv6.conf.default.accept_dad=0 net.ipv6.conf.all.accept_dad=0
+"
+    done
+    must ip -batch - <<<"$nsbatch"
+    must ip -batch - <<'IP'
+link add a1 type veth peer name eth0 netns snd
+link add a2 type veth peer name eth1 netns snd
+link add br0 type bridge mcast_snooping 0
+link add p1 type veth peer name eth0 netns rcv1
+link add p2 type veth peer name eth0 netns rcv2
+link add b2 type veth peer name eth0 netns rcv3
+link set p1 master br0
+link set p2 master br0
+addr add 10.0.1.1/24 dev a1
+addr add fd01::1/64 dev a1 nodad
+addr add 10.0.4.1/24 dev a2
+addr add fd04::1/64 dev a2 nodad
+addr add 10.0.2.1/24 dev br0
+addr add fd02::1/64 dev br0 nodad
+addr add 10.0.3.1/24 dev b2
+addr add fd03::1/64 dev b2 nodad
+link set a1 up
+link set a2 up
+link set br0 up
+link set p1 up
+link set p2 up
+link set b2 up
+IP
+    must ip -n snd -batch - <<'IP'
+link set lo up
+addr add 10.0.1.2/24 dev eth0
+addr add fd01::2/64 dev eth0 nodad
+addr add 10.0.4.2/24 dev eth1
+addr add fd04::2/64 dev eth1 nodad
+link set eth0 up
+link set eth1 up
+route add default via 10.0.1.1
+route add ::/0 via fd01::1
+IP
+    local host net last
+    for host in rcv1:2:2 rcv2:2:3 rcv3:3:2; do
+        IFS=: read -r host net last <<<"$host"
+        must ip -n "$host" -batch - <<IP
+link set lo up
+addr add 10.0.$net.$last/24 dev eth0
+addr add fd0$net::$last/64 dev eth0 nodad
+link set eth0 up
+route add default via 10.0.$net.1
+IP
+    done
+    must sysctl -qw net.ipv4.conf.a1.rp_filter=0 net.ipv4.conf.a2.rp_filter=0 \
+        net.ipv4.conf.br0.rp_filter=0 net.ipv4.conf.b2.rp_filter=0
+    local ok=0 l deadline=$((SECONDS + 5 * TIME_SCALE)) c
+    while ((SECONDS <= deadline)); do
+        ok=1
+        for l in a1 a2 p1 p2 b2; do
+            c=""; { read -r c <"/sys/class/net/$l/carrier"; } 2>/dev/null
+            [ "$c" = 1 ] || ok=0
+        done
+        c=""; { read -r c <"/sys/class/net/br0/operstate"; } 2>/dev/null
+        [ "$c" = up ] || ok=0
+        [ "$ok" = 1 ] && [ -z "$(ip -6 addr show tentative)" ] && break
+        ok=0
+        nap 0.1
+    done
+    [ "$ok" = 1 ] || fail "proxy topology: links did not come up within $((5 * TIME_SCALE)) s"
+    [ -x "$TOOLS/proxy_probe" ] || fail "$TOOLS/proxy_probe missing (build the test tools)"
+    [ -x "$TOOLS/mcjoin" ] || fail "$TOOLS/mcjoin missing (build the test tools)"
+    say "proxy topology up: snd--a1 [router] br0{p1--rcv1, p2--rcv2}, snd--a2, b2--rcv3"
+}
+
+# proxy_version NS v4|v6 N: the IGMP (v4) or MLD (v6) version NS's kernel
+# speaks on eth0 (0: the newest, IGMPv3/MLDv2).
+proxy_version() {
+    if [ "$2" = v4 ]; then sysctl_in "$1" "net.ipv4.conf.eth0.force_igmp_version=$3"
+    else sysctl_in "$1" "net.ipv6.conf.eth0.force_mld_version=$3"; fi
+}
+
+# pjoin NAME NS [-6] GROUP [-s SOURCE]: a membership held by a socket in NS
+# on eth0 (mcjoin) until pleave NAME; returns once joined.
+declare -A PJOIN=()
+pjoin() {
+    local name=$1 ns=$2; shift 2
+    local six=()
+    if [ "$1" = -6 ]; then six=(-6); shift; fi
+    local grp=$1; shift
+    rm -f "$TMP/$name.jready"
+    ip netns exec "$ns" "$TOOLS/mcjoin" "${six[@]}" -i eth0 -g "$grp" "$@" -R "$TMP/$name.jready" \
+        >"$TMP/$name.join.log" 2>&1 &
+    PJOIN[$name]=$!
+    RECV_PIDS+=("$!")
+    _wait_ready_files "$TMP/$name.jready" || fail "$ns could not join $grp $*: $(cat "$TMP/$name.join.log")"
+    say "$ns joined $grp $*"
+}
+# pleave NAME: that socket closes; its kernel sends the leave (or the
+# IGMPv3/MLDv2 TO_IN {} report).
+pleave() {
+    kill -TERM "${PJOIN[$1]}" 2>/dev/null
+    wait "${PJOIN[$1]}" 2>/dev/null
+    say "$1 left"
+}
+
+# psend NAME [-6] GROUP SOURCE [IFNAME]: a steady stream (100 pps, scaled
+# down under emulation) from SOURCE in snd out of eth0 (or IFNAME) until the
+# test ends or kill "${BG_PID[NAME]}".
+psend() {
+    local name=$1; shift
+    local six=()
+    if [ "$1" = -6 ]; then six=(-6); shift; fi
+    # ip netns exec directly (not the nsx function): $! must be mcsend.
+    ip netns exec snd "$TOOLS/mcsend" "${six[@]}" -g "$1" -s "$2" -p "$PORT" -i "${3:-eth0}" -n 100000000 \
+        -r "$((100 / TIME_SCALE))" -t 8 >"$TMP/$name.log" 2>&1 &
+    BG_PID[$name]=$!
+    RECV_PIDS+=("$!")
+}
+
+# on_link NS IF [-6] GROUP [-s SOURCE] MODE...: proxy_probe watch on that
+# link (NS "-" = the router): MODE -a (a frame arrives within -T SEC), -w SEC
+# (prints "count N"), -Q QUIET -T SEC (quiet; prints "quiet_after_ms X").
+on_link() {
+    local ns=$1 ifn=$2; shift 2
+    local six=()
+    if [ "$1" = -6 ]; then six=(-6); shift; fi
+    local grp=$1; shift
+    if [ "$ns" = - ]; then
+        "$TOOLS/proxy_probe" watch "${six[@]}" -i "$ifn" -g "$grp" -p "$PORT" "$@"
+    else
+        ip netns exec "$ns" "$TOOLS/proxy_probe" watch "${six[@]}" -i "$ifn" -g "$grp" -p "$PORT" "$@"
+    fi
+}
+# frames_on NS IF [-6] GROUP [-s SOURCE] SECONDS: how many frames of the
+# group arrive on that link within SECONDS.
+frames_on() {
+    local secs=${*: -1}
+    on_link "${@:1:$#-1}" -w "$secs" | awk '$1 == "count" { print $2 }'
+}
+# arrives NS IF [-6] GROUP [-s SOURCE] SECONDS: a frame arrives within SECONDS.
+arrives() {
+    local secs=${*: -1}
+    on_link "${@:1:$#-1}" -a -T "$secs" >/dev/null
+}
+# stops_within NS IF [-6] GROUP [-s SOURCE] QUIET LIMIT: the group's frames
+# stop (QUIET seconds without one) within LIMIT seconds; sets STOPPED_MS to
+# the time from the call to the last frame.
+stops_within() {
+    local limit=${*: -1} quiet=${*: -2:1} out
+    out=$(on_link "${@:1:$#-2}" -Q "$quiet" -T "$limit") || return 1
+    STOPPED_MS=$(echo "$out" | awk '{ print $2 }')
+}
+
+# The proxy's view: `show proxy -j`, asked with a python3 expression over
+# R, the row of IFNAME and FAMILY (IPv4|IPv6), and G, its group GROUP (or
+# None). pq IF FAMILY GROUP EXPR: prints EXPR's value (JSON); fails (so
+# pq_is is false) when the daemon does not answer or has not exactly one
+# such row: a check that a group is absent cannot pass on no answer.
+pq() {
+    local json
+    json=$(timeout $((10 * TIME_SCALE)) "$BIN/smcroutectl" show proxy -j 2>&1) || { echo "show proxy -j failed: $json" >&2; return 1; }
+    python3 -c '
+import json, sys
+d = json.loads(sys.argv[1])
+rows = [r for r in d["proxy"] if r["interface"] == sys.argv[2] and r["family"] == sys.argv[3]]
+if len(rows) != 1:
+    sys.exit("show proxy -j has %d rows for %s %s" % (len(rows), sys.argv[2], sys.argv[3]))
+R = rows[0]
+G = None
+for g in R.get("groups", []):
+    if g["group"] == sys.argv[4]:
+        G = g
+print(json.dumps(eval(sys.argv[5])))
+' "$json" "$1" "$2" "$3" "$4"
+}
+# pq_is IF FAMILY GROUP EXPR: EXPR is true.
+pq_is() { [ "$(pq "$@")" = true ]; }
+# proxy_show: the whole `show proxy -j`, for the log.
+proxy_show() { timeout $((10 * TIME_SCALE)) "$BIN/smcroutectl" show proxy -j 2>&1; }
+
+# capture_start NAME NS IF: proxy_probe capture of IGMP/MLD on that link
+# (NS "-": the router) into $TMP/NAME.cap until the test ends.
+capture_start() {
+    local name=$1 ns=$2 ifn=$3 pre=()
+    [ "$ns" = - ] || pre=(ip netns exec "$ns")
+    rm -f "$TMP/$name.cready"
+    "${pre[@]}" "$TOOLS/proxy_probe" capture -i "$ifn" -w 3600 -R "$TMP/$name.cready" >"$TMP/$name.cap" 2>&1 &
+    BG_PID[$name]=$!
+    RECV_PIDS+=("$!")
+    _wait_ready_files "$TMP/$name.cready" || fail "capture $name did not start: $(cat "$TMP/$name.cap")"
+}

@@ -9,11 +9,19 @@
 # the learned route in `show -d` with its counters; and the cleanup must
 # leave nothing behind.
 #
+# TUT_MARKER=proxy-tutorial (tests/system/proxy_tutorial.sh) runs the
+# README's proxy tutorial the same way instead (blocks between
+# <!-- proxy-tutorial:begin --> and <!-- proxy-tutorial:end -->): its five
+# datagrams must reach the receiver through the proxy alone.
+#
 # Environment: SMCROUTE = the smcroute binary, SRCDIR = the source tree
 # (default: two levels above this script). Exit 0 pass, 1 fail, 77 skip.
 set -u -o pipefail
 
-NAME=readme_tutorial
+TUT_MARKER=${TUT_MARKER:-tutorial}
+case "$TUT_MARKER" in tutorial) NAME=readme_tutorial ;; proxy-tutorial) NAME=proxy_tutorial ;;
+    *) echo "TUT_MARKER must be tutorial or proxy-tutorial" >&2; exit 2 ;; esac
+export TUT_MARKER
 say()  { echo "[$NAME] $*"; }
 skip() { echo "SKIP: $NAME: $*"; exit 77; }
 fail() { echo "FAIL: $NAME: $*" >&2; exit 1; }
@@ -55,9 +63,9 @@ mkdir -p "$work/build"
 ln -s "$SMCROUTE" "$work/build/smcroute"
 
 # The shell lines of every fenced block between the markers, in order.
-awk '
-    /<!-- *tutorial:begin *-->/ { inside = 1; next }
-    /<!-- *tutorial:end *-->/   { if (!inside) { print "end marker without begin at line " NR > "/dev/stderr"; bad = 1 }
+awk -v m="$TUT_MARKER" '
+    $0 ~ ("<!-- *" m ":begin *-->") { inside = 1; next }
+    $0 ~ ("<!-- *" m ":end *-->")   { if (!inside) { print "end marker without begin at line " NR > "/dev/stderr"; bad = 1 }
                                   inside = 0; blocks++; next }
     inside && /^[ \t]*```/      { fence = !fence; next }
     inside && fence             { print }
@@ -75,22 +83,30 @@ rc=$?
 cat "$work/out"
 [ "$rc" = 0 ] || fail "the tutorial failed (status $rc), output above"
 
-got=$(grep -c '^received: hello [0-9]*$' "$work/out")
-[ "$got" = 10 ] || fail "the receiver printed $got of the 10 datagrams, output above"
-for i in 1 2 3 4 5 6 7 8 9 10; do
-    grep -qx "received: hello $i" "$work/out" || fail "datagram 'hello $i' did not arrive"
-done
-say "ok: all 10 datagrams crossed the router"
-# The route the daemon learned, in the tutorial's two "-d show"s: its
-# packet counter first at 10, then (after ten more) at 20.
-counts=$(awk '$1 == "(10.10.1.2," && $2 == "239.1.2.3)" && $4 == "learned" { printf "%s ", $5 }' "$work/out")
-[ "$counts" = "10 20 " ] || fail "show -d of (10.10.1.2, 239.1.2.3) counted '$counts' packets, want '10 20 ', output above"
-say "ok: show -d lists the learned route, its counter going from 10 to 20"
+if [ "$TUT_MARKER" = tutorial ]; then
+    got=$(grep -c '^received: hello [0-9]*$' "$work/out")
+    [ "$got" = 10 ] || fail "the receiver printed $got of the 10 datagrams, output above"
+    for i in 1 2 3 4 5 6 7 8 9 10; do
+        grep -qx "received: hello $i" "$work/out" || fail "datagram 'hello $i' did not arrive"
+    done
+    say "ok: all 10 datagrams crossed the router"
+    # The route the daemon learned, in the tutorial's two "-d show"s: its
+    # packet counter first at 10, then (after ten more) at 20.
+    counts=$(awk '$1 == "(10.10.1.2," && $2 == "239.1.2.3)" && $4 == "learned" { printf "%s ", $5 }' "$work/out")
+    [ "$counts" = "10 20 " ] || fail "show -d of (10.10.1.2, 239.1.2.3) counted '$counts' packets, want '10 20 ', output above"
+    say "ok: show -d lists the learned route, its counter going from 10 to 20"
+    conf=/tmp/smcroute-tutorial.conf
+else
+    got=$(grep -c '^received: tick [0-9]*$' "$work/out")
+    [ "$got" = 5 ] || fail "the proxy tutorial's receiver printed $got of 5 datagrams, output above"
+    say "ok: 5 datagrams reached the receiver through the proxy (no route in its config)"
+    conf=/tmp/smcroute-proxy.conf
+fi
 
 # The cleanup left nothing: no namespaces, no daemon, no files.
 [ -z "$(ip netns list)" ] || fail "namespaces left after the cleanup: $(ip netns list)"
 ls /run/*.sock /run/*.pid >/dev/null 2>&1 && fail "daemon files left after the cleanup: $(ls /run)"
-[ -e /tmp/smcroute-tutorial.conf ] && fail "the tutorial's config file is left after the cleanup"
+[ -e "$conf" ] && fail "the tutorial's config file is left after the cleanup"
 if pgrep -f "$work/build/smcroute" >/dev/null 2>&1; then
     fail "a daemon still runs after the cleanup"
 fi
