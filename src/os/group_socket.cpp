@@ -131,7 +131,7 @@ Status GroupSocket::leave(unsigned ifindex, const IpAddr& group)
     return {};
 }
 
-Status GroupSocket::send(unsigned ifindex, const IpAddr& dst, std::span<const uint8_t> body)
+Status GroupSocket::send(unsigned ifindex, const IpAddr& dst, std::span<const uint8_t> body, const IpAddr& source)
 {
     ssize_t n;
     int fd = fd_.get();
@@ -152,7 +152,26 @@ Status GroupSocket::send(unsigned ifindex, const IpAddr& dst, std::span<const ui
         sin6.sin6_family = AF_INET6;
         sin6.sin6_addr = dst.v6();
         sin6.sin6_scope_id = ifindex;
-        n = ::sendto(fd, body.data(), body.size(), 0, reinterpret_cast<sockaddr*>(&sin6), sizeof sin6);
+        iovec iov{const_cast<uint8_t*>(body.data()), body.size()};
+        msghdr msg{};
+        msg.msg_name = &sin6;
+        msg.msg_namelen = sizeof sin6;
+        msg.msg_iov = &iov;
+        msg.msg_iovlen = 1;
+        alignas(cmsghdr) uint8_t control[CMSG_SPACE(sizeof(in6_pktinfo))] = {};
+        if (source.family() == Family::inet6 && !source.is_unspecified()) {
+            msg.msg_control = control;
+            msg.msg_controllen = sizeof control;
+            cmsghdr* c = CMSG_FIRSTHDR(&msg);
+            c->cmsg_level = IPPROTO_IPV6;
+            c->cmsg_type = IPV6_PKTINFO;
+            c->cmsg_len = CMSG_LEN(sizeof(in6_pktinfo));
+            in6_pktinfo pi{};
+            pi.ipi6_addr = source.v6();
+            pi.ipi6_ifindex = ifindex;
+            std::memcpy(CMSG_DATA(c), &pi, sizeof pi);
+        }
+        n = ::sendmsg(fd, &msg, 0);
     }
     if (n < 0)
         return os_error(errno, cat(who_, ": send to ", dst.str(), " on ifindex ", ifindex));

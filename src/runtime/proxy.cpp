@@ -289,7 +289,7 @@ void Proxy::settle(Link& link)
     const Family f = link.family;
     for (const GroupMessage& q : link.querier->take_queries()) {
         auto bytes = f == Family::inet ? encode_igmp(q) : encode_mld(q);
-        if (auto st = io_.send(f, link.ifindex, group_destination(f, q), bytes); !st)
+        if (auto st = io_.send(f, link.ifindex, link.address, group_destination(f, q), bytes); !st)
             log_.debug(cat("proxy: query on ", link.name.view(), ": ", st.error().message));
     }
     if (link.querier->is_querier() != link.was_querier) {

@@ -49,12 +49,13 @@ GroupSocket* GroupSockets::socket_for(Family f)
     return &*slot;
 }
 
-Status GroupSockets::send(Family f, unsigned ifindex, const IpAddr& dst, std::span<const uint8_t> body)
+Status GroupSockets::send(Family f, unsigned ifindex, const IpAddr& source, const IpAddr& dst,
+                          std::span<const uint8_t> body)
 {
     GroupSocket* s = socket_for(f);
     if (!s)
         return fail(cat("no ", family_name(f), " proxy socket"));
-    return s->send(ifindex, dst, body);
+    return s->send(ifindex, dst, body, source);
 }
 
 Status GroupSockets::listen(Family f, unsigned ifindex, bool on)

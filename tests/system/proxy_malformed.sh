@@ -45,7 +45,10 @@ for fam in v4 v6; do
     n=0
     for c in $cases; do
         nsx rcv1 python3 "$RAW" eth0 "$c" "$BAD" || fail "group_raw.py $c failed"
-        n=$((n + 1))
+        # An ICMPv6 message with a bad checksum never reaches a raw socket:
+        # the kernel drops it (Icmp6InCsumErrors); it must still change
+        # nothing, which the checks below see, but it is not ours to count.
+        [ "$c" = mld-badsum ] || n=$((n + 1))
     done
     check "$F: counters.malformed rose by $n" wait_for $((3 * S)) pq_is br0 "$F" "" "R['counters']['malformed'] == $mal0 + $n"
     # Nothing else of them may arrive late: the counter stays put a moment.

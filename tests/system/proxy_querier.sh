@@ -39,7 +39,11 @@ for fam in v4 v6; do
         wait_for $((5 * S)) pq_is br0 "$F" "" "R['querier'] is True and R['querier_address'] == '$OURS'"
 
     count=8
+    # It advertises our settings (QQIC, QRV, Max Resp): a non-querier adopts
+    # the querier's QQI and QRV (RFC 3376 4.1.6/4.1.7, RFC 3810 5.1.9/5.1.11),
+    # so the other-querier-present interval follows what the other says.
     ip netns exec rcv2 "$TOOLS/group_inject" eth0 "$proto" query --version 3 --interval "$(scaled 1)" --count "$count" \
+        --query-interval "$(scaled 2)" --robustness 2 --max-resp "$(scaled 1)" \
         >"$TMP/inject-$fam.log" 2>&1 &
     INJ=$!
     RECV_PIDS+=("$INJ")

@@ -41,8 +41,10 @@ struct Sent {
 
 class FakeIo final : public ProxyIo {
 public:
-    Status send(Family f, unsigned ifindex, const IpAddr& dst, std::span<const uint8_t> body) override
+    Status send(Family f, unsigned ifindex, const IpAddr& source, const IpAddr& dst,
+                std::span<const uint8_t> body) override
     {
+        EXPECT_EQ(source, addresses[{f, ifindex}]) << "a query comes from the querier's own address";
         auto d = f == Family::inet ? decode_igmp(body) : decode_mld(body);
         EXPECT_TRUE(d) << "the proxy sent bytes its own decoder refuses";
         if (d)

@@ -53,8 +53,10 @@ public:
     Status join(unsigned ifindex, const IpAddr& group);
     Status leave(unsigned ifindex, const IpAddr& group);
     // One message out of ifindex to dst (TTL/hop limit 1, Router Alert).
-    // IPv6: the kernel fills in the ICMPv6 checksum.
-    Status send(unsigned ifindex, const IpAddr& dst, std::span<const uint8_t> body);
+    // IPv6: the kernel fills in the ICMPv6 checksum; a source given (not
+    // unspecified) is used, so a query to a wider-scope group still comes
+    // from the link-local address hosts require (RFC 3810 section 5.1.14).
+    Status send(unsigned ifindex, const IpAddr& dst, std::span<const uint8_t> body, const IpAddr& source = {});
     // One datagram, without blocking. Errors carry errno only (EAGAIN: none
     // pending). nullopt: a datagram that is not a well-formed IPv4 IGMP one
     // (the caller counts it as malformed).

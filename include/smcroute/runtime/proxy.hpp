@@ -36,7 +36,9 @@ namespace smcroute {
 class ProxyIo {
 public:
     virtual ~ProxyIo() = default;
-    virtual Status send(Family f, unsigned ifindex, const IpAddr& dst, std::span<const uint8_t> body) = 0;
+    // From source (the querier's address; IPv6: link-local) out of ifindex.
+    virtual Status send(Family f, unsigned ifindex, const IpAddr& source, const IpAddr& dst,
+                        std::span<const uint8_t> body) = 0;
     // Start or stop receiving the link-scope groups a querier listens on
     // (all-routers, the v3 report address) on an interface.
     virtual Status listen(Family f, unsigned ifindex, bool on) = 0;

@@ -22,7 +22,8 @@ public:
 
     // Where received datagrams go (set before the first listen()).
     void set_proxy(Proxy* proxy) { proxy_ = proxy; }
-    Status send(Family f, unsigned ifindex, const IpAddr& dst, std::span<const uint8_t> body) override;
+    Status send(Family f, unsigned ifindex, const IpAddr& source, const IpAddr& dst,
+                std::span<const uint8_t> body) override;
     Status listen(Family f, unsigned ifindex, bool on) override;
     std::optional<IpAddr> address(Family f, const Interface& iface) override;
 
