@@ -44,7 +44,7 @@ public:
     Status send(Family f, unsigned ifindex, const IpAddr& source, const IpAddr& dst,
                 std::span<const uint8_t> body) override
     {
-        EXPECT_EQ(source, addresses[{f, ifindex}]) << "a query comes from the querier's own address";
+        EXPECT_EQ(source, addresses[std::make_pair(f, ifindex)]) << "a query comes from the querier's own address";
         auto d = f == Family::inet ? decode_igmp(body) : decode_mld(body);
         EXPECT_TRUE(d) << "the proxy sent bytes its own decoder refuses";
         if (d)
