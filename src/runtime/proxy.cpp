@@ -17,6 +17,25 @@ bool is_ipv6_link_local_unicast(const IpAddr& a)
     return !a.is_v4() && a.bytes()[0] == 0xfe && (a.bytes()[1] & 0xc0) == 0x80;
 }
 
+// "IGMPv3 report TO_EX(239.1.1.1: -)", "MLDv1 leave ff0e::1", for the debug log.
+std::string describe(Family f, const GroupMessage& m)
+{
+    std::string out(group_version_name(f, m.version));
+    switch (m.kind) {
+    case GroupMessage::Kind::query:
+        return cat(out, " query ", m.group.is_unspecified() ? std::string("(general)") : m.group.str(),
+                   m.sources.empty() ? "" : cat(" with ", m.sources.size(), " source(s)"));
+    case GroupMessage::Kind::leave: return cat(out, " leave ", m.group.str());
+    case GroupMessage::Kind::report: break;
+    }
+    if (m.version != GroupVersion::v3)
+        return cat(out, " report ", m.group.str());
+    out += " report";
+    for (const auto& r : m.records)
+        out += cat(" ", record_type_name(r.type), "(", r.group.str(), ": ", r.sources.size(), " source(s))");
+    return out;
+}
+
 } // namespace
 
 Proxy::Proxy(EventLoop& loop, Logger& log, Router& router, MembershipKernel& upstream_joins, ProxyIo& io)
@@ -280,6 +299,8 @@ void Proxy::receive(Family f, const GroupDatagram& d)
             return;
         }
     }
+    if (log_.enabled(LogLevel::debug))
+        log_.debug(cat("proxy: ", link.name.view(), ": ", describe(f, m), " from ", d.source.str()));
     link.querier->receive(m, d.source, loop_.now());
     settle(link);
 }
@@ -308,10 +329,13 @@ void Proxy::settle(Link& link)
     std::vector<IpAddr> changes = link.querier->take_changes();
     for (const auto& g : changes) {
         bool has = link.querier->has_group(g);
-        if (has && link.groups.insert(g).second)
+        if (has && link.groups.insert(g).second) {
+            log_.info(cat(family_name(f), " proxy: ", link.name.view(), ": listeners for ", g.str()));
             publish(EventKind::listener_added, link, g);
-        else if (!has && link.groups.erase(g))
+        } else if (!has && link.groups.erase(g)) {
+            log_.info(cat(family_name(f), " proxy: ", link.name.view(), ": no more listeners for ", g.str()));
             publish(EventKind::listener_removed, link, g);
+        }
     }
     arm(link);
     // Last: the router and the upstream may call back into proxy_oifs().
