@@ -269,8 +269,9 @@ EOF
         join rcv1 239.1.200.4; J=$BGPID
         if nsx rcv1 "$PROBE" watch -i eth0 -g 239.1.200.4 -a -T 20 >/dev/null; then
             ip link set p1 down
-            # Outgoing frames of br0 (the router's own forwarding).
-            if out=$("$PROBE" watch -i br0 -g 239.1.200.4 -Q 5 -T 400); then
+            # What reaches the segment, seen at rcv2 (the bridge floods: no
+            # snooping); a capture on br0 misses the router's own egress.
+            if out=$(nsx rcv2 "$PROBE" watch -i eth0 -g 239.1.200.4 -Q 5 -T 400); then
                 v=$(echo "$out" | awk '{ printf "%.1f", $2 / 1000 }')
                 res vanish_s "$v"
                 # No leave came: a stop within a second is no membership
