@@ -158,7 +158,10 @@ EOF
             res noproxy "$(head -1 "$T/check.log" | tr ' ' '_')"
             exit 0
         fi
-        "$OURS" -d -n -f "$T/smcroute.conf" -l info >"$T/daemon.log" 2>&1 &
+        # Started as smcrouted, the SMCRoute 2.x daemon's name and options
+        # (-n: in the foreground, so $! is the daemon).
+        ln -sf "$OURS" "$T/smcrouted"
+        "$T/smcrouted" -n -f "$T/smcroute.conf" -l info >"$T/daemon.log" 2>&1 &
     fi
     DPID=$!
     PIDS+=("$DPID")
