@@ -320,47 +320,49 @@ bool drop_is_malformed(GroupDrop d)
     return true;
 }
 
-uint32_t decode_code8(uint8_t code)
+namespace {
+
+// RFC 3376 4.1.1/4.1.7 (8 bits, M = 4) and RFC 3810 5.1.3 (16 bits, M = 12):
+// below 2^(M+3) the code is the value; above, 1 | exp (3 bits) | mant (M
+// bits) stands for (mant | 2^M) << (exp + 3).
+template <unsigned M>
+constexpr uint32_t decode_float(uint32_t code)
 {
-    if (code < 0x80)
+    constexpr uint32_t top = 1u << (M + 3);
+    if (code < top)
         return code;
-    unsigned exp = (code >> 4) & 0x07;
-    unsigned mant = code & 0x0f;
-    return (mant | 0x10u) << (exp + 3);
+    unsigned exp = (code >> M) & 0x07;
+    uint32_t mant = code & ((1u << M) - 1);
+    return (mant | (1u << M)) << (exp + 3);
 }
 
-uint8_t encode_code8(uint32_t value)
+// The largest representable value not above value (all ones past the top).
+template <unsigned M>
+constexpr uint32_t encode_float(uint32_t value)
 {
-    if (value < 0x80)
-        return static_cast<uint8_t>(value);
-    if (value >= code8_max)
-        return 0xff;
-    // value in [2^(7+exp), 2^(8+exp)): its top five bits are 1mmmm.
-    unsigned exp = static_cast<unsigned>(std::bit_width(value)) - 8;
-    unsigned mant = (value >> (exp + 3)) & 0x0f;
-    return static_cast<uint8_t>(0x80 | (exp << 4) | mant);
+    constexpr uint32_t top = 1u << (M + 3);
+    constexpr uint32_t max = ((1u << (M + 1)) - 1) << (7 + 3);
+    if (value < top)
+        return value;
+    if (value >= max)
+        return (1u << (M + 4)) - 1;
+    // value in [2^(M+3+exp), 2^(M+4+exp)): its top M + 1 bits are 1m...m.
+    unsigned exp = static_cast<unsigned>(std::bit_width(value)) - (M + 4);
+    uint32_t mant = (value >> (exp + 3)) & ((1u << M) - 1);
+    return top | (exp << M) | mant;
 }
 
-uint32_t decode_code16(uint16_t code)
-{
-    if (code < 0x8000)
-        return code;
-    unsigned exp = (code >> 12) & 0x07;
-    unsigned mant = code & 0x0fff;
-    return (mant | 0x1000u) << (exp + 3);
-}
+static_assert(decode_float<4>(0xff) == group_wire::code8_max && decode_float<12>(0xffff) == group_wire::code16_max);
 
-uint16_t encode_code16(uint32_t value)
-{
-    if (value < 0x8000)
-        return static_cast<uint16_t>(value);
-    if (value >= code16_max)
-        return 0xffff;
-    // value in [2^(15+exp), 2^(16+exp)): its top thirteen bits are 1m...m.
-    unsigned exp = static_cast<unsigned>(std::bit_width(value)) - 16;
-    unsigned mant = (value >> (exp + 3)) & 0x0fff;
-    return static_cast<uint16_t>(0x8000 | (exp << 12) | mant);
-}
+} // namespace
+
+uint32_t decode_code8(uint8_t code) { return decode_float<4>(code); }
+
+uint8_t encode_code8(uint32_t value) { return static_cast<uint8_t>(encode_float<4>(value)); }
+
+uint32_t decode_code16(uint16_t code) { return decode_float<12>(code); }
+
+uint16_t encode_code16(uint32_t value) { return static_cast<uint16_t>(encode_float<12>(value)); }
 
 GroupDecode decode_igmp(Bytes b)
 {
