@@ -1011,6 +1011,13 @@ IP
 
 # proxy_version NS v4|v6 N: the IGMP (v4) or MLD (v6) version NS's kernel
 # speaks on eth0 (0: the newest, IGMPv3/MLDv2).
+# link_local [NS] IF: the first IPv6 link-local address of IF (in NS, or
+# here); empty when it has none.
+link_local() {
+    local pre=()
+    if [ $# -gt 1 ]; then pre=(ip netns exec "$1"); shift; fi
+    "${pre[@]}" ip -6 addr show dev "$1" scope link | awk '$1 == "inet6" { sub("/.*", "", $2); print $2; exit }'
+}
 proxy_version() {
     if [ "$2" = v4 ]; then sysctl_in "$1" "net.ipv4.conf.eth0.force_igmp_version=$3"
     else sysctl_in "$1" "net.ipv6.conf.eth0.force_mld_version=$3"; fi

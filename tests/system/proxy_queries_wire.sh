@@ -21,7 +21,7 @@ phyint br0 downstream query-interval $(scaled 2) query-response-interval $(scale
 EOF
 capture_start wire rcv1 eth0
 start_daemon
-BR_LL=$(ip -6 addr show dev br0 scope link | awk '$1 == "inet6" { sub("/.*", "", $2); print $2; exit }')
+BR_LL=$(link_local br0)
 [ -n "$BR_LL" ] || fail "br0 has no link-local address"
 
 # seen DIR SRC DST TYPE GROUP: the capture has such a message, TTL 1, Router Alert.
@@ -34,7 +34,7 @@ for fam in v4 v6; do
         six=() G=239.1.7.1 F=IPv4 ME=10.0.2.1 ALL=224.0.0.1 ANY=0.0.0.0 REPORT=v3report RDST=224.0.0.22 HOST=10.0.2.2
     else
         six=(-6) G=ff0e::7:1 F=IPv6 ME=$BR_LL ALL=ff02::1 ANY=:: REPORT=v3report RDST=ff02::16
-        HOST=$(ip netns exec rcv1 ip -6 addr show dev eth0 scope link | awk '$1 == "inet6" { sub("/.*", "", $2); print $2; exit }')
+        HOST=$(link_local rcv1 eth0)
         [ -n "$HOST" ] || fail "rcv1 has no link-local address"
     fi
     say "==== $F"

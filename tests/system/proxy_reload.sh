@@ -25,7 +25,7 @@ mroute from a2 source fd04::2 group ff0e::5:5 to b2"
 printf '%s\n%s\n' "$proxy_lines" "$static_lines" | write_conf
 capture_start wire snd eth0
 start_daemon
-A1_LL=$(ip -6 addr show dev a1 scope link | awk '$1 == "inet6" { sub("/.*", "", $2); print $2; exit }')
+A1_LL=$(link_local a1)
 
 pjoin p4 rcv1 239.1.1.1
 pjoin p6 rcv1 -6 ff0e::1:1

@@ -18,7 +18,7 @@ phyint br0 downstream query-interval $(scaled 2) query-response-interval $(scale
 EOF
 capture_start wire snd eth0
 start_daemon
-A1_LL=$(ip -6 addr show dev a1 scope link | awk '$1 == "inet6" { sub("/.*", "", $2); print $2; exit }')
+A1_LL=$(link_local a1)
 [ -n "$A1_LL" ] || fail "a1 has no link-local address"
 
 # wire_has SRC GROUP TYPE-PATTERN [SOURCES]: the capture has a message from
