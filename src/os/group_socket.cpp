@@ -89,6 +89,8 @@ Result<GroupSocket> GroupSocket::open(Family f, const GroupSocketOptions& option
         return os_error(errno, cat(options.who, f == Family::inet ? ": IPv4 raw IGMP socket" : ": IPv6 raw ICMPv6 socket"));
     if (auto st = f == Family::inet ? setup4(fd.get(), options) : setup6(fd.get(), options); !st)
         return st.take_error();
+    if (options.receive_queue > 0)
+        size_receive_queue(fd.get(), options.receive_queue, true);
     return GroupSocket(f, std::move(fd), options.who);
 }
 
@@ -186,6 +188,7 @@ Result<std::optional<GroupDatagram>> GroupSocket::receive(std::span<uint8_t> buf
         return got.take_error();
     GroupDatagram d;
     d.ifindex = got->ifindex;
+    d.drop_count = got->drop_count;
     std::span<const uint8_t> bytes(buf.data(), got->size);
     if (got->truncated)
         return std::optional<GroupDatagram>();

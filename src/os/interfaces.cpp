@@ -57,13 +57,6 @@ std::optional<Interface> parse_ifinfo(Bytes payload)
     return iface;
 }
 
-void enlarge_rcvbuf(int fd, int size)
-{
-    if (::setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof size) == 0)
-        return;
-    (void)::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
-}
-
 // Receive one whole datagram from the kernel into buf (grown as needed).
 // Returns its length, or -1 with errno set.
 ssize_t recv_datagram(int fd, std::vector<uint8_t>& buf)
@@ -187,7 +180,7 @@ Result<LinkMonitor> LinkMonitor::open()
     UniqueFd fd(::socket(AF_NETLINK, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, NETLINK_ROUTE));
     if (!fd)
         return os_error(errno, "link monitor: open netlink socket");
-    enlarge_rcvbuf(fd.get(), monitor_rcvbuf);
+    size_receive_queue(fd.get(), monitor_rcvbuf, false);
     sockaddr_nl sa{};
     sa.nl_family = AF_NETLINK;
     sa.nl_groups = RTMGRP_LINK | RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR;

@@ -61,18 +61,6 @@ Error open_error(Family family, uint32_t table, int e, const std::string& what)
     return os_error(e, cat(what, " (", family_name(family), ")"));
 }
 
-void enlarge_rcvbuf(int fd, int size)
-{
-    // SO_RCVBUFFORCE (CAP_NET_ADMIN) ignores rmem_max; otherwise take what
-    // SO_RCVBUF allows. Failure only means a smaller buffer.
-    if (::setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof size) != 0)
-        (void)::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
-    // Upcalls that do not fit are dropped by the kernel: have it count them
-    // on every message so the daemon can report them (failure: no count).
-    int on = 1;
-    (void)::setsockopt(fd, SOL_SOCKET, SO_RXQ_OVFL, &on, sizeof on);
-}
-
 int set_int(int fd, int level, int opt, int val)
 {
     return ::setsockopt(fd, level, opt, &val, sizeof val);
@@ -117,12 +105,12 @@ private:
     // the message; attached only once it is non-zero.
     void note_drops(uint32_t count)
     {
-        stats_.dropped += static_cast<uint32_t>(count - last_drop_count_);
-        last_drop_count_ = count;
+        drops_.note(count);
+        stats_.dropped = drops_.total;
     }
 
     UpcallSocketStats stats_;
-    uint32_t last_drop_count_ = 0;
+    DropTally drops_;
 };
 
 class Mroute4 final : public MrouteBase {
@@ -280,7 +268,7 @@ Result<std::unique_ptr<MrouteSocket>> open_v4(uint32_t table)
         return open_error(f, table, errno, "enable multicast routing (MRT_INIT)");
     if (set_int(fd.get(), IPPROTO_IP, MRT_ASSERT, 1) < 0)
         return open_error(f, table, errno, "enable WRONGVIF upcalls (MRT_ASSERT)");
-    enlarge_rcvbuf(fd.get(), wanted_rcvbuf);
+    size_receive_queue(fd.get(), wanted_rcvbuf, true);
     return std::unique_ptr<MrouteSocket>(std::make_unique<Mroute4>(std::move(fd)));
 }
 
@@ -301,7 +289,7 @@ Result<std::unique_ptr<MrouteSocket>> open_v6(uint32_t table)
         return open_error(f, table, errno, "enable multicast routing (MRT6_INIT)");
     if (set_int(fd.get(), IPPROTO_IPV6, MRT6_ASSERT, 1) < 0)
         return open_error(f, table, errno, "enable WRONGMIF upcalls (MRT6_ASSERT)");
-    enlarge_rcvbuf(fd.get(), wanted_rcvbuf);
+    size_receive_queue(fd.get(), wanted_rcvbuf, true);
     return std::unique_ptr<MrouteSocket>(std::make_unique<Mroute6>(std::move(fd)));
 }
 

@@ -52,6 +52,15 @@ void decode_ancillary(const msghdr& msg, ReceivedDatagram& out)
     }
 }
 
+void size_receive_queue(int fd, int bytes, bool count_drops)
+{
+    if (::setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &bytes, sizeof bytes) != 0)
+        (void)::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof bytes);
+    int on = 1;
+    if (count_drops)
+        (void)::setsockopt(fd, SOL_SOCKET, SO_RXQ_OVFL, &on, sizeof on);
+}
+
 Result<ReceivedDatagram> receive_datagram(int fd, std::span<uint8_t> buf, sockaddr* from, socklen_t from_len)
 {
     alignas(cmsghdr) uint8_t control[control_size];

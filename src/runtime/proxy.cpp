@@ -249,8 +249,24 @@ void Proxy::set_upstream_index(Family f, unsigned index)
 
 // Messages and timers -------------------------------------------------------------------
 
+void Proxy::note_queue_drops(Family f, uint32_t running)
+{
+    FamilyState& st = fam(f);
+    st.queue_drops.note(running);
+    uint64_t fresh = st.queue_drops.total - st.drops_logged;
+    auto now = loop_.now();
+    if (fresh == 0 || (st.drops_logged_at != Clock::time_point{} && now - st.drops_logged_at < std::chrono::seconds(10)))
+        return;
+    log_.warning(cat(family_name(f), " proxy: the kernel dropped ", fresh, f == Family::inet ? " IGMP" : " MLD",
+                     " messages, the daemon's receive queue being full (", st.queue_drops.total, " in all)"));
+    st.drops_logged = st.queue_drops.total;
+    st.drops_logged_at = now;
+}
+
 void Proxy::receive(Family f, const GroupDatagram& d)
 {
+    if (d.drop_count)
+        note_queue_drops(f, *d.drop_count);
     auto it = links_.find({f, d.ifindex});
     if (it == links_.end())
         return; // not a downstream (the upstream's queries are the kernel's business)
@@ -496,6 +512,7 @@ std::vector<Proxy::LinkView> Proxy::views() const
         v.present = st.upstream_index != 0;
         for (const auto& [g, j] : st.joined)
             v.joined.push_back({g, j.exclude, std::vector<IpAddr>(j.sources.begin(), j.sources.end())});
+        v.queue_dropped = st.queue_drops.total;
         out.push_back(std::move(v));
     }
     std::vector<LinkView> downs;
@@ -513,6 +530,7 @@ std::vector<Proxy::LinkView> Proxy::views() const
         v.groups = link.querier->groups();
         v.stats = link.querier->stats();
         v.counters = link.counters;
+        v.queue_dropped = fam(link.family).queue_drops.total;
         downs.push_back(std::move(v));
     }
     std::stable_sort(downs.begin(), downs.end(), [](const LinkView& a, const LinkView& b) {

@@ -44,7 +44,7 @@ void json_link(JsonWriter& w, const Proxy::LinkView& v, Clock::time_point now)
     w.object().member("interface", v.name.view()).member("family", family_name(v.family));
     w.member("role", role_name(v.role));
     if (v.role == ProxyRole::upstream) {
-        w.member_bool("present", v.present);
+        w.member_bool("present", v.present).member("queue_dropped", v.queue_dropped);
         w.key("groups").array();
         for (const auto& g : v.joined) {
             w.object().member("group", g.group.str()).member("mode", g.exclude ? "exclude" : "include");
@@ -82,6 +82,7 @@ void json_link(JsonWriter& w, const Proxy::LinkView& v, Clock::time_point now)
     w.member("queries_sent", v.stats.queries_sent).member("queries_received", v.stats.queries_received);
     w.member("reports", v.stats.reports).member("leaves", v.stats.leaves).member("ignored", v.stats.ignored);
     w.member("malformed", v.counters.malformed).member("denied", v.counters.denied);
+    w.member("queue_dropped", v.queue_dropped);
     w.end().end();
 }
 
@@ -117,7 +118,8 @@ void text_link(const Proxy::LinkView& v, Clock::time_point now, bool headings, R
                   group_version_name(v.family, v.version), "): ", querier, "; ", v.groups.size(), " group(s)"));
     reply.row(cat("  counters: queries sent ", v.stats.queries_sent, ", received ", v.stats.queries_received,
                   "; reports ", v.stats.reports, ", leaves ", v.stats.leaves, ", ignored ", v.stats.ignored,
-                  ", malformed ", v.counters.malformed, ", denied ", v.counters.denied));
+                  ", malformed ", v.counters.malformed, ", denied ", v.counters.denied,
+                  "; lost in a full receive queue (all ", family_name(v.family), " links) ", v.queue_dropped));
     Table t({"GROUP", "MODE", "COMPAT", "EXPIRES", "SOURCES"});
     for (const auto& g : v.groups)
         t.add({g.group.str(), g.exclude ? "exclude" : "include", std::string(group_version_name(v.family, g.compat)),

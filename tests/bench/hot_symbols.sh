@@ -43,21 +43,44 @@ mroute from a0 source 10.0.0.0/24 group 225.1.2.5 to b0
 mroute from a0 group ff05::1:3 to b0
 EOF
 
-# profile NAME CONF: the daemon of $prog under callgrind in network and
-# mount namespaces of their own (its default paths in a private /run),
+# The proxy (smcroute.conf(5), PROXY): upstream a0, downstream b0, with a
+# querier fast enough to query in the idle seconds.
+cat > "$work/proxy.conf" <<'EOF'
+phyint a0 upstream
+phyint b0 downstream query-interval 2 query-response-interval 1 last-member-query-interval 0.2
+EOF
+
+# profile NAME CONF [proxy]: the daemon of $prog under callgrind in network
+# and mount namespaces of their own (its default paths in a private /run),
 # with links a0..c0 (veth), serving `show`, `reload` and `-j show`, seeing a
-# link come and go, idling 3 s, stopped. Writes $work/NAME.list: the
-# program's functions that ran, most instructions first.
+# link come and go, idling 3 s, stopped. With "proxy", a1 and b1 are in
+# network namespaces of their own, a sender's and a host's: the host joins
+# groups (IGMPv3 ASM and SSM, MLDv2), the sender sends to them (the
+# kernel's upcalls install forwarding), `show proxy` is asked, and the host
+# leaves. Writes $work/NAME.list: the program's functions that ran, most
+# instructions first.
 profile() {
-    local name=$1 conf=$2
+    local name=$1 conf=$2 proxy=${3:-}
     # shellcheck disable=SC2016 # expanded by the inner shell
     unshare -mn bash -c '
         set -e
-        w=$1 name=$2 conf=$3 prog=$4
+        w=$1 name=$2 conf=$3 prog=$4 proxy=$5
         mount -t tmpfs tmpfs /run
         ip link set lo up
         for i in a b c; do ip link add "${i}0" type veth peer name "${i}1"; ip link set "${i}0" up; ip link set "${i}1" up; done
         ip addr add 10.0.0.254/24 dev a0
+        if [ -n "$proxy" ]; then
+            ip addr add 10.0.1.1/24 dev b0
+            ip -6 addr add fd00:1::1/64 dev a0 nodad
+            for end in a1 b1; do
+                unshare -n sleep 600 &
+                echo $! > "$w/$end.pid"
+                sleep 0.2
+                ip link set "$end" netns "$(cat "$w/$end.pid")"
+            done
+            nsenter -t "$(cat "$w/a1.pid")" -n sh -c "ip link set lo up; ip link set a1 up; ip addr add 10.0.0.1/24 dev a1; ip -6 addr add fd00:1::2/64 dev a1 nodad"
+            nsenter -t "$(cat "$w/b1.pid")" -n sh -c "ip link set lo up; ip link set b1 up; ip addr add 10.0.1.2/24 dev b1"
+        fi
         valgrind --tool=callgrind --demangle=no --callgrind-out-file="$w/$name.out" \
             "$w/smcrouted" -n -f "$conf" -l err > "$w/$name.log" 2>&1 &
         pid=$!
@@ -65,6 +88,40 @@ profile() {
         "$prog" show > /dev/null
         "$prog" reload > /dev/null
         "$prog" -j show > /dev/null
+        if [ -n "$proxy" ]; then
+            nsenter -t "$(cat "$w/b1.pid")" -n python3 -c "
+import socket, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+here = socket.inet_aton(\"10.0.1.2\")
+s.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP, socket.inet_aton(\"239.1.1.1\") + here)
+# IP_ADD_SOURCE_MEMBERSHIP (39), struct ip_mreq_source: group, interface, source
+s.setsockopt(socket.IPPROTO_IP, 39, socket.inet_aton(\"232.1.1.1\") + here + socket.inet_aton(\"10.0.0.1\"))
+s6 = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+s6.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_JOIN_GROUP,
+              socket.inet_pton(socket.AF_INET6, \"ff0e::1:1\") + socket.if_nametoindex(\"b1\").to_bytes(4, \"little\"))
+time.sleep(6)
+" &
+            host=$!
+            sleep 2
+            nsenter -t "$(cat "$w/a1.pid")" -n python3 -c "
+import socket, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_TTL, 8)
+s.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_IF, socket.inet_aton(\"10.0.0.1\"))
+s6 = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+s6.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_MULTICAST_HOPS, 8)
+s6.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_MULTICAST_IF, socket.if_nametoindex(\"a1\"))
+for _ in range(10):
+    s.sendto(b\"hot\", (\"239.1.1.1\", 4000))
+    s.sendto(b\"hot\", (\"232.1.1.1\", 4000))
+    s6.sendto(b\"hot\", (\"ff0e::1:1\", 4000))
+    time.sleep(0.2)
+"
+            "$prog" show proxy > /dev/null
+            "$prog" -j show proxy > /dev/null
+            wait "$host" || true # it leaves: its sockets close
+            sleep 2
+        fi
         ip link add d0 type veth peer name d1
         ip link set d0 up
         sleep 1
@@ -72,7 +129,8 @@ profile() {
         sleep 3 # the idle loop: timers, the link monitor
         kill -TERM "$pid"
         wait "$pid" || true
-    ' hot_symbols "$work" "$name" "$conf" "$prog"
+        if [ -n "$proxy" ]; then kill "$(cat "$w/a1.pid")" "$(cat "$w/b1.pid")" 2> /dev/null || true; fi
+    ' hot_symbols "$work" "$name" "$conf" "$prog" "$proxy"
     [ -s "$work/$name.out" ] || { echo "hot_symbols: callgrind wrote nothing: $(tail -5 "$work/$name.log")" >&2; exit 1; }
     # One line per function of the program that ran, most instructions first:
     #   "   1,234 (12.3%)  file:NAME [/path/to/smcroute]"
@@ -83,11 +141,12 @@ profile() {
 echo "# empty" > "$work/empty.conf"
 profile empty "$work/empty.conf"     # what the bench's "idle" measures
 profile routes "$work/smcroute.conf" # a router's
+profile proxy "$work/proxy.conf" proxy # an IGMP/MLD proxy's
 # glibc picks its string and memory functions by the CPU (IFUNC), and
 # valgrind's CPU is not the machine's: every variant of one that ran is
 # listed beside it (__strlen_avx2 brings __strlen_sse2, __strlen_evex...).
 nm --defined-only "$prog" | awk '$2 ~ /^[tTwW]$/ {print $3}' | sort -u > "$work/all"
-cat "$work/empty.list" "$work/routes.list" | awk '!seen[$0]++' > "$work/ran"
+cat "$work/empty.list" "$work/routes.list" "$work/proxy.list" | awk '!seen[$0]++' > "$work/ran"
 awk 'NR == FNR { all[++n] = $0; next }
      { print }
      match($0, /_(sse2|sse4|ssse3|avx|avx2|evex|avx512)/) {

@@ -10,8 +10,11 @@
 #        [--rounds N] [--groups N] [--slow] [--only igmpproxy|ours]
 #
 # BUILD holds tests/proxy_probe, tests/mcjoin, tests/mcsend; the
-# daemon is BUILD/smcroute unless --ours (use an unsanitized, optimized
-# build for figures: a sanitized one says nothing about speed). Both
+# daemon is BUILD/smcroute unless --ours. For figures use the program as a
+# release links it: static, optimized, its idle code laid out by
+# dist/hot-symbols.txt (the default build's smcroute, or the test build's
+# warnings-gcc/smcroute); a sanitized or dynamic one says nothing about
+# speed or memory. Both
 # daemons run in fresh network, mount and PID namespaces, the same way:
 #
 #   snd eth0 10.0.1.2, .3 --- a1 10.0.1.1 [router] br0 10.0.2.1 (bridge,
@@ -40,9 +43,14 @@
 #   1000 groups       rcv2 joins 239.1.0.1..239.1.3.232 (one socket) while
 #                     the sender sends to all of them round-robin at 5 000
 #                     pps: time from the first join until every group
-#                     delivered a datagram; then the daemon's VmRSS
-#                     (/proc/PID/status) and its CPU time since it started
+#                     delivered a datagram; then the daemon's resident
+#                     memory and its CPU time since it started
 #                     (utime+stime, /proc/PID/stat)
+#   memory            idle (1 s after it is up) and after the 1000 groups,
+#                     exact, from /proc/PID/smaps_rollup as
+#                     tests/bench/run.sh measures it: Rss, Pss and USS
+#                     (private pages); VmRSS beside them, judged by
+#                     nothing (it lags; see run.sh)
 # Correctness rows (pass/FAIL, or "not run" with the reason):
 #   nothing before join, forwarding after join (every round of the latency
 #   run), two receivers one leaves (the other's traffic never pauses 1 s in
@@ -54,6 +62,9 @@
 #   outside the allowed ranges: never on rcv1's link, never joined on a1),
 #   upstream membership (a1's /proc/net/igmp gains and loses the group),
 #   MLD (ff0e::1:1 from fd01::2 reaches rcv1; igmpproxy has no MLD).
+#
+# PBENCH_SMAPS=1 in the environment also prints each daemon's largest
+# mappings (smaps Rss) where its memory is measured, on stderr.
 #
 # When our daemon refuses the proxy config (smcrouted --check), its column
 # says so ("did not proxy") and nothing of it is measured.
@@ -177,9 +188,21 @@ EOF
         exit 0
     fi
     cpu() { awk '{ print $14 + $15 }' "/proc/$DPID/stat"; }
-    vmrss() { awk '/^VmRSS:/ { print $2 }' "/proc/$DPID/status"; }
-    res rss_idle "$(vmrss)"
-    say "daemon up (pid $DPID), VmRSS $(vmrss) kB"
+    # mem TAG: the daemon's resident memory now, exact, from smaps_rollup
+    # (as tests/bench/run.sh measures it): Rss (every page it maps), Pss
+    # (shared pages divided among their users: igmpproxy's libc), USS
+    # (its private pages: what stopping it frees); and VmRSS, shown but
+    # judged by nothing (a per-thread counter the kernel folds in every 64
+    # faults: it lags by up to megabytes; see run.sh).
+    mem() {
+        awk -v t="$1" '/^Rss:/ {r = $2} /^Pss:/ {p = $2} /^Private_(Clean|Dirty):/ {u += $2} /^Anonymous:/ {a = $2}
+             END {printf "res rss_%s %d\nres pss_%s %d\nres uss_%s %d\nres anon_%s %d\n", t, r, t, p, t, u, t, a}' "/proc/$DPID/smaps_rollup"
+        [ -z "${PBENCH_SMAPS:-}" ] || awk '/^[0-9a-f]+-/ {m = $0} /^Rss:/ && $2 > 0 {print $2, m}' "/proc/$DPID/smaps" | sort -rn | head -8 >&2
+        awk -v t="$1" '/^VmRSS:/ {print "res vmrss_" t, $2}' "/proc/$DPID/status"
+    }
+    sleep 1
+    mem idle
+    say "daemon up (pid $DPID), $(awk '/^Rss:/ {print "Rss", $2, "kB"}' "/proc/$DPID/smaps_rollup")"
 
     # bg NS CMD...: a background process in NS; its pid in BGPID.
     bg() { local ns=$1; shift; ip netns exec "$ns" "$@" & BGPID=$!; PIDS+=("$BGPID"); }
@@ -342,7 +365,7 @@ EOF
     say "groups: $out"
     res groups_ms "$(echo "$out" | awk '{ print $2 } END { if (!NR) print "fail" }')"
     res groups_seen "$(echo "$out" | awk '{ print $4 } END { if (!NR) print "0" }')"
-    res rss_groups "$(vmrss)"
+    mem groups
     res cpu_ms "$(awk -v t="$(cpu)" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.0f", t * 1000 / hz }')"
     stop "$SENDG"
     kill -0 "$DPID" 2>/dev/null && res alive yes || res alive no
@@ -433,8 +456,13 @@ line "leave->last packet p99 (ms)" "$l99_igmpproxy" "$l99_ours" ratio
 line "both leave->last packet (ms)" "$(cell both_leave_ms igmpproxy)" "$(cell both_leave_ms ours)" ratio
 line "$NGROUPS groups: all flowing (ms)" "$(cell groups_ms igmpproxy)" "$(cell groups_ms ours)" ratio
 line "  groups seen" "$(cell groups_seen igmpproxy)" "$(cell groups_seen ours)"
-line "  daemon VmRSS idle (kB)" "$(cell rss_idle igmpproxy)" "$(cell rss_idle ours)" ratio
-line "  daemon VmRSS after (kB)" "$(cell rss_groups igmpproxy)" "$(cell rss_groups ours)" ratio
+for m in idle:"idle" groups:"after"; do
+    line "  daemon Rss ${m#*:} (kB)" "$(cell "rss_${m%%:*}" igmpproxy)" "$(cell "rss_${m%%:*}" ours)" ratio
+    line "  daemon Pss ${m#*:} (kB)" "$(cell "pss_${m%%:*}" igmpproxy)" "$(cell "pss_${m%%:*}" ours)" ratio
+    line "  daemon USS ${m#*:} (kB)" "$(cell "uss_${m%%:*}" igmpproxy)" "$(cell "uss_${m%%:*}" ours)" ratio
+    line "    of it anonymous (kB)" "$(cell "anon_${m%%:*}" igmpproxy)" "$(cell "anon_${m%%:*}" ours)" ratio
+    line "  (VmRSS ${m#*:}, lags: unjudged)" "$(cell "vmrss_${m%%:*}" igmpproxy)" "$(cell "vmrss_${m%%:*}" ours)"
+done
 line "  daemon CPU whole run (ms)" "$(cell cpu_ms igmpproxy)" "$(cell cpu_ms ours)" ratio
 [ "$SLOW" = 1 ] && line "vanish->stop (s)" "$(cell vanish_s igmpproxy)" "$(cell vanish_s ours)" ratio
 for r in before_join:"nothing before join" after_join:"forwarding after join" one_leaves:"two receivers, one leaves" \

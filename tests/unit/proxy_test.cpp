@@ -339,6 +339,41 @@ TEST_F(ProxyTest, MalformedAndWrongTtlChangeNothing)
     EXPECT_EQ(joins.held.size(), 1u);
 }
 
+// The kernel's running drop count (SO_RXQ_OVFL) rides on every datagram of
+// the family's socket once non-zero: the proxy totals it per family, shows it
+// on every link of that family, and the message itself is still handled.
+TEST_F(ProxyTest, KernelQueueDropsAreCountedPerFamily)
+{
+    auto with_drops = [&](uint32_t running, std::string_view group) {
+        GroupMessage m;
+        m.kind = GroupMessage::Kind::report;
+        m.version = GroupVersion::v2;
+        m.group = ip(group);
+        auto bytes = encode_igmp(m);
+        GroupDatagram d;
+        d.ifindex = 2;
+        d.source = ip("10.0.2.9");
+        d.ttl = 1;
+        d.body = bytes;
+        d.drop_count = running;
+        proxy.receive(Family::inet, d);
+    };
+    with_drops(3, "239.1.1.1");
+    with_drops(3, "239.1.1.2"); // no new drop
+    with_drops(10, "239.1.1.3");
+    for (std::string_view name : {"up0", "dn1", "dn2"}) {
+        const auto* v = view(name);
+        ASSERT_TRUE(v) << name;
+        EXPECT_EQ(v->queue_dropped, 10u) << name;
+    }
+    const auto* v6 = view("dn1", Family::inet6);
+    ASSERT_TRUE(v6);
+    EXPECT_EQ(v6->queue_dropped, 0u);
+    const auto* dn1 = view("dn1");
+    EXPECT_EQ(dn1->groups.size(), 3u);
+    EXPECT_EQ(dn1->counters.malformed, 0u);
+}
+
 TEST_F(ProxyTest, DeniedGroupsAreNeitherForwardedNorJoined)
 {
     auto p = downstream("dn1");

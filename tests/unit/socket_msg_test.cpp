@@ -11,6 +11,7 @@
 #include <net/if.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
@@ -125,6 +126,46 @@ TEST(SocketMsg, TheDropCountOnceTheSocketHasDropped)
     ASSERT_TRUE(r);
     ASSERT_TRUE(r->drop_count);
     EXPECT_EQ(*r->drop_count, 64u - queued);
+}
+
+TEST(SocketMsg, SizeReceiveQueueGivesRoomAndTheDropCount)
+{
+    auto u = bound_udp4();
+    ASSERT_TRUE(u.fd);
+    int before = 0;
+    socklen_t len = sizeof before;
+    ASSERT_EQ(::getsockopt(u.fd.get(), SOL_SOCKET, SO_RCVBUF, &before, &len), 0);
+    const int want = 4 * 1024 * 1024;
+    size_receive_queue(u.fd.get(), want, true);
+    int after = 0, counting = 0;
+    len = sizeof after;
+    ASSERT_EQ(::getsockopt(u.fd.get(), SOL_SOCKET, SO_RCVBUF, &after, &len), 0);
+    len = sizeof counting;
+    ASSERT_EQ(::getsockopt(u.fd.get(), SOL_SOCKET, SO_RXQ_OVFL, &counting, &len), 0);
+    EXPECT_EQ(counting, 1);
+    if (::geteuid() == 0) // SO_RCVBUFFORCE: past rmem_max (the kernel doubles what is asked)
+        EXPECT_GE(after, want);
+    else // SO_RCVBUF, capped at rmem_max
+        EXPECT_GE(after, before);
+
+    auto quiet = bound_udp4();
+    ASSERT_TRUE(quiet.fd);
+    size_receive_queue(quiet.fd.get(), want, false);
+    len = sizeof counting;
+    ASSERT_EQ(::getsockopt(quiet.fd.get(), SOL_SOCKET, SO_RXQ_OVFL, &counting, &len), 0);
+    EXPECT_EQ(counting, 0);
+}
+
+TEST(DropTally, TotalsARunningCountAcrossItsWrap)
+{
+    DropTally t;
+    t.note(5);
+    t.note(5);
+    EXPECT_EQ(t.total, 5u);
+    t.note(0xfffffff0u);
+    EXPECT_EQ(t.total, 0xfffffff0u);
+    t.note(4); // wrapped: 0x10 + 4 more
+    EXPECT_EQ(t.total, uint64_t{0xfffffff0u} + 20u);
 }
 
 // A control buffer holding the given messages (level, type, data bytes).

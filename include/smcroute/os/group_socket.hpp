@@ -28,6 +28,10 @@ struct GroupDatagram {
     std::optional<uint8_t> ttl; // IPv4 TTL / IPv6 hop limit, when known
     bool router_alert = false;  // IPv4: a Router Alert option was present
     std::span<const uint8_t> body; // the IGMP or ICMPv6 message, in the caller's buffer
+    // With GroupSocketOptions::receive_queue: the socket's running count of
+    // datagrams the kernel dropped for want of room (SO_RXQ_OVFL), once
+    // non-zero.
+    std::optional<uint32_t> drop_count;
 };
 
 struct GroupSocketOptions {
@@ -39,6 +43,9 @@ struct GroupSocketOptions {
     bool only_own_groups = false;
     // IPv6: the ICMPv6 types that pass; every other one is blocked.
     std::vector<uint8_t> icmp6_types;
+    // Bytes of receive queue (0: the kernel's default), and the kernel's
+    // count of what did not fit on every datagram (drop_count).
+    int receive_queue = 0;
 };
 
 class GroupSocket {

@@ -17,6 +17,7 @@
 #include "smcroute/model/route_spec.hpp"
 #include "smcroute/os/group_socket.hpp"
 #include "smcroute/os/membership.hpp"
+#include "smcroute/os/socket_msg.hpp"
 #include "smcroute/runtime/event_loop.hpp"
 #include "smcroute/runtime/events.hpp"
 #include "smcroute/runtime/router.hpp"
@@ -103,6 +104,10 @@ public:
         ProxyCounters counters;
         // Upstream.
         std::vector<UpstreamGroup> joined;
+        // Either role: messages of this family the kernel dropped before
+        // the daemon read them (its receive queue full), on any link; the
+        // same figure on every link of the family.
+        uint64_t queue_dropped = 0;
     };
     // Upstreams first, then downstreams, each family IPv4 first, by name.
     std::vector<LinkView> views() const;
@@ -137,6 +142,9 @@ private:
         FamilyConfig config;
         unsigned upstream_index = 0; // 0: not present
         std::map<IpAddr, Joined> joined;
+        DropTally queue_drops;  // the group socket's (SO_RXQ_OVFL)
+        uint64_t drops_logged = 0;
+        Clock::time_point drops_logged_at{};
     };
     using LinkKey = std::pair<Family, unsigned>; // (family, ifindex)
 
@@ -161,6 +169,9 @@ private:
     void apply_upstream(Family f, const IpAddr& group, const Joined& next);
     Membership membership(Family f, const IpAddr& group, std::optional<IpAddr> source) const;
     void publish(EventKind kind, const Link& link, const IpAddr& group);
+    // A datagram's running drop count: counted, and warned of at most every
+    // 10 s.
+    void note_queue_drops(Family f, uint32_t running);
 
     EventLoop& loop_;
     Logger& log_;
