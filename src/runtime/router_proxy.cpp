@@ -107,11 +107,15 @@ void Router::proxy_changed(Family f, const IpAddr& group)
     FamilyState* fs = family_state(f);
     if (!fs)
         return;
-    auto it = proxy_by_group_.find(group);
-    if (it == proxy_by_group_.end())
+    // IpAddr orders by family first: the unspecified IPv4 address is below
+    // every source of the group's family.
+    auto first = proxy_by_group_.lower_bound({group, IpAddr()});
+    std::vector<SgKey> keys; // reconciling may drop some
+    for (auto it = first; it != proxy_by_group_.end() && it->first == group; ++it)
+        keys.push_back(SgKey{it->second, group});
+    if (keys.empty())
         return;
     ++version_;
-    std::vector<SgKey> keys(it->second.begin(), it->second.end()); // reconciling may drop some
     for (const auto& key : keys)
         if (auto d = dynamic_.find(key); d != dynamic_.end() && d->second.rule && d->second.rule->proxy)
             reconcile_entry(*fs, *d->second.rule, key);

@@ -25,9 +25,7 @@ void Router::drop_dynamic(const SgKey& key, bool delete_from_kernel)
     if (d.rule) {
         d.rule->learned.erase(key);
         if (d.rule->proxy)
-            if (auto g = proxy_by_group_.find(key.group); g != proxy_by_group_.end() && g->second.erase(key) &&
-                                                         g->second.empty())
-                proxy_by_group_.erase(g);
+            proxy_by_group_.erase({key.group, key.source});
     }
     if (d.prev)
         d.prev->second.next = d.next;
@@ -116,7 +114,7 @@ void Router::learn(FamilyState& fs, Rule* rule, const Interface& iif, unsigned v
     if (rule) {
         rule->learned.insert(key);
         if (rule->proxy)
-            proxy_by_group_[key.group].insert(key);
+            proxy_by_group_.insert({key.group, key.source});
         else
             ++installed_from_rules_;
         if (log_.enabled(LogLevel::info))

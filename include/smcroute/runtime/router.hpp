@@ -31,6 +31,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <unordered_map>
 #include <unordered_set>
 #include <vector>
@@ -500,8 +501,9 @@ private:
     // Proxy rules (set_proxy), both families; indexed by name with the rules
     // (rules_by_name_, wildcard_rules_) so link events reach them.
     std::map<RuleKey, Rule> proxy_rules_;
-    // Proxy entries by group, for proxy_changed().
-    std::unordered_map<IpAddr, std::unordered_set<SgKey, SgKeyHash>> proxy_by_group_;
+    // Proxy entries as (group, source), so proxy_changed() finds a group's
+    // in order; one small node each (a map of sets costs ~300 bytes an entry).
+    std::set<std::pair<IpAddr, IpAddr>> proxy_by_group_;
     uint64_t version_ = 0;       // see version()
     uint64_t static_added_ = 0;  // keys ever inserted into static_
     uint64_t dynamic_added_ = 0; // and into dynamic_
