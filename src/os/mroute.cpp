@@ -13,6 +13,7 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 
+#include <linux/filter.h>
 #include <linux/mroute.h>
 #include <linux/mroute6.h>
 
@@ -268,6 +269,21 @@ Result<std::unique_ptr<MrouteSocket>> open_v4(uint32_t table)
         return open_error(f, table, errno, "enable multicast routing (MRT_INIT)");
     if (set_int(fd.get(), IPPROTO_IP, MRT_ASSERT, 1) < 0)
         return open_error(f, table, errno, "enable WRONGVIF upcalls (MRT_ASSERT)");
+    // The socket is a raw IGMP one in the kernel's Router Alert chain: every
+    // IGMP packet reaching the router would queue here too, and wake the
+    // upcall reader ahead of the proxy's own socket for nothing. Keep only
+    // the kernel's upcalls: struct igmpmsg has im_mbz 0 where an IP header
+    // has its protocol (byte 9; IGMP's is 2). The filter sees upcalls too
+    // (the kernel queues them with sock_queue_rcv_skb). Without it, upcalls
+    // still work and decode_upcall() skips the packets.
+    sock_filter only_upcalls[] = {
+        BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 9),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, 1),
+        BPF_STMT(BPF_RET | BPF_K, 0xffffffffu),
+        BPF_STMT(BPF_RET | BPF_K, 0),
+    };
+    sock_fprog prog{static_cast<unsigned short>(std::size(only_upcalls)), only_upcalls};
+    (void)::setsockopt(fd.get(), SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof prog);
     size_receive_queue(fd.get(), wanted_rcvbuf, true);
     return std::unique_ptr<MrouteSocket>(std::make_unique<Mroute4>(std::move(fd)));
 }

@@ -343,6 +343,11 @@ void Proxy::settle(Link& link)
         }
     }
     std::vector<IpAddr> changes = link.querier->take_changes();
+    // The kernel first (what a joining host waits for), then the words. The
+    // router and the upstream may call back into proxy_oifs(): the querier
+    // has settled by now.
+    for (const auto& g : changes)
+        group_changed(f, g);
     for (const auto& g : changes) {
         bool has = link.querier->has_group(g);
         if (has && link.groups.insert(g).second) {
@@ -354,9 +359,6 @@ void Proxy::settle(Link& link)
         }
     }
     arm(link);
-    // Last: the router and the upstream may call back into proxy_oifs().
-    for (const auto& g : changes)
-        group_changed(f, g);
 }
 
 void Proxy::arm(Link& link)

@@ -9,6 +9,9 @@
 
 #include <arpa/inet.h>
 #include <grp.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <sched.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -321,6 +324,88 @@ TEST(MrouteKernel, VifMfcCountersAndTableInUse)
                 CHECK_OR_REPORT(t5.error().code == ENOPROTOOPT, fam + " table 5: " + t5.error().message);
             }
         }
+        return "";
+    });
+    if (report.rfind("skip:", 0) == 0)
+        GTEST_SKIP() << report;
+    EXPECT_EQ(report, "");
+}
+
+// The IPv4 routing socket is a raw IGMP socket in the Router Alert chain, so
+// without its filter every IGMP packet reaching the router queues there too.
+// A report (with Router Alert) and a datagram that makes an upcall both
+// arrive on a VIF: only the upcall is read from the routing socket, while a
+// second Router Alert socket (as the proxy's) proves the report got in.
+TEST(MrouteKernel, Ipv4SocketQueuesOnlyUpcalls)
+{
+    if (geteuid() != 0)
+        GTEST_SKIP() << "needs root";
+    std::string report = in_netns([]() -> std::string {
+        CHECK_OR_REPORT(std::system("ip link set lo up && ip link add mu0 type veth peer name mu1 && "
+                                    "ip addr add 10.7.0.1/24 dev mu0 && ip addr add 10.7.0.2/24 dev mu1 && "
+                                    "ip link set mu0 up && ip link set mu1 up && "
+                                    "sysctl -qw net.ipv4.conf.all.accept_local=1 net.ipv4.conf.mu0.accept_local=1 "
+                                    "net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.mu0.rp_filter=0") == 0,
+                        "cannot set up the veth pair (ip, sysctl)");
+        const unsigned mu0 = if_nametoindex("mu0"), mu1 = if_nametoindex("mu1");
+        CHECK_OR_REPORT(mu0 != 0 && mu1 != 0, "no mu0/mu1");
+        auto m = open_mroute(Family::inet, 0);
+        CHECK_OR_REPORT(m.ok(), "open: " + m.error().message);
+        auto& s = **m;
+        CHECK_OR_REPORT(s.add_vif(0, mu0, 1).ok(), "add_vif mu0");
+        // The proxy's kind of socket: raw IGMP in the Router Alert chain.
+        int ra = ::socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_IGMP);
+        int on = 1;
+        CHECK_OR_REPORT(ra >= 0 && ::setsockopt(ra, IPPROTO_IP, IP_ROUTER_ALERT, &on, sizeof on) == 0,
+                        "router alert socket");
+        // From mu1: an IGMPv2 report for 239.7.7.7 with Router Alert, TTL 1.
+        int tx = ::socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_IGMP);
+        CHECK_OR_REPORT(tx >= 0, "sending socket");
+        uint8_t ra_option[4] = {0x94, 0x04, 0, 0};
+        ip_mreqn via{};
+        via.imr_ifindex = static_cast<int>(mu1);
+        unsigned char ttl1 = 1;
+        CHECK_OR_REPORT(::setsockopt(tx, IPPROTO_IP, IP_OPTIONS, ra_option, sizeof ra_option) == 0 &&
+                            ::setsockopt(tx, IPPROTO_IP, IP_MULTICAST_IF, &via, sizeof via) == 0 &&
+                            ::setsockopt(tx, IPPROTO_IP, IP_MULTICAST_TTL, &ttl1, sizeof ttl1) == 0,
+                        "sending socket options");
+        uint8_t v2_report[8] = {0x16, 0, 0, 0, 239, 7, 7, 7};
+        uint32_t sum = 0;
+        for (size_t i = 0; i < sizeof v2_report; i += 2)
+            sum += static_cast<uint32_t>(v2_report[i] << 8 | v2_report[i + 1]);
+        sum = (sum & 0xffff) + (sum >> 16);
+        v2_report[2] = static_cast<uint8_t>(~sum >> 8);
+        v2_report[3] = static_cast<uint8_t>(~sum);
+        sockaddr_in to{};
+        to.sin_family = AF_INET;
+        to.sin_addr = ip("239.7.7.7").v4();
+        CHECK_OR_REPORT(::sendto(tx, v2_report, sizeof v2_report, 0, reinterpret_cast<sockaddr*>(&to), sizeof to) ==
+                            static_cast<ssize_t>(sizeof v2_report),
+                        std::string("send report: ") + std::strerror(errno));
+        // Then from mu1 a datagram to 239.7.7.8 with TTL 8: a NOCACHE upcall.
+        int udp = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        unsigned char ttl8 = 8;
+        CHECK_OR_REPORT(udp >= 0 && ::setsockopt(udp, IPPROTO_IP, IP_MULTICAST_IF, &via, sizeof via) == 0 &&
+                            ::setsockopt(udp, IPPROTO_IP, IP_MULTICAST_TTL, &ttl8, sizeof ttl8) == 0,
+                        "udp socket");
+        to.sin_addr = ip("239.7.7.8").v4();
+        to.sin_port = htons(4000);
+        CHECK_OR_REPORT(::sendto(udp, "x", 1, 0, reinterpret_cast<sockaddr*>(&to), sizeof to) == 1, "send datagram");
+        // The report reached the Router Alert chain...
+        pollfd pr{ra, POLLIN, 0};
+        CHECK_OR_REPORT(::poll(&pr, 1, 2000) == 1, "the report never reached the Router Alert socket");
+        // ...and the routing socket holds the upcall alone.
+        pollfd pm{s.fd(), POLLIN, 0};
+        CHECK_OR_REPORT(::poll(&pm, 1, 2000) == 1, "no upcall");
+        auto ups = s.read_upcalls();
+        CHECK_OR_REPORT(ups.size() == 1 && ups[0].kind == Upcall::Kind::nocache && ups[0].group == ip("239.7.7.8"),
+                        "upcalls: " + std::to_string(ups.size()));
+        CHECK_OR_REPORT(s.upcall_stats().read == 1,
+                        "the routing socket read " + std::to_string(s.upcall_stats().read) +
+                            " messages: the report queued there too");
+        ::close(ra);
+        ::close(tx);
+        ::close(udp);
         return "";
     });
     if (report.rfind("skip:", 0) == 0)
