@@ -162,9 +162,30 @@ void Querier::advance_group(const IpAddr& ga, Group& g, time_point now)
         send_source_queries(ga, g, now);
 }
 
+Querier::time_point Querier::group_deadline(const Group& g)
+{
+    time_point m = time_point::max();
+    // What advance_group() tests, timer by timer. The group timer (EXCLUDE)
+    // and a pending Q(G) count even when unset: it acts on them at once.
+    if (g.exclude && g.timer < m)
+        m = g.timer;
+    if (g.group_retransmit > 0 && g.group_query_at < m)
+        m = g.group_query_at;
+    take_min(m, g.v1_host);
+    take_min(m, g.v2_host);
+    take_min(m, g.source_query_at);
+    for (const auto& [sa, s] : g.sources)
+        take_min(m, s.timer);
+    return m;
+}
+
 void Querier::advance(time_point now)
 {
     for (auto it = groups_.begin(); it != groups_.end();) {
+        if (group_deadline(it->second) > now && (it->second.exclude || !it->second.sources.empty())) {
+            ++it; // nothing due: unchanged
+            continue;
+        }
         const Fingerprint before = fingerprint(it->first);
         advance_group(it->first, it->second, now);
         const IpAddr ga = it->first;
@@ -193,17 +214,8 @@ Querier::time_point Querier::next_deadline() const
         take_min(m, next_general_);
     if (other_querier_)
         take_min(m, *other_querier_);
-    for (const auto& [ga, g] : groups_) {
-        if (g.exclude)
-            take_min(m, g.timer);
-        take_min(m, g.v1_host);
-        take_min(m, g.v2_host);
-        if (g.group_retransmit > 0)
-            take_min(m, g.group_query_at);
-        take_min(m, g.source_query_at);
-        for (const auto& [sa, s] : g.sources)
-            take_min(m, s.timer);
-    }
+    for (const auto& [ga, g] : groups_)
+        m = std::min(m, group_deadline(g));
     return m;
 }
 

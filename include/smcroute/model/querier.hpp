@@ -148,6 +148,10 @@ private:
     void lose_election(const IpAddr& winner, time_point now);
     void receive_query(const GroupMessage& m, const IpAddr& from, time_point now);
     void advance_group(const IpAddr& ga, Group& g, time_point now);
+    // The earliest time one of g's timers makes advance_group() act
+    // (time_point::max() when none runs): advance() skips the groups whose
+    // time has not come, so a message costs no walk of every group's state.
+    static time_point group_deadline(const Group& g);
     void send_general_query(time_point now);
     void send_group_query(const IpAddr& ga, Group& g, time_point now);
     void send_source_queries(const IpAddr& ga, Group& g, time_point now);
