@@ -374,6 +374,47 @@ TEST_F(ProxyTest, KernelQueueDropsAreCountedPerFamily)
     EXPECT_EQ(dn1->counters.malformed, 0u);
 }
 
+// monitor's proxy events: a listener and the upstream join come and go, and
+// the querier changes hands; the kernel entry and the upstream change first.
+TEST_F(ProxyTest, EventsTellWhatChanged)
+{
+    EventBus bus;
+    std::vector<std::string> lines;
+    bus.subscribe([&](const EventLines& l) {
+        lines.push_back(l.text().substr(l.text().find(' ') + 1)); // without the time
+        return true;
+    });
+    proxy.set_events(&bus);
+    v2_report(2, "239.1.1.1");
+    EXPECT_EQ(lines, (std::vector<std::string>{"upstream_joined interface=up0 group=239.1.1.1",
+                                               "listener_added interface=dn1 group=239.1.1.1"}));
+    lines.clear();
+    v2_report(3, "239.1.1.1", "10.0.3.9"); // a second link: the upstream has it already
+    EXPECT_EQ(lines, (std::vector<std::string>{"listener_added interface=dn2 group=239.1.1.1"}));
+    lines.clear();
+    v2_leave(2, "239.1.1.1");
+    let_pass(1s); // LMQT 2 x 0.2 s
+    v2_leave(3, "239.1.1.1", "10.0.3.9");
+    let_pass(1s);
+    EXPECT_EQ(lines, (std::vector<std::string>{"listener_removed interface=dn1 group=239.1.1.1",
+                                               "upstream_left interface=up0 group=239.1.1.1",
+                                               "listener_removed interface=dn2 group=239.1.1.1"}));
+    lines.clear();
+    GroupMessage q;
+    q.kind = GroupMessage::Kind::query;
+    q.version = GroupVersion::v3;
+    q.max_response = 1s;
+    q.robustness = 2;
+    q.query_interval = 10;
+    host_sends(Family::inet, 2, ip("10.0.2.0"), q);
+    EXPECT_EQ(lines, (std::vector<std::string>{
+                         "querier_changed interface=dn1 family=IPv4 querier=no address=10.0.2.0"}));
+    lines.clear();
+    let_pass(21s); // OQPI 20.5 s
+    EXPECT_EQ(lines, (std::vector<std::string>{
+                         "querier_changed interface=dn1 family=IPv4 querier=yes address=10.0.2.1"}));
+}
+
 TEST_F(ProxyTest, DeniedGroupsAreNeitherForwardedNorJoined)
 {
     auto p = downstream("dn1");
