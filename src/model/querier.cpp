@@ -287,10 +287,22 @@ void Querier::send_source_queries(const IpAddr& ga, Group& g, time_point now)
 
 std::vector<GroupMessage> Querier::take_queries() { return std::exchange(queries_, {}); }
 
-std::vector<IpAddr> Querier::take_changes()
+std::vector<Querier::Change> Querier::take_changes()
 {
-    std::vector<IpAddr> out(changes_.begin(), changes_.end());
+    std::vector<Change> out;
+    out.reserve(changes_.size());
+    for (const auto& [ga, had] : changes_)
+        out.push_back({ga, had});
     changes_.clear();
+    return out;
+}
+
+std::vector<IpAddr> Querier::group_addresses() const
+{
+    std::vector<IpAddr> out;
+    out.reserve(groups_.size());
+    for (const auto& [ga, g] : groups_)
+        out.push_back(ga);
     return out;
 }
 
@@ -339,7 +351,7 @@ Querier::Fingerprint Querier::fingerprint(const IpAddr& ga) const
 void Querier::note_change(const IpAddr& ga, const Fingerprint& before)
 {
     if (fingerprint(ga) != before)
-        changes_.insert(ga);
+        changes_.try_emplace(ga, before.has_value());
 }
 
 } // namespace smcroute

@@ -214,7 +214,7 @@ void Proxy::drop_link(std::map<LinkKey, Link>::iterator it)
     if (link.timer)
         loop_.cancel(link.timer);
     (void)io_.listen(f, link.ifindex, false);
-    std::set<IpAddr> groups = std::move(link.groups);
+    const std::vector<IpAddr> groups = link.querier->group_addresses();
     for (const auto& g : groups)
         publish(EventKind::listener_removed, link, g);
     links_.erase(it);
@@ -242,7 +242,8 @@ void Proxy::set_upstream_index(Family f, unsigned index)
         return;
     std::set<IpAddr> groups;
     for (auto it = links_.lower_bound({f, 0}); it != links_.end() && it->first.first == f; ++it)
-        groups.insert(it->second.groups.begin(), it->second.groups.end());
+        for (const auto& g : it->second.querier->group_addresses())
+            groups.insert(g);
     for (const auto& g : groups)
         apply_upstream(f, g, wanted_upstream(f, g));
 }
@@ -342,18 +343,18 @@ void Proxy::settle(Link& link)
             events_->publish(ev);
         }
     }
-    std::vector<IpAddr> changes = link.querier->take_changes();
+    const std::vector<Querier::Change> changes = link.querier->take_changes();
     // The kernel first (what a joining host waits for), then the words. The
     // router and the upstream may call back into proxy_oifs(): the querier
     // has settled by now.
-    for (const auto& g : changes)
-        group_changed(f, g);
-    for (const auto& g : changes) {
+    for (const auto& c : changes)
+        group_changed(f, c.group);
+    for (const auto& [g, had] : changes) {
         bool has = link.querier->has_group(g);
-        if (has && link.groups.insert(g).second) {
+        if (has && !had) {
             log_.info(cat(family_name(f), " proxy: ", link.name.view(), ": listeners for ", g.str()));
             publish(EventKind::listener_added, link, g);
-        } else if (!has && link.groups.erase(g)) {
+        } else if (!has && had) {
             log_.info(cat(family_name(f), " proxy: ", link.name.view(), ": no more listeners for ", g.str()));
             publish(EventKind::listener_removed, link, g);
         }

@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <random>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -127,8 +128,8 @@ std::string sent(Querier& q)
 std::string changes(Querier& q)
 {
     std::string out;
-    for (const IpAddr& g : q.take_changes())
-        out += (out.empty() ? "" : " ") + g.str();
+    for (const auto& c : q.take_changes())
+        out += (out.empty() ? "" : " ") + c.group.str();
     return out;
 }
 
@@ -867,6 +868,7 @@ TEST(QuerierRandom, InvariantsHold)
     const std::vector<const char*> routers{"10.0.0.2", "10.0.0.9", "10.0.0.5"};
     long long now = 0;
     unsigned takeovers = 0, most_groups = 0;
+    std::set<IpAddr> known; // groups with state, as take_changes() told
     for (int step = 0; step < 20000; ++step) {
         now += pick(4000);
         const bool was_querier = q.is_querier();
@@ -912,8 +914,20 @@ TEST(QuerierRandom, InvariantsHold)
             ASSERT_TRUE(was_querier || q.is_querier()); // non-queriers send nothing
             ASSERT_LE(m.sources.size(), 6u);
         }
+        // Every group that gains or loses its state is reported as a change,
+        // with the state it had: what the proxy's listener events rest on.
         const auto ch = q.take_changes();
-        ASSERT_TRUE(std::is_sorted(ch.begin(), ch.end()));
+        ASSERT_TRUE(std::is_sorted(ch.begin(), ch.end(),
+                                   [](const Querier::Change& x, const Querier::Change& y) { return x.group < y.group; }));
+        for (const auto& change : ch) {
+            ASSERT_EQ(change.had_state, known.contains(change.group)) << change.group.str() << " at step " << step;
+            if (q.has_group(change.group))
+                known.insert(change.group);
+            else
+                known.erase(change.group);
+        }
+        const auto now_held = q.group_addresses();
+        ASSERT_EQ(std::set<IpAddr>(now_held.begin(), now_held.end()), known) << "a group came or went unreported";
         takeovers += !was_querier && q.is_querier();
         most_groups = std::max(most_groups, static_cast<unsigned>(views.size()));
     }

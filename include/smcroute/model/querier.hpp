@@ -87,8 +87,14 @@ public:
     time_point next_deadline() const;
     // Queries to send now, in order. Cleared by the call.
     std::vector<GroupMessage> take_queries();
-    // Groups whose wants() may have changed since the last call; each once, sorted.
-    std::vector<IpAddr> take_changes();
+    // Groups whose wants() may have changed since the last call; each once,
+    // sorted by group, with whether it had state before (so has_group() now
+    // tells whether its listeners came or went).
+    struct Change {
+        IpAddr group;
+        bool had_state = false;
+    };
+    std::vector<Change> take_changes();
 
     bool is_querier() const { return querier_; }
     const IpAddr& querier_address() const { return querier_address_; } // ours when querier
@@ -101,6 +107,8 @@ public:
     // source's timer running, or EXCLUDE with the source not excluded.
     bool wants(const IpAddr& source, const IpAddr& group) const;
     bool has_group(const IpAddr& group) const { return groups_.contains(group); }
+    // The groups with state, sorted.
+    std::vector<IpAddr> group_addresses() const;
 
     struct SourceView {
         IpAddr source;
@@ -186,7 +194,7 @@ private:
     unsigned startup_left_ = 0;
     Groups groups_;
     std::vector<GroupMessage> queries_;
-    std::set<IpAddr> changes_;
+    std::map<IpAddr, bool> changes_; // group -> had state before its first change
     Stats stats_;
 };
 

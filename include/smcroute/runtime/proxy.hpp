@@ -130,7 +130,6 @@ private:
         EventLoop::TimerId timer = 0;
         Clock::time_point armed{}; // the deadline timer is set for
         bool was_querier = true;
-        std::set<IpAddr> groups; // groups with state, for listener events
         ProxyCounters counters;
     };
     struct Joined {
