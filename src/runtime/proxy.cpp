@@ -6,6 +6,7 @@
 #include "smcroute/model/group_packet.hpp"
 
 #include <algorithm>
+#include <set>
 
 namespace smcroute {
 
@@ -430,10 +431,12 @@ Proxy::Joined Proxy::wanted_upstream(Family f, const IpAddr& group) const
         }
         for (const auto& s : g->sources)
             if (s.forwarding && link.spec.filter.allows_source(s.source))
-                want.sources.insert(s.source);
+                want.sources.push_back(s.source);
     }
     if (want.exclude)
         want.sources.clear(); // ASM covers every source
+    std::sort(want.sources.begin(), want.sources.end());
+    want.sources.erase(std::unique(want.sources.begin(), want.sources.end()), want.sources.end());
     return want;
 }
 
@@ -465,10 +468,10 @@ void Proxy::apply_upstream(Family f, const IpAddr& group, const Joined& next)
     if (next.exclude && !now.exclude)
         report(joins_.join(membership(f, group, std::nullopt)));
     for (const auto& s : next.sources)
-        if (!now.sources.count(s))
+        if (!now.has(s))
             report(joins_.join(membership(f, group, s)));
     for (const auto& s : now.sources)
-        if (!next.sources.count(s))
+        if (!next.has(s))
             report(joins_.leave(membership(f, group, s)));
     if (now.exclude && !next.exclude)
         report(joins_.leave(membership(f, group, std::nullopt)));
@@ -514,7 +517,7 @@ std::vector<Proxy::LinkView> Proxy::views() const
         v.role = ProxyRole::upstream;
         v.present = st.upstream_index != 0;
         for (const auto& [g, j] : st.joined)
-            v.joined.push_back({g, j.exclude, std::vector<IpAddr>(j.sources.begin(), j.sources.end())});
+            v.joined.push_back({g, j.exclude, j.sources});
         v.queue_dropped = st.queue_drops.total;
         out.push_back(std::move(v));
     }

@@ -138,14 +138,14 @@ private:
         time_point timer{};   // time_point{}: not running (EXCLUDE: in the excluded set Y)
         unsigned retransmit = 0; // RFC 3376 6.6.3.2 retransmission state
     };
-    struct Group {
-        bool exclude = false;
+    struct Group { // the small members last: no padding between
         time_point timer{};               // group timer, EXCLUDE only
         time_point v1_host{}, v2_host{};  // older host present timers ({}: not running)
-        unsigned group_retransmit = 0;    // Q(G) still to send
         time_point group_query_at{};      // next Q(G) when group_retransmit > 0
         time_point source_query_at{};     // next Q(G,A) when a source has retransmit > 0
         std::map<IpAddr, Source> sources;
+        unsigned group_retransmit = 0;    // Q(G) still to send
+        bool exclude = false;
     };
     using Groups = std::map<IpAddr, Group>;
     // What wants() says for a group: absent, or its mode and (source, forwarding) pairs.

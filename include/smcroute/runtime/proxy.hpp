@@ -22,10 +22,10 @@
 #include "smcroute/runtime/events.hpp"
 #include "smcroute/runtime/router.hpp"
 
+#include <algorithm>
 #include <map>
 #include <memory>
 #include <optional>
-#include <set>
 #include <span>
 #include <string>
 #include <vector>
@@ -134,7 +134,8 @@ private:
     };
     struct Joined {
         bool exclude = false;
-        std::set<IpAddr> sources;
+        std::vector<IpAddr> sources; // sorted, unique
+        bool has(const IpAddr& s) const { return std::binary_search(sources.begin(), sources.end(), s); }
         friend bool operator==(const Joined&, const Joined&) = default;
     };
     struct FamilyState {
