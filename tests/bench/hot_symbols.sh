@@ -57,7 +57,7 @@ EOF
 # network namespaces of their own, a sender's and a host's: the host joins
 # groups (IGMPv3 ASM and SSM, MLDv2), the sender sends to them (the
 # kernel's upcalls install forwarding), `show proxy` is asked, and the host
-# leaves. Writes $work/NAME.list: the program's functions that ran, most
+# leaves; then it joins and leaves once more as an IGMPv2 host. Writes $work/NAME.list: the program's functions that ran, most
 # instructions first.
 profile() {
     local name=$1 conf=$2 proxy=${3:-}
@@ -120,6 +120,16 @@ for _ in range(10):
             "$prog" show proxy > /dev/null
             "$prog" -j show proxy > /dev/null
             wait "$host" || true # it leaves: its sockets close
+            sleep 2
+            # The same host as an IGMPv2 one: a v2 report, then a leave the
+            # querier answers with group-specific queries.
+            nsenter -t "$(cat "$w/b1.pid")" -n sysctl -qw net.ipv4.conf.b1.force_igmp_version=2
+            nsenter -t "$(cat "$w/b1.pid")" -n python3 -c "
+import socket, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP, socket.inet_aton(\"239.1.1.2\") + socket.inet_aton(\"10.0.1.2\"))
+time.sleep(2)
+"
             sleep 2
         fi
         ip link add d0 type veth peer name d1

@@ -11,13 +11,17 @@
 //
 // latency (IPv4): ROUNDS times: a UDP socket bound to PORT joins GROUP on IF
 // (IP_ADD_MEMBERSHIP; the host's kernel reports), and the time from that
-// call to the first datagram the socket receives is the join latency; then
+// call to the first datagram the socket receives that was sent after it
+// (send's payloads carry their send time) is the join latency; a router
+// that kept packets queued from before the join (the kernel's unresolved
+// queue, released when the route is added) may deliver those first, and
+// the time to the first datagram of any age is printed beside it; then
 // it leaves (IP_DROP_MEMBERSHIP) and watches the link itself (AF_PACKET on
 // IF: every frame to GROUP:PORT that arrives, member or not): the time from
 // the leave call to the last such frame, once none came for QUIET seconds
 // (default 3), is the leave latency (0 when none came after the leave).
-// Prints "round K join_ms X leave_ms Y" per round ("fail" where nothing
-// came within -T SEC, default 30; a failed join ends the run, exit 1).
+// Prints "round K join_ms X leave_ms Y any_ms Z" per round ("fail" where
+// nothing came within -T SEC, default 30; a failed join ends the run, exit 1).
 // Times come from the kernel's receive timestamps (SO_TIMESTAMPNS) against
 // CLOCK_REALTIME read right at the syscalls.
 //
@@ -144,6 +148,20 @@ double recv_stamped(int fd, double wait, std::vector<unsigned char>& buf, ssize_
     if (len < 0)
         return -1;
     return timestamp_of(msg);
+}
+
+// The send time a `send` payload carries ("SMCT bench SEQ TIME"); -1 when
+// the datagram has none.
+double sent_at(const std::vector<unsigned char>& buf, ssize_t n)
+{
+    if (n <= 0)
+        return -1;
+    std::string text(reinterpret_cast<const char*>(buf.data()), static_cast<size_t>(n));
+    long seq = 0;
+    double at = -1;
+    if (std::sscanf(text.c_str(), "SMCT bench %ld %lf", &seq, &at) != 2)
+        return -1;
+    return at;
 }
 
 void stamp(int fd)
@@ -281,15 +299,19 @@ int run_latency(const Options& o)
             std::perror("proxy_probe: IP_ADD_MEMBERSHIP");
             return 2;
         }
-        double t1 = -1;
+        double t1 = -1, any = -1;
         while (t1 < 0 && now_real() - t0 < limit && !g_stop) {
             ssize_t n = 0;
             double t = recv_stamped(fd, limit - (now_real() - t0), buf, n);
-            if (t >= t0)
+            if (t < t0)
+                continue;
+            if (any < 0)
+                any = t;
+            if (sent_at(buf, n) >= t0)
                 t1 = t;
         }
         if (t1 < 0) {
-            std::printf("round %ld join_ms fail leave_ms fail\n", k);
+            std::printf("round %ld join_ms fail leave_ms fail any_ms fail\n", k);
             std::fflush(stdout);
             return 1;
         }
@@ -311,9 +333,10 @@ int run_latency(const Options& o)
                 last = t;
         }
         if (quiet)
-            std::printf("round %ld join_ms %.3f leave_ms %.3f\n", k, (t1 - t0) * 1000, (last - t2) * 1000);
+            std::printf("round %ld join_ms %.3f leave_ms %.3f any_ms %.3f\n", k, (t1 - t0) * 1000, (last - t2) * 1000,
+                        (any - t0) * 1000);
         else
-            std::printf("round %ld join_ms %.3f leave_ms fail\n", k, (t1 - t0) * 1000);
+            std::printf("round %ld join_ms %.3f leave_ms fail any_ms %.3f\n", k, (t1 - t0) * 1000, (any - t0) * 1000);
         std::fflush(stdout);
         if (!quiet)
             return 1;
@@ -439,7 +462,7 @@ int run_send(const Options& o)
         to.sin_family = AF_INET;
         to.sin_port = htons(static_cast<uint16_t>(o.port));
         to.sin_addr.s_addr = htonl(base + static_cast<uint32_t>(seq % o.num));
-        int len = std::snprintf(payload, sizeof(payload), "SMCT bench %ld", seq);
+        int len = std::snprintf(payload, sizeof(payload), "SMCT bench %ld %.6f", seq, now_real());
         sendto(fd, payload, static_cast<size_t>(len), 0, reinterpret_cast<sockaddr*>(&to), sizeof(to));
         next += step;
         double wait = next - now_real();
