@@ -143,6 +143,17 @@ protected:
         m.group = ip(group);
         host_sends(Family::inet, ifindex, ip(from), m);
     }
+    // Another router's IGMPv3 General Query (QRV 2, QQI 10 s) on ifindex.
+    void other_router_queries(unsigned ifindex, std::string_view from)
+    {
+        GroupMessage q;
+        q.kind = GroupMessage::Kind::query;
+        q.version = GroupVersion::v3;
+        q.max_response = 1s;
+        q.robustness = 2;
+        q.query_interval = 10;
+        host_sends(Family::inet, ifindex, ip(from), q);
+    }
     void v3_report(Family f, unsigned ifindex, RecordType t, std::string_view group,
                    std::vector<std::string_view> sources, std::string_view from)
     {
@@ -400,13 +411,7 @@ TEST_F(ProxyTest, EventsTellWhatChanged)
                                                "upstream_left interface=up0 group=239.1.1.1",
                                                "listener_removed interface=dn2 group=239.1.1.1"}));
     lines.clear();
-    GroupMessage q;
-    q.kind = GroupMessage::Kind::query;
-    q.version = GroupVersion::v3;
-    q.max_response = 1s;
-    q.robustness = 2;
-    q.query_interval = 10;
-    host_sends(Family::inet, 2, ip("10.0.2.0"), q);
+    other_router_queries(2, "10.0.2.0");
     EXPECT_EQ(lines, (std::vector<std::string>{
                          "querier_changed interface=dn1 family=IPv4 querier=no address=10.0.2.0"}));
     lines.clear();
@@ -454,13 +459,7 @@ TEST_F(ProxyTest, ReloadWithTheSameProxyLinesKeepsEverything)
 
 TEST_F(ProxyTest, ALowerQuerierTakesOverUntilItFallsSilent)
 {
-    GroupMessage q;
-    q.kind = GroupMessage::Kind::query;
-    q.version = GroupVersion::v3;
-    q.max_response = 1s;
-    q.robustness = 2;
-    q.query_interval = 10;
-    host_sends(Family::inet, 2, ip("10.0.2.0"), q);
+    other_router_queries(2, "10.0.2.0");
     const auto* v = view("dn1");
     ASSERT_TRUE(v);
     EXPECT_FALSE(v->querier);
@@ -477,7 +476,7 @@ TEST_F(ProxyTest, ALowerQuerierTakesOverUntilItFallsSilent)
     ASSERT_FALSE(sent.empty());
     EXPECT_TRUE(sent[0].group.is_unspecified());
     // A higher address never wins.
-    host_sends(Family::inet, 3, ip("10.0.3.200"), q);
+    other_router_queries(3, "10.0.3.200");
     EXPECT_TRUE(view("dn2")->querier);
 }
 
