@@ -3,6 +3,9 @@
 // namespace when run as root (skipped otherwise).
 #include "smcroute/os/mroute.hpp"
 
+#include "smcroute/model/group_packet.hpp"
+#include "smcroute/model/mrdisc_packet.hpp"
+
 #include <gtest/gtest.h>
 
 #include "netns_child.hpp"
@@ -361,26 +364,24 @@ TEST(MrouteKernel, Ipv4SocketQueuesOnlyUpcalls)
         // From mu1: an IGMPv2 report for 239.7.7.7 with Router Alert, TTL 1.
         int tx = ::socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_IGMP);
         CHECK_OR_REPORT(tx >= 0, "sending socket");
-        uint8_t ra_option[4] = {0x94, 0x04, 0, 0};
+        const auto ra_option = ipv4_router_alert_option();
         ip_mreqn via{};
         via.imr_ifindex = static_cast<int>(mu1);
         unsigned char ttl1 = 1;
-        CHECK_OR_REPORT(::setsockopt(tx, IPPROTO_IP, IP_OPTIONS, ra_option, sizeof ra_option) == 0 &&
+        CHECK_OR_REPORT(::setsockopt(tx, IPPROTO_IP, IP_OPTIONS, ra_option.data(), ra_option.size()) == 0 &&
                             ::setsockopt(tx, IPPROTO_IP, IP_MULTICAST_IF, &via, sizeof via) == 0 &&
                             ::setsockopt(tx, IPPROTO_IP, IP_MULTICAST_TTL, &ttl1, sizeof ttl1) == 0,
                         "sending socket options");
-        uint8_t v2_report[8] = {0x16, 0, 0, 0, 239, 7, 7, 7};
-        uint32_t sum = 0;
-        for (size_t i = 0; i < sizeof v2_report; i += 2)
-            sum += static_cast<uint32_t>(v2_report[i] << 8 | v2_report[i + 1]);
-        sum = (sum & 0xffff) + (sum >> 16);
-        v2_report[2] = static_cast<uint8_t>(~sum >> 8);
-        v2_report[3] = static_cast<uint8_t>(~sum);
+        GroupMessage report;
+        report.kind = GroupMessage::Kind::report;
+        report.version = GroupVersion::v2;
+        report.group = ip("239.7.7.7");
+        const auto v2_report = encode_igmp(report);
         sockaddr_in to{};
         to.sin_family = AF_INET;
         to.sin_addr = ip("239.7.7.7").v4();
-        CHECK_OR_REPORT(::sendto(tx, v2_report, sizeof v2_report, 0, reinterpret_cast<sockaddr*>(&to), sizeof to) ==
-                            static_cast<ssize_t>(sizeof v2_report),
+        CHECK_OR_REPORT(::sendto(tx, v2_report.data(), v2_report.size(), 0, reinterpret_cast<sockaddr*>(&to), sizeof to) ==
+                            static_cast<ssize_t>(v2_report.size()),
                         std::string("send report: ") + std::strerror(errno));
         // Then from mu1 a datagram to 239.7.7.8 with TTL 8: a NOCACHE upcall.
         int udp = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
