@@ -9,6 +9,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -73,7 +74,16 @@ size_t MembershipPool::GroupKeyHash::operator()(const GroupKey& k) const noexcep
 
 size_t MembershipPool::JoinKeyHash::operator()(const JoinKey& k) const noexcept
 {
-    return hash_all(std::hash<IpAddr>{}(k.group), std::hash<IpAddr>{}(k.source), k.ifindex, k.ssm);
+    return hash_all(std::hash<IpAddr>{}(k.group), std::hash<IpAddr>{}(k.source), k.ifindex);
+}
+
+// A socket holds an (ifindex, group) either ASM or SSM, and only one holds it ASM.
+MembershipPool::Holding* MembershipPool::asm_holding(std::vector<Holding>& hs)
+{
+    for (Holding& h : hs)
+        if (!h.ssm)
+            return &h;
+    return nullptr;
 }
 
 MembershipPool::MembershipPool()
@@ -111,10 +121,10 @@ Result<uint32_t> MembershipPool::open_socket(FamilyPool& fp, const Membership& m
     if (!fp.free_ids.empty()) {
         id = fp.free_ids.back();
         fp.free_ids.pop_back();
-        fp.sockets[id] = Socket{std::move(fd), {}};
+        fp.sockets[id] = Socket{std::move(fd), 0};
     } else {
         id = static_cast<uint32_t>(fp.sockets.size());
-        fp.sockets.push_back(Socket{std::move(fd), {}});
+        fp.sockets.push_back(Socket{std::move(fd), 0});
     }
     fp.with_room.insert(id);
     return id;
@@ -123,10 +133,9 @@ Result<uint32_t> MembershipPool::open_socket(FamilyPool& fp, const Membership& m
 void MembershipPool::close_if_empty(FamilyPool& fp, uint32_t sock)
 {
     Socket& s = fp.sockets[sock];
-    if (!s.groups.empty())
+    if (s.groups != 0)
         return;
     s.fd.reset();
-    s.groups = {};
     fp.with_room.erase(sock);
     fp.free_ids.push_back(sock);
 }
@@ -139,6 +148,8 @@ void MembershipPool::release_group(FamilyPool& fp, const GroupKey& gk, uint32_t 
     auto& hs = it->second;
     for (size_t i = 0; i < hs.size(); ++i) {
         if (hs[i].sock == sock) {
+            if (!hs[i].ssm)
+                --fp.asm_joins;
             hs[i] = hs.back();
             hs.pop_back();
             break;
@@ -146,8 +157,8 @@ void MembershipPool::release_group(FamilyPool& fp, const GroupKey& gk, uint32_t 
     }
     if (hs.empty())
         fp.holders.erase(it);
-    [[maybe_unused]] size_t erased = fp.sockets[sock].groups.erase(gk);
-    assert(erased == 1);
+    assert(fp.sockets[sock].groups > 0);
+    --fp.sockets[sock].groups;
     fp.with_room.insert(sock);
     close_if_empty(fp, sock);
 }
@@ -158,11 +169,14 @@ Status MembershipPool::join(const Membership& m)
         return fail(cat("join ", m.str(), ": source and group of different families"));
     FamilyPool& fp = pool(m.family());
     const bool ssm = m.source.has_value();
-    const JoinKey key{m.ifindex, m.group, ssm ? *m.source : IpAddr::any(m.family()), ssm};
-    if (fp.joins.contains(key))
-        return Error{EADDRINUSE, cat("already joined: ", m.str())};
+    const JoinKey key{m.ifindex, m.group, ssm ? *m.source : IpAddr::any(m.family())};
     const GroupKey gk{m.ifindex, m.group};
     auto& hs = fp.holders[gk]; // references into unordered_map values stay valid
+    if (ssm ? fp.joins.contains(key) : asm_holding(hs) != nullptr) {
+        if (hs.empty())
+            fp.holders.erase(gk);
+        return Error{EADDRINUSE, cat("already joined: ", m.str())};
+    }
     auto drop_empty_holders = [&] {
         if (hs.empty())
             fp.holders.erase(gk);
@@ -192,15 +206,18 @@ Status MembershipPool::join(const Membership& m)
     auto try_on = [&](uint32_t id) -> int {
         int err = mcast_op(fp.sockets[id].fd.get(), fp.family, true, m.ifindex, m.group, m.source);
         if (err == 0) {
-            fp.sockets[id].groups.insert(gk);
+            ++fp.sockets[id].groups;
             hs.push_back(Holding{id, ssm, ssm ? size_t{1} : size_t{0}, false});
-            fp.joins.emplace(key, id);
+            if (ssm)
+                fp.joins.emplace(key, id);
+            else
+                ++fp.asm_joins;
         }
         return err;
     };
     for (auto it = fp.with_room.begin(); it != fp.with_room.end();) {
         uint32_t id = *it;
-        if (fp.sockets[id].groups.contains(gk)) {
+        if (std::any_of(hs.begin(), hs.end(), [id](const Holding& h) { return h.sock == id; })) {
             ++it;
             continue;
         }
@@ -211,7 +228,7 @@ Status MembershipPool::join(const Membership& m)
             drop_empty_holders();
             return os_error(err, cat("join ", m.str()));
         }
-        fp.group_capacity = std::max(fp.group_capacity, fp.sockets[id].groups.size());
+        fp.group_capacity = std::max(fp.group_capacity, fp.sockets[id].groups);
         it = fp.with_room.erase(it);
     }
     auto id = open_socket(fp, m);
@@ -235,19 +252,25 @@ Status MembershipPool::leave(const Membership& m)
         return fail(cat("leave ", m.str(), ": source and group of different families"));
     FamilyPool& fp = pool(m.family());
     const bool ssm = m.source.has_value();
-    const JoinKey key{m.ifindex, m.group, ssm ? *m.source : IpAddr::any(m.family()), ssm};
-    auto jit = fp.joins.find(key);
-    if (jit == fp.joins.end())
-        return Error{EADDRNOTAVAIL, cat("not joined: ", m.str())};
-    const uint32_t sock = jit->second;
     const GroupKey gk{m.ifindex, m.group};
     auto hit = fp.holders.find(gk);
-    assert(hit != fp.holders.end());
     Holding* h = nullptr;
-    for (Holding& x : hit->second)
-        if (x.sock == sock)
-            h = &x;
-    assert(h);
+    auto jit = fp.joins.end();
+    if (ssm) {
+        jit = fp.joins.find(JoinKey{m.ifindex, m.group, *m.source});
+        if (jit != fp.joins.end()) {
+            assert(hit != fp.holders.end());
+            for (Holding& x : hit->second)
+                if (x.sock == jit->second)
+                    h = &x;
+            assert(h);
+        }
+    } else if (hit != fp.holders.end()) {
+        h = asm_holding(hit->second);
+    }
+    if (!h)
+        return Error{EADDRNOTAVAIL, cat("not joined: ", m.str())};
+    const uint32_t sock = h->sock;
     const int fd = fp.sockets[sock].fd.get();
 
     int err = mcast_op(fd, fp.family, false, m.ifindex, m.group, m.source);
@@ -260,7 +283,8 @@ Status MembershipPool::leave(const Membership& m)
     }
     if (err != 0 && err != ENODEV)
         return os_error(err, cat("leave ", m.str()));
-    fp.joins.erase(jit);
+    if (ssm)
+        fp.joins.erase(jit);
     if (ssm && h->sources > 1) {
         --h->sources;
         h->sources_full = false;
@@ -296,6 +320,7 @@ void MembershipPool::clear()
         fp->with_room.clear();
         fp->holders.clear();
         fp->joins.clear();
+        fp->asm_joins = 0;
     }
 }
 
@@ -303,7 +328,7 @@ MembershipPool::Stats MembershipPool::stats(Family f) const
 {
     const FamilyPool& fp = pool(f);
     Stats s;
-    s.joins = fp.joins.size();
+    s.joins = fp.joins.size() + fp.asm_joins;
     s.sockets = fp.sockets.size() - fp.free_ids.size();
     s.group_capacity = fp.group_capacity;
     s.source_capacity = fp.source_capacity;

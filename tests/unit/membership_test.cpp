@@ -375,3 +375,43 @@ TEST(MembershipKernel, VanishedInterface)
         return "";
     });
 }
+
+// An (ifindex, group) held both ASM and SSM: on different sockets, each
+// joined and left on its own; joining either twice or leaving what was not
+// joined is refused, and the kernel keeps what the other holds.
+TEST(MembershipKernel, AsmAndSsmOfOneGroupAreSeparateJoins)
+{
+    RUN_IN_NETNS([]() -> std::string {
+        unsigned idx = make_veth("mp0", "mp1");
+        if (idx == 0)
+            return "skip: cannot create a veth pair";
+        MembershipPool pool;
+        const IfName name = ifname("mp0");
+        const Membership any((Membership{idx, name, std::nullopt, ip("232.1.1.1")}));
+        const Membership from((Membership{idx, name, ip("10.0.0.1"), ip("232.1.1.1")}));
+        auto st = pool.leave(any);
+        CHECK_OR_REPORT(!st.ok() && st.error().code == EADDRNOTAVAIL, "leave before any join");
+        CHECK_OR_REPORT(pool.join(from).ok(), "ssm join");
+        st = pool.leave(any);
+        CHECK_OR_REPORT(!st.ok() && st.error().code == EADDRNOTAVAIL, "ASM leave of an SSM-only group");
+        CHECK_OR_REPORT(pool.join(any).ok(), "asm join beside the ssm one");
+        st = pool.join(any);
+        CHECK_OR_REPORT(!st.ok() && st.error().code == EADDRINUSE, "second asm join");
+        st = pool.join(from);
+        CHECK_OR_REPORT(!st.ok() && st.error().code == EADDRINUSE, "second ssm join");
+        auto s = pool.stats(Family::inet);
+        CHECK_OR_REPORT((s.joins == 2 && s.sockets == 2),
+                        "joins " + std::to_string(s.joins) + ", sockets " + std::to_string(s.sockets));
+        CHECK_OR_REPORT(pool.leave(any).ok(), "asm leave");
+        auto all = read_kernel_memberships();
+        CHECK_OR_REPORT(all.ok(), all.error().message);
+        CHECK_OR_REPORT(groups_on(*all, "mp0", Family::inet) == 1, "the ssm join left the kernel with the asm one");
+        CHECK_OR_REPORT(pool.stats(Family::inet).joins == 1, "joins after the asm leave");
+        st = pool.leave(any);
+        CHECK_OR_REPORT(!st.ok() && st.error().code == EADDRNOTAVAIL, "asm leave twice");
+        CHECK_OR_REPORT(pool.leave(from).ok(), "ssm leave");
+        s = pool.stats(Family::inet);
+        CHECK_OR_REPORT((s.joins == 0 && s.sockets == 0), "left over: joins " + std::to_string(s.joins));
+        return "";
+    });
+}

@@ -14,7 +14,6 @@
 #include <set>
 #include <string>
 #include <unordered_map>
-#include <unordered_set>
 #include <vector>
 
 namespace smcroute {
@@ -75,11 +74,10 @@ private:
         IpAddr group;
         friend bool operator==(const GroupKey&, const GroupKey&) = default;
     };
-    struct JoinKey {
+    struct JoinKey { // an SSM join
         unsigned ifindex;
         IpAddr group;
-        IpAddr source; // unspecified for ASM
-        bool ssm;
+        IpAddr source;
         friend bool operator==(const JoinKey&, const JoinKey&) = default;
     };
     struct GroupKeyHash {
@@ -90,7 +88,7 @@ private:
     };
     struct Socket {
         UniqueFd fd;
-        std::unordered_set<GroupKey, GroupKeyHash> groups; // (ifindex, group) pairs held
+        size_t groups = 0; // (ifindex, group) pairs held: one Holding each in holders
     };
     // One socket's membership of one (ifindex, group). A socket holds each
     // pair at most once: either ASM, or SSM with one or more sources.
@@ -106,11 +104,14 @@ private:
         std::vector<uint32_t> free_ids;   // closed slots for reuse
         std::set<uint32_t> with_room;     // open sockets that have not refused a group
         std::unordered_map<GroupKey, std::vector<Holding>, GroupKeyHash> holders;
+        // The SSM joins by source; an ASM join is its Holding (ssm false) alone.
         std::unordered_map<JoinKey, uint32_t, JoinKeyHash> joins;
+        size_t asm_joins = 0;
         size_t group_capacity = 0;
         size_t source_capacity = 0;
     };
 
+    static Holding* asm_holding(std::vector<Holding>& hs); // the ASM one, or null
     FamilyPool& pool(Family f) { return f == Family::inet ? v4_ : v6_; }
     const FamilyPool& pool(Family f) const { return f == Family::inet ? v4_ : v6_; }
     Result<uint32_t> open_socket(FamilyPool& fp, const Membership& m);
