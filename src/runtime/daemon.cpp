@@ -13,6 +13,7 @@
 #include "smcroute/os/privileges.hpp"
 #include "smcroute/os/runtime_files.hpp"
 #include "smcroute/os/signals.hpp"
+#include "smcroute/runtime/burst_release.hpp"
 #include "smcroute/runtime/control.hpp"
 #include "smcroute/runtime/event_loop.hpp"
 #include "smcroute/runtime/groups.hpp"
@@ -131,6 +132,10 @@ private:
     void start_mrdisc();
     std::string run_startup_commands(const std::vector<ClientCommand>& startup); // their failures
     void start_timers();
+    // After a burst of table changes (a thousand groups joined, a flood of
+    // upcalls) give the heap's free pages back once a tick saw no change,
+    // as a reload does: the burst's peak is not kept for the daemon's life.
+    void release_after_burst();
     int write_pid_file(ReadyPipe& ready);
     int drop_root(ReadyPipe& ready);
     void report_ready(ReadyPipe& ready, const std::string& failures, size_t routes);
@@ -163,6 +168,7 @@ private:
     int64_t started_unix_ = 0;
     ConfigLoad last_load_;
     uint64_t reloads_done_ = 0, reloads_refused_ = 0;
+    BurstRelease burst_; // release_after_burst
     std::optional<ReplacedFile> metrics_file_;
     std::optional<Clock::time_point> metrics_error_logged_; // failing since then; nullopt: last write fine
 };
@@ -594,8 +600,18 @@ void Daemon::start_timers()
         router_->set_expiry_interval(std::chrono::seconds(opts_.cache_timeout));
         loop_.every(std::chrono::seconds(opts_.cache_timeout), [this] { router_->expire_idle(); });
     }
-    // Refused or dropped upcalls that no later upcall reported.
-    loop_.every(std::chrono::seconds(10), [this] { router_->report_upcall_losses(); });
+    // Refused or dropped upcalls that no later upcall reported; the heap
+    // after a burst.
+    loop_.every(std::chrono::seconds(10), [this] {
+        router_->report_upcall_losses();
+        release_after_burst();
+    });
+}
+
+void Daemon::release_after_burst()
+{
+    if (burst_.tick(router_->version()))
+        release_free_memory();
 }
 
 // Replaced, never truncated or followed (os/runtime_files). A path refused
