@@ -50,9 +50,11 @@
 #                     the sender sends to all of them round-robin at 5 000
 #                     pps: time from the first join until every group
 #                     delivered a datagram; then the daemon's resident
-#                     memory and its CPU time since it started
-#                     (utime+stime, /proc/PID/stat)
-#   memory            idle (1 s after it is up) and after the 1000 groups,
+#                     memory, and once it is settled (below) its CPU time
+#                     since it started (utime+stime, /proc/PID/stat)
+#   memory            idle (1 s after it is up), after the 1000 groups
+#                     (at once) and settled (25 s later, the groups still
+#                     flowing: what a router with 1000 groups holds),
 #                     exact, from /proc/PID/smaps_rollup as
 #                     tests/bench/run.sh measures it: Rss, Pss and USS
 #                     (private pages); VmRSS beside them, judged by
@@ -71,7 +73,10 @@
 #   MLD (ff0e::1:1 from fd01::2 reaches rcv1; igmpproxy has no MLD).
 #
 # PBENCH_SMAPS=1 in the environment also prints each daemon's largest
-# mappings (smaps Rss) where its memory is measured, on stderr.
+# mappings (smaps Rss) where its memory is measured, on stderr;
+# PBENCH_TOUCHED=FILE writes the functions on the code pages our daemon ran
+# at its end to FILE (tests/bench/hot_symbols.sh). With --only ours,
+# igmpproxy is neither fetched nor run.
 #
 # When our daemon refuses the proxy config (smcrouted --check), its column
 # says so ("did not proxy") and nothing of it is measured.
@@ -380,6 +385,16 @@ EOF
     res groups_ms "$(echo "$out" | awk '{ print $2 } END { if (!NR) print "fail" }')"
     res groups_seen "$(echo "$out" | awk '{ print $4 } END { if (!NR) print "0" }')"
     mem groups
+    # And settled, with the groups still flowing: 25 s on (the burst's
+    # transient buffers are free by then; ours gives their pages back on its
+    # first quiet 10 s tick).
+    sleep 25
+    mem settled
+    # For tests/bench/hot_symbols.sh: the functions on the code pages our
+    # daemon ran (with the kernel's fault-around off, which it sets).
+    if [ -n "${PBENCH_TOUCHED:-}" ] && [ "$kind" = ours ]; then
+        python3 "$(dirname "$self")/touched_functions.py" "$DPID" "$OURS" > "$PBENCH_TOUCHED"
+    fi
     res cpu_ms "$(awk -v t="$(cpu)" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.0f", t * 1000 / hz }')"
     stop "$SENDG"
     kill -0 "$DPID" 2>/dev/null && res alive yes || res alive no
@@ -408,11 +423,14 @@ while [ $# -gt 0 ]; do
     shift
 done
 [ "$(id -u)" = 0 ] || { echo "proxy_bench.sh: needs root (network namespaces, multicast routing)" >&2; exit 77; }
-if [ -z "$IGMPPROXY" ]; then
+if [ -z "$IGMPPROXY" ] && [ "$only" = ours ]; then
+    IGMPPROXY=/nonexistent # not run
+elif [ -z "$IGMPPROXY" ]; then
     IGMPPROXY=$(bash "$(dirname "$self")/../tools/peer_igmpproxy.sh") \
         || { echo "proxy_bench.sh: cannot fetch igmpproxy (tests/tools/peer_igmpproxy.sh)" >&2; exit 1; }
 fi
 for f in "$OURS" "$IGMPPROXY" "$BUILD/tests/proxy_probe" "$BUILD/tests/mcjoin" "$BUILD/tests/mcsend"; do
+    [ "$f" != /nonexistent ] || continue
     [ -x "$f" ] || { echo "proxy_bench.sh: $f missing" >&2; exit 1; }
 done
 [ -e /proc/net/ip_mr_cache ] || { echo "proxy_bench.sh: this kernel cannot route multicast (use tests/vm/vm.sh)" >&2; exit 1; }
@@ -474,7 +492,7 @@ line "leave->last packet p99 (ms)" "$l99_igmpproxy" "$l99_ours" ratio
 line "both leave->last packet (ms)" "$(cell both_leave_ms igmpproxy)" "$(cell both_leave_ms ours)" ratio
 line "$NGROUPS groups: all flowing (ms)" "$(cell groups_ms igmpproxy)" "$(cell groups_ms ours)" ratio
 line "  groups seen" "$(cell groups_seen igmpproxy)" "$(cell groups_seen ours)"
-for m in idle:"idle" groups:"after"; do
+for m in idle:"idle" groups:"after" settled:"settled"; do
     line "  daemon Rss ${m#*:} (kB)" "$(cell "rss_${m%%:*}" igmpproxy)" "$(cell "rss_${m%%:*}" ours)" ratio
     line "  daemon Pss ${m#*:} (kB)" "$(cell "pss_${m%%:*}" igmpproxy)" "$(cell "pss_${m%%:*}" ours)" ratio
     line "  daemon USS ${m#*:} (kB)" "$(cell "uss_${m%%:*}" igmpproxy)" "$(cell "uss_${m%%:*}" ours)" ratio
